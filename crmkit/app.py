@@ -1,0 +1,125 @@
+"""The application object: settings, plugin host, engine and registries of one CRM.
+
+Everything that would otherwise be global state hangs off a :class:`Crm`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import cattrs
+from sqlalchemy import Engine, Table
+
+from crmkit.core.actors import SYSTEM, Actor
+from crmkit.core.custom_fields import CustomFields
+from crmkit.core.db import Transaction, make_engine
+from crmkit.core.errors import PluginError
+from crmkit.core.events import KERNEL_EVENT_TYPES, deliver
+from crmkit.core.jobs import Job, JobRunner
+from crmkit.core.permissions import Permission
+from crmkit.core.settings import Settings, is_enabled, load_settings
+from crmkit.core.tables import KERNEL_TABLES, metadata
+from crmkit.defaults import MODULES as DEFAULT_MODULES
+from crmkit.hooks.host import Candidate, PluginHost, discover
+from crmkit.version import API_VERSION
+
+
+class Crm:
+    """One CRM: its settings, its loaded plugins and what they registered, its database."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        candidates: Sequence[Candidate] | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.host = PluginHost(API_VERSION, strict=self.settings.strict_plugins)
+        self.host.load(
+            discover() if candidates is None else candidates,
+            enabled=lambda name, default: is_enabled(self.settings, name, default),
+            plugin_settings=self.settings.plugin_settings,
+            builtins=[importlib.import_module(m) for m in DEFAULT_MODULES],
+        )
+        self.engine = engine or make_engine(self.settings.database_url)
+        self.converter = cattrs.Converter()
+        self.host.call("register_mappers", converter=self.converter)
+        self.tables = self._tables()
+        self.custom_fields = CustomFields(
+            (plugin, spec)
+            for plugin, specs in self.host.collect_by_plugin("register_custom_fields")
+            for spec in specs
+        )
+        self.event_types = set(KERNEL_EVENT_TYPES) | self._plugin_names("register_event_types")
+        self.permissions: dict[str, Permission] = {
+            p.name: p for ps in self.host.call("register_permissions") for p in ps
+        }
+        jobs: list[Job] = [j for js in self.host.call("register_jobs") for j in js]
+        self.jobs = JobRunner(self, self.engine, jobs)
+        self._started = False
+
+    def _tables(self) -> list[Table]:
+        tables = list(KERNEL_TABLES)
+        for plugin, declared in self.host.collect_by_plugin("register_tables"):
+            for table in declared:
+                if table.metadata is not metadata:
+                    raise PluginError(plugin, f"table {table.name} is not on crmkit.metadata")
+                if not table.name.startswith(f"{plugin}_"):
+                    raise PluginError(plugin, f"table {table.name} must be named {plugin}_*")
+                tables.append(table)
+        return tables
+
+    def _plugin_names(self, hook: str) -> set[str]:
+        names = set()
+        for plugin, declared in self.host.collect_by_plugin(hook):
+            for item in declared:
+                if not item.name.startswith(f"{plugin}."):
+                    raise PluginError(plugin, f"{item.name!r} must be named {plugin}.*")
+                names.add(item.name)
+        return names
+
+    @property
+    def settings_of(self) -> dict[str, Any]:
+        """Each loaded plugin's validated settings object, by plugin name."""
+        return self.host.settings
+
+    # --- Lifecycle
+
+    def start(self) -> None:
+        """Run the ``startup`` hooks (once)."""
+        if not self._started:
+            self.host.call("startup", app=self)
+            self._started = True
+
+    def close(self) -> None:
+        """Run the ``shutdown`` hooks and release the database connections."""
+        if self._started:
+            self.host.advise("shutdown", app=self)
+            self._started = False
+        self.engine.dispose()
+
+    def create_tables(self) -> None:
+        """Create the tables of the kernel and every loaded plugin (tests and scratch databases).
+
+        Real databases are created and upgraded by ``crmkit db upgrade`` (Alembic).
+        """
+        metadata.create_all(self.engine, tables=self.tables)
+
+    # --- Units of work
+
+    @contextmanager
+    def transaction(self, actor: Actor = SYSTEM) -> Iterator[Transaction]:
+        """One command's transaction; its events are delivered to ``on_event`` after commit."""
+        with self.engine.begin() as conn:
+            tx = Transaction(conn=conn, hooks=self.host, actor=actor, app=self)
+            yield tx
+        if tx.events:
+            self.deliver_events([e.id for e in tx.events])
+
+    def deliver_events(self, ids: Sequence[int] | None = None) -> int:
+        """Deliver due outbox events now; the ``core.deliver_outbox`` job retries the rest."""
+        return deliver(self.engine, self.host, self, ids)

@@ -1,0 +1,1 @@
+"""The ``crmkit`` command line: a thin shell over core services."""

@@ -1,0 +1,110 @@
+"""Entry point of ``crmkit``; kernel commands and each plugin's group load lazily.
+
+``crmkit --help`` and ``crmkit plugins …`` import no plugin code; ``crmkit
+<plugin> …`` imports only the application (and so the enabled plugins) when run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from crmkit.core.errors import CrmError
+
+KERNEL_COMMANDS: dict[str, str] = {
+    "db": "crmkit.cli.db:db",
+    "demo": "crmkit.cli.serve:demo",
+    "export": "crmkit.cli.data:export",
+    "import": "crmkit.cli.data:import_",
+    "jobs": "crmkit.cli.jobs:jobs",
+    "plugins": "crmkit.cli.plugins:plugins",
+    "serve": "crmkit.cli.serve:serve",
+    "worker": "crmkit.cli.jobs:worker",
+}
+
+
+def _load(path: str) -> click.Command:
+    module, _, name = path.partition(":")
+    command = getattr(importlib.import_module(module), name)
+    assert isinstance(command, click.Command)
+    return command
+
+
+def _plugin_names() -> list[str]:
+    from crmkit.hooks.host import discover
+
+    return sorted(c.name for c in discover() if c.info is not None)
+
+
+class PluginCommands(click.Group):
+    """The commands of one plugin, collected from ``register_commands`` when invoked."""
+
+    def __init__(self, plugin: str) -> None:
+        super().__init__(name=plugin, help=f"Commands of the {plugin} plugin.")
+        self.plugin = plugin
+        self._loaded = False
+
+    def _ensure(self) -> None:
+        if self._loaded:
+            return
+        from crmkit.cli.context import get_app
+
+        app = get_app()
+        if self.plugin not in app.host.loaded:
+            status = app.host.statuses.get(self.plugin)
+            why = f"{status.state}: {status.reason}" if status else "not installed"
+            raise click.ClickException(f"plugin {self.plugin} is not loaded ({why})")
+        for plugin, commands in app.host.collect_by_plugin("register_commands"):
+            if plugin == self.plugin:
+                for command in commands:
+                    self.add_command(command)
+        self._loaded = True
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return super().get_command(ctx, cmd_name)
+
+
+class Root(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        try:
+            plugins = _plugin_names()
+        except Exception:  # a broken install must not break --help
+            plugins = []
+        return sorted(KERNEL_COMMANDS) + [p for p in plugins if p not in KERNEL_COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in KERNEL_COMMANDS:
+            return _load(KERNEL_COMMANDS[cmd_name])
+        if cmd_name in _plugin_names():
+            return PluginCommands(cmd_name)
+        return None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CrmError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=Root)
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (to standard error).")
+def cli(verbose: bool) -> None:
+    """crmkit: a plugin-based CRM. Kernel commands and one group per enabled plugin."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main() -> None:
+    cli(prog_name="crmkit")

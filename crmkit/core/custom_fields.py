@@ -1,0 +1,218 @@
+"""Custom fields: typed extra attributes that plugins declare on kernel entities.
+
+Values live in the entity's ``custom`` JSON column (JSONB on PostgreSQL), are
+validated on every write and can be filtered on in list queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from attrs import field, frozen
+from sqlalchemy import ColumnElement, Table
+
+from crmkit.core.errors import ValidationError
+
+FieldType = Literal["text", "integer", "decimal", "boolean", "date", "datetime", "choice"]
+FIELD_TYPES: tuple[str, ...] = (
+    "text",
+    "integer",
+    "decimal",
+    "boolean",
+    "date",
+    "datetime",
+    "choice",
+)
+ENTITY_TYPES: tuple[str, ...] = ("prospect", "customer", "interaction")
+OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@frozen
+class CustomField:
+    """A typed field a plugin adds to ``entity`` ("prospect", "customer" or "interaction").
+
+    Fields declared on "prospect" carry over when the prospect becomes a customer
+    when the same name is declared on "customer" too.
+    """
+
+    entity: str
+    name: str
+    type: FieldType
+    label: str | None = None
+    required: bool = False
+    choices: tuple[str, ...] = field(default=(), converter=tuple)
+    max_length: int | None = None
+
+
+def _to_text(spec: CustomField, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(spec.name, f"expected text, got {type(value).__name__}")
+    if spec.max_length is not None and len(value) > spec.max_length:
+        raise ValidationError(spec.name, f"longer than {spec.max_length} characters")
+    return value
+
+
+def _to_integer(spec: CustomField, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError(spec.name, f"expected an integer, got {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError(spec.name, f"expected an integer, got {value!r}") from None
+
+
+def _to_decimal(spec: CustomField, value: Any) -> str:
+    if isinstance(value, bool | float) or not isinstance(value, int | str | Decimal):
+        raise ValidationError(spec.name, f"expected a decimal number (as a string), got {value!r}")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValidationError(spec.name, f"expected a decimal number, got {value!r}") from None
+    if not number.is_finite():
+        raise ValidationError(spec.name, f"expected a finite number, got {value!r}")
+    return str(number)
+
+
+def _to_boolean(spec: CustomField, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    raise ValidationError(spec.name, f"expected true or false, got {value!r}")
+
+
+def _to_date(spec: CustomField, value: Any) -> str:
+    if isinstance(value, datetime):
+        raise ValidationError(spec.name, "expected a date, got a date and time")
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        raise ValidationError(spec.name, f"expected a date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _to_datetime(spec: CustomField, value: Any) -> str:
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            spec.name, f"expected an ISO 8601 date and time, got {value!r}"
+        ) from None
+    if moment.tzinfo is None:
+        raise ValidationError(spec.name, "the date and time needs a UTC offset")
+    return moment.isoformat()
+
+
+def _to_choice(spec: CustomField, value: Any) -> str:
+    if value not in spec.choices:
+        raise ValidationError(spec.name, f"{value!r} is not one of {', '.join(spec.choices)}")
+    return str(value)
+
+
+_CONVERT = {
+    "text": _to_text,
+    "integer": _to_integer,
+    "decimal": _to_decimal,
+    "boolean": _to_boolean,
+    "date": _to_date,
+    "datetime": _to_datetime,
+    "choice": _to_choice,
+}
+
+
+class CustomFields:
+    """The custom fields of one application, by entity type and name."""
+
+    def __init__(self, declared: Iterable[tuple[str, CustomField]]) -> None:
+        self._fields: dict[str, dict[str, CustomField]] = {e: {} for e in ENTITY_TYPES}
+        for plugin, spec in declared:
+            where = f"custom field {spec.name!r} of plugin {plugin!r}"
+            if spec.entity not in ENTITY_TYPES:
+                raise ValidationError("entity", f"{where}: unknown entity {spec.entity!r}")
+            if spec.type not in FIELD_TYPES:
+                raise ValidationError("type", f"{where}: unknown type {spec.type!r}")
+            if not _NAME.match(spec.name) or not spec.name.startswith(f"{plugin}_"):
+                raise ValidationError("name", f"{where}: must match {plugin}_[a-z0-9_]*")
+            if spec.type == "choice" and not spec.choices:
+                raise ValidationError("choices", f"{where}: a choice field needs choices")
+            if spec.name in self._fields[spec.entity]:
+                raise ValidationError("name", f"{where}: declared twice on {spec.entity}")
+            self._fields[spec.entity][spec.name] = spec
+
+    def of(self, entity_type: str) -> Mapping[str, CustomField]:
+        return self._fields.get(entity_type, {})
+
+    def validate(
+        self, entity_type: str, values: Mapping[str, Any], *, partial: bool = False
+    ) -> dict[str, Any]:
+        """Check and convert ``values`` to their stored (JSON) form; raise naming the field."""
+        specs = self.of(entity_type)
+        stored: dict[str, Any] = {}
+        for name, value in values.items():
+            spec = specs.get(name)
+            if spec is None:
+                raise ValidationError(
+                    f"custom.{name}", f"no custom field {name!r} on {entity_type}"
+                )
+            if value is None:
+                if spec.required:
+                    raise ValidationError(f"custom.{name}", "is required")
+                continue
+            try:
+                stored[name] = _CONVERT[spec.type](spec, value)
+            except ValidationError as exc:
+                raise ValidationError(f"custom.{name}", exc.reason) from None
+        if not partial:
+            for name, spec in specs.items():
+                if spec.required and name not in stored:
+                    raise ValidationError(f"custom.{name}", "is required")
+        return stored
+
+    def condition(
+        self, entity_type: str, table: Table, name: str, op: str, value: Any
+    ) -> ColumnElement[bool]:
+        """A WHERE condition on custom field ``name`` of ``table`` (``op`` one of OPERATORS)."""
+        spec = self.of(entity_type).get(name)
+        if spec is None:
+            raise ValidationError(f"custom.{name}", f"no custom field {name!r} on {entity_type}")
+        if op not in OPERATORS:
+            raise ValidationError(f"custom.{name}", f"unknown operator {op!r}")
+        element = table.c.custom[name]
+        column: Any
+        if spec.type == "integer":
+            column = element.as_integer()
+        elif spec.type == "boolean":
+            column = element.as_boolean()
+        else:
+            column = element.as_string()
+        if op == "in":
+            items = value if isinstance(value, list | tuple) else str(value).split(",")
+            return column.in_([self._literal(spec, v) for v in items])
+        if op == "contains":
+            if spec.type != "text":
+                raise ValidationError(f"custom.{name}", "contains works on text fields only")
+            return column.contains(str(value), autoescape=True)
+        if spec.type == "decimal" and op not in ("eq", "ne"):
+            raise ValidationError(f"custom.{name}", "decimal fields compare with eq and ne only")
+        literal = self._literal(spec, value)
+        compare = {
+            "eq": column.__eq__,
+            "ne": column.__ne__,
+            "lt": column.__lt__,
+            "le": column.__le__,
+            "gt": column.__gt__,
+            "ge": column.__ge__,
+        }[op]
+        return compare(literal)
+
+    @staticmethod
+    def _literal(spec: CustomField, value: Any) -> Any:
+        if spec.type == "integer" and isinstance(value, str):
+            return _to_integer(spec, value.strip())
+        return _CONVERT[spec.type](spec, value)

@@ -1,0 +1,80 @@
+"""The database: engine set-up and the transaction every command runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from attrs import define, field
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+
+from crmkit.core.actors import SYSTEM, Actor
+
+if TYPE_CHECKING:
+    from crmkit.core.events import Event
+    from crmkit.hooks.host import PluginHost
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Take the write lock at BEGIN so two writers queue instead of failing on upgrade.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for ``url``: SQLite (WAL, foreign keys on) or PostgreSQL through psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, **options)
+        # pysqlite's own transaction handling is off so that BEGIN is ours.
+        event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True, **options)
+
+
+@define
+class Transaction:
+    """One command's unit of work: a connection inside a transaction, the actor, the hooks.
+
+    Domain events emitted here are written to the outbox in the same transaction
+    and delivered to ``on_event`` after commit.
+    """
+
+    conn: Connection
+    hooks: PluginHost
+    actor: Actor = SYSTEM
+    app: Any = None
+    events: list[Event] = field(factory=list)
+
+    def emit(
+        self, event_type: str, entity: str | None, entity_id: Any, payload: dict[str, Any]
+    ) -> Event:
+        """Record a domain event in the outbox; it is delivered only if the transaction commits."""
+        from crmkit.core.events import write_event
+
+        written = write_event(self, event_type, entity, entity_id, payload)
+        self.events.append(written)
+        return written
+
+
+@contextmanager
+def transaction(
+    engine: Engine, hooks: PluginHost, actor: Actor = SYSTEM, app: Any = None
+) -> Iterator[Transaction]:
+    """Open a transaction; commit on success, roll back on any exception."""
+    with engine.begin() as conn:
+        yield Transaction(conn=conn, hooks=hooks, actor=actor, app=app)

@@ -1,0 +1,190 @@
+"""Interactions and the timeline: every touchpoint of a party, from every plugin, in one query."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select
+
+from crmkit.core.db import Transaction
+from crmkit.core.entities import DIRECTIONS, Interaction, RecordRef
+from crmkit.core.errors import NotFound, ValidationError
+from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.tables import interaction, party, utcnow
+
+CHANNEL = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
+FIELDS = frozenset(
+    {
+        "party_id",
+        "channel",
+        "direction",
+        "occurred_at",
+        "subject",
+        "summary",
+        "outcome",
+        "owner_id",
+        "refs",
+        "custom",
+    }
+)
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                "occurred_at", f"expected an ISO 8601 date and time, got {value!r}"
+            ) from None
+    if moment.tzinfo is None:
+        raise ValidationError("occurred_at", "needs a UTC offset (e.g. 2024-05-01T10:00:00Z)")
+    return moment
+
+
+def _optional_text(data: Mapping[str, Any], name: str, limit: int) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(name, "expected text")
+    if len(value) > limit:
+        raise ValidationError(name, f"longer than {limit} characters")
+    return value
+
+
+def build_interaction(data: Mapping[str, Any], *, source: str = "core") -> Interaction:
+    """A validated interaction from plain data; raises naming the field."""
+    unknown = set(data) - FIELDS
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "unknown field")
+    party_id = data.get("party_id")
+    if isinstance(party_id, bool) or not isinstance(party_id, int):
+        raise ValidationError("party_id", "expected a party id")
+    channel = data.get("channel")
+    if not isinstance(channel, str) or not CHANNEL.match(channel):
+        raise ValidationError("channel", "expected a channel name such as email, phone or meeting")
+    direction = data.get("direction")
+    if direction not in DIRECTIONS:
+        raise ValidationError("direction", f"expected one of {', '.join(DIRECTIONS)}")
+    refs = []
+    for i, ref in enumerate(data.get("refs") or []):
+        if not isinstance(ref, Mapping) or set(ref) != {"kind", "id"}:
+            raise ValidationError(f"refs[{i}]", "expected an object with kind and id")
+        refs.append(RecordRef(str(ref["kind"]), str(ref["id"])))
+    custom = data.get("custom") or {}
+    if not isinstance(custom, Mapping):
+        raise ValidationError("custom", "expected an object")
+    owner = data.get("owner_id")
+    if owner is not None and (isinstance(owner, bool) or not isinstance(owner, int)):
+        raise ValidationError("owner_id", "expected a user id")
+    return Interaction(
+        party_id=party_id,
+        channel=channel,
+        direction=direction,
+        occurred_at=_timestamp(data.get("occurred_at", utcnow())),
+        subject=_optional_text(data, "subject", 500),
+        summary=_optional_text(data, "summary", 100_000),
+        outcome=_optional_text(data, "outcome", 100),
+        owner_id=owner,
+        source=source,
+        refs=tuple(refs),
+        custom=dict(custom),
+    )
+
+
+def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
+    """Store an interaction on its party's timeline; emits ``interaction.logged``."""
+    exists = tx.conn.execute(select(party.c.id).where(party.c.id == item.party_id)).first()
+    if exists is None:
+        raise ValidationError("party_id", f"party {item.party_id} does not exist")
+    fields = getattr(tx.app, "custom_fields", None)
+    if fields is not None:
+        item.custom = fields.validate("interaction", item.custom)
+    elif item.custom:
+        raise ValidationError("custom", "no custom fields are declared")
+    row = row_of(item)
+    tx.hooks.call("entity_validate", tx=tx, entity_type="interaction", entity=item, changes=row)
+    item.created_at = utcnow()
+    item.id = tx.conn.execute(
+        insert(interaction).values(**row, created_at=item.created_at).returning(interaction.c.id)
+    ).scalar_one()
+    tx.hooks.call("entity_saved", tx=tx, entity_type="interaction", entity=item, change="created")
+    tx.emit(
+        "interaction.logged",
+        "interaction",
+        item.id,
+        {"id": item.id, "party_id": item.party_id, "channel": item.channel, "source": item.source},
+    )
+    return item
+
+
+def row_of(item: Interaction) -> dict[str, Any]:
+    return {
+        "party_id": item.party_id,
+        "channel": item.channel,
+        "direction": item.direction,
+        "occurred_at": item.occurred_at,
+        "subject": item.subject,
+        "summary": item.summary,
+        "outcome": item.outcome,
+        "owner_id": item.owner_id,
+        "source": item.source,
+        "refs": [{"kind": r.kind, "id": r.id} for r in item.refs],
+        "custom": item.custom,
+    }
+
+
+def from_row(row: Any) -> Interaction:
+    return Interaction(
+        id=row.id,
+        party_id=row.party_id,
+        channel=row.channel,
+        direction=row.direction,
+        occurred_at=row.occurred_at,
+        subject=row.subject,
+        summary=row.summary,
+        outcome=row.outcome,
+        owner_id=row.owner_id,
+        source=row.source,
+        refs=tuple(RecordRef(r["kind"], r["id"]) for r in row.refs),
+        custom=dict(row.custom or {}),
+        created_at=row.created_at,
+    )
+
+
+def timeline(
+    conn: Connection, party_id: int, *, cursor: str | None = None, limit: int = 50
+) -> Page[Interaction]:
+    """Every interaction of the party from every plugin, newest first, in one SQL query."""
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit", "must be between 1 and 500")
+    query = select(interaction).where(interaction.c.party_id == party_id)
+    if cursor is not None:
+        raw_time, last_id = decode_cursor(cursor, 2)
+        try:
+            last_time = datetime.fromisoformat(raw_time)
+        except (TypeError, ValueError):
+            raise ValidationError("cursor", "is not a cursor this server issued") from None
+        query = query.where(
+            or_(
+                interaction.c.occurred_at < last_time,
+                and_(interaction.c.occurred_at == last_time, interaction.c.id < last_id),
+            )
+        )
+    rows = conn.execute(
+        query.order_by(interaction.c.occurred_at.desc(), interaction.c.id.desc()).limit(limit + 1)
+    ).all()
+    missing = not rows and cursor is None
+    if missing and conn.execute(select(party.c.id).where(party.c.id == party_id)).first() is None:
+        raise NotFound(f"party {party_id} does not exist")
+    more = len(rows) > limit
+    items = [from_row(r) for r in rows[:limit]]
+    last = items[-1] if more else None
+    next_cursor = encode_cursor([last.occurred_at.isoformat(), last.id]) if last else None
+    return Page(items, next_cursor)

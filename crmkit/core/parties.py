@@ -1,0 +1,538 @@
+"""Prospects and customers: create, read, update with optimistic concurrency, convert, list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, select, update
+
+from crmkit.core.db import Transaction
+from crmkit.core.entities import PARTY_CLASSES, PARTY_KINDS, PROSPECT_STATUSES, Customer, Party
+from crmkit.core.errors import ConflictError, NotFound, ValidationError
+from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.tables import contact_point, external_id, interaction, party, utcnow
+from crmkit.core.values import EmailAddress, PhoneNumber, PostalAddress, clean_text
+
+NAME_FIELDS = ("first_name", "last_name", "organisation_name")
+ADDRESS_FIELDS = tuple(a.name for a in attrs.fields(PostalAddress))
+EDITABLE = frozenset(
+    {
+        *NAME_FIELDS,
+        "kind",
+        "birth_date",
+        "emails",
+        "phones",
+        "addresses",
+        "owner_id",
+        "custom",
+        "source",
+        "status",
+        "customer_number",
+    }
+)
+
+
+# --- Building entities from untrusted data (API bodies, CSV rows, connector records).
+
+
+def _text(data: Mapping[str, Any], name: str, limit: int = 300) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(name, f"expected text, got {type(value).__name__}")
+    value = clean_text(value)
+    if len(value) > limit:
+        raise ValidationError(name, f"longer than {limit} characters")
+    return value or None
+
+
+def _list(data: Mapping[str, Any], name: str) -> list[Any]:
+    value = data.get(name) or []
+    if isinstance(value, str | Mapping) or not isinstance(value, Sequence):
+        raise ValidationError(name, "expected a list")
+    return list(value)
+
+
+def parse_emails(values: Sequence[Any]) -> tuple[EmailAddress, ...]:
+    parsed = []
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            raise ValidationError(f"emails[{i}]", "expected text")
+        parsed.append(EmailAddress.parse(value, field_name=f"emails[{i}]"))
+    return _unique(parsed, key=lambda e: e.normalised)
+
+
+def parse_phones(values: Sequence[Any], region: str | None) -> tuple[PhoneNumber, ...]:
+    parsed = []
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            raise ValidationError(f"phones[{i}]", "expected text")
+        parsed.append(PhoneNumber.parse(value, region=region, field_name=f"phones[{i}]"))
+    return _unique(parsed, key=lambda p: p.e164)
+
+
+def parse_addresses(values: Sequence[Any]) -> tuple[PostalAddress, ...]:
+    parsed = []
+    for i, value in enumerate(values):
+        if not isinstance(value, Mapping):
+            raise ValidationError(f"addresses[{i}]", "expected an object")
+        unknown = set(value) - set(ADDRESS_FIELDS)
+        if unknown:
+            raise ValidationError(f"addresses[{i}].{sorted(unknown)[0]}", "unknown field")
+        parts = {}
+        for name in ADDRESS_FIELDS:
+            try:
+                parts[name] = _text(value, name, 200)
+            except ValidationError as exc:
+                raise ValidationError(f"addresses[{i}].{name}", exc.reason) from None
+        try:
+            address = PostalAddress(**parts)
+        except ValidationError as exc:
+            raise ValidationError(f"addresses[{i}].{exc.field}", exc.reason) from None
+        if not address.is_empty():
+            parsed.append(address)
+    return tuple(parsed)
+
+
+def _unique(values: list[Any], key: Any) -> tuple[Any, ...]:
+    seen: dict[Any, Any] = {}
+    for value in values:
+        seen.setdefault(key(value), value)
+    return tuple(seen.values())
+
+
+def _birth_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "birth_date", f"expected a date (YYYY-MM-DD), got {value!r}"
+        ) from None
+
+
+def build_party(role: str, data: Mapping[str, Any], *, region: str | None) -> Party:
+    """A validated, normalised prospect or customer from plain data; raises naming the field."""
+    cls = PARTY_CLASSES.get(role)
+    if cls is None:
+        raise ValidationError("role", f"expected prospect or customer, got {role!r}")
+    allowed = EDITABLE - ({"status"} if role == "customer" else {"customer_number"})
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "unknown field")
+    values: dict[str, Any] = {name: _text(data, name) for name in NAME_FIELDS}
+    kind = data.get("kind", "person")
+    if kind not in PARTY_KINDS:
+        raise ValidationError("kind", f"expected person or organisation, got {kind!r}")
+    values["kind"] = kind
+    values["birth_date"] = _birth_date(data.get("birth_date"))
+    values["emails"] = parse_emails(_list(data, "emails"))
+    values["phones"] = parse_phones(_list(data, "phones"), region)
+    values["addresses"] = parse_addresses(_list(data, "addresses"))
+    owner = data.get("owner_id")
+    if owner is not None and (isinstance(owner, bool) or not isinstance(owner, int)):
+        raise ValidationError("owner_id", "expected a user id")
+    values["owner_id"] = owner
+    custom = data.get("custom") or {}
+    if not isinstance(custom, Mapping):
+        raise ValidationError("custom", "expected an object")
+    values["custom"] = dict(custom)
+    values["source"] = _text(data, "source", 100)
+    if role == "prospect":
+        status = data.get("status", "new")
+        if status not in PROSPECT_STATUSES:
+            raise ValidationError("status", f"expected one of {', '.join(PROSPECT_STATUSES)}")
+        values["status"] = status
+    else:
+        values["customer_number"] = _text(data, "customer_number", 100)
+    entity = cls(**values)
+    check_identity(entity)
+    return entity
+
+
+def check_identity(entity: Party) -> None:
+    """A party needs a name: a person's last name or an organisation's name."""
+    if entity.kind == "organisation" and not entity.organisation_name:
+        raise ValidationError("organisation_name", "an organisation needs a name")
+    if entity.kind == "person" and not (entity.last_name or entity.first_name):
+        raise ValidationError("last_name", "a person needs a first or last name")
+
+
+# --- Rows <-> entities.
+
+
+def party_row(entity: Party) -> dict[str, Any]:
+    return {
+        "role": entity.role,
+        "kind": entity.kind,
+        "display_name": entity.display_name,
+        "first_name": entity.first_name,
+        "last_name": entity.last_name,
+        "organisation_name": entity.organisation_name,
+        "birth_date": entity.birth_date,
+        "owner_id": entity.owner_id,
+        "source": getattr(entity, "source", None),
+        "status": getattr(entity, "status", None),
+        "customer_number": getattr(entity, "customer_number", None),
+        "converted_at": getattr(entity, "converted_at", None),
+        "custom": entity.custom,
+    }
+
+
+def contact_rows(party_id: int, entity: Party) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for i, email in enumerate(entity.emails):
+        rows.append(
+            dict(
+                party_id=party_id,
+                kind="email",
+                position=i,
+                value=email.original,
+                key=email.normalised,
+                data=None,
+            )
+        )
+    for i, phone in enumerate(entity.phones):
+        rows.append(
+            dict(
+                party_id=party_id,
+                kind="phone",
+                position=i,
+                value=phone.e164,
+                key=phone.e164,
+                data=None,
+            )
+        )
+    for i, address in enumerate(entity.addresses):
+        rows.append(
+            dict(
+                party_id=party_id,
+                kind="address",
+                position=i,
+                value=address.one_line(),
+                key=None,
+                data=attrs.asdict(address),
+            )
+        )
+    return rows
+
+
+def _entity(row: Any, contacts: Sequence[Any]) -> Party:
+    cls = PARTY_CLASSES[row.role]
+    values: dict[str, Any] = dict(
+        id=row.id,
+        kind=row.kind,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        organisation_name=row.organisation_name,
+        birth_date=row.birth_date,
+        owner_id=row.owner_id,
+        custom=dict(row.custom or {}),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        source=row.source,
+    )
+    if cls is Customer:
+        values.update(customer_number=row.customer_number, converted_at=row.converted_at)
+    else:
+        values["status"] = row.status
+    ordered = sorted(contacts, key=lambda c: (c.kind, c.position))
+    values["emails"] = tuple(EmailAddress(c.value, c.key) for c in ordered if c.kind == "email")
+    values["phones"] = tuple(PhoneNumber(c.value) for c in ordered if c.kind == "phone")
+    values["addresses"] = tuple(PostalAddress(**c.data) for c in ordered if c.kind == "address")
+    return cls(**values)
+
+
+def load_parties(conn: Connection, ids: Sequence[int]) -> dict[int, Party]:
+    """Parties by id with their contact points, in two queries whatever the count."""
+    if not ids:
+        return {}
+    rows = conn.execute(select(party).where(party.c.id.in_(ids))).all()
+    contacts: dict[int, list[Any]] = {}
+    for c in conn.execute(select(contact_point).where(contact_point.c.party_id.in_(ids))):
+        contacts.setdefault(c.party_id, []).append(c)
+    return {row.id: _entity(row, contacts.get(row.id, [])) for row in rows}
+
+
+def get_party(conn: Connection, party_id: int, role: str | None = None) -> Party:
+    """One party; :class:`NotFound` if it does not exist (or has another role)."""
+    found = load_parties(conn, [party_id]).get(party_id)
+    if found is None or (role is not None and found.role != role):
+        raise NotFound(f"{role or 'party'} {party_id} does not exist")
+    return found
+
+
+# --- Writes.
+
+
+def _validate_custom(tx: Transaction, entity: Party) -> None:
+    fields = tx.app.custom_fields if tx.app is not None else None
+    if fields is None:
+        if entity.custom:
+            raise ValidationError("custom", "no custom fields are declared")
+        return
+    entity.custom = fields.validate(entity.role, entity.custom)
+
+
+def create_party(tx: Transaction, entity: Party) -> Party:
+    """Store a new prospect or customer with its contact points; emits ``<role>.created``."""
+    if entity.id is not None:
+        raise ValidationError("id", "a new party has no id yet")
+    check_identity(entity)
+    _validate_custom(tx, entity)
+    tx.hooks.call(
+        "entity_validate", tx=tx, entity_type=entity.role, entity=entity, changes=party_row(entity)
+    )
+    now = utcnow()
+    entity.version, entity.created_at, entity.updated_at = 1, now, now
+    entity.id = tx.conn.execute(
+        insert(party)
+        .values(**party_row(entity), version=1, created_at=now, updated_at=now)
+        .returning(party.c.id)
+    ).scalar_one()
+    rows = contact_rows(entity.id, entity)
+    if rows:
+        tx.conn.execute(insert(contact_point), rows)
+    tx.hooks.call("entity_saved", tx=tx, entity_type=entity.role, entity=entity, change="created")
+    tx.emit(
+        f"{entity.role}.created",
+        entity.role,
+        entity.id,
+        {"id": entity.id, "name": entity.display_name},
+    )
+    return entity
+
+
+def _write(tx: Transaction, entity: Party, expected_version: int, changes: dict[str, Any]) -> Party:
+    now = utcnow()
+    result = tx.conn.execute(
+        update(party)
+        .where(party.c.id == entity.id, party.c.version == expected_version)
+        .values(**party_row(entity), version=expected_version + 1, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise ConflictError(
+            f"{entity.role} {entity.id} was changed by someone else (version {expected_version} is stale)"
+        )
+    if {"emails", "phones", "addresses"} & set(changes):
+        tx.conn.execute(delete(contact_point).where(contact_point.c.party_id == entity.id))
+        rows = contact_rows(entity.id, entity)  # type: ignore[arg-type]
+        if rows:
+            tx.conn.execute(insert(contact_point), rows)
+    entity.version, entity.updated_at = expected_version + 1, now
+    return entity
+
+
+def update_party(
+    tx: Transaction,
+    party_id: int,
+    data: Mapping[str, Any],
+    expected_version: int,
+    *,
+    region: str | None,
+) -> Party:
+    """Apply ``data`` (field -> new value) if the party is still at ``expected_version``.
+
+    The loser of a race gets :class:`ConflictError`; nothing is overwritten silently.
+    """
+    current = get_party(tx.conn, party_id)
+    if current.version != expected_version:
+        raise ConflictError(
+            f"{current.role} {party_id} is at version {current.version}, not {expected_version}"
+        )
+    merged = {**_as_data(current), **data}
+    if "custom" in data and isinstance(data["custom"], Mapping):
+        merged["custom"] = {**current.custom, **data["custom"]}
+        merged["custom"] = {k: v for k, v in merged["custom"].items() if v is not None}
+    updated = build_party(current.role, merged, region=region)
+    updated.id, updated.created_at = current.id, current.created_at
+    if isinstance(updated, Customer) and isinstance(current, Customer):
+        updated.converted_at = current.converted_at
+    _validate_custom(tx, updated)
+    changes = {k: v for k, v in party_row(updated).items() if party_row(current).get(k) != v}
+    for name in ("emails", "phones", "addresses"):
+        if getattr(updated, name) != getattr(current, name):
+            changes[name] = getattr(updated, name)
+    tx.hooks.call(
+        "entity_validate", tx=tx, entity_type=updated.role, entity=updated, changes=changes
+    )
+    _write(tx, updated, expected_version, changes)
+    tx.hooks.call("entity_saved", tx=tx, entity_type=updated.role, entity=updated, change="updated")
+    tx.emit(
+        f"{updated.role}.updated",
+        updated.role,
+        party_id,
+        {"id": party_id, "fields": sorted(changes), "version": updated.version},
+    )
+    return updated
+
+
+def _as_data(entity: Party) -> dict[str, Any]:
+    data: dict[str, Any] = {name: getattr(entity, name) for name in NAME_FIELDS}
+    data.update(
+        kind=entity.kind,
+        birth_date=entity.birth_date,
+        emails=[e.original for e in entity.emails],
+        phones=[p.e164 for p in entity.phones],
+        addresses=[attrs.asdict(a) for a in entity.addresses],
+        owner_id=entity.owner_id,
+        custom=dict(entity.custom),
+        source=getattr(entity, "source", None),
+    )
+    if isinstance(entity, Customer):
+        data["customer_number"] = entity.customer_number
+    else:
+        data["status"] = getattr(entity, "status", "new")
+    return data
+
+
+def convert_prospect(
+    tx: Transaction,
+    party_id: int,
+    expected_version: int | None = None,
+    customer_number: str | None = None,
+) -> Customer:
+    """Turn a prospect into a customer: same id, so every interaction and plugin row stays attached."""
+    current = get_party(tx.conn, party_id)
+    if current.role != "prospect":
+        raise ConflictError(f"party {party_id} is already a customer")
+    version = current.version if expected_version is None else expected_version
+    data = _as_data(current)
+    data.pop("status")
+    data["customer_number"] = customer_number
+    # Custom fields declared for prospects only do not carry over; the rest do.
+    fields = tx.app.custom_fields if tx.app is not None else None
+    if fields is not None:
+        data["custom"] = {k: v for k, v in current.custom.items() if k in fields.of("customer")}
+    customer = build_party("customer", data, region=None)
+    assert isinstance(customer, Customer)
+    customer.id, customer.created_at, customer.converted_at = (
+        current.id,
+        current.created_at,
+        utcnow(),
+    )
+    _validate_custom(tx, customer)
+    tx.hooks.call(
+        "entity_validate",
+        tx=tx,
+        entity_type="customer",
+        entity=customer,
+        changes={"role": "customer"},
+    )
+    _write(tx, customer, version, {})
+    tx.hooks.call("prospect_converted", tx=tx, customer=customer)
+    tx.hooks.call("entity_saved", tx=tx, entity_type="customer", entity=customer, change="updated")
+    tx.emit("prospect.converted", "customer", party_id, {"id": party_id})
+    return customer
+
+
+def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
+    """Move everything of ``merged_id`` onto ``survivor_id`` and delete the merged party.
+
+    Interactions, contact points (new ones appended), external ids and custom
+    fields the survivor lacks all end on the survivor; each plugin re-points its
+    own rows in ``parties_merged``.
+    """
+    if survivor_id == merged_id:
+        raise ValidationError("merged_id", "a party cannot be merged into itself")
+    parties = load_parties(tx.conn, [survivor_id, merged_id])
+    if survivor_id not in parties or merged_id not in parties:
+        missing = merged_id if survivor_id in parties else survivor_id
+        raise NotFound(f"party {missing} does not exist")
+    survivor, merged = parties[survivor_id], parties[merged_id]
+    version = survivor.version
+    survivor.emails = _unique([*survivor.emails, *merged.emails], key=lambda e: e.normalised)
+    survivor.phones = _unique([*survivor.phones, *merged.phones], key=lambda p: p.e164)
+    survivor.addresses = _unique([*survivor.addresses, *merged.addresses], key=lambda a: a)
+    survivor.custom = {**merged.custom, **survivor.custom}
+    for name in (*NAME_FIELDS, "birth_date", "owner_id"):
+        if getattr(survivor, name) is None:
+            setattr(survivor, name, getattr(merged, name))
+    tx.conn.execute(
+        update(interaction).where(interaction.c.party_id == merged_id).values(party_id=survivor_id)
+    )
+    tx.conn.execute(
+        update(external_id).where(external_id.c.party_id == merged_id).values(party_id=survivor_id)
+    )
+    tx.hooks.call("parties_merged", tx=tx, survivor_id=survivor_id, merged_id=merged_id)
+    tx.conn.execute(delete(contact_point).where(contact_point.c.party_id == merged_id))
+    tx.conn.execute(delete(party).where(party.c.id == merged_id))
+    _write(tx, survivor, version, {"emails": None})
+    tx.hooks.call(
+        "entity_saved", tx=tx, entity_type=survivor.role, entity=survivor, change="updated"
+    )
+    tx.emit(
+        "party.merged",
+        survivor.role,
+        survivor_id,
+        {"survivor_id": survivor_id, "merged_id": merged_id},
+    )
+    return survivor
+
+
+# --- Lists.
+
+SORTS = {"name": party.c.display_name, "created": party.c.created_at, "updated": party.c.updated_at}
+
+
+def list_parties(
+    conn: Connection,
+    role: str,
+    *,
+    conditions: Sequence[ColumnElement[bool]] = (),
+    sort: str = "name",
+    descending: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Party]:
+    """A page of parties of ``role`` matching every condition, keyset-paginated by (sort, id)."""
+    if sort not in SORTS:
+        raise ValidationError("sort", f"expected one of {', '.join(SORTS)}")
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit", "must be between 1 and 500")
+    key = SORTS[sort]
+    query = select(party.c.id, key.label("k")).where(party.c.role == role, *conditions)
+    if cursor is not None:
+        last_key, last_id = decode_cursor(cursor, 2)
+        last_value = _sort_value(sort, last_key)
+        after = (
+            or_(key < last_value, and_(key == last_value, party.c.id < last_id))
+            if descending
+            else or_(key > last_value, and_(key == last_value, party.c.id > last_id))
+        )
+        query = query.where(after)
+    order = (key.desc(), party.c.id.desc()) if descending else (key.asc(), party.c.id.asc())
+    rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    loaded = load_parties(conn, [r.id for r in rows])
+    items = [loaded[r.id] for r in rows]
+    next_cursor = encode_cursor([rows[-1].k, rows[-1].id]) if more else None
+    return Page(items, next_cursor)
+
+
+def _sort_value(sort: str, raw: Any) -> Any:
+    if sort == "name":
+        return raw
+    try:
+        return datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        raise ValidationError("cursor", "is not a cursor this server issued") from None
+
+
+def find_by_contact(conn: Connection, kind: str, key: str) -> list[int]:
+    """Ids of parties having the contact point (``email``: normalised, ``phone``: E.164)."""
+    rows = conn.execute(
+        select(contact_point.c.party_id)
+        .where(contact_point.c.kind == kind, contact_point.c.key == key)
+        .distinct()
+    )
+    return [r.party_id for r in rows]

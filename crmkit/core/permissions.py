@@ -1,0 +1,42 @@
+"""Permissions: declared by plugins, decided only through the permission hooks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from attrs import frozen
+from sqlalchemy import ColumnElement, Table, and_, true
+
+from crmkit.core.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from crmkit.core.actors import Actor
+    from crmkit.hooks.host import PluginHost
+
+ROLES: tuple[str, ...] = ("admin", "manager", "sales", "service", "marketing", "read-only")
+
+
+@frozen
+class Permission:
+    """An action (``<namespace>:<verb>``) and the roles that hold it by default."""
+
+    name: str
+    description: str
+    roles: tuple[str, ...] = ("admin",)
+
+
+def is_allowed(host: PluginHost, actor: Actor, action: str, resource: Any = None) -> bool:
+    """The veto of every ``permission_check`` implementation; silence denies."""
+    return host.call("permission_check", actor=actor, action=action, resource=resource) is True
+
+
+def require(host: PluginHost, actor: Actor, action: str, resource: Any = None) -> None:
+    """Raise :class:`PermissionDenied` unless ``actor`` may perform ``action``."""
+    if not is_allowed(host, actor, action, resource):
+        raise PermissionDenied(f"{actor.username} may not {action}")
+
+
+def visible(host: PluginHost, actor: Actor, entity_type: str, table: Table) -> ColumnElement[bool]:
+    """The AND of every ``permission_filter`` condition, to put in a list query's WHERE."""
+    conditions = host.call("permission_filter", actor=actor, entity_type=entity_type, table=table)
+    return and_(true(), *conditions)

@@ -1,0 +1,207 @@
+"""The kernel's tables (SQLAlchemy Core) on the one MetaData every plugin shares.
+
+Kernel tables carry the prefix ``core_`` just as a plugin's carry ``<name>_``, so
+that "which branch owns this table" is always answered by its name.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+"""The one MetaData of every crmkit table, kernel and plugins alike."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+"""JSON on SQLite, JSONB (indexable, comparable) on PostgreSQL."""
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""Primary keys: 64-bit, but SQLite's rowid alias needs the plain INTEGER type."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamps() -> list[Column[Any]]:
+    return [
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+    ]
+
+
+user = Table(
+    "core_user",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("role", String(50), nullable=False),
+    Column("manager_id", Id, ForeignKey("core_user.id")),
+    Column("team", String(100)),
+    Column("territories", JSONType, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    *timestamps(),
+)
+
+party = Table(
+    "core_party",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("role", String(20), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("display_name", String(300), nullable=False),
+    Column("first_name", String(150)),
+    Column("last_name", String(150)),
+    Column("organisation_name", String(300)),
+    Column("birth_date", Date),
+    Column("owner_id", Id, ForeignKey("core_user.id")),
+    Column("source", String(100)),
+    Column("status", String(30)),
+    Column("customer_number", String(100)),
+    Column("converted_at", UTCDateTime()),
+    Column("custom", JSONType, nullable=False),
+    Column("version", Integer, nullable=False),
+    *timestamps(),
+    Index(None, "role", "display_name", "id"),
+    Index(None, "owner_id"),
+    Index(None, "customer_number"),
+)
+
+contact_point = Table(
+    "core_contact_point",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("value", String(500), nullable=False),
+    # The form used for look-ups and matching: normalised email, E.164 phone.
+    Column("key", String(320)),
+    Column("data", JSONType),
+    Index(None, "party_id", "kind", "position"),
+    Index(None, "kind", "key"),
+)
+
+external_id = Table(
+    "core_external_id",
+    metadata,
+    Column("system", String(100), primary_key=True),
+    Column("external_id", String(200), primary_key=True),
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "party_id"),
+)
+
+interaction = Table(
+    "core_interaction",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(50), nullable=False),
+    Column("direction", String(10), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("subject", String(500)),
+    Column("summary", Text),
+    Column("outcome", String(100)),
+    Column("owner_id", Id, ForeignKey("core_user.id")),
+    Column("source", String(100), nullable=False),
+    Column("refs", JSONType, nullable=False),
+    Column("custom", JSONType, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    # The timeline reads newest first by (occurred_at, id) for one party.
+    Index(None, "party_id", "occurred_at", "id"),
+)
+
+outbox = Table(
+    "core_outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_type", String(100), nullable=False),
+    Column("entity", String(100)),
+    Column("entity_id", String(100)),
+    Column("payload", JSONType, nullable=False),
+    Column("actor_id", Id),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime()),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime()),
+    # Subscribers that still have to receive the event after a failed delivery;
+    # NULL means every subscriber (the event has not been delivered yet).
+    Column("pending_subscribers", JSONType),
+    Column("last_error", Text),
+    Index(None, "delivered_at", "id"),
+)
+
+job_state = Table(
+    "core_job_state",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("last_run_at", UTCDateTime()),
+    Column("last_success_at", UTCDateTime()),
+    Column("last_error_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("last_duration_ms", Integer),
+    Column("runs", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+)
+
+KERNEL_TABLES: tuple[Table, ...] = (
+    user,
+    party,
+    contact_point,
+    external_id,
+    interaction,
+    outbox,
+    job_state,
+)

@@ -1,0 +1,123 @@
+"""Value objects: immutable, validated at construction, compared by value."""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+
+import phonenumbers
+from attrs import field, frozen
+from email_validator import EmailNotValidError, validate_email
+
+from crmkit.core.errors import ValidationError
+
+
+def clean_text(value: str) -> str:
+    """Unicode-normalise (NFC) and collapse runs of white space."""
+    return " ".join(unicodedata.normalize("NFC", value).split())
+
+
+@frozen
+class EmailAddress:
+    """An email address as given, with the form used to match it against others."""
+
+    original: str
+    normalised: str
+
+    @classmethod
+    def parse(cls, raw: str, *, field_name: str = "email") -> EmailAddress:
+        text = raw.strip()
+        try:
+            checked = validate_email(text, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValidationError(
+                field_name, f"{text!r} is not a valid email address: {exc}"
+            ) from None
+        # Local parts are case-sensitive in theory; no real mailbox provider treats them so.
+        return cls(original=text, normalised=checked.normalized.casefold())
+
+    def __str__(self) -> str:
+        return self.original
+
+
+@frozen
+class PhoneNumber:
+    """A phone number, stored in E.164 (``+4930123456``)."""
+
+    e164: str
+
+    @classmethod
+    def parse(
+        cls, raw: str, *, region: str | None = None, field_name: str = "phone"
+    ) -> PhoneNumber:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError(field_name, f"{raw!r} is not a phone number: {exc}") from None
+        if not phonenumbers.is_valid_number(number):
+            where = f" for region {region}" if region else ""
+            raise ValidationError(field_name, f"{raw!r} is not a valid phone number{where}")
+        return cls(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+    def international(self) -> str:
+        """The number formatted for people, e.g. ``+49 30 123456``."""
+        return phonenumbers.format_number(
+            phonenumbers.parse(self.e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+
+    def __str__(self) -> str:
+        return self.e164
+
+
+def _country_code(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    code = value.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError("country", f"{value!r} is not an ISO 3166 alpha-2 country code")
+    return code
+
+
+@frozen
+class PostalAddress:
+    """A postal address; ``country`` is an ISO 3166 alpha-2 code."""
+
+    street: str | None = None
+    street_number: str | None = None
+    address_line2: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = field(default=None, converter=_country_code)
+
+    def is_empty(self) -> bool:
+        return not any(
+            (self.street, self.street_number, self.address_line2, self.postcode, self.city)
+        )
+
+    def one_line(self) -> str:
+        street = " ".join(p for p in (self.street, self.street_number) if p)
+        place = " ".join(p for p in (self.postcode, self.city) if p)
+        return ", ".join(p for p in (street, self.address_line2, place, self.country) if p)
+
+
+def _decimal(value: Decimal | int | str) -> Decimal:
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        raise ValidationError("amount", f"{value!r} is not a decimal number") from None
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValidationError("currency", f"{value!r} is not an ISO 4217 currency code")
+    return code
+
+
+@frozen
+class Money:
+    """An amount of money: a Decimal and an ISO 4217 currency code; never a float."""
+
+    amount: Decimal = field(converter=_decimal)
+    currency: str = field(converter=_currency)

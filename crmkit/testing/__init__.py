@@ -1,0 +1,28 @@
+"""Test kit for crmkit and its plugins (also registered as the ``crmkit`` pytest plugin).
+
+* :func:`make_app` builds a CRM with only the plugins named, on a fresh database
+  (SQLite, or PostgreSQL when ``CRMKIT_TEST_DATABASE_URL`` is set).
+* :func:`register_plugin` turns any object with ``@hookimpl`` functions into a
+  throwaway plugin for one test.
+* :func:`check_plugin` is the contract test every plugin runs.
+"""
+
+from __future__ import annotations
+
+from crmkit.testing.apps import (
+    TestDatabase,
+    http_client,
+    make_app,
+    register_plugin,
+    test_database,
+)
+from crmkit.testing.contract import check_plugin
+
+__all__ = [
+    "TestDatabase",
+    "check_plugin",
+    "http_client",
+    "make_app",
+    "register_plugin",
+    "test_database",
+]
