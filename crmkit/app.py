@@ -22,6 +22,7 @@ from crmkit.core.jobs import Job, JobRunner
 from crmkit.core.permissions import Permission
 from crmkit.core.settings import Settings, is_enabled, load_settings
 from crmkit.core.tables import KERNEL_TABLES, metadata
+from crmkit.core.ui import Widget
 from crmkit.defaults import MODULES as DEFAULT_MODULES
 from crmkit.hooks.host import Candidate, PluginHost, discover
 from crmkit.version import API_VERSION
@@ -58,6 +59,9 @@ class Crm:
         self.permissions: dict[str, Permission] = {
             p.name: p for ps in self.host.call("register_permissions") for p in ps
         }
+        self.channels = self._named("register_channels")
+        self.connectors = self._named("register_connectors")
+        self.widgets: dict[str, Widget] = self._named("register_widgets")
         jobs: list[Job] = [j for js in self.host.call("register_jobs") for j in js]
         self.jobs = JobRunner(self, self.engine, jobs)
         self._started = False
@@ -81,6 +85,21 @@ class Crm:
                     raise PluginError(plugin, f"{item.name!r} must be named {plugin}.*")
                 names.add(item.name)
         return names
+
+    def _named(self, hook: str) -> dict[str, Any]:
+        """Objects with a ``name`` from a registration hook; a name taken twice is an error."""
+        found: dict[str, Any] = {}
+        for plugin, declared in self.host.collect_by_plugin(hook):
+            for item in declared:
+                if item.name in found:
+                    raise PluginError(plugin, f"{hook}: name {item.name!r} is already taken")
+                found[item.name] = item
+        return found
+
+    def route_inbound(self, message: Any) -> str | None:
+        """The plugin that claims an inbound message (``route_inbound``), or None."""
+        result: str | None = self.host.call("route_inbound", app=self, message=message)
+        return result
 
     @property
     def settings_of(self) -> dict[str, Any]:
