@@ -13,7 +13,12 @@ Semantics, named in each docstring's last line and enforced by the plugin host:
 
 Implementations may be ``async def``; the host awaits them. Implementations run
 in reverse registration order — a plugin before the plugins it depends on — and
-``tryfirst``/``trylast`` move them, as in pluggy.
+``tryfirst``/``trylast`` move them, as in pluggy. Wrappers (``wrapper=True``)
+are not called: the host calls implementations one by one to apply the
+semantics above.
+
+A plugin's settings are not registered by a hook: ``PluginInfo.settings`` names
+the attrs class, so that configuration is validated before any hook runs.
 """
 
 from __future__ import annotations
