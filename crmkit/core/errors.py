@@ -64,3 +64,9 @@ class ConfigurationError(CrmError):
         super().__init__(f"{key}: {message}")
         self.key = key
         self.reason = message
+
+
+class MigrationError(CrmError):
+    """A schema migration that cannot run: unknown branch or revision, several heads, a failed step."""
+
+    title = "Migration error"

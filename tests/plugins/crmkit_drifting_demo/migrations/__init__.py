@@ -1,0 +1,1 @@
+"""The drifting_demo branch: revision files in ``versions/``."""

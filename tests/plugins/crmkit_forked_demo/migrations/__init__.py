@@ -1,0 +1,1 @@
+"""The forked_demo branch: revision files in ``versions/``."""

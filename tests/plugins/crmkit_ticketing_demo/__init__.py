@@ -1,0 +1,1 @@
+"""A throwaway plugin for the migration tests: one table, created by its one migration."""

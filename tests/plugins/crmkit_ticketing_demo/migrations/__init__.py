@@ -1,0 +1,1 @@
+"""The ticketing_demo branch: revision files in ``versions/``."""
