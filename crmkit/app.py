@@ -6,6 +6,7 @@ Everything that would otherwise be global state hangs off a :class:`Crm`.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -20,12 +21,20 @@ from crmkit.core.errors import PluginError
 from crmkit.core.events import KERNEL_EVENT_TYPES, deliver
 from crmkit.core.jobs import Job, JobRunner
 from crmkit.core.permissions import Permission
+from crmkit.core.serialise import configure as configure_converter
 from crmkit.core.settings import Settings, is_enabled, load_settings
 from crmkit.core.tables import KERNEL_TABLES, metadata
 from crmkit.core.ui import Widget
 from crmkit.defaults import MODULES as DEFAULT_MODULES
 from crmkit.hooks.host import Candidate, PluginHost, discover
 from crmkit.version import API_VERSION
+
+log = logging.getLogger(__name__)
+
+
+def _namespace(plugin: str) -> str:
+    """Whose names a plugin registers: its own; ``core`` for the kernel's defaults (``core.*``)."""
+    return plugin.split(".", 1)[0]
 
 
 class Crm:
@@ -44,10 +53,12 @@ class Crm:
             discover() if candidates is None else candidates,
             enabled=lambda name, default: is_enabled(self.settings, name, default),
             plugin_settings=self.settings.plugin_settings,
+            settings_source=self.settings.source,
             builtins=[importlib.import_module(m) for m in DEFAULT_MODULES],
         )
         self.engine = engine or make_engine(self.settings.database_url)
         self.converter = cattrs.Converter()
+        configure_converter(self.converter)
         self.host.call("register_mappers", converter=self.converter)
         self.tables = self._tables()
         self.custom_fields = CustomFields(
@@ -56,41 +67,40 @@ class Crm:
             for spec in specs
         )
         self.event_types = set(KERNEL_EVENT_TYPES) | self._plugin_names("register_event_types")
-        self.permissions: dict[str, Permission] = {
-            p.name: p for ps in self.host.call("register_permissions") for p in ps
-        }
+        self.permissions: dict[str, Permission] = self._named("register_permissions", ":")
         self.channels = self._named("register_channels")
         self.connectors = self._named("register_connectors")
         self.widgets: dict[str, Widget] = self._named("register_widgets")
-        jobs: list[Job] = [j for js in self.host.call("register_jobs") for j in js]
-        self.jobs = JobRunner(self, self.engine, jobs)
+        jobs: dict[str, Job] = self._named("register_jobs", ".")
+        self.jobs = JobRunner(self, self.engine, jobs.values())
         self._started = False
 
     def _tables(self) -> list[Table]:
         tables = list(KERNEL_TABLES)
         for plugin, declared in self.host.collect_by_plugin("register_tables"):
+            prefix = f"{_namespace(plugin)}_"
             for table in declared:
                 if table.metadata is not metadata:
                     raise PluginError(plugin, f"table {table.name} is not on crmkit.metadata")
-                if not table.name.startswith(f"{plugin}_"):
-                    raise PluginError(plugin, f"table {table.name} must be named {plugin}_*")
+                if not table.name.startswith(prefix):
+                    raise PluginError(plugin, f"table {table.name} must be named {prefix}*")
                 tables.append(table)
         return tables
 
     def _plugin_names(self, hook: str) -> set[str]:
-        names = set()
-        for plugin, declared in self.host.collect_by_plugin(hook):
-            for item in declared:
-                if not item.name.startswith(f"{plugin}."):
-                    raise PluginError(plugin, f"{item.name!r} must be named {plugin}.*")
-                names.add(item.name)
-        return names
+        return set(self._named(hook, "."))
 
-    def _named(self, hook: str) -> dict[str, Any]:
-        """Objects with a ``name`` from a registration hook; a name taken twice is an error."""
+    def _named(self, hook: str, separator: str | None = None) -> dict[str, Any]:
+        """Objects with a ``name`` from a registration hook; a name taken twice is an error.
+
+        With a ``separator``, every name must start with the plugin's name and it (``sfa.``, ``sfa:``).
+        """
         found: dict[str, Any] = {}
         for plugin, declared in self.host.collect_by_plugin(hook):
+            prefix = f"{_namespace(plugin)}{separator}"
             for item in declared:
+                if separator is not None and not item.name.startswith(prefix):
+                    raise PluginError(plugin, f"{hook}: {item.name!r} must be named {prefix}*")
                 if item.name in found:
                     raise PluginError(plugin, f"{hook}: name {item.name!r} is already taken")
                 found[item.name] = item
@@ -137,7 +147,12 @@ class Crm:
             tx = Transaction(conn=conn, hooks=self.host, actor=actor, app=self)
             yield tx
         if tx.events:
-            self.deliver_events([e.id for e in tx.events])
+            try:
+                self.deliver_events([e.id for e in tx.events])
+            except Exception:
+                # The command has committed: failing it now would invite a duplicate retry.
+                # Undelivered events stay in the outbox for the core.deliver_outbox job.
+                log.exception("delivering events after commit failed; the outbox job will retry")
 
     def deliver_events(self, ids: Sequence[int] | None = None) -> int:
         """Deliver due outbox events now; the ``core.deliver_outbox`` job retries the rest."""

@@ -19,7 +19,7 @@ from attrs import define, field, frozen
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from crmkit.core.errors import PluginError
+from crmkit.core.errors import CrmError, PluginError
 from crmkit.hooks import specs
 from crmkit.hooks.markers import PROJECT
 from crmkit.hooks.plugin_info import PluginInfo
@@ -101,7 +101,7 @@ def candidate_from_info(info: PluginInfo) -> Candidate:
 
 
 def topological_order(infos: Mapping[str, PluginInfo]) -> list[str]:
-    """Dependencies before dependents, ties broken by name; cycles are left out (see :func:`cycles`)."""
+    """Dependencies before dependents, ties broken by name; cycles are left out (see :func:`find_cycle`)."""
     needs = {
         name: {d for d in (*info.depends, *info.optional_depends) if d in infos}
         for name, info in infos.items()
@@ -118,6 +118,32 @@ def topological_order(infos: Mapping[str, PluginInfo]) -> list[str]:
                 if not deps and other not in order:
                     heapq.heappush(ready, other)
     return order
+
+
+def find_cycle(infos: Mapping[str, PluginInfo], start: str) -> list[str] | None:
+    """The dependency cycle through ``start`` (``[start, ..., start]``), or None if it is on none."""
+
+    def needs(name: str) -> list[str]:
+        info = infos[name]
+        return sorted(d for d in {*info.depends, *info.optional_depends} if d in infos)
+
+    path = [start]
+    seen: set[str] = set()
+
+    def walk(name: str) -> bool:
+        for dep in needs(name):
+            if dep == start:
+                path.append(dep)
+                return True
+            if dep not in seen:
+                seen.add(dep)
+                path.append(dep)
+                if walk(dep):
+                    return True
+                path.pop()
+        return False
+
+    return path if walk(start) else None
 
 
 @define
@@ -142,6 +168,7 @@ class PluginHost:
         enabled: Callable[[str, bool], bool],
         plugin_settings: Mapping[str, Mapping[str, Any]] | None = None,
         builtins: Iterable[Any] = (),
+        settings_source: str = "crmkit.toml",
     ) -> None:
         """Register ``builtins`` (kernel default modules), then every enabled candidate in dependency order."""
         from crmkit.core.settings import structure_settings
@@ -160,9 +187,13 @@ class PluginHost:
             else:
                 infos[cand.name] = cand.info
 
+        unordered = set(infos) - set(topological_order(infos))
+        cycles = {name: find_cycle(infos, name) for name in sorted(unordered)}
+        for name, cycle in cycles.items():
+            if cycle is not None:
+                self._fail(by_name[name], infos.pop(name), f"dependency cycle {' -> '.join(cycle)}")
+        # What only depended on a cycle is now ordered and fails below, naming the dependency.
         order = topological_order(infos)
-        for name in sorted(set(infos) - set(order)):
-            self._fail(by_name[name], infos[name], "dependency cycle")
 
         api = Version(self.api_version)
         for name in order:
@@ -189,7 +220,9 @@ class PluginHost:
                     module_path, _, class_name = info.settings.partition(":")
                     settings_cls = getattr(importlib.import_module(module_path), class_name)
                     self.settings[name] = structure_settings(
-                        settings_cls, (plugin_settings or {}).get(name, {}), f"plugins.{name}"
+                        settings_cls,
+                        (plugin_settings or {}).get(name, {}),
+                        f"{settings_source}: plugins.{name}",
                     )
             except Exception as exc:
                 if self.pm.get_plugin(name) is not None:
@@ -312,6 +345,10 @@ class PluginHost:
     def _has_async(self, name: str) -> bool:
         return any(inspect.iscoroutinefunction(i.function) for i in self._impls(name))
 
+    def has_async(self, name: str) -> bool:
+        """Whether an implementation of hook ``name`` is ``async``: then await :meth:`acall`."""
+        return self._has_async(name)
+
     def implementers(self, name: str) -> list[str]:
         """Names of the plugins implementing hook ``name``, in call order."""
         return [impl.plugin_name for impl in self._impls(name)]
@@ -342,4 +379,6 @@ def _run(coroutine: Any, has_async: bool) -> Any:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, PluginError):
         return exc.reason
+    if isinstance(exc, CrmError):
+        return exc.message
     return f"{type(exc).__name__}: {exc}"

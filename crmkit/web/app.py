@@ -1,0 +1,80 @@
+"""The ASGI application of a CRM: kernel API and pages, static files, plugin routes under ``/p/<plugin>/``.
+
+Middleware, outermost first: problems (every exception becomes a response),
+the body limit (before anyone reads a body), then authentication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from crmkit.web import api, pages
+from crmkit.web.auth import ActorMiddleware
+from crmkit.web.context import Site
+from crmkit.web.limits import BodyLimitMiddleware
+from crmkit.web.problems import ProblemMiddleware, http_exception
+from crmkit.web.templating import make_environment
+from crmkit.web.ui import collect_timeline_renderers
+
+if TYPE_CHECKING:
+    from crmkit.app import Crm
+
+STATIC = Path(__file__).parent / "static"
+
+
+def plugin_routes(app: Crm) -> list[BaseRoute]:
+    """Each plugin's ``register_routes``, mounted under ``/p/<plugin>``."""
+    return [
+        Mount(f"/p/{plugin}", routes=routes, name=plugin)
+        for plugin, routes in app.host.collect_by_plugin("register_routes")
+    ]
+
+
+def create_asgi(app: Crm, *, notice: str | None = None) -> Starlette:
+    """The web application of ``app``; its lifespan starts and closes the CRM.
+
+    ``notice`` is a line shown on top of every page (``crmkit demo`` says so there).
+    """
+    site = Site(
+        crm=app,
+        templates=make_environment(),
+        timeline_renderers=collect_timeline_renderers(app),
+        notice=notice,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Startup hooks may do database work; they run off the event loop.
+        await anyio.to_thread.run_sync(app.start)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(app.close)
+
+    asgi = Starlette(
+        routes=[
+            *api.ROUTES,
+            *pages.ROUTES,
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *plugin_routes(app),
+        ],
+        middleware=[
+            Middleware(ProblemMiddleware, site=site),
+            Middleware(BodyLimitMiddleware, max_bytes=app.settings.max_body_bytes),
+            Middleware(ActorMiddleware, crm=app),
+        ],
+        exception_handlers={HTTPException: http_exception},
+        lifespan=lifespan,
+    )
+    asgi.state.site = site
+    return asgi

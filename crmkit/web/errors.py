@@ -1,0 +1,24 @@
+"""Errors only HTTP has; :mod:`crmkit.web.problems` maps them with the domain errors."""
+
+from __future__ import annotations
+
+from crmkit.core.errors import CrmError, ValidationError
+
+
+class NotAuthenticated(CrmError):
+    """No ``actor_from_request`` implementation recognised the request."""
+
+    title = "Not authenticated"
+
+
+class ContentTooLarge(CrmError):
+    """The request body is larger than ``max_body_bytes``."""
+
+    title = "Content too large"
+
+
+class MalformedBody(ValidationError):
+    """The request body cannot be parsed at all (as opposed to parsed data that is wrong)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("body", message)

@@ -1,0 +1,138 @@
+"""The server-rendered pages: home, the customer and prospect lists, a party's page.
+
+Like the API handlers these are plain functions run in Starlette's thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, func, select
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import BaseRoute, Route
+
+from crmkit.core.errors import PermissionDenied
+from crmkit.core.permissions import is_allowed, visible
+from crmkit.core.tables import interaction, party, user
+from crmkit.web.context import actor_of, site_of
+from crmkit.web.listing import (
+    check_parameters,
+    list_visible_parties,
+    parse_party_query,
+    visible_party,
+    visible_timeline,
+)
+from crmkit.web.templating import render
+from crmkit.web.ui import dashboard, entity_actions, navigation, timeline_entries
+
+TIMELINE_PAGE = 25
+
+
+def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+    site, actor = site_of(request), actor_of(request)
+    return render(site, template, navigation=navigation(site.crm, actor), actor=actor, **context)
+
+
+def _owner_names(conn: Connection, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = conn.execute(select(user.c.id, user.c.display_name).where(user.c.id.in_(wanted)))
+    return {row.id: row.display_name for row in rows}
+
+
+def home(request: Request) -> HTMLResponse:
+    """Counts of what the actor may see, the loaded plugins and the actor's dashboard."""
+    check_parameters(request.query_params, ())
+    site, actor = site_of(request), actor_of(request)
+    crm = site.crm
+    counts: dict[str, int] = {}
+    with crm.engine.connect() as conn:
+        if is_allowed(crm.host, actor, "core:party.read"):
+            for role in ("customer", "prospect"):
+                counts[f"{role}s"] = conn.execute(
+                    select(func.count())
+                    .select_from(party)
+                    .where(party.c.role == role, visible(crm.host, actor, role, party))
+                ).scalar_one()
+        if is_allowed(crm.host, actor, "core:interaction.read"):
+            counts["interactions"] = conn.execute(
+                select(func.count())
+                .select_from(interaction)
+                .where(visible(crm.host, actor, "interaction", interaction))
+            ).scalar_one()
+    plugins = [s for s in crm.host.statuses.values() if s.state != "disabled"]
+    return _page(request, "home.html", counts=counts, plugins=plugins, tiles=dashboard(crm, actor))
+
+
+def _party_list(role: str) -> Route:
+    def endpoint(request: Request) -> HTMLResponse:
+        site, actor = site_of(request), actor_of(request)
+        params = request.query_params
+        query = parse_party_query(params)
+        with site.crm.engine.connect() as conn:
+            page = list_visible_parties(site.crm, conn, actor, role, query)
+            owners = _owner_names(conn, (p.owner_id for p in page.items))
+        same = {name: value for name, value in params.items() if name != "cursor"}
+        next_url = None
+        if page.next_cursor is not None:
+            next_url = "?" + urlencode({**same, "cursor": page.next_cursor})
+        return _page(
+            request,
+            "parties.html",
+            role=role,
+            page=page,
+            owners=owners,
+            search=query.search or "",
+            first_url="?" + urlencode(same),
+            paged=query.cursor is not None,
+            next_url=next_url,
+        )
+
+    return Route(f"/{role}s", endpoint, name=f"{role}s")
+
+
+def party_page(request: Request) -> HTMLResponse:
+    """A party's profile, contact points, custom fields, actions and timeline (newest first)."""
+    site, actor = site_of(request), actor_of(request)
+    crm, params = site.crm, request.query_params
+    check_parameters(params, ("cursor",))
+    with crm.engine.connect() as conn:
+        entity = visible_party(crm, conn, actor, request.path_params["party_id"])
+        try:
+            page = visible_timeline(
+                crm, conn, actor, entity, params.get("cursor") or None, TIMELINE_PAGE
+            )
+        except PermissionDenied:
+            page = None
+        owner = _owner_names(conn, [entity.owner_id]).get(entity.owner_id or 0)
+    declared = crm.custom_fields.of(entity.role)
+    custom = [
+        (declared[name].label or name if name in declared else name, value)
+        for name, value in sorted(entity.custom.items())
+    ]
+    older_url = None
+    if page is not None and page.next_cursor is not None:
+        older_url = "?" + urlencode({"cursor": page.next_cursor})
+    return _page(
+        request,
+        "party.html",
+        party=entity,
+        owner=owner,
+        custom=custom,
+        actions=entity_actions(crm, actor, entity.role, entity),
+        entries=timeline_entries(site.timeline_renderers, page.items) if page else None,
+        paged=bool(params.get("cursor")),
+        older_url=older_url,
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/", home, name="home"),
+    _party_list("customer"),
+    _party_list("prospect"),
+    Route("/parties/{party_id:int}", party_page, name="party"),
+]

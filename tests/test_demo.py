@@ -1,0 +1,164 @@
+"""``crmkit demo``: generated data seeded once, the demo login, the pages with data."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import phonenumbers
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from crmkit.app import Crm
+from crmkit.cli.main import cli
+from crmkit.core.tables import contact_point, interaction, party, user
+from crmkit.core.values import EmailAddress
+from crmkit.demo.app import demo_asgi
+from crmkit.demo.data import USERS, Generator
+from crmkit.demo.plugin import PLUGIN
+from crmkit.demo.seed import seed
+from crmkit.hooks.host import discover
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def counts(crm: Crm) -> dict[str, int]:
+    with crm.engine.connect() as conn:
+        roles = dict(conn.execute(select(party.c.role, func.count()).group_by(party.c.role)).all())
+        return {
+            "customer": roles.get("customer", 0),
+            "prospect": roles.get("prospect", 0),
+            "user": conn.execute(select(func.count()).select_from(user)).scalar_one(),
+            "interaction": conn.execute(select(func.count()).select_from(interaction)).scalar_one(),
+        }
+
+
+def test_demo_seeds_the_stated_counts(make_crm):
+    crm = make_crm([PLUGIN])
+
+    seeded = seed(crm, customers=40, prospects=60, now=NOW)
+
+    assert seeded is not None
+    found = counts(crm)
+    assert (found["customer"], found["prospect"], found["user"]) == (40, 60, len(USERS))
+    assert found["interaction"] == seeded.interactions >= 40 * 2
+    with crm.engine.connect() as conn:
+        converted = conn.execute(
+            select(func.count()).where(party.c.converted_at.is_not(None))
+        ).scalar_one()
+        countries = conn.execute(
+            select(contact_point.c.data["country"].as_string())
+            .where(contact_point.c.kind == "address")
+            .distinct()
+        ).scalars()
+        assert 0 < converted < 40
+        assert len(set(countries)) >= 7
+        owners = conn.execute(select(party.c.owner_id).distinct()).scalars().all()
+        assert None not in owners and len(owners) > 3
+
+
+def test_seeding_again_writes_nothing(make_crm):
+    crm = make_crm([PLUGIN])
+    seed(crm, customers=10, prospects=10, now=NOW)
+    before = counts(crm)
+
+    assert seed(crm, customers=500, prospects=500, now=NOW) is None
+    assert counts(crm) == before
+
+
+def test_demo_data_is_deterministic():
+    def sample(random_seed: int) -> list[tuple[object, ...]]:
+        parties = Generator(random_seed, NOW).parties(15, 15)
+        return [
+            (p.entity.display_name, p.entity.emails, p.entity.phones, p.owner, p.history)
+            for p in parties
+        ]
+
+    assert sample(7) == sample(7)
+    assert sample(7) != sample(8)
+
+
+def test_demo_contact_points_are_valid(make_crm):
+    crm = make_crm([PLUGIN])
+    seed(crm, customers=60, prospects=60, now=NOW)
+
+    with crm.engine.connect() as conn:
+        rows = conn.execute(select(contact_point.c.kind, contact_point.c.value)).all()
+    phones = [value for kind, value in rows if kind == "phone"]
+    emails = [value for kind, value in rows if kind == "email"]
+
+    assert len(phones) >= 120 and len(emails) == len(set(emails)) >= 120
+    assert all(phonenumbers.is_valid_number(phonenumbers.parse(p)) for p in phones)
+    # Reserved domains only: no demo message can reach a real mailbox.
+    assert all(EmailAddress.parse(e).normalised.endswith(".example") for e in emails)
+
+
+def test_demo_history_lies_in_the_last_two_years(make_crm):
+    crm = make_crm([PLUGIN])
+    seed(crm, customers=20, prospects=20, now=NOW)
+
+    with crm.engine.connect() as conn:
+        first, last = conn.execute(
+            select(func.min(interaction.c.occurred_at), func.max(interaction.c.occurred_at))
+        ).one()
+        channels = set(conn.execute(select(interaction.c.channel).distinct()).scalars())
+
+    assert NOW.replace(year=2023) <= first <= last <= NOW
+    assert channels >= {"phone", "email", "meeting"}
+
+
+def test_demo_home_page_renders_with_data(make_crm):
+    crm = make_crm([PLUGIN])
+    seed(crm, customers=25, prospects=35, now=NOW)
+    client = TestClient(demo_asgi(crm))
+
+    home = client.get("/")
+    customers = client.get("/customers")
+    party_page = client.get("/parties/1")
+
+    assert home.status_code == 200
+    assert "Demo mode" in home.text
+    assert (
+        "<strong>25</strong> customers" in home.text
+        and "<strong>35</strong> prospects" in home.text
+    )
+    assert "admin · admin" in home.text
+    assert customers.text.count('href="/parties/') == 25
+    assert party_page.status_code == 200 and "Timeline" in party_page.text
+
+
+def test_demo_login_needs_the_seeded_admin(make_crm):
+    client = TestClient(demo_asgi(make_crm([PLUGIN])))
+
+    assert client.get("/api/v1/customers").status_code == 401
+
+
+def test_demo_login_is_never_installed():
+    assert PLUGIN.name not in {c.name for c in discover()}
+
+
+def test_demo_command_creates_the_database_once_then_reuses_it(tmp_path):
+    database = tmp_path / "demo.db"
+    runner = CliRunner()
+    args = [
+        "demo",
+        "--database",
+        str(database),
+        "--customers",
+        "12",
+        "--prospects",
+        "8",
+        "--no-serve",
+    ]
+
+    first = runner.invoke(cli, args)
+    second = runner.invoke(cli, args)
+
+    assert first.exit_code == 0, first.output
+    assert "12 customers, 8 prospects" in first.output
+    with sqlite3.connect(database) as db:
+        roles = dict(db.execute("SELECT role, count(*) FROM core_party GROUP BY role").fetchall())
+    assert roles == {"customer": 12, "prospect": 8}
+    assert second.exit_code == 0, second.output
+    assert "reusing" in second.output and "customers," not in second.output
