@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from attrs import field, frozen
 from sqlalchemy import ColumnElement, Table
 
-from crmkit.core.errors import ValidationError
+from crmkit.core.errors import PluginError, ValidationError
 
 FieldType = Literal["text", "integer", "decimal", "boolean", "date", "datetime", "choice"]
 FIELD_TYPES: tuple[str, ...] = (
@@ -106,7 +106,8 @@ def _to_datetime(spec: CustomField, value: Any) -> str:
         ) from None
     if moment.tzinfo is None:
         raise ValidationError(spec.name, "the date and time needs a UTC offset")
-    return moment.isoformat()
+    # Stored in UTC so that the text comparisons of list filters order moments correctly.
+    return moment.astimezone(UTC).isoformat()
 
 
 def _to_choice(spec: CustomField, value: Any) -> str:
@@ -132,17 +133,17 @@ class CustomFields:
     def __init__(self, declared: Iterable[tuple[str, CustomField]]) -> None:
         self._fields: dict[str, dict[str, CustomField]] = {e: {} for e in ENTITY_TYPES}
         for plugin, spec in declared:
-            where = f"custom field {spec.name!r} of plugin {plugin!r}"
+            where = f"custom field {spec.name!r}"
             if spec.entity not in ENTITY_TYPES:
-                raise ValidationError("entity", f"{where}: unknown entity {spec.entity!r}")
+                raise PluginError(plugin, f"{where}: unknown entity {spec.entity!r}")
             if spec.type not in FIELD_TYPES:
-                raise ValidationError("type", f"{where}: unknown type {spec.type!r}")
+                raise PluginError(plugin, f"{where}: unknown type {spec.type!r}")
             if not _NAME.match(spec.name) or not spec.name.startswith(f"{plugin}_"):
-                raise ValidationError("name", f"{where}: must match {plugin}_[a-z0-9_]*")
+                raise PluginError(plugin, f"{where}: must be named {plugin}_[a-z0-9_]*")
             if spec.type == "choice" and not spec.choices:
-                raise ValidationError("choices", f"{where}: a choice field needs choices")
+                raise PluginError(plugin, f"{where}: a choice field needs choices")
             if spec.name in self._fields[spec.entity]:
-                raise ValidationError("name", f"{where}: declared twice on {spec.entity}")
+                raise PluginError(plugin, f"{where}: declared twice on {spec.entity}")
             self._fields[spec.entity][spec.name] = spec
 
     def of(self, entity_type: str) -> Mapping[str, CustomField]:
@@ -213,6 +214,9 @@ class CustomFields:
 
     @staticmethod
     def _literal(spec: CustomField, value: Any) -> Any:
-        if spec.type == "integer" and isinstance(value, str):
-            return _to_integer(spec, value.strip())
-        return _CONVERT[spec.type](spec, value)
+        try:
+            if spec.type == "integer" and isinstance(value, str):
+                return _to_integer(spec, value.strip())
+            return _CONVERT[spec.type](spec, value)
+        except ValidationError as exc:
+            raise ValidationError(f"custom.{spec.name}", exc.reason) from None

@@ -37,6 +37,7 @@ KERNEL_EVENT_TYPES: tuple[str, ...] = (
     "customer.updated",
     "party.merged",
     "party.erased",
+    "party.imported",
     "interaction.logged",
     "user.created",
     "user.updated",

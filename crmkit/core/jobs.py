@@ -11,15 +11,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from attrs import frozen
 from sqlalchemy import Engine, insert, select, update
 
+from crmkit.core.errors import NotFound
 from crmkit.core.tables import job_state, utcnow
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +64,10 @@ class JobRunner:
 
     def run(self, name: str) -> JobResult:
         """Run one job and record the outcome; its exception is recorded, not raised."""
-        job = self.jobs[name]
+        job = self.jobs.get(name)
+        if job is None:
+            known = ", ".join(sorted(self.jobs)) or "none"
+            raise NotFound(f"no job named {name!r} (registered: {known})")
         started = utcnow()
         clock = time.perf_counter()
         error: str | None = None
@@ -127,8 +128,16 @@ class JobRunner:
         """Run every due job once; one failure does not stop the rest."""
         return [self.run(name) for name in self.due(now)]
 
-    def serve(self, stop: Callable[[], bool], tick: float = 1.0) -> None:
-        """The scheduler loop: run due jobs until ``stop()`` says so."""
+    def serve(
+        self,
+        stop: Callable[[], bool],
+        tick: float = 1.0,
+        sleep: Callable[[float], Any] = time.sleep,
+    ) -> None:
+        """The scheduler loop: run due jobs until ``stop()`` says so.
+
+        ``sleep`` waits between rounds; a worker passes an event's ``wait`` to stop at once.
+        """
         while not stop():
             self.run_due()
-            time.sleep(tick)
+            sleep(tick)

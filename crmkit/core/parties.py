@@ -452,7 +452,11 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     survivor.emails = _unique([*survivor.emails, *merged.emails], key=lambda e: e.normalised)
     survivor.phones = _unique([*survivor.phones, *merged.phones], key=lambda p: p.e164)
     survivor.addresses = _unique([*survivor.addresses, *merged.addresses], key=lambda a: a)
-    survivor.custom = {**merged.custom, **survivor.custom}
+    # Only fields declared for the survivor's role can be kept, as on conversion.
+    fields = tx.app.custom_fields if tx.app is not None else None
+    declared = fields.of(survivor.role) if fields is not None else {}
+    carried = {k: v for k, v in merged.custom.items() if k in declared}
+    survivor.custom = {**carried, **survivor.custom}
     for name in (*NAME_FIELDS, "birth_date", "owner_id"):
         if getattr(survivor, name) is None:
             setattr(survivor, name, getattr(merged, name))

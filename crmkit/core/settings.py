@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 from attrs import field, frozen
+from cattrs.errors import AttributeValidationNote, ForbiddenExtraKeysError
 
 from crmkit.core.errors import ConfigurationError
 
@@ -57,21 +58,52 @@ class Settings:
     """Where the settings came from, for messages."""
 
 
-def structure_settings(cls: type[T], data: Mapping[str, Any], location: str) -> T:
-    """Build an attrs settings object, naming the offending key on error."""
+def structure_settings(
+    cls: type[T],
+    data: Mapping[str, Any],
+    location: str,
+    origins: Mapping[str, str] | None = None,
+) -> T:
+    """Build an attrs settings object; an error names the offending key and where it was set.
+
+    Keys are reported as ``<location>.<key>`` (e.g. ``crmkit.toml: crmkit.database_url``)
+    unless ``origins`` names another source for a key (e.g. an environment variable).
+    """
     try:
         return _converter.structure(dict(data), cls)
     except cattrs.ClassValidationError as exc:
-        notes = cattrs.transform_error(exc, path=location)
-        raise ConfigurationError(location, "; ".join(notes)) from None
+        key, reason = _first_problem(exc, data)
+        where = (origins or {}).get(key.split(".", 1)[0]) or f"{location}.{key}"
+        raise ConfigurationError(where, reason) from None
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(location, str(exc)) from None
 
 
-def parse_plugin_list(value: str) -> dict[str, bool]:
-    """``CRMKIT_PLUGINS="sfa,-social"``: names to enable; ``-name`` disables; ``*`` keeps defaults.
+def _first_problem(exc: cattrs.ClassValidationError, data: Any) -> tuple[str, str]:
+    """The dotted key of the first error cattrs found, and what is wrong with its value."""
+    for problem in exc.exceptions:
+        if isinstance(problem, ForbiddenExtraKeysError):
+            return sorted(problem.extra_fields)[0], "unknown key"
+        notes = getattr(problem, "__notes__", [])
+        note = next((n for n in notes if isinstance(n, AttributeValidationNote)), None)
+        if note is None:
+            continue
+        if isinstance(problem, KeyError):
+            return note.name, "is required"
+        value = data.get(note.name) if isinstance(data, Mapping) else None
+        if isinstance(problem, cattrs.ClassValidationError):
+            key, reason = _first_problem(problem, value)
+            return f"{note.name}.{key}", reason
+        expected = getattr(note.type, "__name__", str(note.type))
+        return note.name, f"expected {expected}, got {value!r}"
+    return "", str(exc)
 
-    Without ``*`` the list is exhaustive: every plugin not named is disabled.
+
+def parse_plugin_list(value: str) -> dict[str, bool]:
+    """``CRMKIT_PLUGINS="sfa,-social"``: names to enable; ``-name`` disables; ``*`` keeps the rest.
+
+    Without ``*`` the list is exhaustive: every plugin not named is disabled. With
+    ``*`` a plugin not named is enabled as crmkit.toml or its own default says.
     """
     enabled: dict[str, bool] = {}
     exhaustive = True
@@ -108,27 +140,45 @@ def load_settings(
         unknown = set(document) - {"crmkit", "plugins"}
         if unknown:
             raise ConfigurationError(f"{path}: [{sorted(unknown)[0]}]", "unknown table")
+        for table in ("crmkit", "plugins"):
+            if not isinstance(document.get(table, {}), dict):
+                raise ConfigurationError(f"{path}: {table}", "must be a table")
         data.update(document.get("crmkit", {}))
+        # These are filled from [plugins] and the file's name, never written in [crmkit].
+        for reserved in ("plugins", "plugin_settings", "source"):
+            if reserved in data:
+                raise ConfigurationError(f"{path}: crmkit.{reserved}", "unknown key")
         for name, value in document.get("plugins", {}).items():
             if isinstance(value, bool):
                 plugins[name] = value
             elif isinstance(value, dict):
                 plugin_settings[name] = dict(value)
                 if "enabled" in value:
-                    plugins[name] = _bool(plugin_settings[name].pop("enabled"))
+                    enabled = plugin_settings[name].pop("enabled")
+                    if not isinstance(enabled, bool):
+                        raise ConfigurationError(
+                            f"{path}: plugins.{name}.enabled",
+                            f"expected true or false, got {enabled!r}",
+                        )
+                    plugins[name] = enabled
             else:
                 raise ConfigurationError(
                     f"{path}: plugins.{name}", "must be true, false or a table"
                 )
     names = {a.name for a in attrs.fields(Settings)} - {"plugins", "plugin_settings", "source"}
+    origins: dict[str, str] = {}
     for name in names:
-        value = env.get(f"CRMKIT_{name.upper()}")
+        variable = f"CRMKIT_{name.upper()}"
+        value = env.get(variable)
         if value is not None:
             data[name] = value
+            origins[name] = f"environment variable {variable}"
     if "CRMKIT_PLUGINS" in env:
-        plugins = parse_plugin_list(env["CRMKIT_PLUGINS"])
+        chosen = parse_plugin_list(env["CRMKIT_PLUGINS"])
+        # An exhaustive list replaces the file's choices; with ``*`` it only overrides them.
+        plugins = chosen if "*" in chosen else {**plugins, **chosen}
     data.update(plugins=plugins, plugin_settings=plugin_settings, source=source)
-    return structure_settings(Settings, data, source)
+    return structure_settings(Settings, data, f"{source}: crmkit", origins)
 
 
 def is_enabled(settings: Settings, name: str, default: bool) -> bool:

@@ -102,10 +102,16 @@ class PostalAddress:
 
 
 def _decimal(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, float | bool):
+        # A float cannot hold most cent amounts exactly; refuse it rather than round silently.
+        raise ValidationError("amount", f"{value!r} must be a Decimal, an int or a string")
     try:
-        return Decimal(value)
+        amount = Decimal(value)
     except ArithmeticError:
         raise ValidationError("amount", f"{value!r} is not a decimal number") from None
+    if not amount.is_finite():
+        raise ValidationError("amount", f"{value!r} is not a finite amount")
+    return amount
 
 
 def _currency(value: str) -> str:

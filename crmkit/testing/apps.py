@@ -91,6 +91,8 @@ def _candidates(plugins: Iterable[str | PluginInfo]) -> list[Candidate]:
     pending = list(plugins)
     while pending:
         item = pending.pop(0)
+        if isinstance(item, str) and item in chosen:
+            continue  # a dependency given (as a PluginInfo) earlier in the list
         if isinstance(item, PluginInfo):
             cand = candidate_from_info(item)
         else:

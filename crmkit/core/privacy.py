@@ -1,0 +1,90 @@
+"""Privacy: export everything held on a party, and erase it on request, across every plugin."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, select, update
+
+from crmkit.core.errors import NotFound, PluginError
+from crmkit.core.tables import contact_point, external_id, interaction, outbox, party
+
+if TYPE_CHECKING:
+    from crmkit.core.db import Transaction
+    from crmkit.hooks.host import PluginHost
+
+KERNEL_SECTIONS: tuple[str, ...] = ("party", "contact_points", "interactions", "external_ids")
+"""The sections of an export that hold the kernel's own data; plugins add theirs beside them."""
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready form of a column value: dates and times as ISO 8601 text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _rows(conn: Connection, query: Any, skip: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return [
+        {k: _plain(v) for k, v in row.items() if k not in skip}
+        for row in conn.execute(query).mappings()
+    ]
+
+
+def export_party(conn: Connection, hooks: PluginHost, party_id: int) -> dict[str, Any]:
+    """Everything the CRM holds on the party: the kernel's sections and every plugin's ``export_party``."""
+    profiles = _rows(conn, select(party).where(party.c.id == party_id))
+    if not profiles:
+        raise NotFound(f"party {party_id} does not exist")
+    document: dict[str, Any] = {
+        "party": profiles[0],
+        "contact_points": _rows(
+            conn,
+            select(contact_point)
+            .where(contact_point.c.party_id == party_id)
+            .order_by(contact_point.c.kind, contact_point.c.position),
+            skip=("id", "party_id"),
+        ),
+        "interactions": _rows(
+            conn,
+            select(interaction)
+            .where(interaction.c.party_id == party_id)
+            .order_by(interaction.c.occurred_at, interaction.c.id),
+            skip=("party_id",),
+        ),
+        "external_ids": _rows(
+            conn,
+            select(external_id)
+            .where(external_id.c.party_id == party_id)
+            .order_by(external_id.c.system, external_id.c.external_id),
+            skip=("party_id",),
+        ),
+    }
+    for plugin, sections in hooks.collect_by_plugin("export_party", conn=conn, party_id=party_id):
+        for name, data in sections.items():
+            if name in document:
+                raise PluginError(plugin, f"export_party: section {name!r} is already taken")
+            document[name] = data
+    return document
+
+
+def erase_party(tx: Transaction, party_id: int) -> None:
+    """Forget the party: every plugin's ``erase_party`` first, then the kernel's rows; emits ``party.erased``.
+
+    Runs in ``tx``: if any plugin refuses (raises), nothing is erased.
+    """
+    role = tx.conn.execute(select(party.c.role).where(party.c.id == party_id)).scalar()
+    if role is None:
+        raise NotFound(f"party {party_id} does not exist")
+    tx.hooks.call("erase_party", tx=tx, party_id=party_id)
+    for table in (interaction, external_id, contact_point):
+        tx.conn.execute(delete(table).where(table.c.party_id == party_id))
+    tx.conn.execute(delete(party).where(party.c.id == party_id))
+    # Past events about the party carry its name in their payload; keep only the id.
+    tx.conn.execute(
+        update(outbox)
+        .where(outbox.c.entity.in_(("prospect", "customer")), outbox.c.entity_id == str(party_id))
+        .values(payload={"id": party_id})
+    )
+    tx.emit("party.erased", role, party_id, {"id": party_id})

@@ -1,0 +1,121 @@
+"""Settings: crmkit.toml and ``CRMKIT_*`` variables, validated, with errors naming key and file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crmkit import ConfigurationError
+from crmkit.core.settings import Settings, is_enabled, load_settings, parse_plugin_list
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "crmkit.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_apply_without_file_or_environment(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, config_path=tmp_path / "absent.toml")
+    assert settings == Settings()
+    assert settings.database_url == "sqlite:///crmkit.db"
+
+
+def test_file_is_read_and_environment_overrides_it(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[crmkit]\ndatabase_url = "sqlite:///file.db"\ndefault_region = "AT"\nmax_body_bytes = 10\n',
+    )
+    settings = load_settings(
+        environ={"CRMKIT_DATABASE_URL": "postgresql://db/crm", "CRMKIT_STRICT_PLUGINS": "yes"},
+        config_path=path,
+    )
+    assert settings.database_url == "postgresql://db/crm"
+    assert settings.default_region == "AT"
+    assert settings.max_body_bytes == 10
+    assert settings.strict_plugins is True
+    assert settings.source == str(path)
+
+
+def test_crmkit_config_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere.toml"
+    path.write_text('[crmkit]\ndefault_region = "CH"\n')
+    assert load_settings(environ={"CRMKIT_CONFIG": str(path)}).default_region == "CH"
+
+
+def test_plugin_tables_give_enablement_and_plugin_settings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[plugins]\nsocial = false\n\n[plugins.sfa]\nenabled = true\nphases = 5\n\n"
+        '[plugins.erp_sap]\nhost = "sap.local"\n',
+    )
+    settings = load_settings(environ={}, config_path=path)
+    assert settings.plugins == {"social": False, "sfa": True}
+    assert settings.plugin_settings == {"sfa": {"phases": 5}, "erp_sap": {"host": "sap.local"}}
+
+
+@pytest.mark.parametrize(
+    ("variable", "toml", "default", "expected"),
+    [
+        (None, None, True, True),
+        (None, None, False, False),
+        (None, "sfa = false", True, False),
+        (None, "sfa = true", False, True),
+        ("sfa", "sfa = false", False, True),
+        ("other", "sfa = true", True, False),
+        ("-sfa,*", "sfa = true", True, False),
+        ("*", "sfa = false", True, False),
+        ("*", None, True, True),
+        ("", "sfa = true", True, False),
+    ],
+)
+def test_enablement_precedence_is_environment_then_file_then_plugin_default(
+    tmp_path: Path, variable: str | None, toml: str | None, default: bool, expected: bool
+) -> None:
+    path = write(tmp_path, f"[plugins]\n{toml}\n" if toml else "")
+    environ = {} if variable is None else {"CRMKIT_PLUGINS": variable}
+    settings = load_settings(environ=environ, config_path=path)
+    assert is_enabled(settings, "sfa", default) is expected
+
+
+def test_plugin_list_enables_named_disables_dashed_and_star_keeps_defaults() -> None:
+    assert parse_plugin_list("sfa, dms") == {"sfa": True, "dms": True, "*": False}
+    assert parse_plugin_list("*,-social") == {"social": False}
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[crmkit\n", "crmkit.toml"),
+        ("[crmkit]\ndatabse_url = 'x'\n", "crmkit.toml: crmkit.databse_url"),
+        ("[crmkit]\nmax_body_bytes = 'lots'\n", "crmkit.toml: crmkit.max_body_bytes"),
+        ("[crmkit]\nstrict_plugins = 'maybe'\n", "crmkit.toml: crmkit.strict_plugins"),
+        ("[crmkit]\nsource = 'x'\n", "crmkit.toml: crmkit.source"),
+        ("crmkit = 1\n", "crmkit.toml: crmkit"),
+        ("[server]\nport = 1\n", "crmkit.toml: [server]"),
+        ("[plugins]\nsfa = 'yes'\n", "crmkit.toml: plugins.sfa"),
+        ("[plugins.sfa]\nenabled = 'yes'\n", "crmkit.toml: plugins.sfa.enabled"),
+    ],
+)
+def test_bad_file_is_refused_naming_the_file_and_key(tmp_path: Path, text: str, key: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(environ={}, config_path=path)
+    assert caught.value.key == key.replace("crmkit.toml", str(path))
+    assert str(path) in str(caught.value)
+
+
+def test_wrong_type_explains_what_was_expected(tmp_path: Path) -> None:
+    path = write(tmp_path, "[crmkit]\nmax_body_bytes = 'lots'\n")
+    with pytest.raises(ConfigurationError, match=r"expected int, got 'lots'"):
+        load_settings(environ={}, config_path=path)
+
+
+def test_bad_environment_variable_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(
+            environ={"CRMKIT_MAX_BODY_BYTES": "a lot"}, config_path=tmp_path / "absent.toml"
+        )
+    assert caught.value.key == "environment variable CRMKIT_MAX_BODY_BYTES"
+    assert "a lot" in caught.value.reason
