@@ -8,15 +8,15 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import cattrs
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 
 from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.custom_fields import CustomFields
-from crmkit.core.db import Transaction, make_engine
+from crmkit.core.db import Transaction, make_engine, reading, transaction
 from crmkit.core.errors import PluginError
 from crmkit.core.events import KERNEL_EVENT_TYPES, deliver
 from crmkit.core.jobs import Job, JobRunner
@@ -143,16 +143,19 @@ class Crm:
     @contextmanager
     def transaction(self, actor: Actor = SYSTEM) -> Iterator[Transaction]:
         """One command's transaction; its events are delivered to ``on_event`` after commit."""
-        with self.engine.begin() as conn:
-            tx = Transaction(conn=conn, hooks=self.host, actor=actor, app=self)
+        with transaction(self.engine, self.host, actor, app=self) as tx:
             yield tx
-        if tx.events:
+        if tx.events and self.host.implementers("on_event"):
             try:
                 self.deliver_events([e.id for e in tx.events])
             except Exception:
                 # The command has committed: failing it now would invite a duplicate retry.
                 # Undelivered events stay in the outbox for the core.deliver_outbox job.
                 log.exception("delivering events after commit failed; the outbox job will retry")
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A connection for queries only (see :func:`crmkit.core.db.reading`)."""
+        return reading(self.engine)
 
     def deliver_events(self, ids: Sequence[int] | None = None) -> int:
         """Deliver due outbox events now; the ``core.deliver_outbox`` job retries the rest."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from crmkit import Job, NotFound, PluginError, hookimpl
 from crmkit.app import Crm
@@ -222,6 +222,8 @@ def test_worker_runs_due_jobs_until_signalled(
     # An event committed by a process that died before delivering it.
     with transaction(crm.engine, crm.host, app=crm) as tx:
         create_party(tx, build_party("prospect", {"last_name": "Berg"}, region="DE"))
+        # This app has no subscriber, so the event was stored as delivered: make it pending.
+        tx.conn.execute(update(outbox).values(delivered_at=None))
     command = [sys.executable, "-c", "from crmkit.cli.main import main; main()"]
     worker = subprocess.Popen(
         [*command, "worker", "--tick", "0.1"],
@@ -230,6 +232,9 @@ def test_worker_runs_due_jobs_until_signalled(
         text=True,
     )
     try:
+        assert worker.stderr is not None
+        ready = worker.stderr.readline()
+        assert ready.startswith("worker: scheduling"), ready
         deadline = time.monotonic() + 20
         delivered = None
         while delivered is None and time.monotonic() < deadline:
@@ -244,6 +249,6 @@ def test_worker_runs_due_jobs_until_signalled(
             worker.kill()
             worker.wait()
     assert worker.returncode == 0, errors
-    assert "scheduling core.deliver_outbox" in errors
+    assert "core.deliver_outbox" in ready
     assert f"{signum.name} received" in errors
     assert errors.rstrip().endswith("worker: stopped")

@@ -26,9 +26,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "crmkit_read_only"
+"""Execution option marking a connection that only reads (see :func:`reading`)."""
+
+
 def _sqlite_begin(conn: Connection) -> None:
-    # Take the write lock at BEGIN so two writers queue instead of failing on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock at BEGIN so that two writers queue (busy_timeout)
+    # instead of one failing when it upgrades a read lock; readers never wait for it.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for queries only: on SQLite it does not queue behind writers."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+        yield conn
 
 
 def make_engine(url: str, **options: Any) -> Engine:

@@ -74,6 +74,8 @@ def write_event(
         raise ValidationError("event_type", f"event type {event_type!r} is not registered")
     now = utcnow()
     key = None if entity_id is None else str(entity_id)
+    # With no subscriber there is nothing to deliver: the event is kept, already delivered.
+    delivered = None if tx.hooks.implementers("on_event") else now
     row_id = tx.conn.execute(
         insert(outbox)
         .values(
@@ -84,6 +86,7 @@ def write_event(
             actor_id=tx.actor.user_id,
             created_at=now,
             attempts=0,
+            delivered_at=delivered,
         )
         .returning(outbox.c.id)
     ).scalar_one()

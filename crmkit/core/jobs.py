@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from attrs import frozen
 from sqlalchemy import Engine, insert, select, update
 
+from crmkit.core.db import reading
 from crmkit.core.errors import NotFound
 from crmkit.core.tables import job_state, utcnow
 
@@ -107,7 +108,7 @@ class JobRunner:
 
     def states(self) -> dict[str, Any]:
         """The recorded state of every job, by name (None for a job that never ran)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = {r.name: r for r in conn.execute(select(job_state))}
         return {name: rows.get(name) for name in sorted(self.jobs)}
 

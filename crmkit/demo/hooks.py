@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def actor_from_request(app: Crm, request: Request) -> Actor | None:
-    with app.engine.connect() as conn:
+    with app.read() as conn:
         admin = conn.execute(select(user).where(user.c.username == ADMIN_USERNAME)).first()
     if admin is None:
         return None

@@ -33,7 +33,7 @@ def health(request: Request) -> Response:
     """Whether the database answers, and the state of every plugin that is not disabled (no login)."""
     crm = crm_of(request)
     try:
-        with crm.engine.connect() as conn:
+        with crm.read() as conn:
             conn.execute(select(1))
         database = "ok"
     except SQLAlchemyError:
@@ -56,7 +56,7 @@ def _parties(role: str) -> Route:
     def endpoint(request: Request) -> Response:
         crm, actor = crm_of(request), actor_of(request)
         query = parse_party_query(request.query_params)
-        with crm.engine.connect() as conn:
+        with crm.read() as conn:
             page = list_visible_parties(crm, conn, actor, role, query)
         return json_response(crm, page)
 
@@ -67,7 +67,7 @@ def party_detail(request: Request) -> Response:
     """One prospect or customer with its contact points and custom fields."""
     crm, actor = crm_of(request), actor_of(request)
     check_parameters(request.query_params, ())
-    with crm.engine.connect() as conn:
+    with crm.read() as conn:
         entity = visible_party(crm, conn, actor, request.path_params["party_id"])
     return json_response(crm, entity)
 
@@ -77,7 +77,7 @@ def party_timeline(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
     params = request.query_params
     check_parameters(params, ("cursor", "limit"))
-    with crm.engine.connect() as conn:
+    with crm.read() as conn:
         entity = visible_party(crm, conn, actor, request.path_params["party_id"])
         page = visible_timeline(
             crm,

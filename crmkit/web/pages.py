@@ -50,7 +50,7 @@ def home(request: Request) -> HTMLResponse:
     site, actor = site_of(request), actor_of(request)
     crm = site.crm
     counts: dict[str, int] = {}
-    with crm.engine.connect() as conn:
+    with crm.read() as conn:
         if is_allowed(crm.host, actor, "core:party.read"):
             for role in ("customer", "prospect"):
                 counts[f"{role}s"] = conn.execute(
@@ -73,7 +73,7 @@ def _party_list(role: str) -> Route:
         site, actor = site_of(request), actor_of(request)
         params = request.query_params
         query = parse_party_query(params)
-        with site.crm.engine.connect() as conn:
+        with site.crm.read() as conn:
             page = list_visible_parties(site.crm, conn, actor, role, query)
             owners = _owner_names(conn, (p.owner_id for p in page.items))
         same = {name: value for name, value in params.items() if name != "cursor"}
@@ -100,7 +100,7 @@ def party_page(request: Request) -> HTMLResponse:
     site, actor = site_of(request), actor_of(request)
     crm, params = site.crm, request.query_params
     check_parameters(params, ("cursor",))
-    with crm.engine.connect() as conn:
+    with crm.read() as conn:
         entity = visible_party(crm, conn, actor, request.path_params["party_id"])
         try:
             page = visible_timeline(
