@@ -1,0 +1,1 @@
+"""The Alembic branch ``callnotes``: revision files in ``versions/``."""

@@ -1,0 +1,53 @@
+"""HTTP routes, mounted at ``/p/callnotes/``: log a call, list the follow-ups that are due."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from crmkit import Actor, Interaction, ValidationError
+from crmkit.core.permissions import require
+from crmkit.core.tables import utcnow
+from crmkit.web.context import actor_of, crm_of
+from crmkit.web.payloads import json_response, read_json
+from crmkit_callnotes import service
+
+if TYPE_CHECKING:
+    from crmkit.app import Crm
+
+
+async def post_call(request: Request) -> Response:
+    """Log a call: ``{"party_id": 7, "outcome": "callback", "summary": "…"}``; 201 with the interaction."""
+    crm, actor = crm_of(request), actor_of(request)
+    body = await read_json(request)
+    # The database work runs in a worker thread, off the event loop.
+    call = await run_in_threadpool(_log_call, crm, actor, body)
+    return json_response(crm, call, 201)
+
+
+def _log_call(crm: Crm, actor: Actor, body: Any) -> Interaction:
+    require(crm.host, actor, "callnotes:log")
+    if not isinstance(body, dict):
+        raise ValidationError("body", "expected a JSON object")
+    with crm.transaction(actor) as tx:
+        return service.log_call(tx, body)
+
+
+def get_follow_ups(request: Request) -> Response:
+    """Open follow-ups due by ``?due_by=YYYY-MM-DD`` (default: today), oldest first."""
+    crm, actor = crm_of(request), actor_of(request)
+    require(crm.host, actor, "callnotes:read")
+    due_by = request.query_params.get("due_by")
+    day = service.parse_date("due_by", due_by) if due_by else utcnow().date()
+    with crm.read() as conn:
+        return json_response(crm, service.open_follow_ups(conn, day))
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/calls", post_call, methods=["POST"]),
+    Route("/follow-ups", get_follow_ups),
+]

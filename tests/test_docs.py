@@ -1,0 +1,457 @@
+"""The documentation is true: its code is the shipped code, its snippets run, its tutorial works.
+
+* A fenced block right after ``<!-- file: <path> -->`` is a verbatim excerpt of that file.
+* Every Python block compiles; every hook example implements the hook it documents.
+* Every TOML block parses, and the crmkit.toml examples load as settings.
+* The commands of the getting-started guide run, and its API examples answer as shown.
+* The tutorial plugin, installed from its ``pyproject.toml``, works: its route, its
+  command, its hooks, the contract test, and its own test suite.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+import pytest
+from attrs import frozen
+from click.testing import CliRunner
+
+from crmkit import SYSTEM, Actor, ConfigurationError, hookimpl
+from crmkit.app import Crm
+from crmkit.cli import context
+from crmkit.cli.main import cli
+from crmkit.core.interactions import build_interaction, log_interaction
+from crmkit.core.parties import build_party, create_party, merge_parties
+from crmkit.core.settings import Settings, load_settings, structure_settings
+from crmkit.core.tables import utcnow
+from crmkit.hooks import specs
+from crmkit.hooks.host import discover
+from crmkit.hooks.plugin_info import PluginInfo
+from crmkit.testing import check_plugin, http_client, register_plugin
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+TUTORIAL = DOCS / "tutorial" / "crmkit-callnotes"
+MARKER = re.compile(r"<!-- file: (\S+) -->")
+TODAY = utcnow().date()
+
+
+@frozen
+class Block:
+    """A fenced code block of a Markdown page."""
+
+    page: Path
+    line: int
+    language: str
+    text: str
+    shows: str | None
+    """The repository file this block is a verbatim excerpt of, if it is marked."""
+
+    def __str__(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def read_blocks(page: Path) -> list[Block]:
+    """The fenced blocks of ``page``, each with the file marker on the line before it, if any."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    blocks = []
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("```"):
+            start, language = i, lines[i][3:].strip()
+            i += 1
+            while i < len(lines) and lines[i] != "```":
+                i += 1
+            assert i < len(lines), f"{page.relative_to(ROOT)}:{start + 1}: code block never closed"
+            marker = MARKER.fullmatch(lines[start - 1].strip()) if start else None
+            text = "".join(line + "\n" for line in lines[start + 1 : i])
+            blocks.append(Block(page, start + 1, language, text, marker and marker.group(1)))
+        i += 1
+    return blocks
+
+
+PAGES = sorted(DOCS.rglob("*.md"))
+BLOCKS = [block for page in PAGES for block in read_blocks(page)]
+
+
+def of(language: str, page: str | None = None) -> list[Block]:
+    return [b for b in BLOCKS if b.language == language and (page is None or b.page.name == page)]
+
+
+def test_the_docs_have_code_to_check() -> None:
+    # Guards the parametrised tests below against silently checking nothing.
+    assert len([b for b in BLOCKS if b.shows]) >= 30
+    assert len(of("python")) >= 40
+
+
+# --- Code blocks are the code.
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.shows], ids=str)
+def test_marked_block_is_a_verbatim_excerpt_of_its_file(block: Block) -> None:
+    assert block.shows is not None
+    shown = ROOT / block.shows
+    assert shown.is_file(), f"{block} shows {block.shows}, which does not exist"
+    assert block.text in shown.read_text(encoding="utf-8"), (
+        f"{block} differs from {block.shows}: copy the file's current text into the page"
+    )
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_every_file_marker_stands_right_before_a_code_block(page: Path) -> None:
+    lines = page.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if MARKER.search(line):
+            following = lines[number] if number < len(lines) else ""
+            assert following.startswith("```"), f"{page.name}:{number}: marker without a block"
+
+
+def test_every_tutorial_module_is_shown_in_the_tutorial() -> None:
+    shown = {b.shows for b in BLOCKS if b.page.name == "writing-a-plugin.md"}
+    modules = {
+        str(path.relative_to(ROOT))
+        for path in TUTORIAL.rglob("*.py")
+        if path.name != "__init__.py" or path.parent.name == "migrations"
+    }
+    assert modules - shown == set()
+
+
+def slug(heading: str) -> str:
+    """The anchor GitHub gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_links_between_pages_resolve(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # another site's page
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.exists(), f"{page.name}: link to {target}, which does not exist"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(encoding="utf-8"), re.M)
+            assert anchor in {slug(h) for h in headings}, f"{page.name}: no heading #{anchor}"
+
+
+# --- Snippets run.
+
+
+@pytest.mark.parametrize("block", of("python"), ids=str)
+def test_python_block_compiles(block: Block) -> None:
+    compile(block.text, str(block), "exec")
+
+
+def hook_sections() -> dict[str, list[Block]]:
+    """The Python blocks of docs/hooks.md under each ``## <hook>`` heading."""
+    page = DOCS / "hooks.md"
+    headings = [
+        (number, match.group(1))
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        if (match := re.fullmatch(r"## (\w+)", line))
+    ]
+    sections: dict[str, list[Block]] = {}
+    for (start, name), (end, _) in zip(headings, [*headings[1:], (10**9, "")], strict=True):
+        sections[name] = [b for b in of("python", "hooks.md") if start < b.line < end]
+    return sections
+
+
+def implementations(source: str) -> dict[str, list[str]]:
+    """``@hookimpl`` functions defined in ``source``: name -> parameter names."""
+    found = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            marks = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
+            if any(isinstance(m, ast.Name) and m.id == "hookimpl" for m in marks):
+                found[node.name] = [a.arg for a in node.args.args]
+    return found
+
+
+@pytest.mark.parametrize("hook", sorted(specs.SEMANTICS.keys() & hook_sections().keys()))
+def test_hook_example_implements_the_hook_it_documents(hook: str) -> None:
+    blocks = hook_sections()[hook]
+    implemented = {n: a for b in blocks for n, a in implementations(b.text).items()}
+    assert hook in implemented, f"docs/hooks.md: the example of {hook} does not implement it"
+    declared = inspect.signature(getattr(specs, hook)).parameters
+    unknown = set(implemented[hook]) - set(declared)
+    assert not unknown, f"docs/hooks.md: {hook} has no argument {sorted(unknown)[0]}"
+
+
+@pytest.mark.parametrize("block", of("toml"), ids=str)
+def test_toml_block_parses_and_crmkit_toml_examples_load(
+    block: Block, tmp_path: Path, tutorial: Path
+) -> None:
+    document = tomllib.loads(block.text)
+    if not set(document) <= {"crmkit", "plugins"}:
+        return  # another file's TOML (a pyproject.toml): parsing it is all there is to check
+    config = tmp_path / "crmkit.toml"
+    config.write_text(block.text, encoding="utf-8")
+    settings = load_settings(environ={}, config_path=config)
+    from crmkit_callnotes.settings import CallnotesSettings
+
+    if "callnotes" in settings.plugin_settings:
+        data = settings.plugin_settings["callnotes"]
+        structure_settings(CallnotesSettings, data, "plugins.callnotes")
+
+
+def test_configuration_documents_every_setting() -> None:
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    for field in attrs.fields(Settings):
+        assert f"`{field.name}`" in page, f"docs/configuration.md does not mention {field.name}"
+        if field.name not in ("plugins", "plugin_settings", "source"):
+            variable = f"CRMKIT_{field.name.upper()}"
+            assert f"`{variable}`" in page, f"docs/configuration.md does not mention {variable}"
+
+
+def parse(args: list[str]) -> click.Context:
+    """The context ``crmkit <args>`` would run in: each command exists, each option parses."""
+    command: click.Command = cli
+    while isinstance(command, click.Group) and args and not args[0].startswith("-"):
+        found = command.get_command(click.Context(command), args[0])
+        assert found is not None, f"crmkit has no command {args[0]!r} in {command.name!r}"
+        command, args = found, args[1:]
+    return command.make_context(command.name, list(args))
+
+
+def test_configuration_errors_read_as_documented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "crmkit.toml").write_text('[crmkit]\nmax_body_bytes = "lots"\n')
+    with pytest.raises(ConfigurationError) as from_file:
+        load_settings(environ={})
+    with pytest.raises(ConfigurationError) as from_environment:
+        load_settings(environ={"CRMKIT_STRICT_PLUGINS": "maybe"}, config_path=tmp_path / "none")
+    assert f"`{from_file.value}`" in page
+    assert f"`{from_environment.value}`" in page
+
+
+def commands(page: str) -> list[list[str]]:
+    """The ``crmkit …`` command lines of the shell blocks of ``page``, split into words."""
+    return [
+        shlex.split(line)[1:]
+        for block in of("sh", page)
+        for line in block.text.splitlines()
+        if line.startswith("crmkit ")
+    ]
+
+
+@pytest.fixture
+def fresh_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``crmkit`` as an integrator runs it: configured by the environment alone, app not cached."""
+    for variable in [v for v in os.environ if v.startswith("CRMKIT_")]:
+        monkeypatch.delenv(variable)
+    context.get_app.cache_clear()
+    yield
+    if context.get_app.cache_info().currsize:
+        context.get_app().close()
+    context.get_app.cache_clear()
+
+
+def test_getting_started_commands_run_as_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cli: None
+) -> None:
+    shutil.copytree(DOCS / "examples", tmp_path / "docs" / "examples")
+    monkeypatch.chdir(tmp_path)
+    blocks = of("sh", "getting-started.md") + of("text", "getting-started.md")
+    expected = {b.line: b for b in blocks}
+    long_running = {"demo", "serve", "worker"}
+    for args in commands("getting-started.md"):
+        if args[0] in long_running:
+            parse(args)
+            continue
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, f"crmkit {shlex.join(args)}: {result.output}"
+        if args[0] == "import":
+            [shown] = [b for b in expected.values() if b.text.startswith("created ")]
+            assert result.stdout == shown.text
+    [rejects] = [b for b in of("text", "getting-started.md") if b.text.startswith("row,")]
+    written = (tmp_path / "rejected.csv").read_text(encoding="utf-8").replace("\r\n", "\n")
+    assert written == rejects.text
+
+
+def test_api_examples_answer_as_shown(make_crm: Callable[..., Crm]) -> None:
+    crm = make_crm(plugins=[acting_as(SYSTEM)])
+    with crm.transaction() as tx:
+        party = build_party("prospect", {"last_name": "Meier"}, region=None)
+        create_party(tx, party)
+    curls = [
+        shlex.split(line)[-1]
+        for block in of("sh", "getting-started.md")
+        for line in block.text.splitlines()
+        if line.startswith("curl ")
+    ]
+    [problem] = of("json", "getting-started.md")
+    assert len(curls) >= 5
+    with http_client(crm) as client:
+        for url in curls:
+            response = client.get(url.removeprefix("http://127.0.0.1:8000"))
+            if "limit=lots" in url:
+                assert response.json() == json.loads(problem.text)
+            else:
+                assert response.status_code == 200, f"{url}: {response.text}"
+
+
+# --- The tutorial plugin works.
+
+
+def acting_as(actor: Actor) -> PluginInfo:
+    """A throwaway plugin that authenticates every request as ``actor``."""
+
+    class SingleSignOn:
+        @hookimpl
+        def actor_from_request(self) -> Actor:
+            return actor
+
+    return register_plugin(SingleSignOn(), name="sso")
+
+
+def install_metadata(site: Path) -> None:
+    """What ``pip install -e`` leaves for discovery: the distribution's metadata, from pyproject.toml."""
+    project = tomllib.loads((TUTORIAL / "pyproject.toml").read_text())["project"]
+    dist_info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n"
+        f"Summary: {project['description']}\n"
+    )
+    groups = project["entry-points"]
+    (dist_info / "entry_points.txt").write_text(
+        "".join(
+            f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in points.items())
+            for group, points in groups.items()
+        )
+    )
+
+
+@pytest.fixture
+def tutorial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tutorial plugin importable and installed (its metadata discoverable) for this test."""
+    site = tmp_path / "site-packages"
+    install_metadata(site)
+    monkeypatch.syspath_prepend(str(TUTORIAL))
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def test_tutorial_plugin_is_discovered_through_its_entry_point(tutorial: Path) -> None:
+    from crmkit_callnotes.__crmkit__ import PLUGIN
+
+    [found] = [c for c in discover() if c.name == "callnotes"]
+    assert found.info == PLUGIN
+    assert found.version == "1.0.0"
+    assert found.error is None
+
+
+def test_tutorial_plugin_keeps_the_contract(tutorial: Path) -> None:
+    check_plugin("callnotes")
+
+
+def curl(line: str) -> tuple[str, str, Any]:
+    """Method, path and JSON body of a ``curl`` command line."""
+    words = shlex.split(line)
+    url = next(w for w in words if w.startswith("http://"))
+    method = words[words.index("-X") + 1] if "-X" in words else "GET"
+    body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
+    return method, url.removeprefix("http://127.0.0.1:8000"), body
+
+
+def test_tutorial_route_answers_the_requests_shown(
+    tutorial: Path, make_crm: Callable[..., Crm]
+) -> None:
+    crm = make_crm(plugins=["callnotes", acting_as(SYSTEM)])
+    with crm.transaction() as tx:
+        for name in ("Becker", "Schulz", "Wagner", "Keller", "Roth", "Vogel", "Meier"):
+            create_party(tx, build_party("customer", {"last_name": name}, region=None))
+    shown = [
+        curl(line)
+        for block in of("sh", "writing-a-plugin.md")
+        for line in block.text.splitlines()
+        if line.startswith("curl ")
+    ]
+    with http_client(crm) as client:
+        answers = [client.request(method, path, json=body) for method, path, body in shown]
+    assert [a.status_code for a in answers] == [201, 200], answers[0].text
+    assert [f["party_name"] for f in answers[1].json()] == ["Meier"]
+
+
+def test_tutorial_commands_shown_exist(
+    tutorial: Path, make_crm: Callable[..., Crm], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crm = make_crm(plugins=["callnotes"])
+    monkeypatch.setattr(context, "get_app", lambda: crm)
+    shown = commands("writing-a-plugin.md")
+    assert ["callnotes", "due", "--by", "2030-12-31"] in shown
+    for args in shown:
+        parse(args)
+
+
+def test_tutorial_command_runs_as_crmkit_callnotes_due(
+    tutorial: Path, make_crm: Callable[..., Crm], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crm = make_crm(plugins=["callnotes"])
+    with crm.transaction() as tx:
+        party = create_party(tx, build_party("customer", {"last_name": "Meier"}, region=None))
+        log_interaction(tx, phone_call(party.id, follow_up_on=str(TODAY)))
+    monkeypatch.setattr(context, "get_app", lambda: crm)
+    result = CliRunner().invoke(cli, ["callnotes", "due"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"{TODAY}  Meier (party {party.id})",
+        f"1 follow-up(s) due by {TODAY}",
+    ]
+
+
+def phone_call(party_id: int | None, outcome: str | None = None, **custom: Any) -> Any:
+    """A phone call as any other part of the CRM logs it, with callnotes' custom fields."""
+    fields = {f"callnotes_{name}": value for name, value in custom.items()}
+    data = {"party_id": party_id, "channel": "phone", "direction": "inbound"}
+    return build_interaction({**data, "outcome": outcome, "custom": fields}, source="telephony")
+
+
+def test_tutorial_hooks_follow_calls_logged_by_anyone_and_merges(
+    tutorial: Path, make_crm: Callable[..., Crm]
+) -> None:
+    from crmkit_callnotes.service import open_follow_ups
+
+    crm = make_crm(plugins=["callnotes"])
+    with crm.transaction() as tx:
+        first = create_party(tx, build_party("customer", {"last_name": "Meier"}, region=None))
+        second = create_party(tx, build_party("customer", {"last_name": "Meyer"}, region=None))
+        log_interaction(tx, phone_call(first.id, outcome="callback"))
+    with crm.transaction() as tx:
+        assert second.id is not None and first.id is not None
+        merge_parties(tx, second.id, first.id)
+    with crm.read() as conn:
+        [follow_up] = open_follow_ups(conn, TODAY + timedelta(days=2))
+    assert (follow_up.party_id, follow_up.due_on) == (second.id, TODAY + timedelta(days=2))
+
+
+def test_tutorial_plugins_own_tests_pass(tutorial: Path) -> None:
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TUTORIAL), str(tutorial)])}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=TUTORIAL,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
