@@ -119,3 +119,17 @@ def test_bad_environment_variable_is_named(tmp_path: Path) -> None:
         )
     assert caught.value.key == "environment variable CRMKIT_MAX_BODY_BYTES"
     assert "a lot" in caught.value.reason
+
+
+def test_a_settings_validator_failing_is_reported_with_its_message() -> None:
+    import attrs
+
+    from crmkit.core.settings import structure_settings
+
+    @attrs.frozen
+    class Reminders:
+        days: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+
+    with pytest.raises(ConfigurationError) as caught:
+        structure_settings(Reminders, {"days": -1}, "crmkit.toml: plugins.reminders")
+    assert str(caught.value) == "crmkit.toml: plugins.reminders: 'days' must be >= 0: -1"

@@ -73,21 +73,25 @@ def structure_settings(
         return _converter.structure(dict(data), cls)
     except cattrs.ClassValidationError as exc:
         key, reason = _first_problem(exc, data)
-        where = (origins or {}).get(key.split(".", 1)[0]) or f"{location}.{key}"
+        where = (origins or {}).get(key.split(".", 1)[0]) or ".".join(p for p in (location, key) if p)
         raise ConfigurationError(where, reason) from None
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(location, str(exc)) from None
 
 
 def _first_problem(exc: cattrs.ClassValidationError, data: Any) -> tuple[str, str]:
-    """The dotted key of the first error cattrs found, and what is wrong with its value."""
+    """The dotted key of the first error cattrs found, and what is wrong with its value.
+
+    An error raised by the settings class itself (an attrs validator) has no key
+    of its own; its message names the field.
+    """
     for problem in exc.exceptions:
         if isinstance(problem, ForbiddenExtraKeysError):
             return sorted(problem.extra_fields)[0], "unknown key"
         notes = getattr(problem, "__notes__", [])
         note = next((n for n in notes if isinstance(n, AttributeValidationNote)), None)
         if note is None:
-            continue
+            return "", str(problem)
         if isinstance(problem, KeyError):
             return note.name, "is required"
         value = data.get(note.name) if isinstance(data, Mapping) else None
