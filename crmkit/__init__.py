@@ -1,6 +1,7 @@
 """crmkit: a plugin-based, extensible CRM framework.
 
-This module is the public API plugins import from; anything else is internal.
+The public API for plugins is this module, :mod:`crmkit.web` (for route handlers)
+and :mod:`crmkit.testing`; everything else is internal and may change without notice.
 """
 
 from __future__ import annotations
@@ -19,10 +20,24 @@ from crmkit.core.errors import (
     ValidationError,
 )
 from crmkit.core.events import Event, EventType
+from crmkit.core.interactions import build_interaction, log_interaction, timeline
 from crmkit.core.jobs import Job
 from crmkit.core.pagination import Page
-from crmkit.core.permissions import Permission
-from crmkit.core.tables import metadata
+from crmkit.core.parties import (
+    build_party,
+    convert_prospect,
+    create_party,
+    get_party,
+    list_parties,
+    merge_parties,
+    update_party,
+)
+from crmkit.core.permissions import Permission, is_allowed, require, visible
+from crmkit.core.tables import Id, JSONType, UTCDateTime, metadata, utcnow
+from crmkit.core.tables import contact_point as contact_point_table
+from crmkit.core.tables import interaction as interaction_table
+from crmkit.core.tables import party as party_table
+from crmkit.core.tables import user as user_table
 from crmkit.core.ui import MenuItem, Widget
 from crmkit.core.values import EmailAddress, Money, PhoneNumber, PostalAddress
 from crmkit.hooks.markers import hookimpl
@@ -42,7 +57,9 @@ __all__ = [
     "EmailAddress",
     "Event",
     "EventType",
+    "Id",
     "Interaction",
+    "JSONType",
     "Job",
     "MenuItem",
     "Money",
@@ -58,10 +75,29 @@ __all__ = [
     "Prospect",
     "RecordRef",
     "Transaction",
+    "UTCDateTime",
     "User",
     "ValidationError",
     "Widget",
+    "build_interaction",
+    "build_party",
+    "contact_point_table",
+    "convert_prospect",
+    "create_party",
+    "get_party",
     "hookimpl",
     "hookspec",
+    "interaction_table",
+    "is_allowed",
+    "list_parties",
+    "log_interaction",
+    "merge_parties",
     "metadata",
+    "party_table",
+    "require",
+    "timeline",
+    "update_party",
+    "user_table",
+    "utcnow",
+    "visible",
 ]

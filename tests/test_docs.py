@@ -258,11 +258,11 @@ def fresh_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """``crmkit`` as an integrator runs it: configured by the environment alone, app not cached."""
     for variable in [v for v in os.environ if v.startswith("CRMKIT_")]:
         monkeypatch.delenv(variable)
-    context.get_app.cache_clear()
+    context.configured_app.cache_clear()
     yield
-    if context.get_app.cache_info().currsize:
-        context.get_app().close()
-    context.get_app.cache_clear()
+    if context.configured_app.cache_info().currsize:
+        context.configured_app().close()
+    context.configured_app.cache_clear()
 
 
 def test_getting_started_commands_run_as_shown(

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 
 from crmkit import Job, NotFound, PluginError, hookimpl
 from crmkit.app import Crm
-from crmkit.cli.context import get_app
+from crmkit.cli.context import configured_app
 from crmkit.cli.main import cli
 from crmkit.core.db import transaction
 from crmkit.core.parties import build_party, create_party
@@ -163,9 +163,9 @@ def cli_env(crm: Crm, crm_db: apps.TestDatabase, tmp_path: Any) -> Iterator[dict
         "CRMKIT_PLUGINS": "",
         "CRMKIT_CONFIG": str(tmp_path / "absent.toml"),
     }
-    get_app.cache_clear()
+    configured_app.cache_clear()
     yield env
-    get_app.cache_clear()
+    configured_app.cache_clear()
 
 
 def invoke(env: dict[str, str], *args: str) -> Any:

@@ -5,6 +5,7 @@
 * :func:`register_plugin` turns any object with ``@hookimpl`` functions into a
   throwaway plugin for one test.
 * :func:`check_plugin` is the contract test every plugin runs.
+* :func:`invoke` runs a ``crmkit`` command against a test application.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from crmkit.testing.apps import (
     register_plugin,
     test_database,
 )
+from crmkit.testing.cli import invoke
 from crmkit.testing.contract import check_plugin
 
 __all__ = [
     "TestDatabase",
     "check_plugin",
     "http_client",
+    "invoke",
     "make_app",
     "register_plugin",
     "test_database",

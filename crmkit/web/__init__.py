@@ -1,5 +1,10 @@
 """The web application: kernel JSON API under ``/api/v1/``, server-rendered pages, plugin routes.
 
-Build it with :func:`crmkit.web.app.create_asgi`; plugin endpoints reach the CRM and
-the acting user through :mod:`crmkit.web.context`.
+Build it with :func:`crmkit.web.app.create_asgi`. Plugin route handlers use the
+helpers exported here: the CRM and the acting user of a request, JSON in and out.
 """
+
+from crmkit.web.context import actor_of, crm_of
+from crmkit.web.payloads import json_response, read_json
+
+__all__ = ["actor_of", "crm_of", "json_response", "read_json"]
