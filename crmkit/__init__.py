@@ -6,6 +6,7 @@ and :mod:`crmkit.testing`; everything else is internal and may change without no
 
 from __future__ import annotations
 
+from crmkit.app import Crm
 from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.custom_fields import CustomField
 from crmkit.core.db import Transaction
@@ -33,6 +34,8 @@ from crmkit.core.parties import (
     update_party,
 )
 from crmkit.core.permissions import Permission, is_allowed, require, visible
+from crmkit.core.privacy import erase_party, export_party
+from crmkit.core.settings import Settings
 from crmkit.core.tables import Id, JSONType, UTCDateTime, metadata, utcnow
 from crmkit.core.tables import contact_point as contact_point_table
 from crmkit.core.tables import interaction as interaction_table
@@ -51,6 +54,7 @@ __all__ = [
     "Actor",
     "ConfigurationError",
     "ConflictError",
+    "Crm",
     "CrmError",
     "CustomField",
     "Customer",
@@ -74,6 +78,7 @@ __all__ = [
     "PostalAddress",
     "Prospect",
     "RecordRef",
+    "Settings",
     "Transaction",
     "UTCDateTime",
     "User",
@@ -84,6 +89,8 @@ __all__ = [
     "contact_point_table",
     "convert_prospect",
     "create_party",
+    "erase_party",
+    "export_party",
     "get_party",
     "hookimpl",
     "hookspec",

@@ -6,11 +6,13 @@
 * The commands of the getting-started guide run, and its API examples answer as shown.
 * The tutorial plugin, installed from its ``pyproject.toml``, works: its route, its
   command, its hooks, the contract test, and its own test suite.
+* The tutorial plugin imports from crmkit's public API only (but for the listed gaps).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import json
 import os
@@ -42,7 +44,7 @@ from crmkit.core.tables import utcnow
 from crmkit.hooks import specs
 from crmkit.hooks.host import discover
 from crmkit.hooks.plugin_info import PluginInfo
-from crmkit.testing import check_plugin, http_client, register_plugin
+from crmkit.testing import check_plugin, http_client, invoke, register_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -219,14 +221,19 @@ def test_configuration_documents_every_setting() -> None:
             assert f"`{variable}`" in page, f"docs/configuration.md does not mention {variable}"
 
 
-def parse(args: list[str]) -> click.Context:
-    """The context ``crmkit <args>`` would run in: each command exists, each option parses."""
+def parse(args: list[str], app: Crm | None = None) -> click.Context:
+    """The context ``crmkit <args>`` would run in: each command exists, each option parses.
+
+    Plugin groups are looked up in ``app`` (as :func:`crmkit.testing.invoke` does), else in
+    the configured application.
+    """
     command: click.Command = cli
-    while isinstance(command, click.Group) and args and not args[0].startswith("-"):
-        found = command.get_command(click.Context(command), args[0])
-        assert found is not None, f"crmkit has no command {args[0]!r} in {command.name!r}"
-        command, args = found, args[1:]
-    return command.make_context(command.name, list(args))
+    with click.Context(cli, obj=app) as root:
+        while isinstance(command, click.Group) and args and not args[0].startswith("-"):
+            found = command.get_command(root, args[0])
+            assert found is not None, f"crmkit has no command {args[0]!r} in {command.name!r}"
+            command, args = found, args[1:]
+        return command.make_context(command.name, list(args), parent=root)
 
 
 def test_configuration_errors_read_as_documented(
@@ -392,26 +399,22 @@ def test_tutorial_route_answers_the_requests_shown(
     assert [f["party_name"] for f in answers[1].json()] == ["Meier"]
 
 
-def test_tutorial_commands_shown_exist(
-    tutorial: Path, make_crm: Callable[..., Crm], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tutorial_commands_shown_exist(tutorial: Path, make_crm: Callable[..., Crm]) -> None:
     crm = make_crm(plugins=["callnotes"])
-    monkeypatch.setattr(context, "get_app", lambda: crm)
     shown = commands("writing-a-plugin.md")
     assert ["callnotes", "due", "--by", "2030-12-31"] in shown
     for args in shown:
-        parse(args)
+        parse(args, crm)
 
 
 def test_tutorial_command_runs_as_crmkit_callnotes_due(
-    tutorial: Path, make_crm: Callable[..., Crm], monkeypatch: pytest.MonkeyPatch
+    tutorial: Path, make_crm: Callable[..., Crm]
 ) -> None:
     crm = make_crm(plugins=["callnotes"])
     with crm.transaction() as tx:
         party = create_party(tx, build_party("customer", {"last_name": "Meier"}, region=None))
         log_interaction(tx, phone_call(party.id, follow_up_on=str(TODAY)))
-    monkeypatch.setattr(context, "get_app", lambda: crm)
-    result = CliRunner().invoke(cli, ["callnotes", "due"])
+    result = invoke(crm, "callnotes", "due")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         f"{TODAY}  Meier (party {party.id})",
@@ -442,6 +445,63 @@ def test_tutorial_hooks_follow_calls_logged_by_anyone_and_merges(
     with crm.read() as conn:
         [follow_up] = open_follow_ups(conn, TODAY + timedelta(days=2))
     assert (follow_up.party_id, follow_up.due_on) == (second.id, TODAY + timedelta(days=2))
+
+
+PUBLIC_MODULES = ("crmkit", "crmkit.web", "crmkit.testing")
+NOT_PUBLIC_YET = {
+    # What the tutorial needs that the public API does not offer yet. Once it does,
+    # the tutorial imports it from there and its line here goes.
+    ("crmkit_callnotes/commands.py", "crmkit.cli.context.get_app"),
+    ("crmkit_callnotes/service.py", "crmkit.app.Crm"),
+    ("tests/test_callnotes.py", "crmkit.app.Crm"),
+    ("tests/test_callnotes.py", "crmkit.core.privacy.erase_party"),
+    ("tests/test_callnotes.py", "crmkit.core.privacy.export_party"),
+    ("tests/test_callnotes.py", "crmkit.core.settings.Settings"),
+}
+
+
+def crmkit_imports(source: str) -> set[str]:
+    """The crmkit names ``source`` imports, dotted: ``crmkit.utcnow``, ``crmkit.core.tables``."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in names if name.startswith("crmkit.")}
+
+
+def is_public(name: str) -> bool:
+    """Whether ``name`` is a public module or a name one exports (in its ``__all__``)."""
+    module, _, attribute = name.rpartition(".")
+    if name in PUBLIC_MODULES:
+        return True
+    return module in PUBLIC_MODULES and attribute in importlib.import_module(module).__all__
+
+
+def test_public_api_check_sees_every_form_of_import() -> None:
+    source = (
+        "import crmkit.core.db, crmkit.testing\n"
+        "from crmkit import utcnow, core\n"
+        "from crmkit.web import app, crm_of\n"
+    )
+    found = crmkit_imports(source)
+    public = {"crmkit.testing", "crmkit.utcnow", "crmkit.web.crm_of"}
+    assert found == public | {"crmkit.core.db", "crmkit.core", "crmkit.web.app"}
+    assert {name for name in found if is_public(name)} == public
+
+
+def test_tutorial_plugin_imports_only_the_public_api() -> None:
+    internal = {
+        (path.relative_to(TUTORIAL).as_posix(), name)
+        for path in TUTORIAL.rglob("*.py")
+        for name in crmkit_imports(path.read_text(encoding="utf-8"))
+        if not is_public(name)
+    }
+    assert internal - NOT_PUBLIC_YET == set(), (
+        "import these from crmkit, crmkit.web or crmkit.testing"
+    )
+    assert NOT_PUBLIC_YET - internal == set(), "no longer imported: remove them from NOT_PUBLIC_YET"
 
 
 def test_tutorial_plugins_own_tests_pass(tutorial: Path) -> None:

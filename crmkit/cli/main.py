@@ -23,6 +23,8 @@ KERNEL_COMMANDS: dict[str, str] = {
     "jobs": "crmkit.cli.jobs:jobs",
     "plugins": "crmkit.cli.plugins:plugins",
     "serve": "crmkit.cli.serve:serve",
+    "tokens": "crmkit.cli.tokens:tokens",
+    "users": "crmkit.cli.users:users",
     "worker": "crmkit.cli.jobs:worker",
 }
 
@@ -41,19 +43,24 @@ def _plugin_names() -> list[str]:
 
 
 class PluginCommands(click.Group):
-    """The commands of one plugin, collected from ``register_commands`` when invoked."""
+    """The commands of one plugin, collected from ``register_commands`` when invoked.
+
+    The CRM is the root context's ``obj``: a plugin command receives it with
+    ``@click.pass_obj``.
+    """
 
     def __init__(self, plugin: str) -> None:
         super().__init__(name=plugin, help=f"Commands of the {plugin} plugin.")
         self.plugin = plugin
         self._loaded = False
 
-    def _ensure(self) -> None:
+    def _ensure(self, ctx: click.Context) -> None:
         if self._loaded:
             return
         from crmkit.cli.context import get_app
 
         app = get_app()
+        ctx.find_root().obj = app
         if self.plugin not in app.host.loaded:
             status = app.host.statuses.get(self.plugin)
             why = f"{status.state}: {status.reason}" if status else "not installed"
@@ -65,11 +72,11 @@ class PluginCommands(click.Group):
         self._loaded = True
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._ensure()
+        self._ensure(ctx)
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._ensure()
+        self._ensure(ctx)
         return super().get_command(ctx, cmd_name)
 
 

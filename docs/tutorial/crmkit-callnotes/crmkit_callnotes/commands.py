@@ -6,8 +6,8 @@ from datetime import datetime
 
 import click
 
-from crmkit.cli import context
-from crmkit.core.tables import utcnow
+from crmkit import utcnow
+from crmkit.cli.context import get_app  # not part of crmkit's public API yet
 from crmkit_callnotes import service
 
 
@@ -20,7 +20,7 @@ from crmkit_callnotes import service
 )
 def due(due_by: datetime | None) -> None:
     """List the open follow-ups that are due, oldest first."""
-    app = context.get_app()
+    app = get_app()
     day = due_by.date() if due_by else utcnow().date()
     with app.read() as conn:
         follow_ups = service.open_follow_ups(conn, day)

@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Actor, Interaction, ValidationError
-from crmkit.core.permissions import require
-from crmkit.core.tables import utcnow
-from crmkit.web.context import actor_of, crm_of
-from crmkit.web.payloads import json_response, read_json
+from crmkit import Interaction, ValidationError, require, utcnow
+from crmkit.web import actor_of, crm_of, json_response, read_json
 from crmkit_callnotes import service
-
-if TYPE_CHECKING:
-    from crmkit.app import Crm
 
 
 async def post_call(request: Request) -> Response:
     """Log a call: ``{"party_id": 7, "outcome": "callback", "summary": "…"}``; 201 with the interaction."""
-    crm, actor = crm_of(request), actor_of(request)
     body = await read_json(request)
     # The database work runs in a worker thread, off the event loop.
-    call = await run_in_threadpool(_log_call, crm, actor, body)
-    return json_response(crm, call, 201)
+    call = await run_in_threadpool(_log_call, request, body)
+    return json_response(crm_of(request), call, 201)
 
 
-def _log_call(crm: Crm, actor: Actor, body: Any) -> Interaction:
+def _log_call(request: Request, body: Any) -> Interaction:
+    crm, actor = crm_of(request), actor_of(request)
     require(crm.host, actor, "callnotes:log")
     if not isinstance(body, dict):
         raise ValidationError("body", "expected a JSON object")

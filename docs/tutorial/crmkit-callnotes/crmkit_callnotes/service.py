@@ -9,13 +9,20 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 from sqlalchemy import Connection, insert, select, update
 
-from crmkit import Interaction, Transaction, ValidationError
-from crmkit.core.interactions import build_interaction, log_interaction
-from crmkit.core.tables import party, utcnow
+from crmkit import (
+    Interaction,
+    Transaction,
+    ValidationError,
+    build_interaction,
+    log_interaction,
+    party_table,
+    utcnow,
+)
 from crmkit_callnotes.settings import CallnotesSettings
 from crmkit_callnotes.tables import follow_up
 
 if TYPE_CHECKING:
+    # The application's type is not part of crmkit's public API yet.
     from crmkit.app import Crm
 
 OUTCOMES = ("reached", "voicemail", "no_answer", "callback")
@@ -125,8 +132,8 @@ def after_call(tx: Transaction, call: Interaction, settings: CallnotesSettings) 
 def open_follow_ups(conn: Connection, due_by: date) -> list[FollowUp]:
     """Follow-ups not yet done that are due on or before ``due_by``, oldest first."""
     rows = conn.execute(
-        select(follow_up, party.c.display_name)
-        .join(party, party.c.id == follow_up.c.party_id)
+        select(follow_up, party_table.c.display_name)
+        .join(party_table, party_table.c.id == follow_up.c.party_id)
         .where(follow_up.c.done_at.is_(None), follow_up.c.due_on <= due_by)
         .order_by(follow_up.c.due_on, follow_up.c.id)
     )

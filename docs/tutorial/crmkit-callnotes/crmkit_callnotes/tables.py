@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, ForeignKey, Index, Table
 
-from crmkit import metadata
-from crmkit.core.tables import Id, UTCDateTime
+from crmkit import Id, UTCDateTime, metadata
 
 follow_up = Table(
     "callnotes_follow_up",

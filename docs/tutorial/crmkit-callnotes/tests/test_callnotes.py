@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from click.testing import CliRunner
-from crmkit_callnotes import commands, service
+from crmkit_callnotes import service
 
-from crmkit import SYSTEM, Actor, Event, PluginInfo, ValidationError, hookimpl
-from crmkit.app import Crm
-from crmkit.cli import context
-from crmkit.core.interactions import timeline
-from crmkit.core.parties import build_party, create_party, merge_parties
+from crmkit import (
+    SYSTEM,
+    Actor,
+    Event,
+    PluginInfo,
+    ValidationError,
+    build_party,
+    create_party,
+    hookimpl,
+    merge_parties,
+    timeline,
+    utcnow,
+)
+
+# The settings object, privacy export and erasure are not part of crmkit's public API yet.
 from crmkit.core.privacy import erase_party, export_party
 from crmkit.core.settings import Settings
-from crmkit.core.tables import utcnow
-from crmkit.testing import check_plugin, http_client, register_plugin
+from crmkit.testing import check_plugin, http_client, invoke, register_plugin
+
+if TYPE_CHECKING:
+    # The application's type is not part of crmkit's public API yet.
+    from crmkit.app import Crm
 
 TODAY = utcnow().date()
 
@@ -166,10 +178,9 @@ def test_read_only_user_may_not_log_calls(make_crm: Callable[..., Crm]) -> None:
     assert response.status_code == 403
 
 
-def test_due_command_lists_follow_ups(crm: Crm, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_due_command_lists_follow_ups(crm: Crm) -> None:
     party = new_prospect(crm, "Meier")
     log_call(crm, party_id=party, outcome="voicemail", follow_up_on=str(TODAY))
-    monkeypatch.setattr(context, "get_app", lambda: crm)
-    result = CliRunner().invoke(commands.due, ["--by", str(TODAY)])
+    result = invoke(crm, "callnotes", "due", "--by", str(TODAY))
     assert result.exit_code == 0, result.output
     assert result.output == f"{TODAY}  Meier (party {party})\n1 follow-up(s) due by {TODAY}\n"
