@@ -60,7 +60,8 @@ class PluginCommands(click.Group):
         from crmkit.cli.context import get_app
 
         app = get_app()
-        ctx.find_root().obj = app
+        # A context copies its parent's obj when made, and this group's was made before now.
+        ctx.obj = ctx.find_root().obj = app
         if self.plugin not in app.host.loaded:
             status = app.host.statuses.get(self.plugin)
             why = f"{status.state}: {status.reason}" if status else "not installed"

@@ -6,8 +6,7 @@ from datetime import datetime
 
 import click
 
-from crmkit import utcnow
-from crmkit.cli.context import get_app  # not part of crmkit's public API yet
+from crmkit import Crm, utcnow
 from crmkit_callnotes import service
 
 
@@ -18,9 +17,9 @@ from crmkit_callnotes import service
     type=click.DateTime(["%Y-%m-%d"]),
     help="Due on or before this day (YYYY-MM-DD)  [default: today]",
 )
-def due(due_by: datetime | None) -> None:
+@click.pass_obj
+def due(app: Crm, due_by: datetime | None) -> None:
     """List the open follow-ups that are due, oldest first."""
-    app = get_app()
     day = due_by.date() if due_by else utcnow().date()
     with app.read() as conn:
         follow_ups = service.open_follow_ups(conn, day)

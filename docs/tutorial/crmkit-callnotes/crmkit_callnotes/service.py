@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from attrs import frozen
 from sqlalchemy import Connection, insert, select, update
 
 from crmkit import (
+    Crm,
     Interaction,
     Transaction,
     ValidationError,
@@ -20,10 +21,6 @@ from crmkit import (
 )
 from crmkit_callnotes.settings import CallnotesSettings
 from crmkit_callnotes.tables import follow_up
-
-if TYPE_CHECKING:
-    # The application's type is not part of crmkit's public API yet.
-    from crmkit.app import Crm
 
 OUTCOMES = ("reached", "voicemail", "no_answer", "callback")
 CALL_FIELDS = frozenset({"party_id", "outcome", "summary", "duration_seconds", "follow_up_on"})

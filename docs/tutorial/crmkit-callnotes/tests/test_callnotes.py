@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from crmkit_callnotes import service
@@ -12,25 +12,21 @@ from crmkit_callnotes import service
 from crmkit import (
     SYSTEM,
     Actor,
+    Crm,
     Event,
     PluginInfo,
+    Settings,
     ValidationError,
     build_party,
     create_party,
+    erase_party,
+    export_party,
     hookimpl,
     merge_parties,
     timeline,
     utcnow,
 )
-
-# The settings object, privacy export and erasure are not part of crmkit's public API yet.
-from crmkit.core.privacy import erase_party, export_party
-from crmkit.core.settings import Settings
 from crmkit.testing import check_plugin, http_client, invoke, register_plugin
-
-if TYPE_CHECKING:
-    # The application's type is not part of crmkit's public API yet.
-    from crmkit.app import Crm
 
 TODAY = utcnow().date()
 
