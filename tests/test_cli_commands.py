@@ -1,0 +1,47 @@
+"""Plugin commands: ``register_commands`` adds ``crmkit <plugin> …``, loaded only when invoked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from crmkit import Crm, hookimpl
+from crmkit.testing import invoke, register_plugin
+
+
+class Greetings:
+    @hookimpl
+    def register_commands(self) -> list[click.Command]:
+        @click.command()
+        @click.argument("name")
+        @click.pass_obj
+        def hello(app: Crm, name: str) -> None:
+            """Greet NAME."""
+            click.echo(f"hello {name}, {len(app.host.loaded)} plugin(s) loaded")
+
+        return [hello]
+
+
+def test_hook_register_commands(make_crm: Callable[..., Crm]) -> None:
+    app = make_crm(plugins=[register_plugin(Greetings(), name="greetings")])
+    result = invoke(app, "greetings", "hello", "Ada")
+    assert result.exit_code == 0, result.output
+    assert result.output == "hello Ada, 1 plugin(s) loaded\n"
+
+
+def test_plugin_group_lists_its_commands(make_crm: Callable[..., Crm]) -> None:
+    app = make_crm(plugins=[register_plugin(Greetings(), name="greetings")])
+    result = invoke(app, "greetings", "--help")
+    assert result.exit_code == 0
+    assert "hello" in result.output and "Greet NAME." in result.output
+
+
+def test_commands_of_a_plugin_that_is_not_loaded_are_refused_with_the_reason(
+    make_crm: Callable[..., Crm],
+) -> None:
+    broken = register_plugin(Greetings(), name="greetings", requires_api=">=9")
+    app = make_crm(plugins=[broken])
+    result = invoke(app, "greetings", "hello", "Ada")
+    assert result.exit_code == 1
+    assert "plugin greetings is not loaded (failed: requires crmkit API >=9" in result.output
