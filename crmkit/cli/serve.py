@@ -63,9 +63,9 @@ def demo(
 ) -> None:
     """A CRM with every installed plugin and generated data, served on this machine.
 
-    Every visitor acts as the demo's administrator: there is no login.
+    The demo users share a published password (printed here): keep it to this machine.
     """
-    from crmkit.demo.app import demo_asgi, open_demo
+    from crmkit.demo.app import LOGIN_HINT, demo_asgi, open_demo
     from crmkit.demo.seed import seed
 
     crm = open_demo(database)
@@ -83,10 +83,11 @@ def demo(
         return
     if not _is_loopback(host):
         click.echo(
-            f"crmkit demo: warning: listening on {host}; anyone who can reach it acts as the admin",
+            f"crmkit demo: warning: listening on {host}; anyone who can reach it can log in as admin",
             err=True,
         )
     import uvicorn
 
+    click.echo(f"crmkit demo: {LOGIN_HINT}")
     click.echo(f"crmkit demo: open http://{host}:{port}/ (Ctrl+C stops it)")
     uvicorn.run(demo_asgi(crm), host=host, port=port)

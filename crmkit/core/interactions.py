@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, insert, or_, select
 
+from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import DIRECTIONS, Interaction, RecordRef
 from crmkit.core.errors import NotFound, ValidationError
@@ -115,6 +116,7 @@ def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
         insert(interaction).values(**row, created_at=item.created_at).returning(interaction.c.id)
     ).scalar_one()
     tx.hooks.call("entity_saved", tx=tx, entity_type="interaction", entity=item, change="created")
+    audit.record(tx, "interaction", item.id, "created", audit.diff({}, row))
     tx.emit(
         "interaction.logged",
         "interaction",
@@ -188,3 +190,11 @@ def timeline(
     last = items[-1] if more else None
     next_cursor = encode_cursor([last.occurred_at.isoformat(), last.id]) if last else None
     return Page(items, next_cursor)
+
+
+def get_interaction(conn: Connection, interaction_id: int) -> Interaction:
+    """One interaction; :class:`NotFound` if it does not exist."""
+    row = conn.execute(select(interaction).where(interaction.c.id == interaction_id)).first()
+    if row is None:
+        raise NotFound(f"interaction {interaction_id} does not exist")
+    return from_row(row)

@@ -9,14 +9,24 @@ from typing import Any
 import attrs
 from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, select, update
 
+from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import PARTY_CLASSES, PARTY_KINDS, PROSPECT_STATUSES, Customer, Party
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
 from crmkit.core.pagination import Page, decode_cursor, encode_cursor
-from crmkit.core.tables import contact_point, external_id, interaction, party, utcnow
+from crmkit.core.tables import (
+    consent,
+    contact_point,
+    external_id,
+    interaction,
+    party,
+    utcnow,
+)
 from crmkit.core.values import EmailAddress, PhoneNumber, PostalAddress, clean_text
 
 NAME_FIELDS = ("first_name", "last_name", "organisation_name")
+NAME_LIMITS = {"first_name": 150, "last_name": 150, "organisation_name": 300}
+"""The widths of the name columns; ``display_name`` (300) is checked in :func:`check_identity`."""
 ADDRESS_FIELDS = tuple(a.name for a in attrs.fields(PostalAddress))
 EDITABLE = frozenset(
     {
@@ -93,6 +103,8 @@ def parse_addresses(values: Sequence[Any]) -> tuple[PostalAddress, ...]:
             address = PostalAddress(**parts)
         except ValidationError as exc:
             raise ValidationError(f"addresses[{i}].{exc.field}", exc.reason) from None
+        if len(address.one_line()) > 500:
+            raise ValidationError(f"addresses[{i}]", "longer than 500 characters in all")
         if not address.is_empty():
             parsed.append(address)
     return tuple(parsed)
@@ -127,7 +139,7 @@ def build_party(role: str, data: Mapping[str, Any], *, region: str | None) -> Pa
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError(sorted(unknown)[0], "unknown field")
-    values: dict[str, Any] = {name: _text(data, name) for name in NAME_FIELDS}
+    values: dict[str, Any] = {name: _text(data, name, NAME_LIMITS[name]) for name in NAME_FIELDS}
     kind = data.get("kind", "person")
     if kind not in PARTY_KINDS:
         raise ValidationError("kind", f"expected person or organisation, got {kind!r}")
@@ -163,6 +175,8 @@ def check_identity(entity: Party) -> None:
         raise ValidationError("organisation_name", "an organisation needs a name")
     if entity.kind == "person" and not (entity.last_name or entity.first_name):
         raise ValidationError("last_name", "a person needs a first or last name")
+    if len(entity.display_name) > 300:
+        raise ValidationError("last_name", "the full name is longer than 300 characters")
 
 
 # --- Rows <-> entities.
@@ -184,6 +198,15 @@ def party_row(entity: Party) -> dict[str, Any]:
         "converted_at": getattr(entity, "converted_at", None),
         "custom": entity.custom,
     }
+
+
+def territory_key(address: PostalAddress) -> str:
+    """The address as territories match it: ``<country>-<postcode>`` (``DE-10115``, ``GB-``).
+
+    A territory ``DE`` matches every German address, ``DE-10`` those whose postcode
+    starts with 10: the key starts with the territory, plus ``-`` for a country alone.
+    """
+    return f"{address.country or ''}-{(address.postcode or '').replace(' ', '').upper()}"
 
 
 def contact_rows(party_id: int, entity: Party) -> list[dict[str, Any]]:
@@ -217,7 +240,7 @@ def contact_rows(party_id: int, entity: Party) -> list[dict[str, Any]]:
                 kind="address",
                 position=i,
                 value=address.one_line(),
-                key=None,
+                key=territory_key(address),
                 data=attrs.asdict(address),
             )
         )
@@ -302,6 +325,7 @@ def create_party(tx: Transaction, entity: Party) -> Party:
     if rows:
         tx.conn.execute(insert(contact_point), rows)
     tx.hooks.call("entity_saved", tx=tx, entity_type=entity.role, entity=entity, change="created")
+    audit.record(tx, "party", entity.id, "created", audit.diff({}, audited(entity)))
     tx.emit(
         f"{entity.role}.created",
         entity.role,
@@ -365,6 +389,7 @@ def update_party(
         "entity_validate", tx=tx, entity_type=updated.role, entity=updated, changes=changes
     )
     _write(tx, updated, expected_version, changes)
+    audit.record(tx, "party", party_id, "updated", audit.diff(audited(current), audited(updated)))
     tx.hooks.call("entity_saved", tx=tx, entity_type=updated.role, entity=updated, change="updated")
     tx.emit(
         f"{updated.role}.updated",
@@ -373,6 +398,11 @@ def update_party(
         {"id": party_id, "fields": sorted(changes), "version": updated.version},
     )
     return updated
+
+
+def audited(entity: Party) -> dict[str, Any]:
+    """The fields of a party as the audit trail compares them."""
+    return {"role": entity.role, **_as_data(entity)}
 
 
 def _as_data(entity: Party) -> dict[str, Any]:
@@ -428,6 +458,9 @@ def convert_prospect(
         changes={"role": "customer"},
     )
     _write(tx, customer, version, {})
+    audit.record(
+        tx, "party", party_id, "converted", audit.diff(audited(current), audited(customer))
+    )
     tx.hooks.call("prospect_converted", tx=tx, customer=customer)
     tx.hooks.call("entity_saved", tx=tx, entity_type="customer", entity=customer, change="updated")
     tx.emit("prospect.converted", "customer", party_id, {"id": party_id})
@@ -449,6 +482,7 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
         raise NotFound(f"party {missing} does not exist")
     survivor, merged = parties[survivor_id], parties[merged_id]
     version = survivor.version
+    before = audited(survivor)
     survivor.emails = _unique([*survivor.emails, *merged.emails], key=lambda e: e.normalised)
     survivor.phones = _unique([*survivor.phones, *merged.phones], key=lambda p: p.e164)
     survivor.addresses = _unique([*survivor.addresses, *merged.addresses], key=lambda a: a)
@@ -466,10 +500,17 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     tx.conn.execute(
         update(external_id).where(external_id.c.party_id == merged_id).values(party_id=survivor_id)
     )
+    # Consent is evidence that must outlive the duplicate; the latest statement of either wins.
+    tx.conn.execute(
+        update(consent).where(consent.c.party_id == merged_id).values(party_id=survivor_id)
+    )
     tx.hooks.call("parties_merged", tx=tx, survivor_id=survivor_id, merged_id=merged_id)
     tx.conn.execute(delete(contact_point).where(contact_point.c.party_id == merged_id))
     tx.conn.execute(delete(party).where(party.c.id == merged_id))
     _write(tx, survivor, version, {"emails": None})
+    changes = audit.diff(before, audited(survivor))
+    audit.record(tx, "party", survivor_id, "merged", {**changes, "merged_id": [None, merged_id]})
+    audit.record(tx, "party", merged_id, "merged", {"survivor_id": [None, survivor_id]})
     tx.hooks.call(
         "entity_saved", tx=tx, entity_type=survivor.role, entity=survivor, change="updated"
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
-from sqlalchemy import ColumnElement, Table, and_, true
+from sqlalchemy import ColumnElement, Connection, Table, and_, true
 
 from crmkit.core.errors import PermissionDenied
 
@@ -25,14 +26,53 @@ class Permission:
     roles: tuple[str, ...] = ("admin",)
 
 
-def is_allowed(host: PluginHost, actor: Actor, action: str, resource: Any = None) -> bool:
-    """The veto of every ``permission_check`` implementation; silence denies."""
-    return host.call("permission_check", actor=actor, action=action, resource=resource) is True
+def grants(host: PluginHost) -> Mapping[str, frozenset[str]]:
+    """The roles each declared permission is granted to, from every ``register_permissions``."""
+    found: Mapping[str, frozenset[str]] | None = host.memo.get("grants")
+    if found is None:
+        found = host.memo["grants"] = {
+            p.name: frozenset(p.roles)
+            for declared in host.call("register_permissions")
+            for p in declared
+        }
+    return found
 
 
-def require(host: PluginHost, actor: Actor, action: str, resource: Any = None) -> None:
+def is_allowed(
+    host: PluginHost,
+    actor: Actor,
+    action: str,
+    resource: Any = None,
+    *,
+    conn: Connection | None = None,
+) -> bool:
+    """The veto of every ``permission_check`` implementation; silence denies.
+
+    Pass ``conn`` when ``resource`` is a record, so that record-level rules can be
+    decided in the database exactly as ``permission_filter`` decides them for lists.
+    """
+    granted_to = grants(host).get(action, frozenset())
+    decision = host.call(
+        "permission_check",
+        actor=actor,
+        action=action,
+        resource=resource,
+        granted_to=granted_to,
+        conn=conn,
+    )
+    return decision is True
+
+
+def require(
+    host: PluginHost,
+    actor: Actor,
+    action: str,
+    resource: Any = None,
+    *,
+    conn: Connection | None = None,
+) -> None:
     """Raise :class:`PermissionDenied` unless ``actor`` may perform ``action``."""
-    if not is_allowed(host, actor, action, resource):
+    if not is_allowed(host, actor, action, resource, conn=conn):
         raise PermissionDenied(f"{actor.username} may not {action}")
 
 

@@ -5,16 +5,31 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, String, cast, delete, select, update
 
+from crmkit.core import audit as trail
 from crmkit.core.errors import NotFound, PluginError
-from crmkit.core.tables import contact_point, external_id, interaction, outbox, party
+from crmkit.core.tables import (
+    audit,
+    consent,
+    contact_point,
+    external_id,
+    interaction,
+    outbox,
+    party,
+)
 
 if TYPE_CHECKING:
     from crmkit.core.db import Transaction
     from crmkit.hooks.host import PluginHost
 
-KERNEL_SECTIONS: tuple[str, ...] = ("party", "contact_points", "interactions", "external_ids")
+KERNEL_SECTIONS: tuple[str, ...] = (
+    "party",
+    "contact_points",
+    "interactions",
+    "external_ids",
+    "consents",
+)
 """The sections of an export that hold the kernel's own data; plugins add theirs beside them."""
 
 
@@ -60,6 +75,11 @@ def export_party(conn: Connection, hooks: PluginHost, party_id: int) -> dict[str
             .order_by(external_id.c.system, external_id.c.external_id),
             skip=("party_id",),
         ),
+        "consents": _rows(
+            conn,
+            select(consent).where(consent.c.party_id == party_id).order_by(consent.c.id),
+            skip=("party_id", "token_hash"),
+        ),
     }
     for plugin, sections in hooks.collect_by_plugin("export_party", conn=conn, party_id=party_id):
         for name, data in sections.items():
@@ -78,7 +98,13 @@ def erase_party(tx: Transaction, party_id: int) -> None:
     if role is None:
         raise NotFound(f"party {party_id} does not exist")
     tx.hooks.call("erase_party", tx=tx, party_id=party_id)
-    for table in (interaction, external_id, contact_point):
+    logged = select(cast(interaction.c.id, String)).where(interaction.c.party_id == party_id)
+    tx.conn.execute(
+        update(audit)
+        .where(audit.c.entity == "interaction", audit.c.entity_id.in_(logged))
+        .values(changes={})
+    )
+    for table in (interaction, external_id, contact_point, consent):
         tx.conn.execute(delete(table).where(table.c.party_id == party_id))
     tx.conn.execute(delete(party).where(party.c.id == party_id))
     # Past events about the party carry its name in their payload; keep only the id.
@@ -87,4 +113,11 @@ def erase_party(tx: Transaction, party_id: int) -> None:
         .where(outbox.c.entity.in_(("prospect", "customer")), outbox.c.entity_id == str(party_id))
         .values(payload={"id": party_id})
     )
+    # The trail's before/after values are personal data too; who changed the record when stays.
+    tx.conn.execute(
+        update(audit)
+        .where(audit.c.entity == "party", audit.c.entity_id == str(party_id))
+        .values(changes={})
+    )
+    trail.record(tx, "party", party_id, "erased", {})
     tx.emit("party.erased", role, party_id, {"id": party_id})

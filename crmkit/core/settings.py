@@ -73,7 +73,9 @@ def structure_settings(
         return _converter.structure(dict(data), cls)
     except cattrs.ClassValidationError as exc:
         key, reason = _first_problem(exc, data)
-        where = (origins or {}).get(key.split(".", 1)[0]) or ".".join(p for p in (location, key) if p)
+        where = (origins or {}).get(key.split(".", 1)[0]) or ".".join(
+            p for p in (location, key) if p
+        )
         raise ConfigurationError(where, reason) from None
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(location, str(exc)) from None

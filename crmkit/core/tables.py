@@ -196,6 +196,103 @@ job_state = Table(
     Column("failures", Integer, nullable=False),
 )
 
+idempotency_key = Table(
+    "core_idempotency_key",
+    metadata,
+    # Keys are per actor: two clients choosing the same key never see each other's answers.
+    Column("actor", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", JSONType, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+password = Table(
+    "core_password",
+    metadata,
+    # Apart from core_user so that no query for users ever carries a password hash.
+    Column("user_id", Id, ForeignKey("core_user.id", ondelete="CASCADE"), primary_key=True),
+    Column("hash", String(200), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+)
+
+session = Table(
+    "core_session",
+    metadata,
+    # The SHA-256 of the cookie's random value: a leaked table cannot be replayed.
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("core_user.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "user_id"),
+    Index(None, "expires_at"),
+)
+
+api_token = Table(
+    "core_api_token",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # The token's public part, for look-up; the secret part is stored only as a hash.
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("user_id", Id, ForeignKey("core_user.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("scopes", JSONType, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("last_used_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+    Index(None, "user_id"),
+)
+
+login_failure = Table(
+    "core_login_failure",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # What a failure counts against: "username" or "address" (the client's IP address).
+    Column("kind", String(10), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("failed_at", UTCDateTime(), nullable=False),
+    Index(None, "kind", "key", "failed_at"),
+    Index(None, "failed_at"),
+)
+
+audit = Table(
+    "core_audit",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    # No foreign key: the trail outlives the users and records it speaks of.
+    Column("actor_id", Id),
+    Column("actor_name", String(150), nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("entity_id", String(100), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("changes", JSONType, nullable=False),
+    Index(None, "entity", "entity_id", "id"),
+)
+
+consent = Table(
+    "core_consent",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(50), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("evidence", Text),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("recorded_by", String(150), nullable=False),
+    # SHA-256 of the double opt-in token of a pending consent; the token itself is never stored.
+    Column("token_hash", String(64), unique=True),
+    # History is append-only; the latest row per (purpose, channel) is the one in force.
+    Index(None, "party_id", "purpose", "channel", "id"),
+)
+
 KERNEL_TABLES: tuple[Table, ...] = (
     user,
     party,
@@ -204,4 +301,11 @@ KERNEL_TABLES: tuple[Table, ...] = (
     interaction,
     outbox,
     job_state,
+    idempotency_key,
+    password,
+    session,
+    api_token,
+    login_failure,
+    audit,
+    consent,
 )

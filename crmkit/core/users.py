@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
+from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import User
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
@@ -34,6 +36,7 @@ def create_user(tx: Transaction, new: User) -> User:
     ).scalar_one()
     new.version, new.created_at, new.updated_at = 1, now, now
     tx.hooks.call("entity_saved", tx=tx, entity_type="user", entity=new, change="created")
+    audit.record(tx, "user", new.id, "created", audit.diff({}, row))
     tx.emit("user.created", "user", new.id, {"id": new.id, "username": new.username})
     return new
 
@@ -77,3 +80,81 @@ def get_user(conn: Connection, user_id: int) -> User:
 
 def list_users(conn: Connection) -> list[User]:
     return [_user(r) for r in conn.execute(select(user).order_by(user.c.username)).mappings()]
+
+
+USER_FIELDS = frozenset(
+    {"username", "display_name", "email", "role", "manager_id", "team", "territories", "active"}
+)
+
+
+def _field(
+    data: Mapping[str, Any], name: str, kind: type, default: Any = None, limit: int = 200
+) -> Any:
+    value = data.get(name, default)
+    if isinstance(value, str) and len(value) > limit:
+        raise ValidationError(name, f"longer than {limit} characters")
+    if value is None or (isinstance(value, kind) and not (kind is int and isinstance(value, bool))):
+        return value
+    expected = {str: "text", int: "a whole number", bool: "true or false"}[kind]
+    raise ValidationError(name, f"expected {expected}, got {type(value).__name__}")
+
+
+def build_user(data: Mapping[str, Any]) -> User:
+    """A user from plain data (an API body); raises naming the field that is wrong."""
+    unknown = set(data) - USER_FIELDS
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "unknown field")
+    username = _field(data, "username", str)
+    if not username:
+        raise ValidationError("username", "is required")
+    territories = data.get("territories") or []
+    if not isinstance(territories, list) or not all(
+        isinstance(t, str) and len(t) <= 100 for t in territories
+    ):
+        raise ValidationError("territories", "expected a list of territory names")
+    return User(
+        username=username,
+        display_name=_field(data, "display_name", str) or username,
+        email=_field(data, "email", str, limit=320),
+        role=_field(data, "role", str, "read-only"),
+        manager_id=_field(data, "manager_id", int),
+        team=_field(data, "team", str, limit=100),
+        territories=tuple(territories),
+        active=_field(data, "active", bool, True),
+    )
+
+
+def update_user(
+    tx: Transaction, user_id: int, data: Mapping[str, Any], expected_version: int
+) -> User:
+    """Apply ``data`` (field -> new value) if the user is still at ``expected_version``."""
+    current = get_user(tx.conn, user_id)
+    merged = {**_row(current), "territories": list(current.territories), **data}
+    updated = build_user(merged)
+    if updated.role not in ROLES:
+        raise ValidationError("role", f"expected one of {', '.join(ROLES)}")
+    if updated.username != current.username:
+        raise ValidationError("username", "cannot be changed")
+    if updated.manager_id is not None:
+        if updated.manager_id == user_id:
+            raise ValidationError("manager_id", "a user cannot manage themselves")
+        get_user(tx.conn, updated.manager_id)
+    row = _row(updated)
+    changes = {k: v for k, v in row.items() if _row(current)[k] != v}
+    tx.hooks.call("entity_validate", tx=tx, entity_type="user", entity=updated, changes=changes)
+    now = utcnow()
+    result = tx.conn.execute(
+        update(user)
+        .where(user.c.id == user_id, user.c.version == expected_version)
+        .values(**row, version=expected_version + 1, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise ConflictError(
+            f"user {user_id} is at version {current.version}, not {expected_version}"
+        )
+    updated.id, updated.created_at = user_id, current.created_at
+    updated.version, updated.updated_at = expected_version + 1, now
+    tx.hooks.call("entity_saved", tx=tx, entity_type="user", entity=updated, change="updated")
+    audit.record(tx, "user", user_id, "updated", audit.diff(_row(current), row))
+    tx.emit("user.updated", "user", user_id, {"id": user_id, "fields": sorted(changes)})
+    return updated

@@ -10,4 +10,5 @@ MODULES: tuple[str, ...] = (
     "crmkit.defaults.permissions",
     "crmkit.defaults.identity",
     "crmkit.defaults.housekeeping",
+    "crmkit.defaults.auth",
 )

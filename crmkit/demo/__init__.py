@@ -1,5 +1,5 @@
-"""``crmkit demo``: a CRM on an embedded SQLite file, generated data, and a stand-in login.
+"""``crmkit demo``: a CRM on an embedded SQLite file with generated data and demo users.
 
-The ``demo`` plugin defined here has no entry point: only ``crmkit demo`` adds it,
-so its "everyone is the admin" login can never be active in a real installation.
+The demo users log in like any others; their shared password is printed on start
+and shown on the demo's login page, never on a real installation's.
 """

@@ -46,7 +46,9 @@ class DemoUser:
 
 
 ADMIN_USERNAME = "admin"
-"""The user every request acts as in ``crmkit demo``."""
+"""The demo's administrator; its presence says the demo database is seeded."""
+DEMO_PASSWORD = "crmkit-demo"
+"""Every demo user's password, printed by ``crmkit demo`` and shown on its login page."""
 
 USERS: tuple[DemoUser, ...] = (
     DemoUser(ADMIN_USERNAME, "Helena Vogt", "admin"),

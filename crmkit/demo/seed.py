@@ -1,6 +1,8 @@
 """Filling a demo database once: the users through the kernel, the parties and histories in bulk.
 
-The users are created with :func:`crmkit.core.users.create_user` like any user.
+The users are created with :func:`crmkit.core.users.create_user` like any user,
+all with the password :data:`~crmkit.demo.data.DEMO_PASSWORD` (hashed once: argon2
+is slow on purpose).
 Thousands of parties and their interactions are written with set-based Core
 inserts in the same transaction, as a restore would: no per-row hooks run and
 no per-row events are emitted, which keeps seeding to seconds.
@@ -15,12 +17,13 @@ from attrs import frozen
 from sqlalchemy import Connection, insert, select
 
 from crmkit.app import Crm
+from crmkit.core.auth import hash_password, store_password_hash
 from crmkit.core.entities import Interaction, User
 from crmkit.core.interactions import row_of
 from crmkit.core.parties import contact_rows, party_row
 from crmkit.core.tables import contact_point, interaction, party, user, utcnow
 from crmkit.core.users import create_user
-from crmkit.demo.data import ADMIN_USERNAME, USERS, Generator
+from crmkit.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, USERS, Generator
 
 DEFAULT_SEED = 2024
 
@@ -58,6 +61,7 @@ def seed(
         if is_seeded(tx.conn):
             return None
         user_ids: dict[str, int] = {}
+        hashed = hash_password(DEMO_PASSWORD)
         for demo in USERS:  # managers come before the people who report to them
             created = create_user(
                 tx,
@@ -72,6 +76,7 @@ def seed(
                 ),
             )
             assert created.id is not None
+            store_password_hash(tx, created.id, hashed)
             user_ids[demo.username] = created.id
         plans = list(generator.parties(customers, prospects))
         for plan in plans:

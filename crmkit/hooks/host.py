@@ -155,6 +155,8 @@ class PluginHost:
     pm: pluggy.PluginManager = field(init=False)
     statuses: dict[str, PluginStatus] = field(init=False, factory=dict)
     settings: dict[str, Any] = field(init=False, factory=dict)
+    memo: dict[str, Any] = field(init=False, factory=dict)
+    """Values derived from registration hooks, computed once: plugins are loaded once per host."""
 
     def __attrs_post_init__(self) -> None:
         self.pm = pluggy.PluginManager(PROJECT)

@@ -302,9 +302,17 @@ def actor_from_request(app: Crm, request: Request) -> Actor | None:
 
 
 @spec("veto")
-def permission_check(actor: Actor, action: str, resource: Any) -> bool | None:
+def permission_check(
+    actor: Actor,
+    action: str,
+    resource: Any,
+    granted_to: frozenset[str],
+    conn: Connection | None,
+) -> bool | None:
     """May ``actor`` perform ``action`` (``<namespace>:<verb>``) on ``resource`` (an entity or None)?
 
+    ``granted_to`` holds the roles ``register_permissions`` grants the action to;
+    ``conn``, when the caller has one, lets record-level rules ask the database.
     Return False to deny, True to allow, None to abstain.
     Semantics: veto (any False denies, else any True allows, else denied).
     """

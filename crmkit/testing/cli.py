@@ -12,4 +12,6 @@ from crmkit.cli.main import cli
 
 def invoke(app: Crm, *args: str, input: str | None = None, **options: Any) -> Result:
     """Run ``crmkit ARGS`` (kernel or plugin commands) against ``app`` and return click's result."""
-    return CliRunner(**options).invoke(cli, list(args), obj=app, input=input, catch_exceptions=False)
+    return CliRunner(**options).invoke(
+        cli, list(args), obj=app, input=input, catch_exceptions=False
+    )

@@ -4,6 +4,8 @@ Build it with :func:`crmkit.web.app.create_asgi`. Plugin route handlers use the
 helpers exported here: the CRM and the acting user of a request, JSON in and out.
 """
 
+# Imported first: it registers the {name:id} path parameter every route module may use.
+from crmkit.web import paths  # noqa: F401
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.payloads import json_response, read_json
 

@@ -1,7 +1,7 @@
 """The ASGI application of a CRM: kernel API and pages, static files, plugin routes under ``/p/<plugin>/``.
 
 Middleware, outermost first: problems (every exception becomes a response),
-the body limit (before anyone reads a body), then authentication.
+the body limit (before anyone reads a body), authentication, then the CSRF check.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from crmkit.web import api, pages
+from crmkit.web import api, api_audit, forms, login, openapi, pages
 from crmkit.web.auth import ActorMiddleware
 from crmkit.web.context import Site
+from crmkit.web.csrf import CsrfMiddleware
 from crmkit.web.limits import BodyLimitMiddleware
 from crmkit.web.problems import ProblemMiddleware, http_exception
 from crmkit.web.templating import make_environment
@@ -40,16 +41,18 @@ def plugin_routes(app: Crm) -> list[BaseRoute]:
     ]
 
 
-def create_asgi(app: Crm, *, notice: str | None = None) -> Starlette:
+def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None = None) -> Starlette:
     """The web application of ``app``; its lifespan starts and closes the CRM.
 
-    ``notice`` is a line shown on top of every page (``crmkit demo`` says so there).
+    ``notice`` is a line shown on top of every page (``crmkit demo`` says so there),
+    ``login_hint`` one under the login form (the demo's credentials).
     """
     site = Site(
         crm=app,
         templates=make_environment(),
         timeline_renderers=collect_timeline_renderers(app),
         notice=notice,
+        login_hint=login_hint,
     )
 
     @asynccontextmanager
@@ -63,8 +66,12 @@ def create_asgi(app: Crm, *, notice: str | None = None) -> Starlette:
 
     asgi = Starlette(
         routes=[
+            *api_audit.ROUTES,
             *api.ROUTES,
+            *openapi.ROUTES,
             *pages.ROUTES,
+            *forms.ROUTES,
+            *login.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *plugin_routes(app),
         ],
@@ -72,6 +79,7 @@ def create_asgi(app: Crm, *, notice: str | None = None) -> Starlette:
             Middleware(ProblemMiddleware, site=site),
             Middleware(BodyLimitMiddleware, max_bytes=app.settings.max_body_bytes),
             Middleware(ActorMiddleware, crm=app),
+            Middleware(CsrfMiddleware),
         ],
         exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,

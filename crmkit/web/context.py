@@ -29,6 +29,8 @@ class Site:
     timeline_renderers: Mapping[str, Callable[[Any], str]]
     notice: str | None = None
     """A line shown on top of every page, e.g. that this is a demo."""
+    login_hint: str | None = None
+    """A line shown under the login form, e.g. the demo's credentials."""
 
 
 def site_of(request: Request) -> Site:

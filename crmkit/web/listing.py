@@ -118,7 +118,7 @@ def visible_party(crm: Crm, conn: Connection, actor: Actor, party_id: int) -> Pa
     ).first()
     if seen is None:
         raise NotFound(f"party {party_id} does not exist")
-    require(crm.host, actor, "core:party.read", entity)
+    require(crm.host, actor, "core:party.read", entity, conn=conn)
     return entity
 
 
@@ -126,6 +126,6 @@ def visible_timeline(
     crm: Crm, conn: Connection, actor: Actor, entity: Party, cursor: str | None, limit: int
 ) -> Page[Interaction]:
     """A page of the party's timeline, newest first, if the actor may read interactions."""
-    require(crm.host, actor, "core:interaction.read", entity)
+    require(crm.host, actor, "core:interaction.read", entity, conn=conn)
     assert entity.id is not None
     return timeline(conn, entity.id, cursor=cursor, limit=limit)

@@ -1,4 +1,4 @@
-"""The server-rendered pages: home, the customer and prospect lists, a party's page.
+"""The server-rendered pages: home (the dashboard), the lists, search, a party's 360-degree page.
 
 Like the API handlers these are plain functions run in Starlette's thread pool.
 """
@@ -6,6 +6,7 @@ Like the API handlers these are plain functions run in Starlette's thread pool.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,11 +15,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
 
+from crmkit.core.audit import history
+from crmkit.core.consent import consents_of
+from crmkit.core.entities import DIRECTIONS, Party
 from crmkit.core.errors import PermissionDenied
+from crmkit.core.pagination import Page
 from crmkit.core.permissions import is_allowed, visible
 from crmkit.core.tables import interaction, party, user
 from crmkit.web.context import actor_of, site_of
 from crmkit.web.listing import (
+    PartyQuery,
     check_parameters,
     list_visible_parties,
     parse_party_query,
@@ -29,11 +35,29 @@ from crmkit.web.templating import render
 from crmkit.web.ui import dashboard, entity_actions, navigation, timeline_entries
 
 TIMELINE_PAGE = 25
+CHANNELS = ("phone", "email", "meeting", "note")
+"""Offered by the UI's interaction form; plugins log their own channels."""
+AUDIT_SHOWN = 50
+"""The page shows the latest changes; the API has the whole trail."""
+SEARCH_LIMIT = 20
+"""Per role: a search box answers with the best few, the lists page on."""
 
 
-def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+def page_response(
+    request: Request, template: str, *, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """``template`` with the navigation, the actor and the request's CSRF token (if any)."""
     site, actor = site_of(request), actor_of(request)
-    return render(site, template, navigation=navigation(site.crm, actor), actor=actor, **context)
+    return render(
+        site,
+        template,
+        status=status,
+        navigation=navigation(site.crm, actor),
+        actor=actor,
+        # Session authentication puts the token here; the csrf_field() macro renders it.
+        csrf_token=getattr(request.state, "csrf_token", None),
+        **context,
+    )
 
 
 def _owner_names(conn: Connection, ids: Iterable[int | None]) -> dict[int, str]:
@@ -65,7 +89,28 @@ def home(request: Request) -> HTMLResponse:
                 .where(visible(crm.host, actor, "interaction", interaction))
             ).scalar_one()
     plugins = [s for s in crm.host.statuses.values() if s.state != "disabled"]
-    return _page(request, "home.html", counts=counts, plugins=plugins, tiles=dashboard(crm, actor))
+    return page_response(
+        request, "home.html", counts=counts, plugins=plugins, tiles=dashboard(crm, actor)
+    )
+
+
+def age(created_at: datetime | None, now: datetime) -> str:
+    """How long ago a record was created, as a person would say it: "today", "3 days", "5 months"."""
+    if created_at is None:
+        return ""
+    days = (now - created_at).days
+    if days < 1:
+        return "today"
+    if days < 60:
+        return f"{days} day{'s' if days > 1 else ''}"
+    if days < 730:
+        return f"{days // 30} months"
+    return f"{days // 365} years"
+
+
+def _ages(items: Iterable[Party]) -> dict[int | None, str]:
+    now = datetime.now(UTC)
+    return {p.id: age(p.created_at, now) for p in items}
 
 
 def _party_list(role: str) -> Route:
@@ -80,12 +125,13 @@ def _party_list(role: str) -> Route:
         next_url = None
         if page.next_cursor is not None:
             next_url = "?" + urlencode({**same, "cursor": page.next_cursor})
-        return _page(
+        return page_response(
             request,
             "parties.html",
             role=role,
             page=page,
             owners=owners,
+            ages=_ages(page.items),
             search=query.search or "",
             first_url="?" + urlencode(same),
             paged=query.cursor is not None,
@@ -95,8 +141,22 @@ def _party_list(role: str) -> Route:
     return Route(f"/{role}s", endpoint, name=f"{role}s")
 
 
+def search(request: Request) -> HTMLResponse:
+    """The header's search box: customers and prospects by part of a name, an email or a phone."""
+    site, actor = site_of(request), actor_of(request)
+    check_parameters(request.query_params, ("q",))
+    text = (request.query_params.get("q") or "").strip()
+    found: dict[str, Page[Party]] = {}
+    if text:
+        query = PartyQuery(limit=SEARCH_LIMIT, search=text)
+        with site.crm.read() as conn:
+            for role in ("customer", "prospect"):
+                found[role] = list_visible_parties(site.crm, conn, actor, role, query)
+    return page_response(request, "search.html", search=text, found=found)
+
+
 def party_page(request: Request) -> HTMLResponse:
-    """A party's profile, contact points, custom fields, actions and timeline (newest first)."""
+    """The 360-degree view: profile, contact points, consent, actions, timeline and audit trail."""
     site, actor = site_of(request), actor_of(request)
     crm, params = site.crm, request.query_params
     check_parameters(params, ("cursor",))
@@ -109,6 +169,13 @@ def party_page(request: Request) -> HTMLResponse:
         except PermissionDenied:
             page = None
         owner = _owner_names(conn, [entity.owner_id]).get(entity.owner_id or 0)
+        assert entity.id is not None
+        consents = consents_of(conn, entity.id)
+        changes = None
+        if is_allowed(crm.host, actor, "core:audit.read", entity, conn=conn):
+            changes = history(conn, "party", entity.id, limit=AUDIT_SHOWN)
+        can_edit = is_allowed(crm.host, actor, "core:party.write", entity, conn=conn)
+        can_log = is_allowed(crm.host, actor, "core:interaction.write", entity, conn=conn)
     declared = crm.custom_fields.of(entity.role)
     custom = [
         (declared[name].label or name if name in declared else name, value)
@@ -117,13 +184,22 @@ def party_page(request: Request) -> HTMLResponse:
     older_url = None
     if page is not None and page.next_cursor is not None:
         older_url = "?" + urlencode({"cursor": page.next_cursor})
-    return _page(
+    return page_response(
         request,
         "party.html",
         party=entity,
         owner=owner,
         custom=custom,
         actions=entity_actions(crm, actor, entity.role, entity),
+        consents=consents,
+        changes=changes,
+        can_edit=can_edit,
+        can_log=can_log,
+        values={},
+        error=None,
+        error_field=None,
+        channels=CHANNELS,
+        directions=DIRECTIONS,
         entries=timeline_entries(site.timeline_renderers, page.items) if page else None,
         paged=bool(params.get("cursor")),
         older_url=older_url,
@@ -134,5 +210,6 @@ ROUTES: list[BaseRoute] = [
     Route("/", home, name="home"),
     _party_list("customer"),
     _party_list("prospect"),
+    Route("/search", search, name="search"),
     Route("/parties/{party_id:int}", party_page, name="party"),
 ]

@@ -1,0 +1,533 @@
+"""Authentication: passwords (argon2), login sessions, API tokens and the failed-login limit.
+
+No secret is stored in the clear. Passwords are argon2 hashes. Session ids and
+API tokens are 256-bit random values, so their SHA-256 is enough to make a
+leaked table useless, and it keeps the per-request look-up cheap.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from attrs import frozen
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from crmkit.core.actors import Actor
+from crmkit.core.db import Transaction
+from crmkit.core.errors import NotFound, ValidationError
+from crmkit.core.tables import api_token, login_failure, password, session, user, utcnow
+from crmkit.core.users import update_user
+
+if TYPE_CHECKING:
+    from crmkit.app import Crm
+
+HASHER = PasswordHasher()
+"""argon2id with the library's current recommended parameters; older hashes are upgraded at login."""
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+"""Bounds the work a single login attempt can cause."""
+
+SESSION_IDLE = timedelta(hours=8)
+"""A session unused this long ends."""
+SESSION_LIFETIME = timedelta(days=7)
+"""A session ends this long after login however much it is used."""
+SEEN_EVERY = timedelta(minutes=5)
+"""A session's (or token's) last use is written at most this often: not one write per request."""
+
+SCOPES: tuple[str, ...] = ("read", "write", "admin")
+"""API token scopes, each including the ones before it."""
+TOKEN_START = "crm_"
+
+
+@frozen
+class LoginLimit:
+    """How many failed logins within ``window`` refuse further attempts, per username and address.
+
+    An address gets more than a username: colleagues behind one office address
+    should not lock each other out, yet one client cannot try many usernames.
+    """
+
+    per_username: int = 5
+    per_address: int = 20
+    window: timedelta = timedelta(minutes=15)
+
+    def of(self, kind: str) -> int:
+        """The number of failures that refuses a ``username`` or an ``address``."""
+        return self.per_username if kind == "username" else self.per_address
+
+
+LOGIN_LIMIT = LoginLimit()
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- Users and passwords
+
+
+def user_named(conn: Connection, username: str) -> Any:
+    """The ``core_user`` row of ``username``; NotFound names the username."""
+    row = conn.execute(select(user).where(user.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"there is no user {username!r}")
+    return row
+
+
+def actor_for(row: Any, scopes: Sequence[str] | None = None) -> Actor:
+    """The actor of a ``core_user`` row; ``scopes`` when it acts through an API token."""
+    return Actor(
+        user_id=row.id,
+        username=row.username,
+        role=row.role,
+        team=row.team,
+        territories=tuple(row.territories),
+        scopes=None if scopes is None else tuple(scopes),
+    )
+
+
+def hash_password(plain: str) -> str:
+    """The argon2 hash of ``plain``, refusing a password that is too short or too long."""
+    if len(plain) < MIN_PASSWORD_LENGTH:
+        raise ValidationError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(plain) > MAX_PASSWORD_LENGTH:
+        raise ValidationError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
+    return HASHER.hash(plain)
+
+
+def set_password(tx: Transaction, user_id: int, plain: str) -> None:
+    """Store the user's new password, hashed."""
+    store_password_hash(tx, user_id, hash_password(plain))
+
+
+def store_password_hash(tx: Transaction, user_id: int, hashed: str) -> None:
+    """Store a password hashed already (outside the transaction, or once for many users)."""
+    tx.conn.execute(delete(password).where(password.c.user_id == user_id))
+    tx.conn.execute(insert(password).values(user_id=user_id, hash=hashed, changed_at=utcnow()))
+
+
+@functools.cache
+def _decoy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verify(stored: str | None, plain: str) -> bool:
+    # An unknown user costs a verification too, so that timing does not tell who exists.
+    try:
+        return HASHER.verify(stored or _decoy_hash(HASHER), plain) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# --- Failed logins
+
+
+def _limit_keys(username: str, address: str | None) -> list[tuple[str, str]]:
+    # Usernames are counted case-blind so that "Admin" and "admin" share one budget.
+    keys = [("username", username.casefold()[:200])]
+    if address:
+        keys.append(("address", address[:200]))
+    return keys
+
+
+def _refused_for(
+    conn: Connection, keys: Iterable[tuple[str, str]], now: datetime, limit: LoginLimit
+) -> int | None:
+    """Seconds until another attempt is allowed when a key has used its budget, else None."""
+    since = now - limit.window
+    waits = []
+    for kind, key in keys:
+        count, oldest = conn.execute(
+            select(func.count(), func.min(login_failure.c.failed_at)).where(
+                login_failure.c.kind == kind,
+                login_failure.c.key == key,
+                login_failure.c.failed_at > since,
+            )
+        ).one()
+        if count >= limit.of(kind):
+            waits.append(max(1, int((oldest + limit.window - now).total_seconds()) + 1))
+    return max(waits) if waits else None
+
+
+def _forget_failures(tx: Transaction, keys: Iterable[tuple[str, str]]) -> None:
+    condition = or_(*[and_(login_failure.c.kind == k, login_failure.c.key == v) for k, v in keys])
+    tx.conn.execute(delete(login_failure).where(condition))
+
+
+# --- Sessions
+
+
+@frozen
+class NewSession:
+    """A session just opened: ``token`` goes into the cookie and is not kept anywhere."""
+
+    token: str
+    user_id: int
+    csrf_token: str
+    expires_at: datetime
+
+
+@frozen
+class ActiveSession:
+    """The session a request presented: who it is, and its CSRF token."""
+
+    id: str
+    actor: Actor
+    csrf_token: str
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@frozen
+class Login:
+    """The outcome of a login attempt: a session, or why not (``retry_after`` when rate-limited)."""
+
+    session: NewSession | None = None
+    retry_after: int | None = None
+
+
+def attempt_login(
+    app: Crm,
+    username: str,
+    plain: str,
+    address: str | None = None,
+    *,
+    now: datetime | None = None,
+    limit: LoginLimit = LOGIN_LIMIT,
+) -> Login:
+    """Check a password and open a session, or record the failure; over the limit, refuse.
+
+    Over the limit the password is not even checked, so guessing on cannot succeed.
+    The check runs outside any transaction: argon2 is slow on purpose, and on SQLite
+    a transaction holds the write lock. So attempts in flight at the same moment may
+    each be checked before the others' failures count: the limit is exact up to them.
+    """
+    now = now or utcnow()
+    keys = _limit_keys(username, address)
+    with app.read() as conn:
+        wait = _refused_for(conn, keys, now, limit)
+        if wait is not None:
+            return Login(retry_after=wait)
+        row = conn.execute(
+            select(user.c.id, user.c.active, password.c.hash)
+            .select_from(user.outerjoin(password, password.c.user_id == user.c.id))
+            .where(user.c.username == username)
+        ).first()
+    stored = row.hash if row is not None else None
+    verified = _verify(stored, plain[:MAX_PASSWORD_LENGTH])
+    if not verified or row is None or stored is None or not row.active:
+        with app.transaction() as tx:
+            # Failures that no longer count are dropped here: no job is needed to bound the table.
+            tx.conn.execute(
+                delete(login_failure).where(login_failure.c.failed_at <= now - limit.window)
+            )
+            tx.conn.execute(
+                insert(login_failure), [{"kind": k, "key": v, "failed_at": now} for k, v in keys]
+            )
+        return Login()
+    upgraded = HASHER.hash(plain) if HASHER.check_needs_rehash(stored) else None
+    with app.transaction() as tx:
+        _forget_failures(tx, keys)
+        if upgraded is not None:
+            store_password_hash(tx, row.id, upgraded)
+        return Login(session=open_session(tx, row.id, now=now))
+
+
+def open_session(tx: Transaction, user_id: int, *, now: datetime | None = None) -> NewSession:
+    """A new session for ``user_id``; only the hash of its token is stored."""
+    now = now or utcnow()
+    # Ended sessions are dropped whenever one opens, so no job is needed to bound the table.
+    tx.conn.execute(delete(session).where(session.c.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    opened = NewSession(
+        token=token,
+        user_id=user_id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=now + SESSION_IDLE,
+    )
+    tx.conn.execute(
+        insert(session).values(
+            id=_digest(token),
+            user_id=user_id,
+            csrf_token=opened.csrf_token,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=opened.expires_at,
+        )
+    )
+    return opened
+
+
+def find_session(
+    conn: Connection, token: str, *, now: datetime | None = None
+) -> ActiveSession | None:
+    """The unexpired session of an active user that ``token`` opens, else None."""
+    now = now or utcnow()
+    row = conn.execute(
+        select(user, session.c.id.label("session_id"), session.c.csrf_token)
+        .add_columns(session.c.created_at.label("opened_at"), session.c.last_seen_at)
+        .select_from(session.join(user, user.c.id == session.c.user_id))
+        .where(session.c.id == _digest(token), session.c.expires_at > now, user.c.active)
+    ).first()
+    if row is None:
+        return None
+    return ActiveSession(
+        id=row.session_id,
+        actor=actor_for(row),
+        csrf_token=row.csrf_token,
+        created_at=row.opened_at,
+        last_seen_at=row.last_seen_at,
+    )
+
+
+def needs_touch(last_seen_at: datetime | None, now: datetime) -> bool:
+    """Whether a session's or token's last use is old enough to be written again."""
+    return last_seen_at is None or now - last_seen_at >= SEEN_EVERY
+
+
+def touch_session(tx: Transaction, active: ActiveSession, *, now: datetime | None = None) -> None:
+    """Record a use of the session, pushing its idle expiry out (never past its lifetime)."""
+    now = now or utcnow()
+    expires = min(now + SESSION_IDLE, active.created_at + SESSION_LIFETIME)
+    tx.conn.execute(
+        update(session)
+        .where(session.c.id == active.id)
+        .values(last_seen_at=now, expires_at=expires)
+    )
+
+
+def close_session(tx: Transaction, token: str) -> None:
+    """End the session ``token`` opened (logout); an unknown token is already closed."""
+    tx.conn.execute(delete(session).where(session.c.id == _digest(token)))
+
+
+def close_sessions(tx: Transaction, user_id: int) -> None:
+    """End every session of a user (new password, deactivation)."""
+    tx.conn.execute(delete(session).where(session.c.user_id == user_id))
+
+
+# --- API tokens
+
+
+@frozen
+class NewToken:
+    """A token just created: ``token`` is shown once and never stored."""
+
+    id: int
+    token: str
+    prefix: str
+    expires_at: datetime | None
+
+
+@frozen
+class TokenInfo:
+    """What is kept about a token: everything but its secret."""
+
+    id: int
+    prefix: str
+    username: str
+    name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def state(self, now: datetime) -> str:
+        """``active``, ``revoked`` or ``expired``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+@frozen
+class TokenUse:
+    """The token a request presented and the actor it acts for."""
+
+    id: int
+    actor: Actor
+    last_used_at: datetime | None
+
+
+def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    """``scopes`` without repeats, each a known one."""
+    chosen: list[str] = []
+    for scope in scopes:
+        if scope not in SCOPES:
+            raise ValidationError("scope", f"{scope!r} is not one of {', '.join(SCOPES)}")
+        if scope not in chosen:
+            chosen.append(scope)
+    return tuple(chosen)
+
+
+def create_token(
+    tx: Transaction,
+    username: str,
+    name: str,
+    scopes: Iterable[str] = ("read",),
+    *,
+    expires_in: timedelta | None = None,
+    now: datetime | None = None,
+) -> NewToken:
+    """A new API token for ``username``: ``crm_<prefix>_<secret>``, stored as prefix and hash."""
+    now = now or utcnow()
+    owner = user_named(tx.conn, username)
+    if not owner.active:
+        raise ValidationError("username", f"user {username!r} is deactivated")
+    if not name.strip():
+        raise ValidationError("name", "is required: say what the token is for")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise ValidationError("expires", "must be at least one day")
+    chosen = check_scopes(scopes) or ("read",)
+    prefix = secrets.token_hex(6)
+    token = f"{TOKEN_START}{prefix}_{secrets.token_urlsafe(32)}"
+    expires_at = now + expires_in if expires_in is not None else None
+    token_id = tx.conn.execute(
+        insert(api_token)
+        .values(
+            prefix=prefix,
+            secret_hash=_digest(token),
+            user_id=owner.id,
+            name=name.strip(),
+            scopes=list(chosen),
+            created_at=now,
+            expires_at=expires_at,
+        )
+        .returning(api_token.c.id)
+    ).scalar_one()
+    return NewToken(id=token_id, token=token, prefix=prefix, expires_at=expires_at)
+
+
+def _token_prefix(token: str) -> str | None:
+    if not token.startswith(TOKEN_START):
+        return None
+    prefix, _, secret = token[len(TOKEN_START) :].partition("_")
+    return prefix if prefix and secret else None
+
+
+def find_token(conn: Connection, token: str, *, now: datetime | None = None) -> TokenUse | None:
+    """The unrevoked, unexpired token of an active user that ``token`` is, else None."""
+    now = now or utcnow()
+    prefix = _token_prefix(token)
+    if prefix is None:
+        return None
+    row = conn.execute(
+        select(user)
+        .add_columns(
+            api_token.c.id.label("token_id"),
+            api_token.c.secret_hash,
+            api_token.c.scopes,
+            api_token.c.last_used_at,
+        )
+        .select_from(api_token.join(user, user.c.id == api_token.c.user_id))
+        .where(
+            api_token.c.prefix == prefix,
+            api_token.c.revoked_at.is_(None),
+            or_(api_token.c.expires_at.is_(None), api_token.c.expires_at > now),
+            user.c.active,
+        )
+    ).first()
+    if row is None or not hmac.compare_digest(row.secret_hash, _digest(token)):
+        return None
+    return TokenUse(
+        id=row.token_id, actor=actor_for(row, row.scopes), last_used_at=row.last_used_at
+    )
+
+
+def touch_token(tx: Transaction, token_id: int, *, now: datetime | None = None) -> None:
+    """Record a use of the token (shown by ``crmkit tokens list``)."""
+    tx.conn.execute(
+        update(api_token).where(api_token.c.id == token_id).values(last_used_at=now or utcnow())
+    )
+
+
+def _token_query() -> Any:
+    return (
+        select(api_token, user.c.username)
+        .select_from(api_token.join(user, user.c.id == api_token.c.user_id))
+        .order_by(api_token.c.id)
+    )
+
+
+def _token_info(row: Any) -> TokenInfo:
+    return TokenInfo(
+        id=row.id,
+        prefix=row.prefix,
+        username=row.username,
+        name=row.name,
+        scopes=tuple(row.scopes),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def list_tokens(conn: Connection, username: str | None = None) -> list[TokenInfo]:
+    """Every token (of ``username``), oldest first, without secrets."""
+    query = _token_query()
+    if username is not None:
+        query = query.where(api_token.c.user_id == user_named(conn, username).id)
+    return [_token_info(row) for row in conn.execute(query)]
+
+
+def revoke_token(tx: Transaction, id_or_prefix: str, *, now: datetime | None = None) -> TokenInfo:
+    """Revoke a token named by its id or its prefix; revoking twice keeps the first time."""
+    which = api_token.c.prefix == id_or_prefix.removeprefix(TOKEN_START)
+    if id_or_prefix.isdigit():
+        which = or_(which, api_token.c.id == int(id_or_prefix))
+    rows = tx.conn.execute(_token_query().where(which)).all()
+    if not rows:
+        raise NotFound(f"there is no token with id or prefix {id_or_prefix!r}")
+    if len(rows) > 1:
+        raise ValidationError(
+            "token", f"{id_or_prefix!r} is the id of one token and the prefix of another"
+        )
+    found = rows[0]
+    if found.revoked_at is None:
+        tx.conn.execute(
+            update(api_token).where(api_token.c.id == found.id).values(revoked_at=now or utcnow())
+        )
+        found = tx.conn.execute(_token_query().where(api_token.c.id == found.id)).one()
+    return _token_info(found)
+
+
+# --- Deactivation
+
+
+def deactivate_user(tx: Transaction, username: str, *, now: datetime | None = None) -> None:
+    """Deactivate a user: their sessions end and their tokens are revoked at once."""
+    row = user_named(tx.conn, username)
+    if row.active:
+        update_user(tx, row.id, {"active": False}, row.version)
+    close_sessions(tx, row.id)
+    tx.conn.execute(
+        update(api_token)
+        .where(api_token.c.user_id == row.id, api_token.c.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+
+
+# --- Scopes
+
+
+def scope_needed(action: str) -> str:
+    """The token scope an action needs: ``*.read`` needs read, ``*.admin`` admin, the rest write."""
+    verb = action.split(":", 1)[-1].rsplit(".", 1)[-1]
+    return verb if verb in ("read", "admin") else "write"
+
+
+def scopes_allow(scopes: Iterable[str], action: str) -> bool:
+    """Whether a token with ``scopes`` may attempt ``action`` (its role must still allow it)."""
+    rank = max((SCOPES.index(s) for s in scopes if s in SCOPES), default=-1)
+    return rank >= SCOPES.index(scope_needed(action))

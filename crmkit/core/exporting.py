@@ -1,0 +1,202 @@
+"""Export of customers, prospects and interactions as CSV or JSON lines, in constant memory.
+
+Rows are streamed (``yield_per``: a server-side cursor on PostgreSQL) and loaded
+in partitions. A customers or prospects CSV has one column per import field,
+named as ``crmkit import`` expects, so it can be imported back with no mapping
+options; it holds a party's first postal address only, JSON lines hold them all.
+Owners are written as usernames, the way ``crmkit import`` reads them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import IO, TYPE_CHECKING, Any
+
+import attrs
+from sqlalchemy import Connection, select
+
+from crmkit.core.db import reading
+from crmkit.core.entities import Customer, Party, Prospect
+from crmkit.core.errors import ValidationError
+from crmkit.core.import_mapping import MULTI_VALUE_SEPARATOR, import_fields
+from crmkit.core.interactions import from_row, row_of
+from crmkit.core.parties import ADDRESS_FIELDS, load_parties
+from crmkit.core.tables import interaction, party, user
+
+if TYPE_CHECKING:
+    from crmkit.app import Crm
+
+EXPORTABLE = ("customers", "interactions", "prospects")
+EXPORT_FORMATS = ("csv", "jsonl")
+PARTITION = 500
+"""Rows fetched and loaded at a time."""
+
+INTERACTION_COLUMNS = (
+    "id",
+    "party_id",
+    "channel",
+    "direction",
+    "occurred_at",
+    "subject",
+    "summary",
+    "outcome",
+    "owner",
+    "source",
+    "refs",
+    "custom",
+    "created_at",
+)
+
+
+def export_records(app: Crm, what: str, fmt: str, out: IO[str]) -> int:
+    """Write every record of ``what`` (customers, prospects, interactions) to ``out``; return the count."""
+    if what not in EXPORTABLE:
+        raise ValidationError("what", f"expected one of {', '.join(EXPORTABLE)}, got {what!r}")
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError("format", f"expected one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    # One read-only connection: on SQLite, writers go on while a long export runs.
+    with reading(app.engine) as conn:
+        owners = _Usernames(conn)
+        if what == "interactions":
+            records = _interactions(conn, owners)
+            columns: tuple[str, ...] = INTERACTION_COLUMNS
+        else:
+            role = what.removesuffix("s")
+            custom = tuple(app.custom_fields.of(role))
+            records = _parties(conn, role, owners, custom, flat=fmt == "csv")
+            columns = ("id", *import_fields(role, custom), "created_at", "updated_at")
+        return _write_csv(out, columns, records) if fmt == "csv" else _write_jsonl(out, records)
+
+
+def _write_csv(out: IO[str], columns: tuple[str, ...], records: Iterable[dict[str, Any]]) -> int:
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    for record in records:
+        writer.writerow({name: _cell(record.get(name)) for name in columns})
+        count += 1
+    return count
+
+
+def _write_jsonl(out: IO[str], records: Iterable[dict[str, Any]]) -> int:
+    count = 0
+    for record in records:
+        out.write(json.dumps(record, default=_json_value, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=_json_value, ensure_ascii=False)
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+class _Usernames:
+    """Usernames by user id, looked up once per partition for the ids not seen yet."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.known: dict[int, str] = {}
+
+    def load(self, ids: Iterable[int | None]) -> None:
+        wanted = {i for i in ids if i is not None} - set(self.known)
+        if wanted:
+            query = select(user.c.id, user.c.username).where(user.c.id.in_(wanted))
+            self.known.update((user_id, name) for user_id, name in self.conn.execute(query))
+
+    def __call__(self, user_id: int | None) -> str | None:
+        return None if user_id is None else self.known.get(user_id)
+
+
+def _parties(
+    conn: Connection, role: str, owners: _Usernames, custom: tuple[str, ...], *, flat: bool
+) -> Iterator[dict[str, Any]]:
+    ids = conn.execution_options(yield_per=PARTITION).execute(
+        select(party.c.id).where(party.c.role == role).order_by(party.c.id)
+    )
+    for partition in ids.partitions():
+        wanted = [row.id for row in partition]
+        loaded = load_parties(conn, wanted)
+        owners.load(p.owner_id for p in loaded.values())
+        for party_id in wanted:
+            entity = loaded[party_id]
+            yield _flat(entity, owners, custom) if flat else _nested(entity, owners)
+
+
+def _common(entity: Party, owners: _Usernames) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": entity.id,
+        "kind": entity.kind,
+        "first_name": entity.first_name,
+        "last_name": entity.last_name,
+        "organisation_name": entity.organisation_name,
+        "birth_date": entity.birth_date,
+        "source": getattr(entity, "source", None),
+        "owner": owners(entity.owner_id),
+    }
+    if isinstance(entity, Prospect):
+        record["status"] = entity.status
+    if isinstance(entity, Customer):
+        record["customer_number"] = entity.customer_number
+    return record
+
+
+def _flat(entity: Party, owners: _Usernames, custom: tuple[str, ...]) -> dict[str, Any]:
+    """One CSV row: the import's fields, several emails or phones joined, the first address."""
+    address = attrs.asdict(entity.addresses[0]) if entity.addresses else {}
+    return {
+        **_common(entity, owners),
+        "emails": MULTI_VALUE_SEPARATOR.join(e.original for e in entity.emails),
+        "phones": MULTI_VALUE_SEPARATOR.join(p.e164 for p in entity.phones),
+        **{name: address.get(name) for name in ADDRESS_FIELDS},
+        **{name: entity.custom.get(name) for name in custom},
+        "created_at": entity.created_at,
+        "updated_at": entity.updated_at,
+    }
+
+
+def _nested(entity: Party, owners: _Usernames) -> dict[str, Any]:
+    """One JSON document: everything the kernel holds on the party."""
+    record = {
+        "role": entity.role,
+        **_common(entity, owners),
+        "emails": [e.original for e in entity.emails],
+        "phones": [p.e164 for p in entity.phones],
+        "addresses": [attrs.asdict(a) for a in entity.addresses],
+        "custom": entity.custom,
+        "version": entity.version,
+        "created_at": entity.created_at,
+        "updated_at": entity.updated_at,
+    }
+    if isinstance(entity, Customer):
+        record["converted_at"] = entity.converted_at
+    return record
+
+
+def _interactions(conn: Connection, owners: _Usernames) -> Iterator[dict[str, Any]]:
+    rows = conn.execution_options(yield_per=PARTITION).execute(
+        select(interaction).order_by(interaction.c.id)
+    )
+    for partition in rows.partitions():
+        items = [from_row(row) for row in partition]
+        owners.load(item.owner_id for item in items)
+        for item in items:
+            record = {"id": item.id, **row_of(item), "created_at": item.created_at}
+            record["owner"] = owners(record.pop("owner_id"))
+            yield record

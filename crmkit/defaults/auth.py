@@ -1,0 +1,64 @@
+"""Default authentication: an API token (``Authorization: Bearer …``), else the session cookie.
+
+Token scopes restrict what the token's user may do; granting stays with the roles.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from crmkit.core import auth
+from crmkit.core.tables import utcnow
+from crmkit.hooks.markers import hookimpl
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from crmkit.app import Crm
+    from crmkit.core.actors import Actor
+
+SESSION_COOKIE = "crmkit_session"
+
+
+def _from_token(app: Crm, token: str) -> Actor | None:
+    now = utcnow()
+    with app.read() as conn:
+        use = auth.find_token(conn, token, now=now)
+    if use is None:
+        return None
+    if auth.needs_touch(use.last_used_at, now):
+        with app.transaction() as tx:
+            auth.touch_token(tx, use.id, now=now)
+    return use.actor
+
+
+def _from_session(app: Crm, request: Request, token: str) -> Actor | None:
+    now = utcnow()
+    with app.read() as conn:
+        active = auth.find_session(conn, token, now=now)
+    if active is None:
+        return None
+    if auth.needs_touch(active.last_seen_at, now):
+        with app.transaction() as tx:
+            auth.touch_session(tx, active, now=now)
+    # For the CSRF check and the forms; requests without a session cookie have none.
+    request.state.csrf_token = active.csrf_token
+    return active.actor
+
+
+@hookimpl
+def actor_from_request(app: Crm, request: Request) -> Actor | None:
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, credentials = header.partition(" ")
+        # A request that names its credentials is judged by them alone, never by a cookie too.
+        return _from_token(app, credentials.strip()) if scheme.lower() == "bearer" else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return _from_session(app, request, cookie) if cookie else None
+
+
+@hookimpl
+def permission_check(actor: Actor, action: str, resource: Any) -> bool | None:
+    if actor.scopes is not None and not auth.scopes_allow(actor.scopes, action):
+        return False
+    return None

@@ -1,0 +1,150 @@
+"""The API of a party's history and consent: its audit trail, the consent in force, recording consent.
+
+Every route sees a party only if the actor may (``visible_party``); one it may
+not see is simply not found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+from attrs import frozen
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from crmkit.core.audit import AuditEntry, history
+from crmkit.core.consent import Consent, confirm_consent, consents_of, record_consent
+from crmkit.core.db import Transaction
+from crmkit.core.errors import NotFound, PermissionDenied, ValidationError
+from crmkit.core.parties import get_party
+from crmkit.core.permissions import require
+from crmkit.web.context import actor_of, crm_of
+from crmkit.web.idempotency import run_post
+from crmkit.web.listing import check_parameters, visible_party
+from crmkit.web.openapi import operation
+from crmkit.web.payloads import json_response, read_object
+
+
+@frozen
+class ConsentInput:
+    """A statement of consent: ``pending`` starts a double opt-in and answers its token once."""
+
+    purpose: str
+    channel: str
+    status: str
+    source: str
+    evidence: str | None = None
+
+
+@frozen
+class RecordedConsent:
+    """The consent recorded, and for a pending one the token the party confirms it with."""
+
+    consent: Consent
+    confirmation_token: str | None = None
+
+
+@frozen
+class Confirmation:
+    """The token of a pending consent, as the party sends it back."""
+
+    token: str
+
+
+def _fields(data: dict[str, Any], cls: type) -> dict[str, Any]:
+    known = {a.name for a in attrs.fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "unknown field")
+    return data
+
+
+@operation("The audit trail of a prospect or customer, newest first", response=list[AuditEntry])
+def party_audit(request: Request) -> Response:
+    crm, actor = crm_of(request), actor_of(request)
+    check_parameters(request.query_params, ())
+    with crm.read() as conn:
+        entity = visible_party(crm, conn, actor, request.path_params["party_id"])
+        require(crm.host, actor, "core:audit.read", entity, conn=conn)
+        entries = history(conn, "party", entity.id)
+    return json_response(crm, entries)
+
+
+@operation("The consent in force per purpose and channel", response=list[Consent])
+def party_consents(request: Request) -> Response:
+    crm, actor = crm_of(request), actor_of(request)
+    check_parameters(request.query_params, ())
+    with crm.read() as conn:
+        entity = visible_party(crm, conn, actor, request.path_params["party_id"])
+        assert entity.id is not None
+        found = consents_of(conn, entity.id)
+    return json_response(crm, found)
+
+
+@operation(
+    "Record consent, its withdrawal, or a pending request (double opt-in)",
+    request=ConsentInput,
+    response=RecordedConsent,
+    status=201,
+    errors=(404,),
+)
+async def add_consent(request: Request) -> Response:
+    crm, actor = crm_of(request), actor_of(request)
+    data = _fields(await read_object(request), ConsentInput)
+
+    def work(tx: Transaction) -> RecordedConsent:
+        entity = visible_party(crm, tx.conn, actor, request.path_params["party_id"])
+        require(crm.host, actor, "core:consent.write", entity, conn=tx.conn)
+        assert entity.id is not None
+        # record_consent checks each value and names the field that is wrong.
+        recorded, token = record_consent(
+            tx,
+            entity.id,
+            data.get("purpose", ""),
+            data.get("channel", ""),
+            data.get("status", ""),
+            source=data.get("source", ""),
+            evidence=data.get("evidence"),
+        )
+        return RecordedConsent(recorded, token)
+
+    return await run_post(request, work, status=201)
+
+
+@operation(
+    "Confirm a pending consent with its token (double opt-in)",
+    request=Confirmation,
+    response=Consent,
+    errors=(404,),
+)
+async def confirm(request: Request) -> Response:
+    crm, actor = crm_of(request), actor_of(request)
+    data = _fields(await read_object(request), Confirmation)
+    token = data.get("token")
+    if not isinstance(token, str) or not 0 < len(token) <= 100:
+        raise ValidationError("token", "expected the token of a pending consent")
+
+    def work(tx: Transaction) -> Consent:
+        confirmed = confirm_consent(tx, token)
+        # The party must be one the actor may write to; else the token is as good as unknown.
+        entity = get_party(tx.conn, confirmed.party_id)
+        try:
+            require(crm.host, actor, "core:consent.write", entity, conn=tx.conn)
+        except PermissionDenied:
+            raise NotFound("this confirmation link is unknown or was used already") from None
+        return confirmed
+
+    return await run_post(request, work)
+
+
+PARTY = "/api/v1/parties/{party_id:id}"
+
+ROUTES: list[BaseRoute] = [
+    Route(f"{PARTY}/audit", party_audit, methods=["GET"], name="api_party_audit"),
+    Route(f"{PARTY}/consents", party_consents, methods=["GET"], name="api_party_consents"),
+    Route(f"{PARTY}/consents", add_consent, methods=["POST"], name="api_add_consent"),
+    Route("/api/v1/consents/confirm", confirm, methods=["POST"], name="api_confirm_consent"),
+]
+"""Full paths: they sit beside the kernel API's ``/api/v1`` mount, before it in the routing."""

@@ -1,0 +1,69 @@
+"""POST handlers that honour ``Idempotency-Key``: a retried request is answered, not repeated.
+
+The first answer (status and body) is stored with the key, the actor and a hash
+of the request in the transaction that did the work; a retry with the same key
+gets that answer (marked ``Idempotency-Replayed: true``) and changes nothing,
+and the same key with a different request is refused (422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from crmkit.core.db import Transaction
+from crmkit.core.idempotency import StoredResponse, check_key, recall, remember, request_hash
+from crmkit.web.context import actor_of, crm_of
+
+HEADER = "Idempotency-Key"
+
+
+async def run_post(
+    request: Request,
+    work: Callable[[Transaction], Any],
+    *,
+    status: int = 200,
+    location: Callable[[Any], str] | None = None,
+) -> Response:
+    """Answer a POST with ``work``'s result (one transaction with the actor), once per key.
+
+    ``location`` makes the ``Location`` header from the body of the answer.
+    """
+    crm, actor = crm_of(request), actor_of(request)
+    raw_key = request.headers.get(HEADER)
+    key = None if raw_key is None else check_key(raw_key)
+    fingerprint = request_hash(request.method, request.url.path, await request.body())
+
+    def run() -> tuple[StoredResponse, bool]:
+        try:
+            with crm.transaction(actor) as tx:
+                if key is not None:
+                    stored = recall(tx.conn, actor, key, fingerprint)
+                    if stored is not None:
+                        return stored, True
+                answer = StoredResponse(status, crm.converter.unstructure(work(tx)))
+                if key is not None:
+                    remember(tx, key, fingerprint, answer)
+                return answer, False
+        except IntegrityError:
+            if key is None:
+                raise
+            # A concurrent request with this key committed first; ours rolled back whole.
+            with crm.read() as conn:
+                stored = recall(conn, actor, key, fingerprint)
+            if stored is None:
+                raise
+            return stored, True
+
+    answer, replayed = await anyio.to_thread.run_sync(run)
+    headers = {}
+    if replayed:
+        headers["Idempotency-Replayed"] = "true"
+    if location is not None and answer.status == status:
+        headers["Location"] = location(answer.body)
+    return JSONResponse(answer.body, answer.status, headers=headers)

@@ -1,0 +1,329 @@
+"""The OpenAPI 3.1 document of a CRM, generated from its routes and their attrs types.
+
+A route takes part by declaring its operation on the endpoint; kernel and
+plugin routes do it the same way::
+
+    from crmkit.web.openapi import Param, operation
+
+    @operation(
+        "Log a visit",
+        request=VisitInput,          # an attrs class: the JSON body
+        response=Visit,              # an attrs class, list[X], Page[X] or a union
+        status=201,
+        query=(Param("limit", int, "Most items per page"),),
+        errors=(404, 409),           # statuses beyond the ones every operation has
+    )
+    async def log_visit(request: Request) -> Response: ...
+
+    Route("/visits", log_visit, methods=["POST"])
+
+A plugin's routes from ``register_routes`` appear under ``/p/<plugin>/``. Path
+parameters come from the route's path (``{visit_id:id}``, a record id, is an integer).
+Routes without a declaration are served but left out of the document.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import attrs
+from attrs import frozen
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from crmkit.core.entities import Party
+from crmkit.core.pagination import Page
+from crmkit.core.values import EmailAddress, PhoneNumber
+from crmkit.web.context import site_of
+from crmkit.web.payloads import MAX_SAFE_INTEGER
+from crmkit.web.problems import PROBLEM_JSON
+from crmkit.web.templating import render
+
+if TYPE_CHECKING:
+    from crmkit.app import Crm
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ATTRIBUTE = "crmkit_operation"
+COMMON_ERRORS = (400, 401, 403, 413, 422)
+"""Statuses any operation may answer: bad JSON, no login, forbidden, too large, invalid."""
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_SAFE_INTEGER}
+ID_CONVERTORS = ("IdConvertor", "IntegerConvertor")
+
+
+@frozen
+class Param:
+    """A query parameter or request header of an operation."""
+
+    name: str
+    type: Any = str
+    description: str = ""
+    required: bool = False
+    location: Literal["query", "header"] = "query"
+
+
+@frozen
+class Operation:
+    """What the document says about one endpoint."""
+
+    summary: str
+    request: Any = None
+    response: Any = None
+    status: int = 200
+    query: tuple[Param, ...] = ()
+    errors: tuple[int, ...] = ()
+
+
+def operation(
+    summary: str,
+    *,
+    request: Any = None,
+    response: Any = None,
+    status: int = 200,
+    query: Sequence[Param] = (),
+    errors: Sequence[int] = (),
+) -> Callable[[F], F]:
+    """Declare an endpoint's operation for the OpenAPI document."""
+
+    def mark(endpoint: F) -> F:
+        declared = Operation(summary, request, response, status, tuple(query), tuple(errors))
+        setattr(endpoint, ATTRIBUTE, declared)
+        return endpoint
+
+    return mark
+
+
+def document(app: Crm, routes: Sequence[BaseRoute], title: str = "crmkit") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every declared operation among ``routes``."""
+    builder = _Builder()
+    paths: dict[str, dict[str, Any]] = {}
+    for path, methods, endpoint, params in _walk(routes, ""):
+        declared: Operation | None = getattr(endpoint, ATTRIBUTE, None)
+        if declared is None:
+            continue
+        for method in sorted(methods - {"HEAD"}):
+            item = builder.operation(declared, method, params, f"{endpoint.__name__}")
+            paths.setdefault(path, {})[method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": app.host.api_version},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": dict(sorted(builder.schemas.items())),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def _walk(
+    routes: Sequence[BaseRoute], prefix: str
+) -> typing.Iterator[tuple[str, set[str], Any, dict[str, str]]]:
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from _walk(route.routes, prefix + route.path)
+        elif isinstance(route, Route) and route.methods:
+            params = {name: type(conv).__name__ for name, conv in route.param_convertors.items()}
+            yield prefix + route.path_format, set(route.methods), route.endpoint, params
+
+
+class _Builder:
+    """Turns declarations into operations, collecting the schemas they refer to."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {
+            "Problem": {
+                "type": "object",
+                "required": ["title", "status", "detail"],
+                "properties": {
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "field": {"type": "string", "description": "Where the input is wrong"},
+                },
+            }
+        }
+        self.operation_ids: set[str] = set()
+
+    def operation(
+        self, declared: Operation, method: str, params: Mapping[str, str], name: str
+    ) -> dict[str, Any]:
+        operation_id = name if name not in self.operation_ids else f"{name}_{method.lower()}"
+        self.operation_ids.add(operation_id)
+        parameters: list[dict[str, Any]] = [
+            {
+                "name": param,
+                "in": "path",
+                "required": True,
+                "schema": ID_SCHEMA if conv in ID_CONVERTORS else {"type": "string"},
+            }
+            for param, conv in params.items()
+        ]
+        for p in declared.query:
+            parameters.append(
+                {
+                    "name": p.name,
+                    "in": p.location,
+                    "required": p.required,
+                    "description": p.description,
+                    "schema": self.schema(p.type),
+                }
+            )
+        responses: dict[str, Any] = {
+            str(declared.status): {"description": declared.summary}
+            if declared.response is None
+            else {
+                "description": declared.summary,
+                "content": {"application/json": {"schema": self.schema(declared.response)}},
+            }
+        }
+        problem = {"$ref": "#/components/schemas/Problem"}
+        # A path naming a record may name one that does not exist (or is hidden).
+        not_found = (404,) if params else ()
+        for status in sorted({*COMMON_ERRORS, *not_found, *declared.errors}):
+            responses[str(status)] = {
+                "description": "A problem document naming what is wrong",
+                "content": {PROBLEM_JSON: {"schema": problem}},
+            }
+        item: dict[str, Any] = {
+            "operationId": operation_id,
+            "summary": declared.summary,
+            "responses": responses,
+        }
+        if parameters:
+            item["parameters"] = parameters
+        if declared.request is not None:
+            item["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": self.schema(declared.request)}},
+            }
+        return item
+
+    def schema(self, tp: Any) -> dict[str, Any]:
+        """The JSON schema of a Python type, as the app's converter writes it."""
+        if tp is Any or tp is object:
+            return {}
+        if tp is type(None):
+            return {"type": "null"}
+        simple = SIMPLE.get(tp)
+        if simple is not None:
+            return dict(simple)
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if origin is Literal:
+            return {"enum": list(args)}
+        if origin in (types.UnionType, typing.Union):
+            options = [self.schema(a) for a in args]
+            plain = [o.get("type") for o in options]
+            if all(isinstance(t, str) for t in plain) and len(options) == 2:
+                return {**options[0], **options[1], "type": plain}
+            return {"anyOf": options}
+        if origin in (list, tuple, Sequence) or tp in (list, tuple):
+            item = args[0] if args else Any
+            return {"type": "array", "items": self.schema(item)}
+        if origin in (dict, Mapping) or tp is dict:
+            return {"type": "object"}
+        if origin is Page:
+            return self._page(args[0])
+        if attrs.has(tp):
+            return self._ref(tp)
+        raise TypeError(f"no JSON schema for {tp!r}")
+
+    def _ref(self, cls: type) -> dict[str, Any]:
+        name = cls.__name__
+        if name not in self.schemas:
+            self.schemas[name] = {}  # a placeholder stops recursion on self-references
+            hints = typing.get_type_hints(cls)
+            properties = {
+                f.name: {**self.schema(hints[f.name]), **f.metadata.get("json", {})}
+                for f in attrs.fields(cls)
+            }
+            required = [f.name for f in attrs.fields(cls)]
+            if _is_input(cls):
+                required = [f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING]
+            if issubclass(cls, Party):
+                # serialise.py adds these to every party.
+                properties = {
+                    "role": {"const": cls.role},
+                    "display_name": {"type": "string"},
+                    **properties,
+                }
+                required = ["role", "display_name", *required]
+            self.schemas[name] = {
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "additionalProperties": False,
+            }
+            description = (cls.__doc__ or "").strip().split("\n")[0]
+            if description:
+                self.schemas[name]["description"] = description
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def _page(self, item: Any) -> dict[str, Any]:
+        inner = self.schema(item)
+        label = inner["$ref"].rsplit("/", 1)[1] if "$ref" in inner else "Item"
+        name = f"{label}Page"
+        self.schemas[name] = {
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": inner},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+            "required": ["items", "next_cursor"],
+            "additionalProperties": False,
+        }
+        return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _is_input(cls: type) -> bool:
+    # Request bodies (marked by ``__json_input__``) require only the fields without a default.
+    return bool(getattr(cls, "__json_input__", False))
+
+
+SIMPLE: dict[Any, dict[str, Any]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    bool: {"type": "boolean"},
+    float: {"type": "number"},
+    datetime: {"type": "string", "format": "date-time"},
+    date: {"type": "string", "format": "date"},
+    Decimal: {"type": "string"},
+    EmailAddress: {"type": "string"},
+    PhoneNumber: {"type": "string"},
+}
+
+
+def openapi_json(request: Request) -> Response:
+    """The OpenAPI document of this application's kernel and plugin routes."""
+    site = site_of(request)
+    return JSONResponse(document(site.crm, request.app.routes))
+
+
+def api_reference(request: Request) -> Response:
+    """The API reference: the OpenAPI document rendered as a page (no script, no CDN)."""
+    site = site_of(request)
+    spec = document(site.crm, request.app.routes)
+    operations = [
+        {"path": path, "method": method.upper(), **item}
+        for path, methods in spec["paths"].items()
+        for method, item in methods.items()
+    ]
+    return render(
+        site,
+        "api_docs.html",
+        spec=spec,
+        operations=operations,
+        schemas=spec["components"]["schemas"],
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/api/openapi.json", openapi_json, methods=["GET"], name="openapi"),
+    Route("/api/docs", api_reference, methods=["GET"], name="api_docs"),
+]

@@ -1,0 +1,135 @@
+"""No API endpoint shows a party or interaction its actor may not see.
+
+The GET routes under ``/api/v1/`` are discovered from the application itself, so
+a new endpoint is covered the day it is added, and one this test cannot classify
+fails it until someone says how it must be checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+from starlette.routing import BaseRoute, Mount, Route
+
+from crmkit.app import Crm
+from crmkit.web.app import create_asgi
+
+PARTY_LISTS = {"/api/v1/customers": "customer", "/api/v1/prospects": "prospect"}
+LOOKUP = "/api/v1/lookup"
+NOT_PARTY_DATA = {"/api/v1/health", "/api/v1/users", "/api/v1/users/{user_id}"}
+"""Routes that answer with no party or interaction (users are staff, not customers)."""
+PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+
+
+def get_routes(routes: Sequence[BaseRoute], prefix: str = "") -> Iterator[str]:
+    """Path templates (``/api/v1/parties/{party_id}``) of every GET route, mounts included."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from get_routes(route.routes, prefix + route.path)
+        elif isinstance(route, Route) and route.methods and "GET" in route.methods:
+            yield PARAMETER.sub(r"{\1}", prefix + route.path)
+
+
+def mentioned(body: Any) -> tuple[set[int], set[int]]:
+    """Ids of the parties and of the interactions anywhere in a JSON answer."""
+    parties: set[int] = set()
+    interactions: set[int] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if value.get("role") in ("prospect", "customer") and isinstance(value.get("id"), int):
+                parties.add(value["id"])
+            if isinstance(value.get("party_id"), int):
+                parties.add(value["party_id"])
+                if "channel" in value and "direction" in value and "id" in value:
+                    interactions.add(value["id"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(body)
+    return parties, interactions
+
+
+@pytest.fixture
+def api_routes(crm: Crm) -> list[str]:
+    routes = sorted(set(get_routes(create_asgi(crm).routes)))
+    return [r for r in routes if r.startswith("/api/v1/")]
+
+
+def test_every_api_route_is_classified(api_routes: list[str]) -> None:
+    for path in api_routes:
+        params = set(PARAMETER.findall(path))
+        known = (
+            path in PARTY_LISTS
+            or path == LOOKUP
+            or path in NOT_PARTY_DATA
+            or params in ({"party_id"}, {"interaction_id"})
+        )
+        assert known, f"GET {path}: unknown route; classify it in tests/test_no_leaks.py"
+
+
+def check_answer(response: Any, world: Any, name: str, what: str) -> None:
+    """A 200 answer mentions only parties and interactions ``name`` may see."""
+    assert response.status_code < 500, f"{what}: {response.text}"
+    if response.status_code != 200 or "json" not in response.headers["content-type"]:
+        return
+    parties, interactions = mentioned(response.json())
+    visible = world.visible_ids(name)
+    assert parties <= visible, f"{what} shows parties {sorted(parties - visible)}"
+    seen_items = set() if world.actors[name].role == "marketing" else world.sees[name]
+    allowed = {world.interactions[p] for p in seen_items}
+    assert interactions <= allowed, f"{what} shows interactions {sorted(interactions - allowed)}"
+
+
+@pytest.mark.parametrize("name", ["ada", "mia", "sam", "sue", "sid", "max", "rob"])
+def test_no_endpoint_leaks_a_record_the_actor_may_not_see(
+    world: Any, client_as: Callable[..., Any], api_routes: list[str], name: str
+) -> None:
+    id_of = {pid: party_name for party_name, pid in world.parties.items()}
+    answered = 0
+    with client_as(world.actors[name]) as client:
+        for path in api_routes:
+            params = set(PARAMETER.findall(path))
+            if path in PARTY_LISTS:
+                role = PARTY_LISTS[path]
+                listed = client.get(path, params={"limit": 500})
+                check_answer(listed, world, name, f"GET {path}")
+                expected = {i for i in world.visible_ids(name) if world.roles[id_of[i]] == role}
+                assert {p["id"] for p in listed.json()["items"]} == expected, path
+                for query in ("Leakcheck", "555 0000", "example.org"):
+                    found = client.get(path, params={"q": query, "limit": 500})
+                    check_answer(found, world, name, f"GET {path}?q={query}")
+                answered += 1
+            elif path == LOOKUP:
+                found = client.get(path, params={"phone": world.shared_phone})
+                check_answer(found, world, name, f"GET {path}")
+                for party_name in world.parties:
+                    one = client.get(path, params={"email": f"{party_name}@example.org"})
+                    check_answer(one, world, name, f"GET {path}?email={party_name}@…")
+                answered += 1
+            elif params == {"party_id"}:
+                for party_name, party_id in world.parties.items():
+                    url = path.replace("{party_id}", str(party_id))
+                    response = client.get(url)
+                    if party_name in world.sees[name]:
+                        check_answer(response, world, name, f"GET {url}")
+                        answered += response.status_code == 200
+                    else:
+                        # 403 would tell the actor that the record exists.
+                        assert response.status_code == 404, f"GET {url}: {response.status_code}"
+            elif params == {"interaction_id"}:
+                for party_name, item_id in world.interactions.items():
+                    url = path.replace("{interaction_id}", str(item_id))
+                    response = client.get(url)
+                    if party_name in world.sees[name]:
+                        check_answer(response, world, name, f"GET {url}")
+                    else:
+                        assert response.status_code == 404, f"GET {url}: {response.status_code}"
+    # The test proves something only if the endpoints answered with data.
+    assert answered >= len(PARTY_LISTS) + len(world.sees[name])

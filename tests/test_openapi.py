@@ -1,0 +1,140 @@
+"""The OpenAPI document: generated from route declarations and attrs types, kernel and plugins alike."""
+
+from __future__ import annotations
+
+import re
+import types
+from typing import Any
+
+import jsonschema_rs
+from attrs import frozen
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from crmkit import Actor, hookimpl
+from crmkit.testing import http_client, register_plugin
+from crmkit.web.openapi import Param, operation
+
+ADMIN = Actor(user_id=None, username="reader", role="admin")
+
+
+@frozen
+class Visit:
+    """A visit at a customer's site."""
+
+    party_id: int
+    notes: str | None = None
+
+
+@operation("Log a visit", request=Visit, response=Visit, status=201, errors=(404,))
+async def log_visit(request: Request) -> Response:
+    return JSONResponse(await request.json(), 201)
+
+
+async def undeclared(request: Request) -> Response:
+    return JSONResponse({})
+
+
+@operation("Visits of a party", response=list[Visit], query=(Param("limit", int, "Most"),))
+async def visits(request: Request) -> Response:
+    return JSONResponse([])
+
+
+def app_with_visits(make_crm: Any) -> Any:
+    hooks = types.SimpleNamespace(
+        actor_from_request=hookimpl(lambda app, request: ADMIN),
+        register_routes=hookimpl(
+            lambda: [
+                Route("/visits", log_visit, methods=["POST"]),
+                Route("/visits", visits, methods=["GET"]),
+                Route("/internal", undeclared),
+            ]
+        ),
+    )
+    crm = make_crm([register_plugin(hooks, name="visits")])
+    return crm, http_client(crm)
+
+
+def test_document_is_openapi_3_1_covering_every_kernel_resource(make_crm):
+    _crm, client = app_with_visits(make_crm)
+
+    doc = client.get("/api/openapi.json").json()
+
+    assert doc["openapi"] == "3.1.0"
+    operations = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
+    for expected in [
+        ("POST", "/api/v1/customers"),
+        ("PATCH", "/api/v1/prospects/{party_id}"),
+        ("DELETE", "/api/v1/customers/{party_id}"),
+        ("POST", "/api/v1/prospects/{party_id}/convert"),
+        ("POST", "/api/v1/parties/{party_id}/merge"),
+        ("GET", "/api/v1/parties/{party_id}/timeline"),
+        ("GET", "/api/v1/lookup"),
+        ("POST", "/api/v1/interactions"),
+        ("PATCH", "/api/v1/users/{user_id}"),
+    ]:
+        assert expected in operations
+    ids = [item["operationId"] for p in doc["paths"].values() for item in p.values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_plugin_routes_declare_their_operations_the_same_way(make_crm):
+    _crm, client = app_with_visits(make_crm)
+
+    doc = client.get("/api/openapi.json").json()
+
+    post = doc["paths"]["/p/visits/visits"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Visit"
+    }
+    assert set(post["responses"]) >= {"201", "404", "422"}
+    visit = doc["components"]["schemas"]["Visit"]
+    assert visit["required"] == ["party_id", "notes"]
+    assert visit["properties"]["notes"] == {"type": ["string", "null"]}
+    limit = doc["paths"]["/p/visits/visits"]["get"]["parameters"][0]
+    assert (limit["name"], limit["in"], limit["schema"]) == ("limit", "query", {"type": "integer"})
+    assert "/p/visits/internal" not in doc["paths"]
+
+
+def test_path_parameters_come_from_the_route(make_crm):
+    _crm, client = app_with_visits(make_crm)
+
+    doc = client.get("/api/openapi.json").json()
+
+    (param,) = doc["paths"]["/api/v1/customers/{party_id}"]["get"]["parameters"]
+    assert param["in"] == "path" and param["required"] is True
+    assert param["schema"]["type"] == "integer"
+
+
+def test_a_real_answer_validates_against_its_declared_schema(make_crm):
+    _crm, client = app_with_visits(make_crm)
+    doc = client.get("/api/openapi.json").json()
+    created = client.post(
+        "/api/v1/prospects",
+        json={"organisation_name": "Acme", "kind": "organisation", "emails": ["a@acme.example"]},
+    )
+    declared = doc["paths"]["/api/v1/prospects"]["post"]["responses"]["201"]
+    schema = {**declared["content"]["application/json"]["schema"], **doc}
+    page = client.get("/api/v1/prospects").json()
+    page_schema = doc["paths"]["/api/v1/prospects"]["get"]["responses"]["200"]
+    list_schema = {**page_schema["content"]["application/json"]["schema"], **doc}
+
+    assert created.status_code == 201 and page["items"]
+    assert jsonschema_rs.is_valid(schema, created.json())
+    assert jsonschema_rs.is_valid(list_schema, page)
+    assert not jsonschema_rs.is_valid(schema, {**created.json(), "role": "customer"})
+    assert not jsonschema_rs.is_valid(schema, {**created.json(), "nickname": "A"})
+
+
+def test_api_reference_page_renders_every_operation_with_local_assets_only(make_crm):
+    _crm, client = app_with_visits(make_crm)
+
+    page = client.get("/api/docs")
+
+    assert page.status_code == 200
+    assert "POST /api/v1/customers" in page.text
+    assert "POST /p/visits/visits" in page.text
+    assert 'id="schema-Customer"' in page.text
+    external = re.findall(r'(?:src|href)="(https?:)?//', page.text)
+    assert external == []
