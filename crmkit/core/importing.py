@@ -245,7 +245,7 @@ def _building(builder: RowBuilder, workers: int) -> Iterator[Build]:
     if workers == 0:
         yield lambda rows, owners: functools.partial(builder.build, rows, owners)
         return
-    # spawn, not fork: the parent has threads (progress bar, connection pool) a fork would copy.
+    # spawn, not fork: a fork copies the locks that other threads (the progress bar's) may hold.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         try:
@@ -412,6 +412,11 @@ class _Importer:
     def _known(self, conn: Connection, keys: list[str]) -> set[str]:
         if not keys:
             return set()
+        if conn.dialect.name == "postgresql":
+            # psycopg prepares a statement run often, and PostgreSQL may keep the generic plan
+            # it made while the table was nearly empty: a sequential scan, ever slower as the
+            # import fills the table. Plan this look-up for its keys, in this transaction only.
+            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         query = select(external_id.c.external_id).where(
             external_id.c.system == IMPORT_SYSTEM, external_id.c.external_id.in_(set(keys))
         )
