@@ -53,7 +53,7 @@ from crmkit.web.listing import (
     visible_timeline,
 )
 from crmkit.web.openapi import Param, operation
-from crmkit.web.payloads import json_response, read_object
+from crmkit.web.payloads import json_response, only_fields, optional_version, read_object
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -322,14 +322,10 @@ async def convert(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
     party_id = request.path_params["party_id"]
     data = await read_object(request)
-    unknown = set(data) - {"customer_number", "version"}
-    if unknown:
-        raise ValidationError(sorted(unknown)[0], "unknown field")
-    number, version = data.get("customer_number"), data.get("version")
+    only_fields(data, ("customer_number", "version"))
+    number, version = data.get("customer_number"), optional_version(data)
     if number is not None and not isinstance(number, str):
         raise ValidationError("customer_number", "expected text")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise ValidationError("version", "expected a whole number")
 
     def work(tx: Transaction) -> Customer:
         current = _visible_role(crm, tx.conn, actor, "prospect", party_id)
@@ -351,14 +347,10 @@ async def merge(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
     survivor_id = request.path_params["party_id"]
     data = await read_object(request)
-    unknown = set(data) - {"merged_id", "version"}
-    if unknown:
-        raise ValidationError(sorted(unknown)[0], "unknown field")
-    merged_id, version = data.get("merged_id"), data.get("version")
+    only_fields(data, ("merged_id", "version"))
+    merged_id, version = data.get("merged_id"), optional_version(data)
     if isinstance(merged_id, bool) or not isinstance(merged_id, int):
         raise ValidationError("merged_id", "expected a party id")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise ValidationError("version", "expected a whole number")
 
     def work(tx: Transaction) -> Party:
         survivor = visible_party(crm, tx.conn, actor, survivor_id)

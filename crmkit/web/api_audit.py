@@ -24,7 +24,7 @@ from crmkit.web.context import actor_of, crm_of
 from crmkit.web.idempotency import run_post
 from crmkit.web.listing import check_parameters, visible_party
 from crmkit.web.openapi import operation
-from crmkit.web.payloads import json_response, read_object
+from crmkit.web.payloads import json_response, only_fields, read_object
 
 
 @frozen
@@ -54,10 +54,7 @@ class Confirmation:
 
 
 def _fields(data: dict[str, Any], cls: type) -> dict[str, Any]:
-    known = {a.name for a in attrs.fields(cls)}
-    unknown = set(data) - known
-    if unknown:
-        raise ValidationError(sorted(unknown)[0], "unknown field")
+    only_fields(data, (a.name for a in attrs.fields(cls)))
     return data
 
 

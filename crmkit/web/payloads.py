@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -39,6 +40,21 @@ async def read_object(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MalformedBody(f"expected a JSON object, got {type(data).__name__}")
     return data
+
+
+def only_fields(data: dict[str, Any], allowed: Iterable[str]) -> None:
+    """Refuse a body field the operation does not take, naming it."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "unknown field")
+
+
+def optional_version(data: dict[str, Any]) -> int | None:
+    """The ``version`` the client last read, if it sent one."""
+    version = data.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ValidationError("version", "expected a whole number")
+    return version
 
 
 def _check_storable(value: Any, where: str) -> None:
