@@ -1,0 +1,13 @@
+"""What crmkit reads before importing any of the plugin's code."""
+
+from __future__ import annotations
+
+from crmkit import PluginInfo
+
+PLUGIN = PluginInfo(
+    name="sfa",
+    requires_api=">=1.0,<2",
+    hooks="crmkit_sfa.hooks",
+    migrations="crmkit_sfa.migrations",
+    settings="crmkit_sfa.settings:SfaSettings",
+)

@@ -1,0 +1,1 @@
+"""Sales force automation: opportunities through pipelines, quotations into orders, targets and forecasts."""

@@ -1,0 +1,1 @@
+"""The Alembic branch ``sfa``: revision files in ``versions/``."""
