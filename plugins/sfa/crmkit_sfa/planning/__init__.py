@@ -1,1 +1,1 @@
-"""planning."""
+"""Planning: reminders and alerts, sales targets and their attainment, forecasts, dashboard widgets."""

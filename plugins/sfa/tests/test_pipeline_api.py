@@ -1,0 +1,115 @@
+"""The JSON routes under /p/sfa/: opportunities through their lifecycle, problems, the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crmkit import Actor, Crm, get_party
+from crmkit.testing import http_client
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from conftest import PartyMaker, SalesTeam
+
+ADMIN = Actor(user_id=None, username="ada", role="admin")
+
+
+def test_opportunity_lifecycle_over_http(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
+) -> None:
+    party = new_party(owner_id=team.seller.user_id)
+    with http_client(crm_as(team.seller)) as client:
+        created = client.post(
+            "/p/sfa/opportunities",
+            json={
+                "party_id": party,
+                "title": "Conveyor",
+                "amount": "9999.90",
+                "stage": "qualification",
+            },
+        )
+        assert created.status_code == 201, created.text
+        opp = created.json()
+        assert (opp["amount"], opp["currency"], opp["probability"]) == ("9999.90", "EUR", 30)
+        url = f"/p/sfa/opportunities/{opp['id']}"
+        blocked = client.post(f"{url}/stage", json={"stage": "rfp_received"})
+        assert blocked.status_code == 422
+        assert blocked.json()["field"] == "expected_close"
+        changed = client.patch(
+            url, json={"expected_close": "2027-01-31", "version": opp["version"]}
+        )
+        assert changed.status_code == 200 and changed.json()["version"] == 2
+        # Whoever still holds version 1 gets a conflict, and nothing changes.
+        stale = client.patch(url, json={"title": "Other", "version": 1})
+        assert stale.status_code == 409
+        moved = client.post(f"{url}/stage", json={"stage": "rfp_received", "version": 2})
+        assert moved.status_code == 200 and moved.json()["probability"] == 50
+        [step] = client.get(f"{url}/activities").json()
+        assert step["playbook_step"] == "rfp_received.send_proposal"
+        won = client.post(f"{url}/won", json={"version": 3})
+        assert won.status_code == 200 and won.json()["status"] == "won"
+        assert client.get(url).json()["title"] == "Conveyor"
+    with crm.read() as conn:
+        assert get_party(conn, party).role == "customer"
+
+
+def test_bad_bodies_are_problems_naming_the_field(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
+) -> None:
+    party = new_party(owner_id=team.seller.user_id)
+    with http_client(crm_as(team.seller)) as client:
+        float_amount = client.post(
+            "/p/sfa/opportunities", json={"party_id": party, "title": "x", "amount": 1.5}
+        )
+        no_title = client.post("/p/sfa/opportunities", json={"party_id": party})
+        listed = client.get("/p/sfa/opportunities?limit=0")
+        status = client.get("/p/sfa/opportunities?status=pending")
+        kind = client.get("/p/sfa/activities?kind=lunch")
+        lost = client.post("/p/sfa/opportunities", json={"party_id": party, "title": "y"})
+        no_reason = client.post(f"/p/sfa/opportunities/{lost.json()['id']}/lost", json={})
+    assert float_amount.status_code == 422 and float_amount.json()["field"] == "amount"
+    assert no_title.status_code == 422 and no_title.json()["field"] == "title"
+    assert listed.status_code == 422 and listed.json()["field"] == "limit"
+    assert status.status_code == 422 and status.json()["field"] == "status"
+    assert kind.status_code == 422 and kind.json()["field"] == "kind"
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "lost_reason"
+
+
+def test_pipelines_are_listed_and_only_admins_define_them(
+    crm: Crm, team: SalesTeam, crm_as: Callable[[Actor], Crm]
+) -> None:
+    definition = {
+        "key": "service",
+        "label": "After-sales",
+        "stages": [{"key": "offer", "label": "Offer", "probability": 50}],
+    }
+    with http_client(crm_as(team.manager)) as client:
+        assert client.post("/p/sfa/pipelines", json=definition).status_code == 403
+    with http_client(crm_as(ADMIN)) as client:
+        assert client.post("/p/sfa/pipelines", json=definition).status_code == 201
+        assert client.post("/p/sfa/pipelines", json=definition).status_code == 200
+        wrong = client.post("/p/sfa/pipelines", json={**definition, "key": "Bad Key"})
+        assert wrong.status_code == 422 and wrong.json()["field"] == "key"
+        listed = client.get("/p/sfa/pipelines").json()
+    assert [p["key"] for p in listed] == ["sales", "service"]
+    assert [s["key"] for s in listed[0]["stages"]][:3] == [
+        "initiation",
+        "identification",
+        "qualification",
+    ]
+
+
+def test_routes_are_in_the_openapi_document(crm_as: Callable[[Actor], Crm]) -> None:
+    with http_client(crm_as(ADMIN)) as client:
+        document = client.get("/api/openapi.json").json()
+    paths = document["paths"]
+    assert {"get", "post"} <= set(paths["/p/sfa/opportunities"])
+    assert {"get", "patch"} <= set(paths["/p/sfa/opportunities/{opportunity_id}"])
+    for path in ("stage", "won", "lost"):
+        assert "post" in paths[f"/p/sfa/opportunities/{{opportunity_id}}/{path}"]
+    assert "post" in paths["/p/sfa/activities/{activity_id}/complete"]
+    assert "post" in paths["/p/sfa/activities/invitations"]
+    schemas = document["components"]["schemas"]
+    assert schemas["Opportunity"]["properties"]["amount"]["type"] == ["string", "null"]
+    assert schemas["OpportunityInput"]["required"] == ["party_id", "title"]

@@ -1,0 +1,105 @@
+"""The plugin as a whole: the contract, its removal, and a party's data when merged, exported, erased."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from crmkit_sfa.pipeline import activities, service
+
+from crmkit import (
+    SYSTEM,
+    Actor,
+    Crm,
+    PluginInfo,
+    erase_party,
+    export_party,
+    hookimpl,
+    merge_parties,
+)
+from crmkit.testing import check_plugin, http_client, register_plugin
+
+if TYPE_CHECKING:
+    from conftest import PartyMaker, SalesTeam
+
+
+def test_plugin_honours_the_contract() -> None:
+    check_plugin("sfa")
+
+
+def test_without_the_plugin_the_kernel_works_on_its_old_data(
+    make_crm: Callable[..., Crm], crm: Crm, team: SalesTeam, new_party: PartyMaker
+) -> None:
+    """The plugin used on a database, then no longer enabled: the kernel alone keeps working."""
+    party = new_party()
+    with crm.transaction(team.seller) as tx:
+        deal = service.create_opportunity(tx, {"party_id": party, "title": "Left behind"})
+        call = activities.create_activity(
+            tx, {"party_id": party, "opportunity_id": deal.id, "kind": "call", "subject": "Hi"}
+        )
+        activities.complete_activity(tx, call.id, "reached")
+    kernel_only = make_crm(plugins=[signed_on()], create_tables=False)
+    assert "sfa" not in kernel_only.host.loaded
+    with http_client(kernel_only) as client:
+        assert client.get("/").status_code == 200
+        page = client.get(f"/parties/{party}")
+        # The completed call stays on the timeline, drawn by the kernel now.
+        assert page.status_code == 200 and "Hi" in page.text
+        assert client.get("/p/sfa/board").status_code == 404
+        paths = client.get("/api/openapi.json").json()["paths"]
+        assert not [path for path in paths if path.startswith("/p/sfa")]
+    with kernel_only.transaction(SYSTEM) as tx:
+        erase_party(tx, party)
+    # The database's own cascades remove the plugin's rows of an erased party.
+    with crm.read() as conn:
+        assert service.opportunities_of_party(conn, party) == []
+        assert activities.activities_of_opportunity(conn, deal.id) == []
+
+
+def signed_on() -> PluginInfo:
+    class SingleSignOn:
+        @hookimpl
+        def actor_from_request(self, app: Crm, request: object) -> Actor:
+            return Actor(user_id=None, username="ada", role="admin")
+
+    return register_plugin(SingleSignOn(), name="signon")
+
+
+def test_merge_moves_deals_and_activities_to_the_survivor(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker
+) -> None:
+    survivor, merged = new_party(), new_party(organisation_name="Acme Dup")
+    with crm.transaction(team.seller) as tx:
+        deal = service.create_opportunity(tx, {"party_id": merged, "title": "Dup deal"})
+        call = activities.create_activity(
+            tx, {"party_id": merged, "opportunity_id": deal.id, "kind": "call", "subject": "Hi"}
+        )
+    with crm.transaction(SYSTEM) as tx:
+        merge_parties(tx, survivor, merged)
+    with crm.read() as conn:
+        assert service.get_opportunity(conn, deal.id).party_id == survivor
+        assert activities.get_activity(conn, call.id).party_id == survivor
+
+
+def test_export_and_erasure_cover_deals_and_activities(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker
+) -> None:
+    party = new_party()
+    with crm.transaction(team.seller) as tx:
+        deal = service.create_opportunity(
+            tx, {"party_id": party, "title": "Export me", "amount": "10"}
+        )
+        call = activities.create_activity(
+            tx, {"party_id": party, "opportunity_id": deal.id, "kind": "call", "subject": "Hi"}
+        )
+        activities.complete_activity(tx, call.id, "reached")
+    with crm.read() as conn:
+        exported = export_party(conn, crm.host, party)["sfa"]
+    [opp] = exported["opportunities"]
+    assert (opp["title"], opp["amount"], opp["stage"]) == ("Export me", "10.00", "initiation")
+    assert [a["subject"] for a in exported["activities"]] == ["Hi"]
+    with crm.transaction(SYSTEM) as tx:
+        erase_party(tx, party)
+    with crm.read() as conn:
+        assert service.opportunities_of_party(conn, party) == []
+        assert activities.activities_of_owner(conn, team.seller.user_id or 0, ("done",)) == []
