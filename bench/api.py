@@ -1,46 +1,53 @@
 """HTTP API benchmark: crmkit under uvicorn against a bare Starlette + stdlib sqlite3 endpoint.
 
+    bench/install-tools        # once: installs wrk (Debian package) if it is missing
     python bench/api.py [--customers N] [--seconds S] [--connections C] [--rounds R]
+                        [--database FILE] [--cases get,list,post]
 
 A SQLite file is seeded with N demo customers (``crmkit.demo``'s generator, with
-their histories and the demo users). Two servers run under uvicorn, one worker
-each, in processes of their own: crmkit with every installed plugin, called with
-a real API token (scope ``write``) of the demo admin; and a bare Starlette app
-answering the same queries with the stdlib ``sqlite3`` driver and no auth, which
-is the limit. A closed-loop load generator (httpx on asyncio, C connections, in
-this process) drives three cases: GET a customer by random id, a filtered list
-page of 20 (customers whose name contains a random surname), and POST an
-interaction. Each case runs R rounds of S/R seconds per server, alternating, so
+their histories and the demo users), or reused when ``--database`` names one
+seeded before. Two servers run under uvicorn, one worker each, in processes of
+their own: crmkit with every installed plugin enabled, called with a real API
+token (scope ``write``) of the demo admin; and a bare Starlette app answering
+the same queries with the stdlib ``sqlite3`` driver and no auth, which is the
+limit. wrk drives C connections for S seconds per case and server: GET a customer
+by random id, a filtered list page of 20 (customers a random surname finds, from
+the search index, by name) and POST an interaction on a random customer. After
+an unmeasured warm-up, the servers take R turns of S/R seconds each per case, so
 that drifts of a shared machine hit both alike. Figures: requests/s, p50 and p99
-latency, and crmkit's share of the bare throughput. The last line is one JSON object.
+latency (pooled over the turns) and crmkit's share of the bare throughput. The
+last line is one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
+import re
+import shutil
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
+from attrs import frozen
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
 TARGETS = {"get": 0.40, "list": 0.25, "post": 0.40}
 PAGE = 20
-
+PLUGINS = {"*": True}
+"""Every installed plugin enabled, whatever its default."""
 
 # --- The bare server: the same queries through sqlite3, no framework of ours, no auth.
 
@@ -59,7 +66,9 @@ def bare_app(db: Path) -> Any:
         if not hasattr(local, "conn"):
             local.conn = sqlite3.connect(db, check_same_thread=False)
             local.conn.row_factory = sqlite3.Row
+            # The durability crmkit runs with: WAL, synced at checkpoints.
             local.conn.execute("PRAGMA journal_mode=WAL")
+            local.conn.execute("PRAGMA synchronous=NORMAL")
         c: sqlite3.Connection = local.conn
         return c
 
@@ -81,7 +90,8 @@ def bare_app(db: Path) -> Any:
     def get(request: Request) -> JSONResponse:
         c = conn()
         rows = c.execute(
-            "SELECT * FROM core_party WHERE id = ?", (request.path_params["id"],)
+            "SELECT * FROM core_party WHERE id = ? AND role = 'customer'",
+            (request.path_params["id"],),
         ).fetchall()
         if not rows:
             return JSONResponse({"detail": "not found"}, 404)
@@ -89,12 +99,12 @@ def bare_app(db: Path) -> Any:
 
     def listing(request: Request) -> JSONResponse:
         c = conn()
-        text = f"%{request.query_params['q']}%"
+        prefix = request.query_params["q"].casefold()
         rows = c.execute(
-            "SELECT * FROM core_party WHERE role = 'customer' AND (display_name LIKE ?"
-            " OR id IN (SELECT party_id FROM core_contact_point WHERE kind = 'email'"
-            " AND key LIKE ?)) ORDER BY display_name, id LIMIT ?",
-            (text, text, PAGE + 1),
+            "SELECT * FROM core_party WHERE role = 'customer' AND id IN (SELECT party_id"
+            " FROM core_search_term WHERE term >= ? AND term < ?)"
+            " ORDER BY display_name, id LIMIT ?",
+            (prefix, prefix + chr(sys.maxunicode), PAGE + 1),
         ).fetchall()
         return JSONResponse({"items": with_contacts(c, rows[:PAGE])})
 
@@ -112,20 +122,25 @@ def bare_app(db: Path) -> Any:
 
     return Starlette(
         routes=[
-            Route("/api/v1/parties/{id:int}", get),
+            Route("/api/v1/customers/{id:int}", get),
             Route("/api/v1/customers", listing),
             Route("/api/v1/interactions", post, methods=["POST"]),
         ]
     )
 
 
+def settings(db: Path) -> Any:
+    from crmkit.core.settings import Settings
+
+    return Settings(database_url=f"sqlite:///{db}", plugins=PLUGINS)
+
+
 def crmkit_app(db: Path) -> Any:
     """The CRM with every installed plugin, as ``crmkit serve`` builds it."""
     from crmkit.app import Crm
-    from crmkit.core.settings import Settings
     from crmkit.web.app import create_asgi
 
-    return create_asgi(Crm(Settings(database_url=f"sqlite:///{db}")))
+    return create_asgi(Crm(settings(db)))
 
 
 def serve(kind: str, db: Path, port: int) -> None:
@@ -139,20 +154,21 @@ def serve(kind: str, db: Path, port: int) -> None:
 # --- Setting up and driving the servers.
 
 
-def seed(db: Path, customers: int) -> str:
-    """Seed the demo data; return a new write token of the demo admin."""
+def prepare(db: Path, customers: int) -> tuple[str, list[str], bool]:
+    """Seed the demo data unless it is there; a new write token of the demo admin and the plugins."""
+    from crmkit.app import Crm
     from crmkit.core.auth import create_token
-    from crmkit.core.settings import Settings
     from crmkit.demo.data import ADMIN_USERNAME
-    from crmkit.demo.seed import seed as seed_demo
-    from crmkit.testing import make_app
+    from crmkit.demo.seed import seed
 
-    crm = make_app(settings=Settings(database_url=f"sqlite:///{db}"))
-    seed_demo(crm, customers=customers, prospects=0)
+    crm = Crm(settings(db))
+    crm.create_tables()
+    seeded = seed(crm, customers=customers, prospects=0) is not None
     with crm.transaction() as tx:
         token = create_token(tx, ADMIN_USERNAME, "api benchmark", ("write",)).token
+    plugins = sorted(n for n, s in crm.host.statuses.items() if s.state == "loaded")
     crm.close()
-    return token
+    return token, plugins, seeded
 
 
 def free_port() -> int:
@@ -162,76 +178,174 @@ def free_port() -> int:
         return port
 
 
-def start(kind: str, db: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(kind: str, db: Path, stack: ExitStack) -> str:
+    """Start one server; its base URL once it answers."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", kind, "--db", str(db), "--port", str(port)]
     )
+    stack.callback(process.wait, 10)
+    stack.callback(process.terminate)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"{base}/api/v1/parties/1", timeout=1)
-            return process, base
-        except httpx.TransportError:
+            urllib.request.urlopen(f"{base}/api/v1/customers/0", timeout=1)
+        except urllib.error.HTTPError:
+            return base  # a 401 or a 404: it answers
+        except OSError:
             time.sleep(0.2)
-    process.kill()
+        else:
+            return base
     raise RuntimeError(f"the {kind} server did not start")
 
 
-Send = Callable[[httpx.AsyncClient, random.Random], Any]
+LUA = """
+local ids = {}
+for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+local surnames = {}
+for line in io.lines(os.getenv("BENCH_SURNAMES")) do surnames[#surnames + 1] = line end
+local case = os.getenv("BENCH_CASE")
+local QUANTILES = 1000
+local headers = {["Content-Type"] = "application/json"}
+if os.getenv("BENCH_TOKEN") ~= "" then
+  headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+end
+
+function setup(thread)
+  thread:set("seed", math.random(1, 2147483647))
+end
+
+function init(args)
+  math.randomseed(seed)
+end
+
+request = function()
+  if case == "get" then
+    return wrk.format("GET", "/api/v1/customers/" .. ids[math.random(#ids)], headers)
+  elseif case == "list" then
+    local q = surnames[math.random(#surnames)]
+    return wrk.format("GET", "/api/v1/customers?limit=20&q=" .. q, headers)
+  end
+  local body = string.format(
+    '{"party_id": %s, "channel": "phone", "direction": "inbound", "subject": "Benchmark call"}',
+    ids[math.random(#ids)])
+  return wrk.format("POST", "/api/v1/interactions", headers, body)
+end
+
+done = function(summary, latency, requests)
+  local quantiles = {}
+  for i = 1, QUANTILES do
+    quantiles[i] = latency:percentile(100 * (i - 0.5) / QUANTILES)
+  end
+  io.write(string.format(
+    'BENCH {"requests": %d, "micros": %d, "errors": %d, "quantiles_us": [%s]}\\n',
+    summary.requests, summary.duration,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout,
+    table.concat(quantiles, ",")))
+end
+"""
 
 
-def cases(ids: list[int], surnames: list[str]) -> dict[str, Send]:
-    def get(client: httpx.AsyncClient, rnd: random.Random) -> Any:
-        return client.get(f"/api/v1/parties/{rnd.choice(ids)}")
+@frozen
+class Slice:
+    """What wrk measured in one run: requests, seconds, errors and the latency quantiles."""
 
-    def listing(client: httpx.AsyncClient, rnd: random.Random) -> Any:
-        return client.get("/api/v1/customers", params={"q": rnd.choice(surnames), "limit": PAGE})
-
-    def post(client: httpx.AsyncClient, rnd: random.Random) -> Any:
-        body = {
-            "party_id": rnd.choice(ids),
-            "channel": "phone",
-            "direction": "inbound",
-            "subject": "Benchmark call",
-        }
-        return client.post("/api/v1/interactions", json=body)
-
-    return {"get": get, "list": listing, "post": post}
+    requests: int
+    seconds: float
+    errors: int
+    quantiles_ms: tuple[float, ...]
+    """Evenly spaced: the i-th of n is the latency at percentile 100 (i + 0.5) / n."""
 
 
-async def drive(
-    base: str, headers: dict[str, str], request: Send, seconds: float, connections: int
-) -> tuple[int, list[float], int]:
-    """Closed loop: each connection sends its next request when the last one answered."""
-    latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
-        stop = time.perf_counter() + seconds
+def run_wrk(base: str, case: str, seconds: float, connections: int, env: dict[str, str]) -> Slice:
+    """One wrk run of ``case`` against ``base``."""
+    answer = subprocess.run(
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            env["BENCH_SCRIPT"],
+            base,
+        ],
+        env={**os.environ, **env, "BENCH_CASE": case},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"^BENCH (\{.*\})$", answer.stdout, re.M)
+    if found is None:
+        raise RuntimeError(f"wrk printed no figures:\n{answer.stdout}\n{answer.stderr}")
+    raw = json.loads(found[1])
+    return Slice(
+        requests=raw["requests"],
+        seconds=raw["micros"] / 1e6,
+        errors=raw["errors"],
+        quantiles_ms=tuple(q / 1000 for q in raw["quantiles_us"]),
+    )
 
-        async def worker(seed: int) -> None:
-            nonlocal errors
-            rnd = random.Random(seed)
-            while time.perf_counter() < stop:
-                began = time.perf_counter()
-                answer = await request(client, rnd)
-                latencies.append(time.perf_counter() - began)
-                if answer.status_code >= 400:
-                    errors += 1
 
-        await asyncio.gather(*(worker(i) for i in range(connections)))
-    return len(latencies), latencies, errors
+def combined(slices: list[Slice]) -> dict[str, float]:
+    """Requests/s over all slices; p50 and p99 of their latencies pooled, each weighted by its requests."""
+    points = sorted((q, s.requests / len(s.quantiles_ms)) for s in slices for q in s.quantiles_ms)
+    total = sum(weight for _, weight in points)
 
+    def percentile(p: float) -> float:
+        seen = 0.0
+        for value, weight in points:
+            seen += weight
+            if seen >= total * p / 100:
+                return round(value, 2)
+        return round(points[-1][0], 2)
 
-def summary(count: int, latencies: list[float], seconds: float) -> dict[str, float]:
-    ordered = sorted(latencies)
     return {
-        "rps": round(count / seconds, 1),
-        "p50_ms": round(statistics.median(ordered) * 1000, 2),
-        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2),
+        "rps": round(sum(s.requests for s in slices) / sum(s.seconds for s in slices), 1),
+        "p50_ms": percentile(50),
+        "p99_ms": percentile(99),
+        "errors": sum(s.errors for s in slices),
     }
+
+
+def workload(db: Path, folder: Path, token: str) -> dict[str, dict[str, str]]:
+    """wrk's environment per server: the script, random ids and surnames, the token."""
+    with sqlite3.connect(db) as c:
+        ids = [r[0] for r in c.execute("SELECT id FROM core_party WHERE role = 'customer'")]
+        surnames = sorted(
+            {
+                r[0].casefold()
+                for r in c.execute(
+                    "SELECT last_name FROM core_party WHERE role = 'customer'"
+                    " AND last_name IS NOT NULL"
+                )
+                if r[0].isascii() and r[0].isalpha()
+            }
+        )
+    random.Random(0).shuffle(ids)
+    (folder / "ids").write_text("\n".join(map(str, ids)) + "\n")
+    (folder / "surnames").write_text("\n".join(surnames) + "\n")
+    (folder / "bench.lua").write_text(LUA)
+    common = {
+        "BENCH_SCRIPT": str(folder / "bench.lua"),
+        "BENCH_IDS": str(folder / "ids"),
+        "BENCH_SURNAMES": str(folder / "surnames"),
+    }
+    return {"crmkit": {**common, "BENCH_TOKEN": token}, "bare": {**common, "BENCH_TOKEN": ""}}
+
+
+def line(case: str, result: dict[str, Any]) -> str:
+    mine, bare = result["crmkit"], result["bare"]
+    return (
+        f"{case:5} crmkit {mine['rps']:8.1f} req/s p50 {mine['p50_ms']:6.2f} ms"
+        f" p99 {mine['p99_ms']:7.2f} ms | bare {bare['rps']:8.1f} req/s"
+        f" p50 {bare['p50_ms']:6.2f} ms p99 {bare['p99_ms']:7.2f} ms"
+        f" | ratio {result['ratio']:.2f} (target {result['target']:.2f})"
+        f" errors {mine['errors']}/{bare['errors']}"
+    )
 
 
 def main() -> None:
@@ -239,7 +353,14 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=20.0, help="per case and server")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=2, help="alternations per case")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="turns each server takes per case (seconds split)"
+    )
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per case")
+    parser.add_argument(
+        "--database", type=Path, help="SQLite file to seed, or to reuse if seeded before"
+    )
+    parser.add_argument("--cases", default="get,list,post", help="comma-separated subset")
     parser.add_argument("--serve", choices=("crmkit", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -247,64 +368,51 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.db, args.port)
         return
+    if shutil.which("wrk") is None:
+        sys.exit("bench/api.py needs wrk: run bench/install-tools")
+    cases = [c for c in args.cases.split(",") if c]
+    if unknown := set(cases) - set(TARGETS):
+        sys.exit(f"unknown cases: {', '.join(sorted(unknown))}")
 
-    with tempfile.TemporaryDirectory() as folder:
-        db = Path(folder) / "bench.db"
+    with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
+        folder = Path(scratch)
+        db = args.database or folder / "bench.db"
         began = time.perf_counter()
-        token = seed(db, args.customers)
-        print(f"seeded {args.customers:,} customers in {time.perf_counter() - began:.1f} s")
+        token, plugins, seeded = prepare(db, args.customers)
         with sqlite3.connect(db) as c:
-            ids = [r[0] for r in c.execute("SELECT id FROM core_party WHERE role = 'customer'")]
-            surnames = sorted(
-                {
-                    r[0]
-                    for r in c.execute(
-                        "SELECT last_name FROM core_party WHERE last_name IS NOT NULL"
-                    )
-                }
-            )
-        servers = {kind: start(kind, db) for kind in ("crmkit", "bare")}
-        auth = {"crmkit": {"authorization": f"Bearer {token}"}, "bare": {}}
+            (customers,) = c.execute(
+                "SELECT count(*) FROM core_party WHERE role = 'customer'"
+            ).fetchone()
+        print(
+            f"{'seeded' if seeded else 'reused'} {customers:,} customers"
+            f" in {time.perf_counter() - began:.1f} s; plugins: {', '.join(plugins) or 'none'}"
+        )
+        env = workload(db, folder, token)
+        servers = {kind: start(kind, db, stack) for kind in ("crmkit", "bare")}
         figures: dict[str, Any] = {
-            "customers": args.customers,
+            "customers": customers,
             "seconds": args.seconds,
             "connections": args.connections,
+            "plugins": plugins,
             "auth": "API token (scope write)",
+            "rounds": args.rounds,
+            "generator": "wrk",
         }
-        try:
-            slice_ = args.seconds / args.rounds
-            for case, request in cases(ids, surnames).items():
-                totals: dict[str, tuple[int, list[float], int]] = {k: (0, [], 0) for k in servers}
-                for _ in range(args.rounds):
-                    for kind, (_, base) in servers.items():
-                        count, lat, errs = asyncio.run(
-                            drive(base, auth[kind], request, slice_, args.connections)
-                        )
-                        n, all_lat, e = totals[kind]
-                        totals[kind] = (n + count, all_lat + lat, e + errs)
-                result = {
-                    kind: {**summary(n, lat, args.seconds), "errors": e}
-                    for kind, (n, lat, e) in totals.items()
-                }
-                ratio = result["crmkit"]["rps"] / result["bare"]["rps"]
-                result["ratio"] = round(ratio, 3)
-                result["target"] = TARGETS[case]
-                figures[case] = result
-                print(
-                    f"{case:5} crmkit {result['crmkit']['rps']:8.1f} req/s"
-                    f" p50 {result['crmkit']['p50_ms']:6.2f} ms p99 {result['crmkit']['p99_ms']:7.2f} ms"
-                    f" | bare {result['bare']['rps']:8.1f} req/s"
-                    f" p50 {result['bare']['p50_ms']:6.2f} ms p99 {result['bare']['p99_ms']:7.2f} ms"
-                    f" | ratio {ratio:.2f} (target {TARGETS[case]:.2f})"
-                    f" errors {result['crmkit']['errors']}/{result['bare']['errors']}"
-                )
-        finally:
-            for process, _ in servers.values():
-                process.terminate()
-                process.wait(timeout=10)
+        for case in cases:
+            for kind, base in servers.items():
+                run_wrk(base, case, args.warmup, args.connections, env[kind])
+            slices: dict[str, list[Slice]] = {kind: [] for kind in servers}
+            for _ in range(args.rounds):
+                for kind, base in servers.items():
+                    slice_ = args.seconds / args.rounds
+                    slices[kind].append(run_wrk(base, case, slice_, args.connections, env[kind]))
+            result: dict[str, Any] = {kind: combined(slices[kind]) for kind in servers}
+            result["ratio"] = round(result["crmkit"]["rps"] / result["bare"]["rps"], 3)
+            result["target"] = TARGETS[case]
+            figures[case] = result
+            print(line(case, result), flush=True)
     print(json.dumps(figures))
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     main()

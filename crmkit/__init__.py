@@ -21,8 +21,11 @@ from crmkit.core.errors import (
     ValidationError,
 )
 from crmkit.core.events import Event, EventType
+from crmkit.core.intake.findings import Finding
+from crmkit.core.intake.pipeline import IntakeResult, intake_prospect
 from crmkit.core.interactions import build_interaction, log_interaction, timeline
 from crmkit.core.jobs import Job
+from crmkit.core.notifications import Notification, notify
 from crmkit.core.pagination import Page
 from crmkit.core.parties import (
     build_party,
@@ -34,13 +37,14 @@ from crmkit.core.parties import (
     update_party,
 )
 from crmkit.core.permissions import Permission, is_allowed, require, visible
-from crmkit.core.privacy import erase_party, export_party
+from crmkit.core.privacy import erase_party, export_party, forget_event_payloads
 from crmkit.core.settings import Settings
 from crmkit.core.tables import Id, JSONType, UTCDateTime, metadata, utcnow
 from crmkit.core.tables import contact_point as contact_point_table
 from crmkit.core.tables import interaction as interaction_table
 from crmkit.core.tables import party as party_table
 from crmkit.core.tables import user as user_table
+from crmkit.core.tasks import Task, create_task
 from crmkit.core.ui import MenuItem, Widget
 from crmkit.core.values import EmailAddress, Money, PhoneNumber, PostalAddress
 from crmkit.hooks.markers import hookimpl
@@ -61,13 +65,16 @@ __all__ = [
     "EmailAddress",
     "Event",
     "EventType",
+    "Finding",
     "Id",
+    "IntakeResult",
     "Interaction",
     "JSONType",
     "Job",
     "MenuItem",
     "Money",
     "NotFound",
+    "Notification",
     "Page",
     "Party",
     "Permission",
@@ -79,6 +86,7 @@ __all__ = [
     "Prospect",
     "RecordRef",
     "Settings",
+    "Task",
     "Transaction",
     "UTCDateTime",
     "User",
@@ -89,17 +97,21 @@ __all__ = [
     "contact_point_table",
     "convert_prospect",
     "create_party",
+    "create_task",
     "erase_party",
     "export_party",
+    "forget_event_payloads",
     "get_party",
     "hookimpl",
     "hookspec",
+    "intake_prospect",
     "interaction_table",
     "is_allowed",
     "list_parties",
     "log_interaction",
     "merge_parties",
     "metadata",
+    "notify",
     "party_table",
     "require",
     "timeline",

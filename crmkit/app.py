@@ -18,7 +18,7 @@ from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.custom_fields import CustomFields
 from crmkit.core.db import Transaction, make_engine, reading, transaction
 from crmkit.core.errors import PluginError
-from crmkit.core.events import KERNEL_EVENT_TYPES, deliver
+from crmkit.core.events import KERNEL_EVENT_TYPES, Dispatcher, deliver
 from crmkit.core.jobs import Job, JobRunner
 from crmkit.core.permissions import Permission
 from crmkit.core.serialise import configure as configure_converter
@@ -73,6 +73,8 @@ class Crm:
         self.widgets: dict[str, Widget] = self._named("register_widgets")
         jobs: dict[str, Job] = self._named("register_jobs", ".")
         self.jobs = JobRunner(self, self.engine, jobs.values())
+        self.dispatcher = Dispatcher(self.deliver_events)
+        """Delivers events after commit in the background while it runs (a server starts it)."""
         self._started = False
 
     def _tables(self) -> list[Table]:
@@ -125,7 +127,8 @@ class Crm:
             self._started = True
 
     def close(self) -> None:
-        """Run the ``shutdown`` hooks and release the database connections."""
+        """Deliver the events handed to the dispatcher, run the ``shutdown`` hooks, release the database."""
+        self.dispatcher.stop()
         if self._started:
             self.host.advise("shutdown", app=self)
             self._started = False
@@ -142,12 +145,19 @@ class Crm:
 
     @contextmanager
     def transaction(self, actor: Actor = SYSTEM) -> Iterator[Transaction]:
-        """One command's transaction; its events are delivered to ``on_event`` after commit."""
+        """One command's transaction; its events are delivered to ``on_event`` after commit.
+
+        While the :attr:`dispatcher` runs, delivery happens in its thread and the command
+        does not wait for the subscribers; otherwise before this returns.
+        """
         with transaction(self.engine, self.host, actor, app=self) as tx:
             yield tx
         if tx.events and self.host.implementers("on_event"):
+            ids = [e.id for e in tx.events]
+            if self.dispatcher.submit(ids):
+                return
             try:
-                self.deliver_events([e.id for e in tx.events])
+                self.deliver_events(ids)
             except Exception:
                 # The command has committed: failing it now would invite a duplicate retry.
                 # Undelivered events stay in the outbox for the core.deliver_outbox job.

@@ -243,7 +243,7 @@ def test_writer_without_permission_gets_403_and_nothing_changes(make_crm):
 
 def test_converted_prospect_keeps_its_id_and_timeline(make_crm):
     _crm, client = client_of(make_crm)
-    prospect = created(client, "prospect")
+    prospect = created(client, "prospect", phones=["030 2847193"])["party"]
     client.post(
         "/api/v1/interactions",
         json={"party_id": prospect["id"], "channel": "email", "direction": "outbound"},

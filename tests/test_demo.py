@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import random
 import re
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
+import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from markupsafe import escape
+from sqlalchemy import Connection, func, select
 from starlette.testclient import TestClient
 
+from crmkit import hookimpl
 from crmkit.app import Crm
 from crmkit.cli.main import cli
-from crmkit.core.tables import contact_point, interaction, party, user
+from crmkit.core.tables import (
+    contact_point,
+    interaction,
+    match_key,
+    match_review,
+    notification,
+    party,
+    task,
+    user,
+)
 from crmkit.core.values import EmailAddress
 from crmkit.demo.app import demo_asgi
 from crmkit.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, USERS, Generator
 from crmkit.demo.seed import seed
+from crmkit.testing import register_plugin
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -174,3 +188,145 @@ def test_demo_command_creates_the_database_once_then_reuses_it(tmp_path):
     assert roles == {"customer": 12, "prospect": 8}
     assert second.exit_code == 0, second.output
     assert "reusing" in second.output and "customers," not in second.output
+
+
+class DemoSeeder:
+    """A plugin that seeds a row of its own in the demo, or fails doing so."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.calls: list[tuple[int, random.Random, datetime]] = []
+
+    @hookimpl
+    def seed_demo(self, app: Crm, conn: Connection, rng: random.Random, now: datetime) -> None:
+        prospects = conn.execute(
+            select(func.count()).where(party.c.role == "prospect")
+        ).scalar_one()
+        self.calls.append((prospects, rng, now))
+        if self.fail:
+            raise RuntimeError("cannot seed")
+
+
+def test_hook_seed_demo(make_crm):
+    seeder = DemoSeeder()
+    crm = make_crm(plugins=[register_plugin(seeder, name="seeder")])
+
+    seed(crm, customers=5, prospects=7, now=NOW)
+    seed(crm, customers=5, prospects=7, now=NOW)
+
+    # Called once, after the kernel's parties were written, with the demo's moment.
+    assert [(found, now) for found, _, now in seeder.calls] == [(7, NOW)]
+
+
+def test_a_failing_plugin_seed_leaves_the_database_unseeded(make_crm):
+    crm = make_crm(plugins=[register_plugin(DemoSeeder(fail=True), name="seeder")])
+
+    with pytest.raises(RuntimeError, match="cannot seed"):
+        seed(crm, customers=5, prospects=5, now=NOW)
+
+    assert counts(crm) == {"customer": 0, "prospect": 0, "user": 0, "interaction": 0}
+
+
+def test_demo_prospects_carry_their_intake_results(make_crm):
+    crm = make_crm()
+    intake = crm.settings.intake
+    seed(crm, customers=20, prospects=300, now=NOW)
+
+    with crm.engine.connect() as conn:
+        prospects = conn.execute(select(party).where(party.c.role == "prospect")).all()
+        customers = conn.execute(select(party.c.quality).where(party.c.role == "customer"))
+        assert set(customers.scalars()) == {None}
+
+    assert all(0 < p.quality <= 100 and p.score_band in ("hot", "warm", "cold") for p in prospects)
+    for p in prospects:
+        assert p.score == max(0, min(100, sum(r["points"] for r in p.score_reasons)))
+        assert p.first_contact_due_at == p.created_at + intake.first_contact_deadline(p.score_band)
+    assert any(f["code"] == "name_incomplete" for p in prospects for f in p.findings)
+    assert len({p.score_band for p in prospects}) >= 2
+    expired = [p for p in prospects if p.status == "expired"]
+    assert 0 < len(expired) < len(prospects)
+    assert all(p.expired_at == p.updated_at <= NOW for p in expired)
+    # In work and touched within the deadline: nothing the expiry job would still expire.
+    working = [p for p in prospects if p.status in ("new", "working", "qualified")]
+    assert all(p.updated_at > NOW - intake.expire_after for p in working)
+
+
+def test_overdue_demo_prospects_are_escalated_to_their_managers(make_crm):
+    crm = make_crm()
+    seeded = seed(crm, customers=10, prospects=400, now=NOW)
+
+    with crm.engine.connect() as conn:
+        overdue = conn.execute(
+            select(party.c.id, party.c.escalated_at).where(
+                party.c.role == "prospect",
+                party.c.first_contacted_at.is_(None),
+                party.c.first_contact_due_at <= NOW,
+                party.c.status.in_(("new", "working", "qualified")),
+            )
+        ).all()
+        escalation_tasks = conn.execute(
+            select(task.c.party_id).where(task.c.source == "core.perishability")
+        ).scalars()
+        contacted = conn.execute(
+            select(func.count()).where(party.c.first_contacted_at.is_not(None))
+        ).scalar_one()
+
+    assert seeded is not None and seeded.escalated == len(overdue) > 0
+    assert all(p.escalated_at == NOW for p in overdue)
+    assert set(escalation_tasks) == {p.id for p in overdue}
+    assert contacted > 400 // 2
+
+
+def test_demo_has_open_reviews_of_near_duplicate_prospects(make_crm):
+    crm = make_crm()
+    seeded = seed(crm, customers=10, prospects=1200, now=NOW)
+
+    with crm.engine.connect() as conn:
+        reviews = conn.execute(select(match_review)).all()
+        names = dict(conn.execute(select(party.c.id, party.c.display_name)).all())
+        phones = conn.execute(
+            select(contact_point.c.party_id, contact_point.c.value).where(
+                contact_point.c.kind == "phone"
+            )
+        ).all()
+    phones_of: dict[int, set[str]] = {}
+    for party_id, phone in phones:
+        phones_of.setdefault(party_id, set()).add(phone)
+
+    assert seeded is not None and seeded.reviews == len(reviews) > 0
+    for review in reviews:
+        assert review.status == "open" and 60 <= review.score < 90
+        assert names[review.candidate_id] != names[review.existing_id]
+        assert phones_of[review.candidate_id] & phones_of[review.existing_id]
+    client = TestClient(demo_asgi(crm))
+    log_in(client, ADMIN_USERNAME, DEMO_PASSWORD)
+    queue = client.get("/match-reviews")
+    assert queue.status_code == 200
+    assert all(str(escape(names[r.candidate_id])) in queue.text for r in reviews)
+
+
+def test_demo_users_have_tasks_and_notifications(make_crm):
+    crm = make_crm()
+    seed(crm, customers=60, prospects=60, now=NOW)
+
+    with crm.engine.connect() as conn:
+        tasks = conn.execute(
+            select(task, user.c.role).join(user, user.c.id == task.c.owner_id)
+        ).all()
+        notes = conn.execute(select(notification).where(notification.c.source == "demo")).all()
+
+    demo_tasks = [t for t in tasks if t.source == "demo"]
+    assert {t.role for t in demo_tasks} == {"sales", "manager"}
+    assert any(t.status == "open" and t.due_at < NOW for t in demo_tasks)
+    assert any(t.status == "done" for t in demo_tasks)
+    assert any(n.read_at is None for n in notes) and any(n.read_at is not None for n in notes)
+
+
+def test_demo_parties_can_be_found_by_the_matcher(make_crm):
+    crm = make_crm()
+    seed(crm, customers=15, prospects=5, now=NOW)
+
+    with crm.engine.connect() as conn:
+        keyed = conn.execute(select(func.count(match_key.c.party_id.distinct()))).scalar_one()
+
+    assert keyed == 20

@@ -215,7 +215,7 @@ def test_configuration_documents_every_setting() -> None:
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
     for field in attrs.fields(Settings):
         assert f"`{field.name}`" in page, f"docs/configuration.md does not mention {field.name}"
-        if field.name not in ("plugins", "plugin_settings", "source"):
+        if field.name not in ("plugins", "plugin_settings", "source", "intake"):
             variable = f"CRMKIT_{field.name.upper()}"
             assert f"`{variable}`" in page, f"docs/configuration.md does not mention {variable}"
 

@@ -23,7 +23,7 @@ from crmkit import NotFound, PluginError, Transaction, hookimpl, metadata
 from crmkit.app import Crm
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party
-from crmkit.core.privacy import erase_party, export_party
+from crmkit.core.privacy import erase_party, export_party, forget_event_payloads
 from crmkit.core.tables import contact_point, external_id, interaction, outbox, party, utcnow
 from crmkit.testing import register_plugin
 
@@ -174,3 +174,24 @@ def test_missing_party_cannot_be_exported_or_erased(app: Crm) -> None:
         export_party(conn, app.host, 404)
     with pytest.raises(NotFound), app.transaction() as tx:
         erase_party(tx, 404)
+
+
+def test_forget_event_payloads_keeps_only_the_ids_of_the_named_records(app: Crm) -> None:
+    def event(entity: str, entity_id: int) -> dict[str, Any]:
+        return {
+            "event_type": f"{entity}.placed",
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "payload": {"customer": "Anna Berg"},
+            "created_at": utcnow(),
+            "attempts": 0,
+        }
+
+    with app.transaction() as tx:
+        tx.conn.execute(
+            insert(outbox), [event("shop.order", 1), event("shop.order", 2), event("shop.cart", 1)]
+        )
+        forget_event_payloads(tx, "shop.order", [1])
+    with app.read() as conn:
+        payloads = conn.execute(select(outbox.c.payload).order_by(outbox.c.id)).scalars().all()
+    assert payloads == [{"id": 1}, {"customer": "Anna Berg"}, {"customer": "Anna Berg"}]

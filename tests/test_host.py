@@ -572,7 +572,8 @@ def test_tryfirst_and_trylast_move_implementations() -> None:
 def test_installed_plugins_run_before_the_kernel_defaults(
     crm: Crm, make_crm: Callable[..., Crm]
 ) -> None:
-    assert crm.host.implementers("permission_check") == ["core.auth", "core.permissions"]
+    kernel = ["core.work", "core.auth", "core.permissions"]
+    assert crm.host.implementers("permission_check") == kernel
 
     class Deny:
         @hookimpl
@@ -580,8 +581,4 @@ def test_installed_plugins_run_before_the_kernel_defaults(
             return False
 
     app = make_crm(plugins=[plugin("lockdown", Deny())], create_tables=False)
-    assert app.host.implementers("permission_check") == [
-        "lockdown",
-        "core.auth",
-        "core.permissions",
-    ]
+    assert app.host.implementers("permission_check") == ["lockdown", *kernel]

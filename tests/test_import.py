@@ -147,7 +147,7 @@ def test_several_columns_can_feed_emails_and_a_bad_one_is_named(crm: Crm, tmp_pa
     rows = [["Berg", "a@work.example", "a@home.example"], ["Bauer", "b@work.example", "b@home"]]
     options = ImportOptions(mapping={"Work": "email", "Home": "emails"})
 
-    result = import_parties(crm, "prospect", write_csv(tmp_path / "p.csv", rows, header), options)
+    result = import_parties(crm, "customer", write_csv(tmp_path / "p.csv", rows, header), options)
 
     berg = party_with_email(crm, "a@home.example")
     assert [e.original for e in berg.emails] == ["a@work.example", "a@home.example"]
@@ -161,7 +161,7 @@ def test_custom_fields_are_read_by_name_and_validated(
     class Fields:
         @hookimpl
         def register_custom_fields(self) -> list[CustomField]:
-            return [CustomField("prospect", "shop_visits", "integer")]
+            return [CustomField("customer", "shop_visits", "integer")]
 
     app = make_crm(plugins=[register_plugin(Fields(), name="shop")])
     path = write_csv(
@@ -170,7 +170,7 @@ def test_custom_fields_are_read_by_name_and_validated(
         ["first_name", "last_name", "shop_visits"],
     )
 
-    result = import_parties(app, "prospect", path)
+    result = import_parties(app, "customer", path)
 
     assert (result.created, result.rejected) == (1, 1)
     (reject,) = rejects_of(result.rejects_path)
@@ -399,7 +399,7 @@ def test_each_batch_emits_one_imported_event_with_its_counts_and_ids(
     rows = [*people(3), ["Bad", "Row", "not-an-email", ""], *people(2, 3)]
 
     import_parties(
-        crm, "prospect", write_csv(tmp_path / "p.csv", rows), ImportOptions(batch_size=2)
+        crm, "customer", write_csv(tmp_path / "p.csv", rows), ImportOptions(batch_size=2)
     )
 
     imported = events(crm, "party.imported")
@@ -407,8 +407,8 @@ def test_each_batch_emits_one_imported_event_with_its_counts_and_ids(
     with crm.engine.connect() as conn:
         ids = sorted(conn.execute(select(party.c.id)).scalars())
     assert [i for e in imported for a, b in e["id_ranges"] for i in range(a, b + 1)] == ids
-    assert imported[0]["role"] == "prospect" and imported[0]["file"] == "p.csv"
-    assert events(crm, "prospect.created") == [], "no event per row"
+    assert imported[0]["role"] == "customer" and imported[0]["file"] == "p.csv"
+    assert events(crm, "customer.created") == [], "no event per row"
 
 
 # --- Bad input is refused before anything is written
@@ -467,7 +467,7 @@ def test_a_row_with_the_wrong_number_of_columns_is_rejected(crm: Crm, tmp_path: 
         "first_name,last_name\nAnn,Berg\nBen,Bauer,extra\n\nCarl,Clausen\n", encoding="utf-8"
     )
 
-    result = import_parties(crm, "prospect", path)
+    result = import_parties(crm, "customer", path)
 
     assert (result.created, result.rejected) == (2, 1)
     assert rejects_of(result.rejects_path)[0]["row"] == "3"

@@ -100,8 +100,14 @@ def test_failed_run_records_the_error_and_keeps_the_last_success(app: Crm, chore
 
 def test_one_failing_job_does_not_stop_the_others(app: Crm, chores: Chores) -> None:
     results = app.jobs.run_due()
-    assert [r.name for r in results] == ["chores.sync", "chores.tidy", "core.deliver_outbox"]
-    assert [r.ok for r in results] == [False, True, True]
+    assert [r.name for r in results] == [
+        "chores.sync",
+        "chores.tidy",
+        "core.deliver_outbox",
+        "core.escalate_missed_first_contacts",
+        "core.expire_untouched_prospects",
+    ]
+    assert [r.ok for r in results] == [False, True, True, True, True]
     assert chores.ran == ["sync", "tidy"]
 
 
@@ -115,6 +121,8 @@ def test_due_jobs_follow_their_interval(app: Crm) -> None:
         "chores.sync",
         "chores.tidy",
         "core.deliver_outbox",
+        "core.escalate_missed_first_contacts",
+        "core.expire_untouched_prospects",
     ]
 
 
@@ -177,9 +185,13 @@ def test_jobs_list_shows_schedule_last_run_success_and_error(
 ) -> None:
     first = invoke(cli_env, "jobs", "list")
     assert first.exit_code == 0, first.output
-    header, row = first.output.splitlines()
+    header, row, *kernel_jobs = first.output.splitlines()
     assert header.split() == ["JOB", "EVERY", "LAST", "RUN", "LAST", "SUCCESS", "LAST", "ERROR"]
     assert row.split() == ["core.deliver_outbox", "30s", "never", "never", "-"]
+    assert [r.split()[0] for r in kernel_jobs] == [
+        "core.escalate_missed_first_contacts",
+        "core.expire_untouched_prospects",
+    ]
 
     with crm.engine.begin() as conn:
         conn.execute(

@@ -19,8 +19,12 @@ from crmkit.web.app import create_asgi
 
 PARTY_LISTS = {"/api/v1/customers": "customer", "/api/v1/prospects": "prospect"}
 LOOKUP = "/api/v1/lookup"
+REVIEWS = "/api/v1/match-reviews"
+"""The review queue names its parties by ``candidate_id`` and ``existing_id``."""
 NOT_PARTY_DATA = {"/api/v1/health", "/api/v1/users", "/api/v1/users/{user_id}"}
 """Routes that answer with no party or interaction (users are staff, not customers)."""
+OWN_WORK = {"/api/v1/tasks", "/api/v1/notifications"}
+"""The actor's own tasks and notifications; that no one sees another's is tested with them."""
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 
 
@@ -67,8 +71,9 @@ def test_every_api_route_is_classified(api_routes: list[str]) -> None:
         params = set(PARAMETER.findall(path))
         known = (
             path in PARTY_LISTS
-            or path == LOOKUP
+            or path in (LOOKUP, REVIEWS)
             or path in NOT_PARTY_DATA
+            or path in OWN_WORK
             or params in ({"party_id"}, {"interaction_id"})
         )
         assert known, f"GET {path}: unknown route; classify it in tests/test_no_leaks.py"
@@ -113,6 +118,12 @@ def test_no_endpoint_leaks_a_record_the_actor_may_not_see(
                     one = client.get(path, params={"email": f"{party_name}@example.org"})
                     check_answer(one, world, name, f"GET {path}?email={party_name}@…")
                 answered += 1
+            elif path == REVIEWS:
+                queue = client.get(path, params={"limit": 500})
+                assert queue.status_code in (200, 403), f"GET {path}: {queue.text}"
+                items = queue.json().get("items", []) if queue.status_code == 200 else []
+                named = {r[k] for r in items for k in ("candidate_id", "existing_id")}
+                assert named <= world.visible_ids(name), f"GET {path} shows {named}"
             elif params == {"party_id"}:
                 for party_name, party_id in world.parties.items():
                     url = path.replace("{party_id}", str(party_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from crmkit.app import Crm
 from crmkit.core.db import transaction
 from crmkit.core.parties import build_party, create_party, get_party
 from crmkit.core.tables import outbox, utcnow
-from crmkit.testing import register_plugin
+from crmkit.testing import http_client, register_plugin
 
 
 class Subscriber:
@@ -242,3 +243,66 @@ def test_delivery_that_cannot_run_after_commit_does_not_fail_the_command(
     make_due(app)
     app.jobs.run("core.deliver_outbox")
     assert subscriber.received == ["prospect.created"]
+
+
+class Gate:
+    """A subscriber that waits until it is let through, to show who waits for it."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.open = threading.Event()
+        self.received: list[str] = []
+
+    @hookimpl
+    def on_event(self, event: Event) -> None:
+        self.entered.set()
+        assert self.open.wait(30), "the gate was never opened"
+        self.received.append(event.type)
+
+
+def test_while_the_dispatcher_runs_a_command_does_not_wait_for_subscribers(
+    make_crm: Callable[..., Crm],
+) -> None:
+    gate = Gate()
+    app = make_crm(plugins=[register_plugin(gate, name="gate")])
+    app.dispatcher.start()
+    with app.transaction() as tx:
+        create(tx, "Berg")
+    # The command returned while its subscriber is still held up.
+    assert gate.entered.wait(30)
+    assert gate.received == []
+    gate.open.set()
+    app.dispatcher.stop()
+    assert gate.received == ["prospect.created"]
+    (row,) = outbox_rows(app)
+    assert row.delivered_at is not None and row.attempts == 1
+
+
+def test_stopping_the_dispatcher_delivers_what_was_handed_over(
+    make_crm: Callable[..., Crm],
+) -> None:
+    subscriber = Subscriber()
+    app = make_crm(plugins=[register_plugin(subscriber, name="audit")])
+    app.dispatcher.start()
+    for name in ("A", "B", "C"):
+        with app.transaction() as tx:
+            create(tx, name)
+    app.close()
+    assert [e.payload["name"] for e in subscriber.received] == ["A", "B", "C"]
+    assert all(row.delivered_at is not None for row in outbox_rows(app))
+    # Stopped, it delivers after commit again.
+    with app.transaction() as tx:
+        create(tx, "D")
+    assert [e.payload["name"] for e in subscriber.received][-1] == "D"
+
+
+def test_served_app_delivers_events_in_the_background(make_crm: Callable[..., Crm]) -> None:
+    subscriber = Subscriber()
+    app = make_crm(plugins=[register_plugin(subscriber, name="audit")])
+    with http_client(app):
+        assert app.dispatcher.submit([])  # the lifespan started it
+        with app.transaction() as tx:
+            create(tx, "Berg")
+    # Shutting the server down drains the dispatcher.
+    assert [e.type for e in subscriber.received] == ["prospect.created"]
+    assert not app.dispatcher.submit([])

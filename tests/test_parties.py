@@ -321,6 +321,15 @@ def test_merge_refuses_self_and_missing_parties(crm: Crm) -> None:
     assert count(crm, party) == 1
 
 
+def test_the_id_of_a_merged_party_is_never_given_to_a_new_one(crm: Crm) -> None:
+    survivor = create(crm, last_name="Berg")
+    newest = create(crm, last_name="Berg")
+    with crm.transaction() as tx:
+        merge_parties(tx, survivor.id, newest.id)
+
+    assert create(crm, last_name="Cohn").id > newest.id
+
+
 def test_list_pages_through_ties_completely_and_in_order(crm: Crm) -> None:
     ids = [create(crm, last_name=name).id for name in ["Berg", "Adler", "Berg", "Berg", "Cohn"]]
     seen: list[int] = []

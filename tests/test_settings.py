@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from crmkit import ConfigurationError
@@ -122,8 +123,6 @@ def test_bad_environment_variable_is_named(tmp_path: Path) -> None:
 
 
 def test_a_settings_validator_failing_is_reported_with_its_message() -> None:
-    import attrs
-
     from crmkit.core.settings import structure_settings
 
     @attrs.frozen
@@ -132,4 +131,109 @@ def test_a_settings_validator_failing_is_reported_with_its_message() -> None:
 
     with pytest.raises(ConfigurationError) as caught:
         structure_settings(Reminders, {"days": -1}, "crmkit.toml: plugins.reminders")
-    assert str(caught.value) == "crmkit.toml: plugins.reminders: 'days' must be >= 0: -1"
+    assert str(caught.value) == "crmkit.toml: plugins.reminders.days: 'days' must be >= 0: -1"
+
+
+@attrs.frozen
+class Step:
+    subject: str
+    due_days: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+
+
+@attrs.frozen
+class Stage:
+    key: str
+    probability: int = attrs.field(validator=attrs.validators.le(100))
+    steps: tuple[Step, ...] = ()
+
+
+def _stage_must_not_be_empty(instance: Pipeline, attribute: object, value: object) -> None:
+    if not instance.stages:
+        raise ValueError("stages: a pipeline needs at least one")
+
+
+@attrs.frozen
+class Pipeline:
+    stages: tuple[Stage, ...] = attrs.field(validator=_stage_must_not_be_empty)
+    currency: str = attrs.field(default="EUR", validator=attrs.validators.matches_re(r"^[A-Z]{3}$"))
+
+
+@attrs.frozen
+class Planning:
+    commit_probability: int = attrs.field(default=75, validator=attrs.validators.le(100))
+
+
+@attrs.frozen
+class Sales:
+    planning: Planning = attrs.field(factory=Planning)
+    pipelines: tuple[Pipeline, ...] = ()
+
+
+def stage(**fields: object) -> dict[str, object]:
+    return {"key": "open", "probability": 10, **fields}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"planning": {"commit_probability": 101}},
+            "plugins.sales.planning.commit_probability: 'commit_probability' must be <= 100: 101",
+        ),
+        (
+            {"planning": {"commit_probabilty": 1}},
+            "plugins.sales.planning.commit_probabilty: unknown key",
+        ),
+        ({"planning": 5}, "plugins.sales.planning: expected a table, got 5"),
+        ({"pipelines": "sales"}, "plugins.sales.pipelines: expected an array, got 'sales'"),
+        (
+            {"pipelines": [{"stages": [stage(), stage(probability=120)]}]},
+            "plugins.sales.pipelines[0].stages[1].probability: 'probability' must be <= 100: 120",
+        ),
+        (
+            {"pipelines": [{"stages": [stage(probability="high")]}]},
+            "plugins.sales.pipelines[0].stages[0].probability: expected int, got 'high'",
+        ),
+        (
+            {"pipelines": [{"stages": [{"key": "open"}]}]},
+            "plugins.sales.pipelines[0].stages[0].probability: is required",
+        ),
+        (
+            {"pipelines": [{"stages": [stage(color="red")]}]},
+            "plugins.sales.pipelines[0].stages[0].color: unknown key",
+        ),
+        (
+            {"pipelines": [{"stages": [stage(steps=[{"subject": "Call", "due_days": -2}])]}]},
+            "plugins.sales.pipelines[0].stages[0].steps[0].due_days: 'due_days' must be >= 0: -2",
+        ),
+        (
+            {"pipelines": [{"stages": []}]},
+            "plugins.sales.pipelines[0].stages: a pipeline needs at least one",
+        ),
+        (
+            {"pipelines": [{"stages": [stage()], "currency": "eur"}]},
+            "plugins.sales.pipelines[0].currency: 'currency' must match regex '^[A-Z]{3}$'"
+            " ('eur' doesn't)",
+        ),
+    ],
+)
+def test_a_bad_nested_setting_is_reported_with_its_full_key_path(
+    data: dict[str, object], message: str
+) -> None:
+    from crmkit.core.settings import structure_settings
+
+    with pytest.raises(ConfigurationError) as caught:
+        structure_settings(Sales, data, "crmkit.toml: plugins.sales")
+    assert str(caught.value) == f"crmkit.toml: {message}"
+
+
+def test_a_bad_nested_plugin_setting_in_the_file_names_file_and_key(tmp_path: Path) -> None:
+    from crmkit.core.settings import structure_settings
+
+    path = write(tmp_path, "[plugins.sales.planning]\ncommit_probability = 101\n")
+    settings = load_settings(environ={}, config_path=path)
+    with pytest.raises(ConfigurationError) as caught:
+        structure_settings(
+            Sales, settings.plugin_settings["sales"], f"{settings.source}: plugins.sales"
+        )
+    assert caught.value.key == f"{path}: plugins.sales.planning.commit_probability"

@@ -128,6 +128,36 @@ def test_async_actor_from_request_is_awaited(make_crm):
     problem(client.get("/p/visits/whoami", headers={"x-user": "someone"}), 401)
 
 
+def test_requests_are_authenticated_once_and_before_the_route_runs(make_crm):
+    calls: list[str] = []
+    ran: list[str] = []
+
+    def actor_from_request(app: Crm, request: Request) -> Actor | None:
+        calls.append(request.url.path)
+        return ADMIN if request.headers.get("x-user") == "tester" else None
+
+    def plain(request: Request) -> Response:
+        ran.append(request.url.path)
+        return JSONResponse({"actor": actor_of(request).username})
+
+    crm = make_crm(
+        [
+            plugin("signon", actor_from_request=actor_from_request),
+            plugin("reads", register_routes=lambda: [Route("/plain", plain)]),
+        ]
+    )
+    client = http_client(crm)
+    party_id = add_party(crm, last_name="Berg")
+    tester = {"x-user": "tester"}
+
+    assert client.get(f"/api/v1/customers/{party_id}", headers=tester).json()["id"] == party_id
+    assert calls == [f"/api/v1/customers/{party_id}"]
+    problem(client.get(f"/api/v1/customers/{party_id}"), 401)
+    problem(client.get("/p/reads/plain"), 401)
+    assert ran == []
+    assert client.get("/p/reads/plain", headers=tester).json() == {"actor": "tester"}
+
+
 def test_health_answers_without_an_actor(make_crm):
     client = http_client(make_crm([visits()]))
 

@@ -27,10 +27,13 @@ def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _summary(result: ImportResult) -> str:
-    return (
+    summary = (
         f"created {result.created}, skipped as already imported {result.skipped}, "
         f"rejected {result.rejected}"
     )
+    if result.merged or result.reviews:
+        summary += f", merged into existing {result.merged}, to review {result.reviews}"
+    return summary
 
 
 @click.command("import")

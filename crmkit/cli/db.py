@@ -6,10 +6,13 @@ import os
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crmkit.app import Crm
 from crmkit.cli.context import get_app
 from crmkit.core import migrate
+from crmkit.core.reindex import BATCH_SIZE, reindex
 
 
 def _app() -> Crm:
@@ -81,6 +84,38 @@ def revision(plugin: str, message: str, autogenerate: bool) -> None:
     """Write a new revision on a plugin's branch (the first one creates the branch)."""
     path = migrate.revision(_app(), plugin, message, autogenerate=autogenerate)
     click.echo(f"wrote {_shown(path)}")
+
+
+@db.command("reindex")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1),
+    default=BATCH_SIZE,
+    show_default=True,
+    help="Parties per transaction.",
+)
+def reindex_command(batch_size: int) -> None:
+    """Rebuild every party's match keys and search terms from its stored data.
+
+    Run it after `crmkit db upgrade` from a version before the intake pipeline:
+    parties stored then have no match keys. Each batch commits on its own, so an
+    interrupted run is simply run again.
+    """
+    app = _app()
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reindexing parties", total=None)
+        done = reindex(
+            app.engine,
+            batch_size=batch_size,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    click.echo(f"{done} parties reindexed")
 
 
 def _shown(path: Path) -> str:

@@ -21,6 +21,7 @@ KERNEL_COMMANDS: dict[str, str] = {
     "export": "crmkit.cli.data:export",
     "import": "crmkit.cli.data:import_",
     "jobs": "crmkit.cli.jobs:jobs",
+    "match": "crmkit.cli.match:match",
     "plugins": "crmkit.cli.plugins:plugins",
     "serve": "crmkit.cli.serve:serve",
     "tokens": "crmkit.cli.tokens:tokens",

@@ -63,6 +63,10 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     return changes
 
 
+_INSERT = insert(audit)
+"""Built once; the values are bound at execution (the compiled form is cached)."""
+
+
 def record(
     tx: Transaction, entity: str, entity_id: Any, action: str, changes: Mapping[str, list[Any]]
 ) -> None:
@@ -70,15 +74,16 @@ def record(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     tx.conn.execute(
-        insert(audit).values(
-            occurred_at=utcnow(),
-            actor_id=tx.actor.user_id,
-            actor_name=tx.actor.username,
-            entity=entity,
-            entity_id=str(entity_id),
-            action=action,
-            changes=dict(changes),
-        )
+        _INSERT,
+        {
+            "occurred_at": utcnow(),
+            "actor_id": tx.actor.user_id,
+            "actor_name": tx.actor.username,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "action": action,
+            "changes": dict(changes),
+        },
     )
 
 

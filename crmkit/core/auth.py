@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from attrs import frozen
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
+from crmkit.core import recent_tokens
 from crmkit.core.actors import Actor
 from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, ValidationError
@@ -138,7 +139,7 @@ def _limit_keys(username: str, address: str | None) -> list[tuple[str, str]]:
     return keys
 
 
-def _refused_for(
+def refused_for(
     conn: Connection, keys: Iterable[tuple[str, str]], now: datetime, limit: LoginLimit
 ) -> int | None:
     """Seconds until another attempt is allowed when a key has used its budget, else None."""
@@ -213,7 +214,7 @@ def attempt_login(
     now = now or utcnow()
     keys = _limit_keys(username, address)
     with app.read() as conn:
-        wait = _refused_for(conn, keys, now, limit)
+        wait = refused_for(conn, keys, now, limit)
         if wait is not None:
             return Login(retry_after=wait)
         row = conn.execute(
@@ -357,6 +358,7 @@ class TokenUse:
     id: int
     actor: Actor
     last_used_at: datetime | None
+    expires_at: datetime | None = None
 
 
 def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
@@ -428,6 +430,7 @@ def find_token(conn: Connection, token: str, *, now: datetime | None = None) -> 
             api_token.c.secret_hash,
             api_token.c.scopes,
             api_token.c.last_used_at,
+            api_token.c.expires_at,
         )
         .select_from(api_token.join(user, user.c.id == api_token.c.user_id))
         .where(
@@ -440,8 +443,35 @@ def find_token(conn: Connection, token: str, *, now: datetime | None = None) -> 
     if row is None or not hmac.compare_digest(row.secret_hash, _digest(token)):
         return None
     return TokenUse(
-        id=row.token_id, actor=actor_for(row, row.scopes), last_used_at=row.last_used_at
+        id=row.token_id,
+        actor=actor_for(row, row.scopes),
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
     )
+
+
+def use_token(app: Crm, token: str, *, now: datetime | None = None) -> Actor | None:
+    """The actor of a valid ``token``, its use recorded; recently found tokens are not queried.
+
+    See :mod:`crmkit.core.recent_tokens` for how soon a revocation takes effect.
+    """
+    now = now or utcnow()
+    database, digest = app.engine.url.render_as_string(), _digest(token)
+    recalled, generation = recent_tokens.recall(database, digest, now)
+    if recalled is not None:
+        return recalled.actor
+    with app.read() as conn:
+        use = find_token(conn, token, now=now)
+    if use is None:
+        return None
+    if needs_touch(use.last_used_at, now):
+        with app.transaction() as tx:
+            touch_token(tx, use.id, now=now)
+    trusted_until = now + recent_tokens.TRUSTED_FOR
+    if use.expires_at is not None:
+        trusted_until = min(trusted_until, use.expires_at)
+    recent_tokens.remember(database, digest, use, until=trusted_until, generation=generation)
+    return use.actor
 
 
 def touch_token(tx: Transaction, token_id: int, *, now: datetime | None = None) -> None:
@@ -498,6 +528,7 @@ def revoke_token(tx: Transaction, id_or_prefix: str, *, now: datetime | None = N
         tx.conn.execute(
             update(api_token).where(api_token.c.id == found.id).values(revoked_at=now or utcnow())
         )
+        recent_tokens.forget_all()
         found = tx.conn.execute(_token_query().where(api_token.c.id == found.id)).one()
     return _token_info(found)
 
@@ -516,6 +547,7 @@ def deactivate_user(tx: Transaction, username: str, *, now: datetime | None = No
         .where(api_token.c.user_id == row.id, api_token.c.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     )
+    recent_tokens.forget_all()
 
 
 # --- Scopes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -34,7 +36,41 @@ def _sqlite_begin(conn: Connection) -> None:
     # A writer takes the write lock at BEGIN so that two writers queue (busy_timeout)
     # instead of one failing when it upgrades a read lock; readers never wait for it.
     read_only = conn.get_execution_options().get(READ_ONLY, False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    # Straight to the driver: this runs before every transaction, and SQLAlchemy's
+    # statement machinery would cost about as much as the query that follows.
+    cursor = conn.connection.cursor()
+    cursor.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    cursor.close()
+
+
+SQLITE_POOL_SIZE = 40
+"""Connections kept open to a SQLite file: one per thread of a server's thread pool (anyio
+has 40), so that no request pays for opening a connection and setting its pragmas."""
+
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+"""Per SQLite engine, the lock its writers queue on in this process.
+
+SQLite makes a writer that finds the database locked sleep and poll (``busy_timeout``),
+for up to 100 ms at a time; queueing on a lock wakes the next writer as soon as the
+last one commits. Writers in other processes still meet at SQLite's own lock.
+"""
+
+
+@contextmanager
+def _queued_writer(engine: Engine) -> Iterator[None]:
+    lock = _sqlite_writers.get(engine)
+    if lock is None:
+        yield
+        return
+    with lock:
+        yield
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that writes, queued behind this process's other writers."""
+    with _queued_writer(engine), engine.begin() as conn:
+        yield conn
 
 
 @contextmanager
@@ -50,11 +86,14 @@ def make_engine(url: str, **options: Any) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
+        if parsed.database not in (None, "", ":memory:"):
+            options.setdefault("pool_size", SQLITE_POOL_SIZE)
         engine = create_engine(parsed, **options)
         # pysqlite's own transaction handling is off so that BEGIN is ours.
         event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        _sqlite_writers[engine] = threading.RLock()
         return engine
     return create_engine(parsed, pool_pre_ping=True, **options)
 
@@ -89,5 +128,5 @@ def transaction(
     engine: Engine, hooks: PluginHost, actor: Actor = SYSTEM, app: Any = None
 ) -> Iterator[Transaction]:
     """Open a transaction; commit on success, roll back on any exception."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         yield Transaction(conn=conn, hooks=hooks, actor=actor, app=app)

@@ -9,13 +9,15 @@ an idempotency key.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, insert, or_, select, update
 
+from crmkit.core.db import writing
 from crmkit.core.errors import ValidationError
 from crmkit.core.tables import outbox, utcnow
 
@@ -38,6 +40,9 @@ KERNEL_EVENT_TYPES: tuple[str, ...] = (
     "party.merged",
     "party.erased",
     "party.imported",
+    "prospect.received",
+    "match_review.opened",
+    "match_review.decided",
     "interaction.logged",
     "user.created",
     "user.updated",
@@ -65,6 +70,10 @@ class Event:
     occurred_at: datetime
 
 
+_INSERT = insert(outbox).returning(outbox.c.id)
+"""Built once; the values are bound at execution (the compiled form is cached)."""
+
+
 def write_event(
     tx: Transaction, event_type: str, entity: str | None, entity_id: Any, payload: dict[str, Any]
 ) -> Event:
@@ -77,18 +86,17 @@ def write_event(
     # With no subscriber there is nothing to deliver: the event is kept, already delivered.
     delivered = None if tx.hooks.implementers("on_event") else now
     row_id = tx.conn.execute(
-        insert(outbox)
-        .values(
-            event_type=event_type,
-            entity=entity,
-            entity_id=key,
-            payload=payload,
-            actor_id=tx.actor.user_id,
-            created_at=now,
-            attempts=0,
-            delivered_at=delivered,
-        )
-        .returning(outbox.c.id)
+        _INSERT,
+        {
+            "event_type": event_type,
+            "entity": entity,
+            "entity_id": key,
+            "payload": payload,
+            "actor_id": tx.actor.user_id,
+            "created_at": now,
+            "attempts": 0,
+            "delivered_at": delivered,
+        },
     ).scalar_one()
     return Event(row_id, event_type, entity, key, payload, tx.actor.user_id, now)
 
@@ -108,7 +116,7 @@ def _claim(engine: Engine, ids: Iterable[int] | None, limit: int) -> list[Any]:
     chosen = select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
     if ids is not None:
         chosen = chosen.where(outbox.c.id.in_(list(ids)))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         rows = conn.execute(
             update(outbox)
             .where(outbox.c.id.in_(chosen.scalar_subquery()), due)
@@ -118,30 +126,109 @@ def _claim(engine: Engine, ids: Iterable[int] | None, limit: int) -> list[Any]:
     return sorted(rows, key=lambda r: r.id)
 
 
+_MARK = update(outbox).where(outbox.c.id == bindparam("event_id"))
+"""Records one delivery attempt; executed once for a whole batch."""
+
+
 def deliver(
     engine: Engine, hooks: PluginHost, app: Any, ids: Iterable[int] | None = None, limit: int = 500
 ) -> int:
-    """Deliver due outbox events (only ``ids`` if given) to ``on_event``; return how many were handled."""
+    """Deliver due outbox events (only ``ids`` if given) to ``on_event``; return how many were handled.
+
+    The outcomes are recorded together after the batch: an event delivered by a process
+    that dies before recording it is delivered again once its lease expires.
+    """
     rows = _claim(engine, ids, limit)
+    if not rows:
+        return 0
     subscribers = hooks.implementers("on_event")
+    outcomes = []
     for row in rows:
         wanted = subscribers if row.pending_subscribers is None else row.pending_subscribers
         failures = (
             hooks.advise("on_event", only=wanted, app=app, event=_event(row)) if wanted else {}
         )
         attempts = row.attempts + 1
-        values: dict[str, Any]
+        # Every outcome sets the same columns, so that one executemany records them all.
         if failures:
             backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
             errors = "; ".join(f"{name}: {exc!r}" for name, exc in failures.items())
-            values = {
-                "attempts": attempts,
+            outcome = {
                 "pending_subscribers": sorted(failures),
+                "delivered_at": None,
                 "next_attempt_at": utcnow() + backoff,
                 "last_error": errors[:4000],
             }
         else:
-            values = {"attempts": attempts, "delivered_at": utcnow(), "pending_subscribers": []}
-        with engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
+            outcome = {
+                "pending_subscribers": [],
+                "delivered_at": utcnow(),
+                "next_attempt_at": row.next_attempt_at,
+                "last_error": row.last_error,
+            }
+        outcomes.append({"event_id": row.id, "attempts": attempts, **outcome})
+    with writing(engine) as conn:
+        conn.execute(_MARK, outcomes)
     return len(rows)
+
+
+class Dispatcher:
+    """Delivers committed events from a thread of its own, so that no command waits for them.
+
+    Handed-over ids are delivered in batches, oldest first. Ids still queued when the
+    process dies stay undelivered in the outbox, where the ``core.deliver_outbox`` job
+    finds them: delivery stays at least once.
+    """
+
+    def __init__(self, deliver: Callable[[Sequence[int]], int], batch: int = 500) -> None:
+        self._deliver = deliver
+        self._batch = batch
+        self._pending: list[int] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        """Start the delivery thread (once)."""
+        with self._wake:
+            if self._thread is not None:
+                return
+            self._stopping = False
+            self._thread = threading.Thread(
+                target=self._run, name="crmkit-event-dispatcher", daemon=True
+            )
+            self._thread.start()
+
+    def submit(self, ids: Sequence[int]) -> bool:
+        """Queue ``ids`` for delivery; False when the thread is not running (deliver them yourself)."""
+        with self._wake:
+            if self._thread is None or self._stopping:
+                return False
+            self._pending.extend(ids)
+            self._wake.notify()
+            return True
+
+    def stop(self) -> None:
+        """Deliver what was handed over, then end the thread."""
+        with self._wake:
+            thread = self._thread
+            if thread is None:
+                return
+            self._stopping = True
+            self._wake.notify()
+        thread.join()
+        with self._wake:
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._stopping:
+                    self._wake.wait()
+                if not self._pending:
+                    return
+                ids, self._pending = self._pending[: self._batch], self._pending[self._batch :]
+            try:
+                self._deliver(ids)
+            except Exception:
+                log.exception("delivering events failed; the outbox job will retry")

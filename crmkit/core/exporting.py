@@ -21,10 +21,11 @@ from sqlalchemy import Connection, select
 from crmkit.core.db import reading
 from crmkit.core.entities import Customer, Party, Prospect
 from crmkit.core.errors import ValidationError
-from crmkit.core.import_mapping import MULTI_VALUE_SEPARATOR, import_fields
+from crmkit.core.import_mapping import import_fields
 from crmkit.core.interactions import from_row, row_of
 from crmkit.core.parties import ADDRESS_FIELDS, load_parties
 from crmkit.core.tables import interaction, party, user
+from crmkit.core.values import MULTI_VALUE_SEPARATOR
 
 if TYPE_CHECKING:
     from crmkit.app import Crm

@@ -16,10 +16,10 @@ from attrs import define, frozen
 from crmkit.core.custom_fields import CustomFields
 from crmkit.core.entities import Party
 from crmkit.core.errors import ValidationError
+from crmkit.core.intake.findings import Finding
+from crmkit.core.intake.normalise import normalise
 from crmkit.core.parties import ADDRESS_FIELDS, NAME_FIELDS, build_party, party_row
-
-MULTI_VALUE_SEPARATOR = ";"
-"""Separates several emails or phone numbers in one cell."""
+from crmkit.core.values import MULTI_VALUE_SEPARATOR
 
 ALIASES = {"email": "emails", "phone": "phones"}
 MULTI_FIELDS = ("emails", "phones")
@@ -165,6 +165,8 @@ class Candidate:
     """For emails and phones: the column of each value, to name it in errors."""
     key: str | None
     """The hash of the normalised party, when the rows have no key column."""
+    findings: tuple[Finding, ...] = ()
+    """Prospects: values dropped while normalising (see :mod:`crmkit.core.intake.normalise`)."""
 
     def refusal(self, plan: ColumnPlan, exc: ValidationError) -> Refusal:
         return Refusal(self.row, plan.column_of(exc.field, self.origins), exc.field, exc.reason)
@@ -188,12 +190,18 @@ class RowBuilder:
         if len(row.values) != width:
             return Refusal(row, "", "", f"expected {width} columns, got {len(row.values)}")
         origins: dict[str, list[int]] = {}
+        findings: list[Finding] = []
         try:
-            entity = build_party(self.role, self._data(row, owners, origins), region=self.region)
+            data = self._data(row, owners, origins)
+            if self.role == "prospect":
+                # Prospects go through the intake pipeline: an unusable value is a finding.
+                data, findings = normalise(data, region=self.region)
+            entity = build_party(self.role, data, region=self.region)
             entity.custom = self.custom_fields.validate(self.role, entity.custom)
         except ValidationError as exc:
             return Refusal(row, self.plan.column_of(exc.field, origins), exc.field, exc.reason)
-        return Candidate(row, entity, origins, row_key(entity) if self.plan.key is None else None)
+        key = row_key(entity) if self.plan.key is None else None
+        return Candidate(row, entity, origins, key, tuple(findings))
 
     def _data(
         self, row: Row, owners: Mapping[str, int], origins: dict[str, list[int]]

@@ -42,6 +42,7 @@ from sqlalchemy import JSON, Connection, Table, func, insert, select, text
 
 from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.db import Transaction, reading
+from crmkit.core.entities import Prospect
 from crmkit.core.errors import ValidationError
 from crmkit.core.import_mapping import (
     Candidate,
@@ -51,8 +52,20 @@ from crmkit.core.import_mapping import (
     import_fields,
     plan_columns,
 )
+from crmkit.core.intake.findings import Finding
+from crmkit.core.intake.match_keys import match_key_rows
+from crmkit.core.intake.pipeline import check_prospect, store
 from crmkit.core.parties import contact_rows, party_row
-from crmkit.core.tables import contact_point, external_id, party, user, utcnow
+from crmkit.core.search import search_rows
+from crmkit.core.tables import (
+    contact_point,
+    external_id,
+    match_key,
+    party,
+    search_term,
+    user,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -99,11 +112,15 @@ class ImportResult:
     skipped: int = 0
     """Rows imported before (by an earlier run, or earlier in the same file)."""
     rejected: int = 0
+    merged: int = 0
+    """Prospects merged into a party they duplicate (by the intake pipeline)."""
+    reviews: int = 0
+    """Prospects created that wait in the review queue as possible duplicates."""
     ignored_columns: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:
-        return self.created + self.skipped + self.rejected
+        return self.created + self.merged + self.skipped + self.rejected
 
 
 ProgressCallback = Callable[[ImportResult, int], None]
@@ -340,6 +357,7 @@ class _Importer:
         self.app = app
         self.plan = builder.plan
         self.role = builder.role
+        self.region = builder.region or app.settings.default_region
         self.actor = actor
         self.path = path
         self.result = result
@@ -443,8 +461,14 @@ class _Importer:
                     fresh.append((candidate, key))
                 else:
                     refusals.append(refusal)
+            stored: list[int] = []
+            if fresh and self.role == "prospect":
+                refused, stored = self._take_in(tx, fresh)
+                refusals.extend(refused)
             self.result.rejected += len(refusals)
-            if fresh:
+            if stored:
+                self._announce(tx, before, stored)
+            elif fresh and self.role != "prospect":
                 self._write(tx, fresh, before)
         for refusal in sorted(refusals, key=lambda r: r.row.number):
             where = [refusal.row.number, refusal.column, refusal.field, refusal.reason]
@@ -472,6 +496,8 @@ class _Importer:
         now = utcnow()
         parties: list[dict[str, Any]] = []
         contacts: list[dict[str, Any]] = []
+        terms: list[dict[str, Any]] = []
+        match_keys: list[dict[str, Any]] = []
         keys: list[dict[str, Any]] = []
         for (candidate, key), party_id in zip(fresh, ids, strict=True):
             entity = candidate.entity
@@ -479,6 +505,8 @@ class _Importer:
             stamps = {"id": party_id, "version": 1, "created_at": now, "updated_at": now}
             parties.append({**party_row(entity), **stamps})
             contacts.extend(contact_rows(party_id, entity))
+            terms.extend(search_rows(party_id, entity))
+            match_keys.extend(match_key_rows(party_id, entity))
             keys.append(
                 {
                     "system": IMPORT_SYSTEM,
@@ -489,6 +517,8 @@ class _Importer:
             )
         bulk_insert(tx.conn, party, parties)
         bulk_insert(tx.conn, contact_point, contacts)
+        bulk_insert(tx.conn, search_term, terms)
+        bulk_insert(tx.conn, match_key, match_keys)
         bulk_insert(tx.conn, external_id, keys)
         for candidate, _ in fresh:
             tx.hooks.call(
@@ -499,6 +529,55 @@ class _Importer:
                 change="created",
             )
         self.result.created += len(fresh)
+        self._announce(tx, before, ids)
+
+    def _take_in(
+        self, tx: Transaction, fresh: list[tuple[Candidate, str]]
+    ) -> tuple[list[Refusal], list[int]]:
+        """Prospects, one by one through the intake pipeline: the rows refused for a hard
+        finding, and the ids of the prospects stored (not merged).
+
+        Unlike other rows they are matched (against the database and the rows
+        stored before them), so they cannot be inserted in bulk.
+        """
+        settings = self.app.settings.intake
+        refusals: list[Refusal] = []
+        keys: list[dict[str, Any]] = []
+        stored: list[int] = []
+        for candidate, key in fresh:
+            assert isinstance(candidate.entity, Prospect)
+            checked = check_prospect(
+                tx, candidate.entity, candidate.findings, region=self.region, settings=settings
+            )
+            if checked.rejected:
+                refusals.append(self._rejection(candidate, checked.findings))
+                continue
+            result = store(tx, checked, settings)
+            assert result.party_id is not None
+            if result.outcome == "merged":
+                self.result.merged += 1
+            else:
+                self.result.created += 1
+                self.result.reviews += result.outcome == "review"
+                stored.append(result.party_id)
+            keys.append(
+                {
+                    "system": IMPORT_SYSTEM,
+                    "external_id": key,
+                    "party_id": result.party_id,
+                    "created_at": utcnow(),
+                }
+            )
+        bulk_insert(tx.conn, external_id, keys)
+        return refusals, stored
+
+    def _rejection(self, candidate: Candidate, findings: Sequence[Finding]) -> Refusal:
+        failed = [f for f in findings if f.severity == "hard"]
+        field = failed[0].field or ""
+        reason = "; ".join(f"{f.code}: {f.message}" for f in failed)
+        return Refusal(candidate.row, self.plan.column_of(field, candidate.origins), field, reason)
+
+    def _announce(self, tx: Transaction, before: ImportResult, ids: Sequence[int]) -> None:
         tx.emit(
             "party.imported",
             self.role,

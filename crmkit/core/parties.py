@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -13,7 +14,14 @@ from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import PARTY_CLASSES, PARTY_KINDS, PROSPECT_STATUSES, Customer, Party
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
+from crmkit.core.intake.match_keys import (
+    add_match_keys,
+    index_match_keys,
+    unindex_match_keys,
+)
+from crmkit.core.intake.merge_log import carry_intake, describe, record_merge
 from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.search import index_party, unindex_party
 from crmkit.core.tables import (
     consent,
     contact_point,
@@ -274,13 +282,18 @@ def _entity(row: Any, contacts: Sequence[Any]) -> Party:
     return cls(**values)
 
 
-def load_parties(conn: Connection, ids: Sequence[int]) -> dict[int, Party]:
-    """Parties by id with their contact points, in two queries whatever the count."""
+def load_parties(
+    conn: Connection, ids: Sequence[int], conditions: Sequence[ColumnElement[bool]] = ()
+) -> dict[int, Party]:
+    """Parties by id (those matching every condition) with their contact points, in two queries."""
     if not ids:
         return {}
-    rows = conn.execute(select(party).where(party.c.id.in_(ids))).all()
+    rows = conn.execute(select(party).where(party.c.id.in_(ids), *conditions)).all()
+    found = [row.id for row in rows]
+    if not found:
+        return {}
     contacts: dict[int, list[Any]] = {}
-    for c in conn.execute(select(contact_point).where(contact_point.c.party_id.in_(ids))):
+    for c in conn.execute(select(contact_point).where(contact_point.c.party_id.in_(found))):
         contacts.setdefault(c.party_id, []).append(c)
     return {row.id: _entity(row, contacts.get(row.id, [])) for row in rows}
 
@@ -324,6 +337,8 @@ def create_party(tx: Transaction, entity: Party) -> Party:
     rows = contact_rows(entity.id, entity)
     if rows:
         tx.conn.execute(insert(contact_point), rows)
+    index_party(tx.conn, entity.id, entity)
+    add_match_keys(tx.conn, entity.id, entity)
     tx.hooks.call("entity_saved", tx=tx, entity_type=entity.role, entity=entity, change="created")
     audit.record(tx, "party", entity.id, "created", audit.diff({}, audited(entity)))
     tx.emit(
@@ -351,6 +366,8 @@ def _write(tx: Transaction, entity: Party, expected_version: int, changes: dict[
         rows = contact_rows(entity.id, entity)  # type: ignore[arg-type]
         if rows:
             tx.conn.execute(insert(contact_point), rows)
+    index_party(tx.conn, entity.id, entity)  # type: ignore[arg-type]
+    index_match_keys(tx.conn, entity.id, entity)  # type: ignore[arg-type]
     entity.version, entity.updated_at = expected_version + 1, now
     return entity
 
@@ -483,6 +500,7 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     survivor, merged = parties[survivor_id], parties[merged_id]
     version = survivor.version
     before = audited(survivor)
+    original = copy.copy(survivor)
     survivor.emails = _unique([*survivor.emails, *merged.emails], key=lambda e: e.normalised)
     survivor.phones = _unique([*survivor.phones, *merged.phones], key=lambda p: p.e164)
     survivor.addresses = _unique([*survivor.addresses, *merged.addresses], key=lambda a: a)
@@ -494,18 +512,22 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     for name in (*NAME_FIELDS, "birth_date", "owner_id"):
         if getattr(survivor, name) is None:
             setattr(survivor, name, getattr(merged, name))
-    tx.conn.execute(
-        update(interaction).where(interaction.c.party_id == merged_id).values(party_id=survivor_id)
-    )
-    tx.conn.execute(
-        update(external_id).where(external_id.c.party_id == merged_id).values(party_id=survivor_id)
-    )
+    moved = {}
     # Consent is evidence that must outlive the duplicate; the latest statement of either wins.
-    tx.conn.execute(
-        update(consent).where(consent.c.party_id == merged_id).values(party_id=survivor_id)
-    )
+    for name, table in (
+        ("interactions", interaction),
+        ("external_ids", external_id),
+        ("consents", consent),
+    ):
+        moved[name] = tx.conn.execute(
+            update(table).where(table.c.party_id == merged_id).values(party_id=survivor_id)
+        ).rowcount
     tx.hooks.call("parties_merged", tx=tx, survivor_id=survivor_id, merged_id=merged_id)
     tx.conn.execute(delete(contact_point).where(contact_point.c.party_id == merged_id))
+    unindex_party(tx.conn, merged_id)
+    unindex_match_keys(tx.conn, merged_id)
+    carry_intake(tx.conn, survivor_id, merged_id)
+    record_merge(tx, survivor_id, merged, describe(original, merged, moved))
     tx.conn.execute(delete(party).where(party.c.id == merged_id))
     _write(tx, survivor, version, {"emails": None})
     changes = audit.diff(before, audited(survivor))

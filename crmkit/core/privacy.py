@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from crmkit.core.tables import (
     interaction,
     outbox,
     party,
+    search_term,
 )
 
 if TYPE_CHECKING:
@@ -89,6 +91,20 @@ def export_party(conn: Connection, hooks: PluginHost, party_id: int) -> dict[str
     return document
 
 
+def forget_event_payloads(tx: Transaction, entity: str, entity_ids: Iterable[int]) -> None:
+    """Keep only the id in the payloads of past events about these records of ``entity``.
+
+    For a plugin's ``erase_party``: events it emitted about the party's records
+    (an order carrying the customer's name and address) must forget them too.
+    """
+    for entity_id in entity_ids:
+        tx.conn.execute(
+            update(outbox)
+            .where(outbox.c.entity == entity, outbox.c.entity_id == str(entity_id))
+            .values(payload={"id": entity_id})
+        )
+
+
 def erase_party(tx: Transaction, party_id: int) -> None:
     """Forget the party: every plugin's ``erase_party`` first, then the kernel's rows; emits ``party.erased``.
 
@@ -104,7 +120,7 @@ def erase_party(tx: Transaction, party_id: int) -> None:
         .where(audit.c.entity == "interaction", audit.c.entity_id.in_(logged))
         .values(changes={})
     )
-    for table in (interaction, external_id, contact_point, consent):
+    for table in (interaction, external_id, contact_point, consent, search_term):
         tx.conn.execute(delete(table).where(table.c.party_id == party_id))
     tx.conn.execute(delete(party).where(party.c.id == party_id))
     # Past events about the party carry its name in their payload; keep only the id.

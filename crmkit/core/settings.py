@@ -7,15 +7,22 @@ Sources, strongest first: ``CRMKIT_*`` environment variables, then ``crmkit.toml
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+import typing
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import attrs
 import cattrs
 from attrs import field, frozen
-from cattrs.errors import AttributeValidationNote, ForbiddenExtraKeysError
+from cattrs.errors import (
+    AttributeValidationNote,
+    ForbiddenExtraKeysError,
+    IterableValidationNote,
+)
 
 from crmkit.core.errors import ConfigurationError
 
@@ -39,6 +46,65 @@ def _bool(value: Any) -> bool:
 _converter.register_structure_hook(bool, lambda v, _: _bool(v))
 
 
+def _ordered_bands(instance: Any, attribute: Any, value: int) -> None:
+    if not 0 < instance.warm_score < instance.hot_score <= 100:
+        raise ValueError("warm_score and hot_score: expected 0 < warm_score < hot_score <= 100")
+
+
+def _ordered_thresholds(instance: Any, attribute: Any, value: float | None) -> None:
+    for name in ("merge_threshold", "review_threshold"):
+        threshold = getattr(instance, name)
+        if threshold is not None and not 0 < threshold <= 1:
+            raise ValueError(f"{name}: expected a number in (0, 1], got {threshold!r}")
+    merge, review = instance.merge_threshold, instance.review_threshold
+    if merge is not None and review is not None and review >= merge:
+        raise ValueError("review_threshold: must be below merge_threshold")
+
+
+def _positive(instance: Any, attribute: Any, value: float) -> None:
+    if value <= 0:
+        raise ValueError(f"{attribute.name}: expected a positive number, got {value!r}")
+
+
+AssignmentStrategy = Literal["round_robin", "territory", "workload"]
+
+
+@frozen
+class IntakeSettings:
+    """How prospects are taken in (``[intake]`` table of crmkit.toml).
+
+    The phone region is the application's ``default_region``.
+    """
+
+    merge_threshold: float | None = field(default=None, validator=_ordered_thresholds)
+    """Match score from which a prospect is merged automatically; None: the engine's default."""
+    review_threshold: float | None = field(default=None, validator=_ordered_thresholds)
+    """Match score from which a possible duplicate goes to the review queue."""
+    disabled_rules: tuple[str, ...] = ()
+    """Codes of sanity rules not to run (e.g. ``"phone_not_mobile"``)."""
+    disposable_domains: tuple[str, ...] = ()
+    """Email domains treated as disposable in addition to the built-in list."""
+    hot_score: int = field(default=70, validator=_ordered_bands)
+    """Lowest score of the hot band."""
+    warm_score: int = field(default=40, validator=_ordered_bands)
+    """Lowest score of the warm band; below it a prospect is cold."""
+    hot_deadline_hours: float = field(default=1, validator=_positive)
+    warm_deadline_hours: float = field(default=24, validator=_positive)
+    cold_deadline_hours: float = field(default=7 * 24, validator=_positive)
+    expire_after_days: int = field(default=30, validator=_positive)
+    """A prospect untouched this long expires (kept, marked, out of work lists)."""
+    assignment: AssignmentStrategy = "round_robin"
+
+    def first_contact_deadline(self, band: str) -> timedelta:
+        """How soon a prospect of ``band`` (hot, warm, cold) must be contacted."""
+        hours: float = getattr(self, f"{band}_deadline_hours")
+        return timedelta(hours=hours)
+
+    @property
+    def expire_after(self) -> timedelta:
+        return timedelta(days=self.expire_after_days)
+
+
 @frozen
 class Settings:
     """The application's settings (``[crmkit]`` table of crmkit.toml, ``CRMKIT_*`` variables)."""
@@ -56,6 +122,8 @@ class Settings:
     """``[plugins.<name>]`` tables, validated by each plugin's settings class."""
     source: str = "defaults"
     """Where the settings came from, for messages."""
+    intake: IntakeSettings = field(factory=IntakeSettings)
+    """The ``[intake]`` table: how prospects are checked, matched, scored and assigned."""
 
 
 def structure_settings(
@@ -66,43 +134,89 @@ def structure_settings(
 ) -> T:
     """Build an attrs settings object; an error names the offending key and where it was set.
 
-    Keys are reported as ``<location>.<key>`` (e.g. ``crmkit.toml: crmkit.database_url``)
+    Keys are reported as ``<location>.<key>`` (e.g. ``crmkit.toml: crmkit.database_url``),
+    nested ones in full (``plugins.sfa.pipeline.pipelines[0].stages[1].probability``),
     unless ``origins`` names another source for a key (e.g. an environment variable).
     """
     try:
         return _converter.structure(dict(data), cls)
     except cattrs.ClassValidationError as exc:
         key, reason = _first_problem(exc, data)
-        where = (origins or {}).get(key.split(".", 1)[0]) or ".".join(
-            p for p in (location, key) if p
-        )
+        top = re.split(r"[.\[]", key, maxsplit=1)[0]
+        where = (origins or {}).get(top) or _join(location, key)
         raise ConfigurationError(where, reason) from None
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(location, str(exc)) from None
 
 
-def _first_problem(exc: cattrs.ClassValidationError, data: Any) -> tuple[str, str]:
-    """The dotted key of the first error cattrs found, and what is wrong with its value.
+def _first_problem(exc: cattrs.BaseValidationError, data: Any) -> tuple[str, str]:
+    """The key path of the first error cattrs found below ``data``, and what is wrong there.
 
-    An error raised by the settings class itself (an attrs validator) has no key
-    of its own; its message names the field.
+    cattrs nests one error per table and per array it structures; each carries a
+    note saying which attribute or index it was structuring.
     """
-    for problem in exc.exceptions:
-        if isinstance(problem, ForbiddenExtraKeysError):
-            return sorted(problem.extra_fields)[0], "unknown key"
-        notes = getattr(problem, "__notes__", [])
-        note = next((n for n in notes if isinstance(n, AttributeValidationNote)), None)
-        if note is None:
-            return "", str(problem)
-        if isinstance(problem, KeyError):
-            return note.name, "is required"
+    problem = exc.exceptions[0]
+    if isinstance(problem, ForbiddenExtraKeysError):
+        return sorted(problem.extra_fields)[0], "unknown key"
+    notes = getattr(problem, "__notes__", [])
+    note = next(
+        (n for n in notes if isinstance(n, AttributeValidationNote | IterableValidationNote)),
+        None,
+    )
+    if note is None:
+        return _validator_problem(problem, exc)
+    if isinstance(note, AttributeValidationNote):
+        step = note.name
         value = data.get(note.name) if isinstance(data, Mapping) else None
-        if isinstance(problem, cattrs.ClassValidationError):
-            key, reason = _first_problem(problem, value)
-            return f"{note.name}.{key}", reason
-        expected = getattr(note.type, "__name__", str(note.type))
-        return note.name, f"expected {expected}, got {value!r}"
-    return "", str(exc)
+    else:
+        step = f"[{note.index}]"
+        indexable = isinstance(data, list | tuple) and isinstance(note.index, int)
+        value = data[note.index] if indexable else None
+    if isinstance(problem, cattrs.IterableValidationError) and not isinstance(value, list | tuple):
+        # A string is iterable too: its characters are not the items that were meant.
+        return step, f"expected {_describe(note.type)}, got {value!r}"
+    if isinstance(problem, cattrs.BaseValidationError):
+        key, reason = _first_problem(problem, value)
+        return _join(step, key), reason
+    if isinstance(problem, KeyError):
+        return step, "is required"
+    return step, f"expected {_describe(note.type)}, got {value!r}"
+
+
+def _validator_problem(problem: Exception, exc: cattrs.BaseValidationError) -> tuple[str, str]:
+    """An error raised by the settings class itself: an attrs validator.
+
+    Its message starts with the name of the field it is about (attrs' own validators
+    write ``'days' must be >= 0: -1``); that field is the key.
+    """
+    # attrs validators put the message first and the attribute and value after it.
+    message = problem.args[0] if problem.args and isinstance(problem.args[0], str) else str(problem)
+    fields = (
+        {a.name for a in attrs.fields(exc.cl)}
+        if isinstance(exc, cattrs.ClassValidationError)
+        else set()
+    )
+    named = re.match(r"'?(\w+)'?", message)
+    if named is None or named.group(1) not in fields:
+        return "", message
+    return named.group(1), message.removeprefix(f"{named.group(1)}: ")
+
+
+def _describe(expected: Any) -> str:
+    """How a type is written in messages about crmkit.toml."""
+    if attrs.has(expected):
+        return "a table"
+    if typing.get_origin(expected) in (tuple, list):
+        return "an array"
+    return getattr(expected, "__name__", str(expected))
+
+
+def _join(path: str, key: str) -> str:
+    if not key:
+        return path
+    if not path or key.startswith("["):
+        return path + key
+    return f"{path}.{key}"
 
 
 def parse_plugin_list(value: str) -> dict[str, bool]:
@@ -143,17 +257,19 @@ def load_settings(
             document = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(str(path), f"not valid TOML: {exc}") from None
-        unknown = set(document) - {"crmkit", "plugins"}
+        unknown = set(document) - {"crmkit", "plugins", "intake"}
         if unknown:
             raise ConfigurationError(f"{path}: [{sorted(unknown)[0]}]", "unknown table")
-        for table in ("crmkit", "plugins"):
+        for table in ("crmkit", "plugins", "intake"):
             if not isinstance(document.get(table, {}), dict):
                 raise ConfigurationError(f"{path}: {table}", "must be a table")
         data.update(document.get("crmkit", {}))
         # These are filled from [plugins] and the file's name, never written in [crmkit].
-        for reserved in ("plugins", "plugin_settings", "source"):
+        for reserved in ("plugins", "plugin_settings", "source", "intake"):
             if reserved in data:
                 raise ConfigurationError(f"{path}: crmkit.{reserved}", "unknown key")
+        if "intake" in document:
+            data["intake"] = document["intake"]
         for name, value in document.get("plugins", {}).items():
             if isinstance(value, bool):
                 plugins[name] = value
@@ -171,7 +287,12 @@ def load_settings(
                 raise ConfigurationError(
                     f"{path}: plugins.{name}", "must be true, false or a table"
                 )
-    names = {a.name for a in attrs.fields(Settings)} - {"plugins", "plugin_settings", "source"}
+    names = {a.name for a in attrs.fields(Settings)} - {
+        "plugins",
+        "plugin_settings",
+        "source",
+        "intake",
+    }
     origins: dict[str, str] = {}
     for name in names:
         variable = f"CRMKIT_{name.upper()}"

@@ -113,9 +113,24 @@ party = Table(
     Column("custom", JSONType, nullable=False),
     Column("version", Integer, nullable=False),
     *timestamps(),
+    # Set by the intake pipeline; NULL for parties that never went through it.
+    Column("quality", Integer),
+    Column("findings", JSONType),
+    Column("score", Integer),
+    Column("score_band", String(10)),
+    Column("score_reasons", JSONType),
+    # Perishability: when the first contact is due, and what happened since.
+    Column("first_contact_due_at", UTCDateTime()),
+    Column("first_contacted_at", UTCDateTime()),
+    Column("escalated_at", UTCDateTime()),
+    Column("expired_at", UTCDateTime()),
     Index(None, "role", "display_name", "id"),
     Index(None, "owner_id"),
     Index(None, "customer_number"),
+    Index(None, "first_contact_due_at"),
+    # A party's id is quoted elsewhere (merge logs, events, ERP systems): SQLite must never
+    # hand the id of a merged or erased party to a new one.
+    sqlite_autoincrement=True,
 )
 
 contact_point = Table(
@@ -293,6 +308,103 @@ consent = Table(
     Index(None, "party_id", "purpose", "channel", "id"),
 )
 
+SearchTerm = String(100).with_variant(String(100, collation="C"), "postgresql")
+"""Search terms compare byte by byte, so that a prefix is one index range on every database."""
+
+search_term = Table(
+    "core_search_term",
+    metadata,
+    Column(
+        "party_id",
+        Id,
+        ForeignKey("core_party.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # Normalised words, email parts and phone digits of the party (see crmkit.core.search).
+    Column("term", SearchTerm, primary_key=True),
+    Index(None, "term", "party_id"),
+)
+
+# --- Prospect intake: match keys, the review queue, the merge log.
+
+match_key = Table(
+    "core_match_key",
+    metadata,
+    # The blocking keys of a party: parties sharing a key are compared, no others.
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Index(None, "key"),
+)
+
+match_review = Table(
+    "core_match_review",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # The stored prospect that may be a duplicate of ``existing_id``.
+    Column("candidate_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    Column("existing_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decided_by", String(150)),
+    Column("decided_at", UTCDateTime()),
+    Index(None, "status", "id"),
+    Index(None, "candidate_id"),
+    Index(None, "existing_id"),
+)
+
+merge_log = Table(
+    "core_merge_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # Erasing the survivor erases its log too: the log holds the merged party's data.
+    Column("survivor_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key: the merged party no longer exists.
+    Column("merged_id", Id, nullable=False),
+    Column("merged_name", String(300), nullable=False),
+    Column("merged_by", String(150), nullable=False),
+    Column("merged_at", UTCDateTime(), nullable=False),
+    Column("details", JSONType, nullable=False),
+    Index(None, "survivor_id", "id"),
+)
+
+# --- Work for users: tasks to do and notifications to read.
+
+task = Table(
+    "core_task",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner_id", Id, ForeignKey("core_user.id", ondelete="CASCADE"), nullable=False),
+    # Erasing a party erases the tasks about it: their titles may name it.
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE")),
+    Column("title", String(300), nullable=False),
+    Column("details", Text),
+    Column("due_at", UTCDateTime()),
+    Column("status", String(10), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("done_at", UTCDateTime()),
+    Column("version", Integer, nullable=False),
+    # "My open tasks, soonest due first" is the one list every user reads.
+    Index(None, "owner_id", "status", "due_at"),
+    Index(None, "party_id"),
+)
+
+notification = Table(
+    "core_notification",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("core_user.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", Text),
+    Column("link", String(500)),
+    Column("source", String(100), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("read_at", UTCDateTime()),
+    Index(None, "user_id", "read_at", "id"),
+)
+
 KERNEL_TABLES: tuple[Table, ...] = (
     user,
     party,
@@ -308,4 +420,10 @@ KERNEL_TABLES: tuple[Table, ...] = (
     login_failure,
     audit,
     consent,
+    search_term,
+    match_key,
+    match_review,
+    merge_log,
+    task,
+    notification,
 )

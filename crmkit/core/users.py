@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from crmkit.core import audit
+from crmkit.core import audit, recent_tokens
 from crmkit.core.db import Transaction
 from crmkit.core.entities import User
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
@@ -152,6 +152,8 @@ def update_user(
         raise ConflictError(
             f"user {user_id} is at version {current.version}, not {expected_version}"
         )
+    # A token's actor carries the user's role, team and territories.
+    recent_tokens.forget_all()
     updated.id, updated.created_at = user_id, current.created_at
     updated.version, updated.updated_at = expected_version + 1, now
     tx.hooks.call("entity_saved", tx=tx, entity_type="user", entity=updated, change="updated")

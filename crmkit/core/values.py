@@ -11,6 +11,9 @@ from email_validator import EmailNotValidError, validate_email
 
 from crmkit.core.errors import ValidationError
 
+MULTI_VALUE_SEPARATOR = ";"
+"""Separates several emails or phone numbers in one text value, as in a CSV cell."""
+
 
 def clean_text(value: str) -> str:
     """Unicode-normalise (NFC) and collapse runs of white space."""

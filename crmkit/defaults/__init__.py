@@ -11,4 +11,7 @@ MODULES: tuple[str, ...] = (
     "crmkit.defaults.identity",
     "crmkit.defaults.housekeeping",
     "crmkit.defaults.auth",
+    "crmkit.defaults.work",
+    "crmkit.defaults.perishability",
+    "crmkit.defaults.lead_form",
 )

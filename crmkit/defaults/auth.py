@@ -20,18 +20,6 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "crmkit_session"
 
 
-def _from_token(app: Crm, token: str) -> Actor | None:
-    now = utcnow()
-    with app.read() as conn:
-        use = auth.find_token(conn, token, now=now)
-    if use is None:
-        return None
-    if auth.needs_touch(use.last_used_at, now):
-        with app.transaction() as tx:
-            auth.touch_token(tx, use.id, now=now)
-    return use.actor
-
-
 def _from_session(app: Crm, request: Request, token: str) -> Actor | None:
     now = utcnow()
     with app.read() as conn:
@@ -52,7 +40,7 @@ def actor_from_request(app: Crm, request: Request) -> Actor | None:
     if header is not None:
         scheme, _, credentials = header.partition(" ")
         # A request that names its credentials is judged by them alone, never by a cookie too.
-        return _from_token(app, credentials.strip()) if scheme.lower() == "bearer" else None
+        return auth.use_token(app, credentials.strip()) if scheme.lower() == "bearer" else None
     cookie = request.cookies.get(SESSION_COOKIE)
     return _from_session(app, request, cookie) if cookie else None
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import phonenumbers
 from attrs import frozen
 
-from crmkit.core.entities import PROSPECT_STATUSES, Customer, Direction, Party, Prospect
+from crmkit.core.entities import Customer, Direction, Party, Prospect
 from crmkit.core.errors import ValidationError
 from crmkit.core.values import EmailAddress, PhoneNumber, PostalAddress
 from crmkit.demo.countries import COUNTRIES, Country
@@ -68,7 +68,18 @@ USERS: tuple[DemoUser, ...] = (
 )
 
 PROSPECT_SOURCES = ("website", "trade fair", "referral", "campaign", "cold call", "partner")
-STATUS_WEIGHTS = dict(zip(PROSPECT_STATUSES, (35, 30, 15, 10, 10), strict=True))
+# "expired" is not drawn: the demo expires prospects by the kernel's rule (crmkit.demo.intake).
+STATUS_WEIGHTS = {"new": 40, "working": 32, "qualified": 16, "disqualified": 12}
+WORKED_ON = ("working", "qualified")
+RECENT_WORK = timedelta(days=21)
+"""A prospect someone works on was touched within this time."""
+FIRST_CONTACT_SHARE = 0.85
+"""The share of prospects their owner called soon after they came in."""
+FIRST_CONTACT_HOURS = 6.0
+"""How soon, on average, that first call came."""
+INCOMPLETE_NAME_SHARE = 0.1
+"""People known by their last name only: the intake checks mark them down."""
+NO_PHONE_SHARE = 0.15
 EMAIL_PROVIDERS = ("mail.example", "post.example", "inbox.example", "net.example")
 
 
@@ -157,20 +168,24 @@ CHANNELS: dict[str, tuple[Direction, tuple[str, ...], tuple[str | None, ...], tu
 }
 
 
-def _ascii(text: str) -> str:
+def ascii_fold(text: str) -> str:
     """Lower-case ASCII for email local parts and domains: "Jürgen Groß" -> "jurgengross"."""
     text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
     decomposed = unicodedata.normalize("NFKD", text)
     return re.sub(r"[^a-z0-9.-]", "", decomposed.encode("ascii", "ignore").decode().lower())
 
 
-def _number_plan(region: str, kind: int) -> tuple[int, str, str]:
+def number_plan(region: str, kind: int) -> tuple[int, str, str]:
     """(calling code, fixed prefix, pattern of the random rest) after the region's example number."""
     example = phonenumbers.example_number_for_type(region, kind)
     assert example is not None and example.country_code is not None
     significant = phonenumbers.national_significant_number(example)
     keep = max(len(significant) - 6, 1)
     return example.country_code, significant[:keep], "#" * (len(significant) - keep)
+
+
+def _when(touch: Touch) -> datetime:
+    return touch.occurred_at
 
 
 class Generator:
@@ -190,7 +205,7 @@ class Generator:
         }
         self.service = [u.username for u in USERS if u.role == "service"]
         self.number_plans = {
-            (country.code, kind): _number_plan(country.code, kind)
+            (country.code, kind): number_plan(country.code, kind)
             for country in COUNTRIES
             for kind in (
                 phonenumbers.PhoneNumberType.MOBILE,
@@ -253,7 +268,7 @@ class Generator:
             words = self.rng.sample(country.company_words, 2)
             first = self._pick((words[0], self._pick(country.last_names)))
             name = f"{first} {words[1]} {self._pick(country.legal_forms)}"
-            domain = f"{_ascii(first.replace(' ', '-'))}-{_ascii(words[1])}.example"
+            domain = f"{ascii_fold(first.replace(' ', '-'))}-{ascii_fold(words[1])}.example"
             return dict(
                 kind="organisation",
                 organisation_name=name,
@@ -262,7 +277,7 @@ class Generator:
             )
         first, last = self._pick(country.first_names), self._pick(country.last_names)
         local = self._pick((f"{first}.{last}", f"{first[0]}.{last}", f"{first}{last}"))
-        emails = [self.email(_ascii(local.replace(" ", "")), self._pick(EMAIL_PROVIDERS))]
+        emails = [self.email(ascii_fold(local.replace(" ", "")), self._pick(EMAIL_PROVIDERS))]
         phones = [self.phone(country, mobile)]
         if self.rng.random() < 0.3:
             phones.append(self.phone(country, fixed))
@@ -317,6 +332,18 @@ class Generator:
             )
         return touches
 
+    def first_call(self, owner: str, moment: datetime) -> Touch:
+        """The owner's first call to a new prospect."""
+        return Touch(
+            channel="phone",
+            direction="outbound",
+            occurred_at=moment.replace(microsecond=0),
+            subject="First call about the enquiry",
+            summary=self._pick(CHANNELS["phone"][3]),
+            outcome=self._pick(("reached", "voicemail", "callback requested")),
+            owner=owner,
+        )
+
     def _party(
         self, cls: type[Party], created: datetime, touches: list[Touch], **values: Any
     ) -> Party:
@@ -329,15 +356,31 @@ class Generator:
         # Prospects are perishable: most of them are recent.
         age = min(self.rng.expovariate(1 / 150), HISTORY.days)
         created = (self.now - timedelta(days=age)).replace(microsecond=0)
+        status = self.rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
         touches = self.history(owner, created, self.now, self.rng.randint(0, 4))
+        if status in WORKED_ON:
+            # Someone works on it: it was touched lately, whenever it came in.
+            recent = max(created, self.now - RECENT_WORK)
+            touches += self.history(owner, recent, self.now, 1)
+        if self.rng.random() < FIRST_CONTACT_SHARE:
+            called = created + timedelta(hours=self.rng.expovariate(1 / FIRST_CONTACT_HOURS))
+            if called < self.now:
+                touches.append(self.first_call(owner, called))
+        touches.sort(key=_when)
+        identity = self._identity(country)
+        # Prospects come in less complete than customers: the intake's checks find it.
+        if identity["kind"] == "person" and self.rng.random() < INCOMPLETE_NAME_SHARE:
+            identity["first_name"] = None
+        if self.rng.random() < NO_PHONE_SHARE:
+            identity["phones"] = ()
         entity = self._party(
             Prospect,
             created,
             touches,
-            **self._identity(country),
+            **identity,
             addresses=(self.address(country),) if self.rng.random() < 0.6 else (),
             source=self._pick(PROSPECT_SOURCES),
-            status=self.rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0],
+            status=status,
         )
         return DemoParty(entity, owner, tuple(touches))
 

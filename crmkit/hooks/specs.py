@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from crmkit.hooks.markers import hookspec
 
 if TYPE_CHECKING:
+    import random
+    from datetime import datetime
     from types import ModuleType
 
     import cattrs
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from crmkit.core.db import Transaction
     from crmkit.core.entities import Customer, Party, Prospect
     from crmkit.core.events import Event, EventType
+    from crmkit.core.intake.findings import Finding
     from crmkit.core.jobs import Job
     from crmkit.core.permissions import Permission
     from crmkit.core.ui import MenuItem, Widget
@@ -243,6 +246,17 @@ def match_party(conn: Connection, candidate: Party) -> list[tuple[int, float]] |
 
 
 @spec("collect")
+def sanity_check(record: Prospect) -> list[Finding] | None:
+    """Check a prospect being taken in; return what is wrong with it as findings.
+
+    A ``hard`` finding rejects the prospect (nothing is stored), a ``soft`` one
+    lowers its quality. ``record`` is normalised (emails and phones parsed) and not
+    yet stored. Codes listed in ``[intake] disabled_rules`` are dropped.
+    Semantics: collect; the lists are concatenated.
+    """
+
+
+@spec("collect")
 def score_prospect(prospect: Prospect) -> tuple[int, str] | None:
     """Contribute to a prospect's score: return ``(points, reason)``.
 
@@ -379,4 +393,20 @@ def handle_exception(request: Request, exc: Exception) -> Any:
     """Turn an exception raised while serving ``request`` into a response, or return None.
 
     Semantics: first.
+    """
+
+
+# --- Demo.
+
+
+@spec("collect")
+def seed_demo(app: Crm, conn: Connection, rng: random.Random, now: datetime) -> None:
+    """Fill the plugin's tables with demo data for the users and parties ``crmkit demo`` wrote.
+
+    Called once, in the seeding transaction, after the kernel's demo data: read
+    the users and parties through ``conn`` and write with bulk inserts, as a
+    restore would (no per-row hooks, no events). Draw every choice from ``rng``
+    (seeded, so the demo is the same every time) and date everything relative
+    to ``now``.
+    Semantics: collect; an exception rolls the whole seeding back.
     """

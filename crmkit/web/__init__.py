@@ -7,6 +7,16 @@ helpers exported here: the CRM and the acting user of a request, JSON in and out
 # Imported first: it registers the {name:id} path parameter every route module may use.
 from crmkit.web import paths  # noqa: F401
 from crmkit.web.context import actor_of, crm_of
+from crmkit.web.openapi import Param, operation
+from crmkit.web.pages import page_response
 from crmkit.web.payloads import json_response, read_json
 
-__all__ = ["actor_of", "crm_of", "json_response", "read_json"]
+__all__ = [
+    "Param",
+    "actor_of",
+    "crm_of",
+    "json_response",
+    "operation",
+    "page_response",
+    "read_json",
+]

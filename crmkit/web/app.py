@@ -18,7 +18,19 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from crmkit.web import api, api_audit, forms, login, openapi, pages
+from crmkit.web import (
+    api,
+    api_audit,
+    api_intake,
+    api_work,
+    forms,
+    intake_pages,
+    lead_form,
+    login,
+    my_work,
+    openapi,
+    pages,
+)
 from crmkit.web.auth import ActorMiddleware
 from crmkit.web.context import Site
 from crmkit.web.csrf import CsrfMiddleware
@@ -49,7 +61,11 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
     """
     site = Site(
         crm=app,
-        templates=make_environment(),
+        templates=make_environment(
+            status.info
+            for status in app.host.statuses.values()
+            if status.state == "loaded" and status.info is not None
+        ),
         timeline_renderers=collect_timeline_renderers(app),
         notice=notice,
         login_hint=login_hint,
@@ -59,6 +75,8 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Startup hooks may do database work; they run off the event loop.
         await anyio.to_thread.run_sync(app.start)
+        # Requests then answer without waiting for the event subscribers.
+        app.dispatcher.start()
         try:
             yield
         finally:
@@ -67,11 +85,16 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
     asgi = Starlette(
         routes=[
             *api_audit.ROUTES,
+            *api_work.ROUTES,
+            *lead_form.ROUTES,
+            *api_intake.ROUTES,
             *api.ROUTES,
             *openapi.ROUTES,
             *pages.ROUTES,
+            *intake_pages.ROUTES,
             *forms.ROUTES,
             *login.ROUTES,
+            *my_work.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *plugin_routes(app),
         ],

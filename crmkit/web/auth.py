@@ -2,30 +2,51 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from crmkit.core.actors import Actor
 from crmkit.web.context import call_hook, route_path
 from crmkit.web.errors import NotAuthenticated
+from crmkit.web.lead_form import PUBLIC_PATHS as LEAD_FORM_PATHS
 from crmkit.web.login import login_url
 from crmkit.web.problems import JSON_PREFIXES
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
 
-PUBLIC_PATHS = frozenset({"/api/v1/health", "/login"})
-"""Served to anyone: load balancers probe health, visitors log in."""
+PUBLIC_PATHS = frozenset({"/api/v1/health", "/login", "/api/openapi.json", "/api/docs"})
+"""Served to anyone: load balancers probe health, visitors log in, and programmers read how
+the API is called (the description of the routes, which holds no data)."""
 PUBLIC_PREFIXES = ("/static/",)
 """Served to anyone: the error pages need their style sheet."""
 
 
 def is_public(path: str) -> bool:
     """Whether ``path`` is served without an actor."""
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+    return path in PUBLIC_PATHS or path in LEAD_FORM_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def _actor_or_refusal(crm: Crm, scope: Scope, actor: Any) -> Actor | Response:
+    """``actor`` checked, or the answer to a request nobody recognised.
+
+    Pages of the UI send the visitor to the login form; anything else is 401.
+    """
+    if actor is None:
+        path = route_path(scope)
+        if path.startswith(JSON_PREFIXES):
+            raise NotAuthenticated("no authentication plugin recognised this request")
+        query = scope.get("query_string", b"").decode("latin-1")
+        return RedirectResponse(login_url(f"{path}?{query}" if query else path), 303)
+    if not isinstance(actor, Actor):
+        implementers = ", ".join(crm.host.implementers("actor_from_request"))
+        raise TypeError(
+            f"actor_from_request ({implementers}) returned {actor!r}, not a crmkit.Actor"
+        )
+    return actor
 
 
 class ActorMiddleware:
@@ -43,19 +64,10 @@ class ActorMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        actor = await call_hook(self.crm, "actor_from_request", app=self.crm, request=request)
-        if actor is None:
-            path = route_path(scope)
-            if not path.startswith(JSON_PREFIXES):
-                query = scope.get("query_string", b"").decode("latin-1")
-                redirect = RedirectResponse(login_url(f"{path}?{query}" if query else path), 303)
-                await redirect(scope, receive, send)
-                return
-            raise NotAuthenticated("no authentication plugin recognised this request")
-        if not isinstance(actor, Actor):
-            implementers = ", ".join(self.crm.host.implementers("actor_from_request"))
-            raise TypeError(
-                f"actor_from_request ({implementers}) returned {actor!r}, not a crmkit.Actor"
-            )
-        request.state.actor = actor
+        found = await call_hook(self.crm, "actor_from_request", app=self.crm, request=request)
+        outcome = _actor_or_refusal(self.crm, scope, found)
+        if isinstance(outcome, Response):
+            await outcome(scope, receive, send)
+            return
+        request.state.actor = outcome
         await self.app(scope, receive, send)

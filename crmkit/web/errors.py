@@ -11,6 +11,12 @@ class NotAuthenticated(CrmError):
     title = "Not authenticated"
 
 
+BEARER_CHALLENGE = 'Bearer realm="crmkit"'
+"""The ``WWW-Authenticate`` of a 401 from the API: send an API token (RFC 6750)."""
+LOGIN_CHALLENGE = 'Session realm="crmkit"'
+"""The ``WWW-Authenticate`` of a 401 page: log in through the form for a session cookie."""
+
+
 class ContentTooLarge(CrmError):
     """The request body is larger than ``max_body_bytes``."""
 

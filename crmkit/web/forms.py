@@ -19,14 +19,18 @@ from starlette.routing import BaseRoute, Route
 
 from crmkit.core.entities import DIRECTIONS, PARTY_KINDS, PROSPECT_STATUSES, Party
 from crmkit.core.errors import ConflictError, ValidationError
+from crmkit.core.intake.pipeline import take_in
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party, update_party
 from crmkit.core.permissions import require
+from crmkit.web.api_intake import ProspectRejected
 from crmkit.web.context import actor_of, site_of
 from crmkit.web.csrf import form_fields
 from crmkit.web.listing import visible_party
 from crmkit.web.pages import CHANNELS, page_response
 
+FORM_SOURCE = "web"
+"""The source of a prospect typed into the UI without one."""
 TEXT_FIELDS = ("first_name", "last_name", "organisation_name", "source", "birth_date")
 LIST_FIELDS = ("emails", "phones")
 """Typed one per line in a text area."""
@@ -116,17 +120,30 @@ async def create_party_from_form(request: Request) -> Response:
     role = _role(request, form)
     crm = site.crm
 
-    def save() -> Party:
+    def save() -> int | None:
         require(crm.host, actor, "core:party.write")
-        entity = build_party(role, _party_data(role, form), region=crm.settings.default_region)
+        data = _party_data(role, form)
         with crm.transaction(actor) as tx:
-            return create_party(tx, entity)
+            if role == "prospect":
+                # A prospect typed in goes through intake like any other: it may be merged.
+                taken = take_in(
+                    tx,
+                    data,
+                    source=FORM_SOURCE,
+                    region=crm.settings.default_region,
+                    settings=crm.settings.intake,
+                )
+                if taken.outcome == "rejected":
+                    raise ProspectRejected(taken)
+                return taken.party_id
+            entity = build_party(role, data, region=crm.settings.default_region)
+            return create_party(tx, entity).id
 
     try:
-        created = await run_in_threadpool(save)
+        party_id = await run_in_threadpool(save)
     except ValidationError as exc:
         return _party_form(request, role=role, values=form, error=exc, status=422)
-    return RedirectResponse(f"/parties/{created.id}", status_code=303)
+    return RedirectResponse(f"/parties/{party_id}", status_code=303)
 
 
 def edit_party(request: Request) -> Response:

@@ -27,13 +27,15 @@ async def run_post(
     request: Request,
     work: Callable[[Transaction], Any],
     *,
-    status: int = 200,
+    status: int | Callable[[Any], int] = 200,
     location: Callable[[Any], str] | None = None,
 ) -> Response:
     """Answer a POST with ``work``'s result (one transaction with the actor), once per key.
 
+    ``status`` may be a function of the body of the answer (an outcome chooses it);
     ``location`` makes the ``Location`` header from the body of the answer.
     """
+    status_of = status if callable(status) else lambda _body: status
     crm, actor = crm_of(request), actor_of(request)
     raw_key = request.headers.get(HEADER)
     key = None if raw_key is None else check_key(raw_key)
@@ -46,7 +48,8 @@ async def run_post(
                     stored = recall(tx.conn, actor, key, fingerprint)
                     if stored is not None:
                         return stored, True
-                answer = StoredResponse(status, crm.converter.unstructure(work(tx)))
+                body = crm.converter.unstructure(work(tx))
+                answer = StoredResponse(status_of(body), body)
                 if key is not None:
                     remember(tx, key, fingerprint, answer)
                 return answer, False
@@ -64,6 +67,6 @@ async def run_post(
     headers = {}
     if replayed:
         headers["Idempotency-Replayed"] = "true"
-    if location is not None and answer.status == status:
+    if location is not None and answer.status < 300:
         headers["Location"] = location(answer.body)
     return JSONResponse(answer.body, answer.status, headers=headers)

@@ -1,27 +1,28 @@
 """Parties as the API and the pages ask for them: query parameters parsed, permissions applied.
 
 List parameters: ``limit``, ``sort`` (``name``, ``created``, ``updated``; a leading
-``-`` sorts descending), ``cursor`` (from the previous page), ``q`` (part of a
-name, an email or a phone number) and ``custom.<field>[<op>]=<value>`` filters on
+``-`` sorts descending), ``cursor`` (from the previous page), ``q`` (words that
+begin a name, an email or a phone number) and ``custom.<field>[<op>]=<value>`` filters on
 custom fields (``custom.<field>=<value>`` means ``eq``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from attrs import frozen
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 
-from crmkit.core.entities import Interaction, Party
+from crmkit.core.entities import PARTY_CLASSES, PROSPECT_STATUSES, Interaction, Party
 from crmkit.core.errors import NotFound, ValidationError
 from crmkit.core.interactions import timeline
 from crmkit.core.pagination import Page
-from crmkit.core.parties import get_party, list_parties
+from crmkit.core.parties import list_parties, load_parties
+from crmkit.core.perishability import not_expired
 from crmkit.core.permissions import require, visible
-from crmkit.core.search import party_search
+from crmkit.core.search import party_search, relevance
 from crmkit.core.tables import party
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class PartyQuery:
     cursor: str | None = None
     search: str | None = None
     filters: tuple[tuple[str, str, str], ...] = ()
+    status: str | None = None
+    """Only parties of this status; without it, expired prospects are left out."""
     """``(custom field, operator, value)`` triples."""
 
 
@@ -68,7 +71,7 @@ def int_parameter(params: Mapping[str, str], name: str, default: int) -> int:
 
 def parse_party_query(params: Mapping[str, str]) -> PartyQuery:
     """A :class:`PartyQuery` from query parameters; raises naming the parameter that is wrong."""
-    check_parameters(params, ("limit", "sort", "cursor", "q"), prefix="custom.")
+    check_parameters(params, ("limit", "sort", "cursor", "q", "status"), prefix="custom.")
     filters = []
     for name, value in params.items():
         if name.startswith("custom."):
@@ -83,6 +86,7 @@ def parse_party_query(params: Mapping[str, str]) -> PartyQuery:
         descending=sort.startswith("-"),
         cursor=params.get("cursor") or None,
         search=(params.get("q") or "").strip() or None,
+        status=params.get("status") or None,
         filters=tuple(filters),
     )
 
@@ -93,6 +97,13 @@ def list_visible_parties(
     """A page of ``role`` parties the actor may see (``permission_filter``) matching ``query``."""
     require(crm.host, actor, "core:party.read")
     conditions = [visible(crm.host, actor, role, party)]
+    if query.status is not None:
+        if role == "prospect" and query.status not in PROSPECT_STATUSES:
+            raise ValidationError("status", f"expected one of {', '.join(PROSPECT_STATUSES)}")
+        conditions.append(party.c.status == query.status)
+    elif role == "prospect":
+        # Expired prospects are kept, but out of the work lists unless asked for.
+        conditions.append(not_expired())
     if query.search:
         conditions.append(party_search(query.search))
     for name, op, value in query.filters:
@@ -108,16 +119,43 @@ def list_visible_parties(
     )
 
 
-def visible_party(crm: Crm, conn: Connection, actor: Actor, party_id: int) -> Party:
-    """The party, if it exists and the actor may see it; else :class:`NotFound`, which hides which."""
-    entity = get_party(conn, party_id)
-    seen = conn.execute(
-        select(party.c.id).where(
-            party.c.id == party_id, visible(crm.host, actor, entity.role, party)
-        )
-    ).first()
-    if seen is None:
-        raise NotFound(f"party {party_id} does not exist")
+@frozen
+class Hits:
+    """The best matches of a search and whether more match."""
+
+    items: Sequence[Party]
+    more: bool
+
+
+def best_visible_matches(
+    crm: Crm, conn: Connection, actor: Actor, role: str, text: str, limit: int
+) -> Hits:
+    """The ``role`` parties the actor may see that match ``text``, best first, then by name."""
+    require(crm.host, actor, "core:party.read")
+    query = (
+        select(party.c.id)
+        .where(party.c.role == role, visible(crm.host, actor, role, party), party_search(text))
+        .order_by(relevance(text).desc(), party.c.display_name, party.c.id)
+        .limit(limit + 1)
+    )
+    ids = list(conn.execute(query).scalars())
+    loaded = load_parties(conn, ids[:limit])
+    return Hits([loaded[i] for i in ids[:limit]], more=len(ids) > limit)
+
+
+def visible_party(
+    crm: Crm, conn: Connection, actor: Actor, party_id: int, role: str | None = None
+) -> Party:
+    """The party (of ``role``, if given), if it exists and the actor may see it.
+
+    Else :class:`NotFound`, which hides which. One look-up: the visibility of each
+    role goes into the query that loads the party.
+    """
+    roles = PARTY_CLASSES if role is None else (role,)
+    seen = or_(*(and_(party.c.role == r, visible(crm.host, actor, r, party)) for r in roles))
+    entity = load_parties(conn, [party_id], [seen]).get(party_id)
+    if entity is None:
+        raise NotFound(f"{role or 'party'} {party_id} does not exist")
     require(crm.host, actor, "core:party.read", entity, conn=conn)
     return entity
 

@@ -23,6 +23,7 @@ from crmkit.core.errors import PermissionDenied
 from crmkit.defaults.auth import SESSION_COOKIE
 from crmkit.web.context import site_of
 from crmkit.web.csrf import CSRF_FIELD, form_fields
+from crmkit.web.errors import LOGIN_CHALLENGE
 from crmkit.web.templating import render
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ async def log_in(request: Request) -> Response:
             username=username,
             error="Unknown username or wrong password.",
             status=401,
+            headers={"WWW-Authenticate": LOGIN_CHALLENGE},
         )
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from sqlalchemy import Connection, func, select
@@ -19,12 +19,15 @@ from crmkit.core.audit import history
 from crmkit.core.consent import consents_of
 from crmkit.core.entities import DIRECTIONS, Party
 from crmkit.core.errors import PermissionDenied
-from crmkit.core.pagination import Page
+from crmkit.core.intake.merge_log import merges_of
+from crmkit.core.intake.summary import intake_of
+from crmkit.core.notifications import unread_count
 from crmkit.core.permissions import is_allowed, visible
 from crmkit.core.tables import interaction, party, user
 from crmkit.web.context import actor_of, site_of
 from crmkit.web.listing import (
-    PartyQuery,
+    Hits,
+    best_visible_matches,
     check_parameters,
     list_visible_parties,
     parse_party_query,
@@ -33,6 +36,10 @@ from crmkit.web.listing import (
 )
 from crmkit.web.templating import render
 from crmkit.web.ui import dashboard, entity_actions, navigation, timeline_entries
+
+if TYPE_CHECKING:
+    from crmkit.app import Crm
+    from crmkit.core.actors import Actor
 
 TIMELINE_PAGE = 25
 CHANNELS = ("phone", "email", "meeting", "note")
@@ -56,8 +63,17 @@ def page_response(
         actor=actor,
         # Session authentication puts the token here; the csrf_field() macro renders it.
         csrf_token=getattr(request.state, "csrf_token", None),
+        unread_notifications=_unread(site.crm, actor),
         **context,
     )
+
+
+def _unread(crm: Crm, actor: Actor) -> int:
+    """How many notifications the actor has not read, for the header."""
+    if actor.user_id is None or not is_allowed(crm.host, actor, "core:notification.read"):
+        return 0
+    with crm.read() as conn:
+        return unread_count(conn, actor.user_id)
 
 
 def _owner_names(conn: Connection, ids: Iterable[int | None]) -> dict[int, str]:
@@ -121,6 +137,7 @@ def _party_list(role: str) -> Route:
         with site.crm.read() as conn:
             page = list_visible_parties(site.crm, conn, actor, role, query)
             owners = _owner_names(conn, (p.owner_id for p in page.items))
+            intake = intake_of(conn, [p.id for p in page.items if p.id is not None])
         same = {name: value for name, value in params.items() if name != "cursor"}
         next_url = None
         if page.next_cursor is not None:
@@ -131,6 +148,7 @@ def _party_list(role: str) -> Route:
             role=role,
             page=page,
             owners=owners,
+            intake=intake,
             ages=_ages(page.items),
             search=query.search or "",
             first_url="?" + urlencode(same),
@@ -142,16 +160,15 @@ def _party_list(role: str) -> Route:
 
 
 def search(request: Request) -> HTMLResponse:
-    """The header's search box: customers and prospects by part of a name, an email or a phone."""
+    """The header's search box: customers and prospects by name, email or phone, best first."""
     site, actor = site_of(request), actor_of(request)
     check_parameters(request.query_params, ("q",))
     text = (request.query_params.get("q") or "").strip()
-    found: dict[str, Page[Party]] = {}
+    found: dict[str, Hits] = {}
     if text:
-        query = PartyQuery(limit=SEARCH_LIMIT, search=text)
         with site.crm.read() as conn:
             for role in ("customer", "prospect"):
-                found[role] = list_visible_parties(site.crm, conn, actor, role, query)
+                found[role] = best_visible_matches(site.crm, conn, actor, role, text, SEARCH_LIMIT)
     return page_response(request, "search.html", search=text, found=found)
 
 
@@ -176,6 +193,8 @@ def party_page(request: Request) -> HTMLResponse:
             changes = history(conn, "party", entity.id, limit=AUDIT_SHOWN)
         can_edit = is_allowed(crm.host, actor, "core:party.write", entity, conn=conn)
         can_log = is_allowed(crm.host, actor, "core:interaction.write", entity, conn=conn)
+        intake = intake_of(conn, [entity.id]).get(entity.id)
+        merges = merges_of(conn, entity.id)
     declared = crm.custom_fields.of(entity.role)
     custom = [
         (declared[name].label or name if name in declared else name, value)
@@ -192,6 +211,8 @@ def party_page(request: Request) -> HTMLResponse:
         custom=custom,
         actions=entity_actions(crm, actor, entity.role, entity),
         consents=consents,
+        intake=intake,
+        merges=merges,
         changes=changes,
         can_edit=can_edit,
         can_log=can_log,

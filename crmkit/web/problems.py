@@ -21,7 +21,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crmkit.core.errors import ConflictError, CrmError, NotFound, PermissionDenied, ValidationError
 from crmkit.web.context import Site, call_hook, route_path, site_of
-from crmkit.web.errors import ContentTooLarge, MalformedBody, NotAuthenticated
+from crmkit.web.errors import (
+    BEARER_CHALLENGE,
+    LOGIN_CHALLENGE,
+    ContentTooLarge,
+    MalformedBody,
+    NotAuthenticated,
+)
 from crmkit.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -84,8 +90,12 @@ async def error_response(site: Site, request: Request, exc: Exception) -> Respon
     problem = problem_for(exc)
     if problem.status >= 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
-    headers = exc.headers if isinstance(exc, HTTPException) else None
-    if route_path(request.scope).startswith(JSON_PREFIXES):
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    for_program = route_path(request.scope).startswith(JSON_PREFIXES)
+    if problem.status == 401:
+        # RFC 9110: a 401 says how to authenticate.
+        headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE if for_program else LOGIN_CHALLENGE)
+    if for_program:
         return JSONResponse(
             problem.document(), problem.status, headers=headers, media_type=PROBLEM_JSON
         )

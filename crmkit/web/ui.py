@@ -28,6 +28,7 @@ KERNEL_MENU: tuple[MenuItem, ...] = (
     MenuItem("Home", "/", order=0),
     MenuItem("Customers", "/customers", "core:party.read", order=10),
     MenuItem("Prospects", "/prospects", "core:party.read", order=20),
+    MenuItem("Duplicates", "/match-reviews", "core:party.merge", order=25),
 )
 
 

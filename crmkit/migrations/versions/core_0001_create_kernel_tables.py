@@ -133,6 +133,7 @@ def upgrade() -> None:
             ["owner_id"], ["core_user.id"], name=op.f("fk_core_party_owner_id_core_user")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_core_party")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_core_party_customer_number"), "core_party", ["customer_number"], unique=False

@@ -1,0 +1,1 @@
+"""Prospect intake: every source's prospects go through one pipeline (see :mod:`.pipeline`)."""

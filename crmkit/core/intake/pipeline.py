@@ -1,0 +1,205 @@
+"""The intake pipeline every source of prospects goes through.
+
+normalise -> sanity check -> identity match -> score -> assign -> store + events.
+A prospect with a hard finding is rejected and stored nowhere; one matching an
+existing party above the merge threshold is merged into it; one between the
+review and merge thresholds is stored and queued for review against each such
+party; any other is stored as new. Nothing is merged below the merge threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from attrs import frozen
+from sqlalchemy import update
+
+from crmkit.core.actors import Actor
+from crmkit.core.db import Transaction
+from crmkit.core.entities import Prospect
+from crmkit.core.intake import sanity, scoring
+from crmkit.core.intake.assignment import choose_owner
+from crmkit.core.intake.findings import Finding, hard
+from crmkit.core.intake.normalise import normalise
+from crmkit.core.intake.review import open_reviews
+from crmkit.core.matching.config import DEFAULT_MATCH_CONFIG
+from crmkit.core.parties import NAME_FIELDS, build_party, create_party, merge_parties
+from crmkit.core.settings import IntakeSettings
+from crmkit.core.tables import party
+
+if TYPE_CHECKING:
+    from crmkit.app import Crm
+
+Outcome = Literal["created", "merged", "review", "rejected"]
+
+
+@frozen
+class IntakeResult:
+    """What became of a prospect: the party it is now (None when rejected) and why."""
+
+    outcome: Outcome
+    party_id: int | None
+    findings: tuple[Finding, ...]
+    quality: int
+    score: int
+    band: scoring.Band
+    reviews: tuple[int, ...] = ()
+    """The review queue entries opened (outcome ``review``)."""
+
+
+@frozen
+class Checked:
+    """A prospect normalised and checked, not yet stored."""
+
+    prospect: Prospect | None
+    """None when the data did not even make a prospect (its name is missing)."""
+    findings: tuple[Finding, ...]
+    quality: int
+
+    @property
+    def rejected(self) -> bool:
+        return self.prospect is None or bool(hard(self.findings))
+
+
+def thresholds(settings: IntakeSettings) -> tuple[float, float]:
+    """``(merge, review)``: the configured ones, else the matching engine's defaults."""
+    merge = settings.merge_threshold or DEFAULT_MATCH_CONFIG.auto_merge
+    review = settings.review_threshold or DEFAULT_MATCH_CONFIG.review
+    return merge, min(review, merge)
+
+
+def check(
+    tx: Transaction, data: Mapping[str, Any], *, source: str, region: str, settings: IntakeSettings
+) -> Checked:
+    """Normalise ``data`` and run every sanity rule, the plugins' (``sanity_check``) included.
+
+    Data of the wrong shape (an unknown field, a number where text belongs)
+    raises :class:`ValidationError` naming the field, as any write does.
+    """
+    cleaned, findings = normalise(data, region=region)
+    if not cleaned.get("source"):
+        cleaned["source"] = source
+    if not any(isinstance(cleaned.get(n), str) and cleaned[n].strip() for n in NAME_FIELDS):
+        field = "organisation_name" if cleaned.get("kind") == "organisation" else "last_name"
+        missing = Finding("name_missing", "hard", field, "no name: not a person or company")
+        return Checked(None, (*findings, missing), 0)
+    prospect = build_party("prospect", cleaned, region=region)
+    assert isinstance(prospect, Prospect)
+    return check_prospect(tx, prospect, findings, region=region, settings=settings)
+
+
+def check_prospect(
+    tx: Transaction,
+    prospect: Prospect,
+    earlier: Sequence[Finding],
+    *,
+    region: str,
+    settings: IntakeSettings,
+) -> Checked:
+    """Run every sanity rule on a normalised prospect; ``earlier``: findings of normalising."""
+    extra = [
+        finding
+        for _, found in tx.hooks.collect_by_plugin("sanity_check", record=prospect)
+        for finding in found
+    ]
+    context = sanity.SanityContext(
+        region=region,
+        disposable_domains=sanity.builtin_disposable_domains()
+        | {d.lower() for d in settings.disposable_domains},
+    )
+    found = sanity.check(
+        prospect, context, earlier=earlier, extra=extra, disabled=settings.disabled_rules
+    )
+    return Checked(prospect, tuple(found), sanity.quality(found))
+
+
+def store(tx: Transaction, checked: Checked, settings: IntakeSettings) -> IntakeResult:
+    """Match, score, assign and store a checked prospect that has no hard finding."""
+    prospect = checked.prospect
+    assert prospect is not None and not checked.rejected
+    reasons = [
+        *scoring.core_reasons(prospect, checked.quality),
+        *scoring.plugin_reasons(tx.hooks.collect_by_plugin("score_prospect", prospect=prospect)),
+    ]
+    score = scoring.total(reasons)
+    band = scoring.band(score, settings)
+    merge_at, review_at = thresholds(settings)
+    matches = tx.hooks.call("match_party", conn=tx.conn, candidate=prospect) or []
+    best_id, best = matches[0] if matches else (None, 0.0)
+    if best < merge_at:
+        prospect.owner_id = choose_owner(tx, prospect, settings)
+    created = create_party(tx, prospect)
+    assert created.id is not None and created.created_at is not None
+    tx.conn.execute(
+        update(party)
+        .where(party.c.id == created.id)
+        .values(
+            quality=checked.quality,
+            findings=[f.as_json() for f in checked.findings],
+            score=score,
+            score_band=band,
+            score_reasons=[r.as_json() for r in reasons],
+            first_contact_due_at=created.created_at + settings.first_contact_deadline(band),
+        )
+    )
+    party_id: int | None = created.id
+    reviews: tuple[int, ...] = ()
+    if best_id is not None and best >= merge_at:
+        party_id = merge_parties(tx, best_id, created.id).id
+        outcome: Outcome = "merged"
+    else:
+        queued = [(i, s) for i, s in matches if s >= review_at and i != created.id]
+        reviews = tuple(open_reviews(tx, created.id, queued))
+        outcome = "review" if reviews else "created"
+    assert party_id is not None
+    result = IntakeResult(
+        outcome, party_id, checked.findings, checked.quality, score, band, reviews
+    )
+    tx.emit(
+        "prospect.received",
+        "prospect",
+        party_id,
+        {
+            "id": party_id,
+            "outcome": outcome,
+            "source": prospect.source,
+            "quality": checked.quality,
+            "score": score,
+            "band": band,
+        },
+    )
+    return result
+
+
+def rejection(checked: Checked) -> IntakeResult:
+    return IntakeResult("rejected", None, checked.findings, 0, 0, "cold")
+
+
+def take_in(
+    tx: Transaction, data: Mapping[str, Any], *, source: str, region: str, settings: IntakeSettings
+) -> IntakeResult:
+    """Run ``data`` through the whole pipeline in ``tx``."""
+    checked = check(tx, data, source=source, region=region, settings=settings)
+    if checked.rejected:
+        return rejection(checked)
+    return store(tx, checked, settings)
+
+
+def intake_prospect(
+    crm: Crm, actor: Actor, data: Mapping[str, Any], *, source: str
+) -> IntakeResult:
+    """Take one prospect in from any source (a form, a connector, a campaign), in its own transaction.
+
+    ``source`` names where it came from, unless ``data`` names it itself. Bad
+    data raises :class:`ValidationError` naming the field; a prospect failing a
+    hard check comes back ``rejected`` with its findings, and nothing is stored.
+    """
+    with crm.transaction(actor) as tx:
+        return take_in(
+            tx,
+            data,
+            source=source,
+            region=crm.settings.default_region,
+            settings=crm.settings.intake,
+        )

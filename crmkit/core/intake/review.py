@@ -1,0 +1,131 @@
+"""The review queue: possible duplicates a person decides on (merge or dismiss)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from attrs import frozen
+from sqlalchemy import Connection, Select, insert, select, update
+
+from crmkit.core.db import Transaction
+from crmkit.core.errors import ConflictError, NotFound, ValidationError
+from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.parties import merge_parties
+from crmkit.core.tables import match_review, utcnow
+
+STATUSES: tuple[str, ...] = ("open", "merged", "dismissed")
+DECISIONS: tuple[str, ...] = ("merge", "dismiss")
+
+
+@frozen
+class MatchReview:
+    """A stored prospect (``candidate_id``) that may be the same party as ``existing_id``."""
+
+    id: int
+    candidate_id: int
+    existing_id: int
+    score: int
+    """How sure the matcher was, in percent."""
+    status: Literal["open", "merged", "dismissed"]
+    created_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+def _review(row: Any) -> MatchReview:
+    return MatchReview(**row._mapping)
+
+
+def open_reviews(tx: Transaction, candidate_id: int, matches: list[tuple[int, float]]) -> list[int]:
+    """Queue ``candidate_id`` against each ``(party id, score)``; emits ``match_review.opened``."""
+    now = utcnow()
+    ids = []
+    for existing_id, score in matches:
+        review_id = tx.conn.execute(
+            insert(match_review)
+            .values(
+                candidate_id=candidate_id,
+                existing_id=existing_id,
+                score=round(score * 100),
+                status="open",
+                created_at=now,
+            )
+            .returning(match_review.c.id)
+        ).scalar_one()
+        tx.emit(
+            "match_review.opened",
+            "match_review",
+            review_id,
+            {"id": review_id, "candidate_id": candidate_id, "existing_id": existing_id},
+        )
+        ids.append(review_id)
+    return ids
+
+
+def get_review(conn: Connection, review_id: int) -> MatchReview:
+    row = conn.execute(select(match_review).where(match_review.c.id == review_id)).first()
+    if row is None:
+        raise NotFound(f"match review {review_id} does not exist")
+    return _review(row)
+
+
+def list_reviews(
+    conn: Connection,
+    *,
+    status: str = "open",
+    cursor: str | None = None,
+    limit: int = 50,
+    parties: Select[Any] | None = None,
+) -> Page[MatchReview]:
+    """A page of reviews of ``status``, oldest first; with ``parties`` (a query of party ids),
+    only reviews of which both parties are among them."""
+    if status not in STATUSES:
+        raise ValidationError("status", f"expected one of {', '.join(STATUSES)}")
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit", "must be between 1 and 500")
+    query = select(match_review).where(match_review.c.status == status)
+    if parties is not None:
+        query = query.where(
+            match_review.c.candidate_id.in_(parties), match_review.c.existing_id.in_(parties)
+        )
+    if cursor is not None:
+        (last_id,) = decode_cursor(cursor, 1)
+        query = query.where(match_review.c.id > last_id)
+    rows = conn.execute(query.order_by(match_review.c.id).limit(limit + 1)).all()
+    items = [_review(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items, encode_cursor([items[-1].id]) if more else None)
+
+
+def decide(tx: Transaction, review_id: int, decision: str) -> MatchReview:
+    """Merge the candidate into the existing party, or dismiss the pair; emits ``match_review.decided``.
+
+    Only an open review can be decided: a second decision is a :class:`ConflictError`.
+    """
+    if decision not in DECISIONS:
+        raise ValidationError("decision", f"expected one of {', '.join(DECISIONS)}")
+    review = get_review(tx.conn, review_id)
+    if review.status != "open":
+        raise ConflictError(f"match review {review_id} is already {review.status}")
+    if decision == "merge":
+        merge_parties(tx, review.existing_id, review.candidate_id)
+    status = "merged" if decision == "merge" else "dismissed"
+    tx.conn.execute(
+        update(match_review)
+        .where(match_review.c.id == review_id)
+        .values(status=status, decided_by=tx.actor.username, decided_at=utcnow())
+    )
+    tx.emit(
+        "match_review.decided",
+        "match_review",
+        review_id,
+        # The review's own ids point at the survivor after a merge: the event keeps both.
+        {
+            "id": review_id,
+            "decision": decision,
+            "existing_id": review.existing_id,
+            "candidate_id": review.candidate_id,
+        },
+    )
+    return get_review(tx.conn, review_id)

@@ -1,0 +1,211 @@
+"""Tasks: work a user has to do, created by people, jobs and plugins; each belongs to one user.
+
+A task is ``open`` until its owner marks it ``done`` or ``cancelled``; reopening
+is allowed. Changes are guarded by the task's ``version`` like every other record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from attrs import frozen
+from sqlalchemy import ColumnElement, Connection, Select, delete, insert, select, update
+
+from crmkit.core.db import Transaction
+from crmkit.core.errors import ConflictError, NotFound, ValidationError
+from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.privacy import forget_event_payloads
+from crmkit.core.tables import party, task, user, utcnow
+
+TASK_STATUSES: tuple[str, ...] = ("open", "done", "cancelled")
+TITLE_LIMIT = 300
+DETAILS_LIMIT = 10_000
+
+T = TypeVar("T")
+
+
+@frozen
+class Task:
+    """Something one user has to do, possibly about a party, possibly by a time."""
+
+    id: int
+    owner_id: int
+    party_id: int | None
+    title: str
+    details: str | None
+    due_at: datetime | None
+    status: str
+    source: str
+    created_at: datetime
+    done_at: datetime | None
+    version: int
+
+
+def check_text(name: str, value: Any, limit: int, *, required: bool) -> str | None:
+    """``value`` if it is text within ``limit`` (and not blank when ``required``); else raises."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ValidationError(name, "expected text" if not required else "is required")
+    if len(value) > limit:
+        raise ValidationError(name, f"longer than {limit} characters")
+    return value
+
+
+def check_user(conn: Connection, name: str, user_id: Any) -> int:
+    """``user_id`` if it names an existing user; else raises naming ``name``."""
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise ValidationError(name, "expected a user id")
+    if conn.execute(select(user.c.id).where(user.c.id == user_id)).first() is None:
+        raise ValidationError(name, f"user {user_id} does not exist")
+    return user_id
+
+
+def create_task(
+    tx: Transaction,
+    owner_id: int,
+    title: str,
+    *,
+    party_id: int | None = None,
+    due_at: datetime | None = None,
+    details: str | None = None,
+    source: str = "core",
+) -> int:
+    """Give ``owner_id`` a new open task; emits ``core.task_created`` and returns the task's id."""
+    check_user(tx.conn, "owner_id", owner_id)
+    check_text("title", title, TITLE_LIMIT, required=True)
+    check_text("details", details, DETAILS_LIMIT, required=False)
+    check_text("source", source, 100, required=True)
+    if party_id is not None:
+        exists = tx.conn.execute(select(party.c.id).where(party.c.id == party_id)).first()
+        if exists is None:
+            raise ValidationError("party_id", f"party {party_id} does not exist")
+    if due_at is not None and (not isinstance(due_at, datetime) or due_at.tzinfo is None):
+        raise ValidationError("due_at", "expected a date and time with a UTC offset")
+    task_id: int = tx.conn.execute(
+        insert(task)
+        .values(
+            owner_id=owner_id,
+            party_id=party_id,
+            title=title,
+            details=details,
+            due_at=due_at,
+            status="open",
+            source=source,
+            created_at=utcnow(),
+            version=1,
+        )
+        .returning(task.c.id)
+    ).scalar_one()
+    tx.emit(
+        "core.task_created",
+        "task",
+        task_id,
+        {
+            "id": task_id,
+            "owner_id": owner_id,
+            "party_id": party_id,
+            "title": title,
+            "due_at": None if due_at is None else due_at.isoformat(),
+            "source": source,
+        },
+    )
+    return task_id
+
+
+def _task(row: Any) -> Task:
+    return Task(**row._mapping)
+
+
+def get_task(conn: Connection, task_id: int) -> Task:
+    """The task; :class:`NotFound` if there is none."""
+    row = conn.execute(select(task).where(task.c.id == task_id)).first()
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return _task(row)
+
+
+def newest_first(
+    conn: Connection,
+    query: Select[Any],
+    id_column: ColumnElement[int],
+    make: Callable[[Any], T],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> Page[T]:
+    """A page of ``query``'s rows, highest id first; the cursor is the last id shown."""
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit", "expected a number from 1 to 500")
+    if cursor is not None:
+        (before,) = decode_cursor(cursor, 1)
+        if isinstance(before, bool) or not isinstance(before, int):
+            raise ValidationError("cursor", "is not a cursor this server issued")
+        query = query.where(id_column < before)
+    rows = conn.execute(query.order_by(id_column.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page([make(r) for r in rows], encode_cursor([rows[-1].id]) if more else None)
+
+
+def list_tasks(
+    conn: Connection,
+    owner_id: int,
+    *,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Task]:
+    """The tasks of ``owner_id`` (only ``status`` ones if given), newest first, a page at a time."""
+    if status is not None and status not in TASK_STATUSES:
+        raise ValidationError("status", f"expected one of {', '.join(TASK_STATUSES)}")
+    query = select(task).where(task.c.owner_id == owner_id)
+    if status is not None:
+        query = query.where(task.c.status == status)
+    return newest_first(conn, query, task.c.id, _task, cursor=cursor, limit=limit)
+
+
+def set_task_status(tx: Transaction, task_id: int, status: Any, expected_version: int) -> Task:
+    """Mark a task ``done``, ``cancelled`` or ``open`` again, if it is still at ``expected_version``."""
+    if status not in TASK_STATUSES:
+        raise ValidationError("status", f"expected one of {', '.join(TASK_STATUSES)}")
+    current = get_task(tx.conn, task_id)
+    done_at = current.done_at if status == current.status else None
+    if status != "open" and done_at is None:
+        done_at = utcnow()
+    result = tx.conn.execute(
+        update(task)
+        .where(task.c.id == task_id, task.c.version == expected_version)
+        .values(status=status, done_at=done_at, version=expected_version + 1)
+    )
+    if result.rowcount != 1:
+        raise ConflictError(
+            f"task {task_id} is at version {current.version}, not {expected_version}"
+        )
+    return get_task(tx.conn, task_id)
+
+
+# --- The party a task is about: merges, privacy exports and erasure.
+
+
+def move_tasks(tx: Transaction, survivor_id: int, merged_id: int) -> None:
+    """Re-point the tasks about a merged party to the party it was merged into."""
+    tx.conn.execute(update(task).where(task.c.party_id == merged_id).values(party_id=survivor_id))
+
+
+def tasks_about(conn: Connection, party_id: int) -> list[dict[str, Any]]:
+    """The tasks about the party, as plain data for its privacy export."""
+    rows = conn.execute(select(task).where(task.c.party_id == party_id).order_by(task.c.id))
+    return [
+        {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+        for row in rows.mappings()
+    ]
+
+
+def erase_tasks_about(tx: Transaction, party_id: int) -> None:
+    """Delete the tasks about the party, and the titles their past events carry."""
+    ids = list(tx.conn.execute(select(task.c.id).where(task.c.party_id == party_id)).scalars())
+    forget_event_payloads(tx, "task", ids)
+    tx.conn.execute(delete(task).where(task.c.party_id == party_id))

@@ -1,0 +1,178 @@
+"""The public lead form (web-to-lead) and the page a visitor confirms marketing consent on.
+
+No login and no CSRF token: anyone may send an enquiry. What stands in for them:
+a browser's cross-site post is refused by its ``Origin``, a bot filling the
+hidden honeypot field is answered as if it succeeded and nothing is stored, and
+each client address may send only so many enquiries in a while (429 with
+``Retry-After``). Programs post JSON to the same path (``Content-Type:
+application/json``) and get JSON back, problems as RFC 9457 documents.
+
+Confirming consent is a form on its own page rather than the link itself:
+mail scanners open links, and an opt-in must be the visitor's act.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import anyio.to_thread
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from crmkit.core.consent import confirm_consent
+from crmkit.core.errors import NotFound, PermissionDenied, ValidationError
+from crmkit.core.web_leads import (
+    CONFIRM_PATH,
+    WEB_FORM,
+    count_submission,
+    is_bot,
+    read_enquiry,
+    submit_enquiry,
+    wait_before_next,
+)
+from crmkit.web.context import site_of
+from crmkit.web.csrf import form_fields
+from crmkit.web.payloads import read_object
+from crmkit.web.problems import PROBLEM_JSON, problem_for
+from crmkit.web.templating import render
+
+LEAD_FORM_PATH = "/forms/lead"
+RECEIVED = {"status": "received"}
+"""The answer to every accepted enquiry, the honeypot's included: it tells a bot nothing."""
+
+
+def _wants_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("application/json")
+
+
+def _same_origin(request: Request) -> bool:
+    # Browsers send Origin on every cross-site POST; programs posting JSON send none.
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _page(
+    request: Request,
+    *,
+    values: dict[str, Any] | None = None,
+    error: ValidationError | None = None,
+    refusal: str | None = None,
+    sent: bool = False,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        site_of(request),
+        "lead_form.html",
+        status=status,
+        headers=headers,
+        values=values or {},
+        error=error,
+        error_field=error.field if error else None,
+        refusal=refusal,
+        sent=sent,
+    )
+
+
+def _problem(exc: Exception, headers: dict[str, str] | None = None) -> Response:
+    problem = problem_for(exc)
+    return JSONResponse(
+        problem.document(), problem.status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+async def lead_form(request: Request) -> Response:
+    """The enquiry form."""
+    return _page(request)
+
+
+async def _fields(request: Request, wants_json: bool) -> dict[str, Any]:
+    if wants_json:
+        return await read_object(request)
+    return form_fields(await request.body())
+
+
+async def send_enquiry(request: Request) -> Response:
+    """Take an enquiry in: 202 (JSON) or a thank-you page; 422 naming the field; 429 when too many."""
+    wants_json = _wants_json(request)
+    crm = site_of(request).crm
+    address = _address(request)
+    if not _same_origin(request):
+        refused = PermissionDenied("enquiries are accepted from this site's own form only")
+        if wants_json:
+            return _problem(refused)
+        raise refused
+    wait = await anyio.to_thread.run_sync(wait_before_next, crm, address)
+    if wait is not None:
+        headers = {"Retry-After": str(wait)}
+        detail = f"too many enquiries from your address: try again in {-(-wait // 60)} minute(s)"
+        if wants_json:
+            return _problem(HTTPException(429, detail), headers)
+        return _page(request, refusal=detail, status=429, headers=headers)
+    await anyio.to_thread.run_sync(count_submission, crm, address)
+    data: dict[str, Any] = {}
+    try:
+        data = await _fields(request, wants_json)
+        if not is_bot(data):
+            enquiry = read_enquiry(data)
+            await anyio.to_thread.run_sync(
+                functools.partial(submit_enquiry, crm, enquiry, address=address)
+            )
+    except ValidationError as exc:
+        if wants_json:
+            return _problem(exc)
+        return _page(request, values=_shown(data), error=exc, status=422)
+    if wants_json:
+        return JSONResponse(RECEIVED, 202)
+    return _page(request, sent=True)
+
+
+def _shown(data: dict[str, Any]) -> dict[str, Any]:
+    """What to put back into the form after an error."""
+    return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+def _confirmation_page(request: Request, *, token: str, state: str, status: int = 200) -> Response:
+    return render(site_of(request), "consent_confirm.html", status=status, token=token, state=state)
+
+
+async def consent_page(request: Request) -> Response:
+    """The page of a confirmation link: a button, since opening a link must not consent."""
+    return _confirmation_page(request, token=request.query_params.get("token", ""), state="ask")
+
+
+def _confirm(request: Request, token: str) -> None:
+    crm = site_of(request).crm
+    with crm.transaction(WEB_FORM) as tx:
+        confirm_consent(tx, token)
+
+
+async def confirm_consent_page(request: Request) -> Response:
+    """Grant the pending consent of the token; an unknown or used token says so (404)."""
+    if not _same_origin(request):
+        raise PermissionDenied("consent is confirmed from this site's own page only")
+    token = form_fields(await request.body()).get("token", "")
+    try:
+        if not 0 < len(token) <= 100:
+            raise NotFound("this confirmation link is unknown or was used already")
+        await anyio.to_thread.run_sync(_confirm, request, token)
+    except NotFound:
+        return _confirmation_page(request, token="", state="unknown", status=404)
+    return _confirmation_page(request, token="", state="confirmed")
+
+
+PUBLIC_PATHS = frozenset({LEAD_FORM_PATH, CONFIRM_PATH})
+"""Served to anyone: the visitors these pages are for have no login."""
+ROUTES: list[BaseRoute] = [
+    Route(LEAD_FORM_PATH, lead_form, methods=["GET"], name="lead_form"),
+    Route(LEAD_FORM_PATH, send_enquiry, methods=["POST"], name="send_enquiry"),
+    Route(CONFIRM_PATH, consent_page, methods=["GET"], name="consent_confirmation"),
+    Route(CONFIRM_PATH, confirm_consent_page, methods=["POST"], name="confirm_consent_page"),
+]

@@ -1,0 +1,80 @@
+"""API tokens found recently are trusted a few seconds; changes made in this process count at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from crmkit.app import Crm
+from crmkit.core import auth, recent_tokens
+from crmkit.core.entities import User
+from crmkit.core.tables import api_token, utcnow
+from crmkit.core.users import create_user, update_user
+
+SOON = recent_tokens.TRUSTED_FOR / 2
+LATER = recent_tokens.TRUSTED_FOR + timedelta(seconds=1)
+
+
+def new_token(crm: Crm, **options: object) -> str:
+    with crm.transaction() as tx:
+        create_user(tx, User(username="ann", display_name="Ann", role="sales"))
+        return auth.create_token(tx, "ann", "client", ("write",), **options).token  # type: ignore[arg-type]
+
+
+def revoke_elsewhere(crm: Crm) -> None:
+    """What ``crmkit tokens revoke`` in another process does: this process is not told."""
+    with crm.engine.begin() as conn:
+        conn.execute(update(api_token).values(revoked_at=utcnow()))
+
+
+def test_a_token_revoked_by_another_process_stops_working_within_the_trusted_time(crm):
+    token, now = new_token(crm), utcnow()
+    assert auth.use_token(crm, token, now=now) is not None
+
+    revoke_elsewhere(crm)
+
+    assert auth.use_token(crm, token, now=now + SOON) is not None
+    assert auth.use_token(crm, token, now=now + LATER) is None
+
+
+def test_a_token_revoked_in_this_process_stops_working_at_once(crm):
+    token, now = new_token(crm), utcnow()
+    assert auth.use_token(crm, token, now=now) is not None
+
+    with crm.transaction() as tx:
+        auth.revoke_token(tx, token.split("_")[1])
+
+    assert auth.use_token(crm, token, now=now + SOON) is None
+
+
+def test_a_changed_user_acts_with_the_new_role_at_once(crm):
+    token, now = new_token(crm), utcnow()
+    actor = auth.use_token(crm, token, now=now)
+    assert actor is not None and actor.role == "sales"
+
+    with crm.transaction() as tx:
+        user = auth.user_named(tx.conn, "ann")
+        update_user(tx, user.id, {"role": "read-only"}, user.version)
+
+    changed = auth.use_token(crm, token, now=now + SOON)
+    assert changed is not None and changed.role == "read-only"
+
+
+def test_a_token_is_never_trusted_past_its_expiry(crm):
+    token, now = new_token(crm, expires_in=timedelta(days=1)), utcnow()
+    expiry = now + timedelta(days=1)
+    assert auth.use_token(crm, token, now=expiry - SOON / 2) is not None
+
+    assert auth.use_token(crm, token, now=expiry + timedelta(seconds=1)) is None
+
+
+def test_a_recalled_token_is_not_written_again_for_each_request(crm):
+    token, now = new_token(crm), utcnow()
+    auth.use_token(crm, token, now=now)
+
+    auth.use_token(crm, token, now=now + SOON)
+
+    with crm.read() as conn:
+        (info,) = auth.list_tokens(conn)
+    assert info.last_used_at == now
