@@ -12,7 +12,7 @@ from crmkit.app import Crm
 from crmkit.core import perishability
 from crmkit.core.entities import User
 from crmkit.core.interactions import build_interaction, log_interaction
-from crmkit.core.parties import build_party, create_party
+from crmkit.core.parties import build_party, create_party, update_party
 from crmkit.core.settings import IntakeSettings, Settings
 from crmkit.core.tables import notification, outbox, party, task
 from crmkit.core.users import create_user
@@ -242,6 +242,17 @@ def test_untouched_prospect_expires_and_one_with_a_recent_interaction_does_not(c
     assert column(crm, talked, "status") == column(crm, fresh, "status") == "new"
     assert count(crm, outbox, outbox.c.event_type == "core.prospect_expired") == 1
     assert perishability.expire_untouched(crm, now + timedelta(hours=1)) == 0
+
+
+def test_a_prospect_set_back_to_work_is_no_longer_expired(crm):
+    now = datetime.now(UTC)
+    idle = add_prospect(crm, "Idle", updated_at=now - timedelta(days=31))
+    perishability.expire_untouched(crm, now)
+
+    with crm.transaction() as tx:
+        update_party(tx, idle, {"status": "working"}, 2, region=None)
+
+    assert (column(crm, idle, "status"), column(crm, idle, "expired_at")) == ("working", None)
 
 
 def test_expiry_follows_the_configured_number_of_days(make_crm):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, exists, or_, select, update
 
 from crmkit.core import audit
-from crmkit.core.entities import Interaction
+from crmkit.core.entities import Interaction, Prospect
 from crmkit.core.notifications import notify
 from crmkit.core.tables import interaction, party, user, utcnow
 from crmkit.core.tasks import create_task
@@ -67,6 +67,17 @@ def record_first_contact(tx: Transaction, item: Interaction) -> None:
             party.c.first_contacted_at.is_(None),
         )
         .values(first_contacted_at=item.occurred_at)
+    )
+
+
+def clear_expiry(tx: Transaction, prospect: Prospect) -> None:
+    """A prospect set back to work (any status but "expired") is no longer expired."""
+    if prospect.status == "expired" or prospect.id is None:
+        return
+    tx.conn.execute(
+        update(party)
+        .where(party.c.id == prospect.id, party.c.expired_at.is_not(None))
+        .values(expired_at=None)
     )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from crmkit.core.events import EventType
 from crmkit.core.jobs import Job
 from crmkit.core.perishability import (
+    clear_expiry,
     escalate_missed_deadlines,
     expire_untouched,
     record_first_contact,
@@ -52,3 +53,5 @@ def register_jobs() -> list[Job]:
 def entity_saved(tx: Transaction, entity_type: str, entity: Any, change: str) -> None:
     if entity_type == "interaction" and change == "created":
         record_first_contact(tx, entity)
+    elif entity_type == "prospect" and change == "updated":
+        clear_expiry(tx, entity)
