@@ -291,6 +291,27 @@ def test_a_possible_duplicate_between_the_thresholds_goes_to_the_review_queue(
     assert result.reviews == (review.id,)
 
 
+def test_a_merge_settles_the_review_pairing_the_two_and_repoints_the_others(
+    make_crm: MakeCrm,
+) -> None:
+    app = with_intake(make_crm, merge_threshold=1.0, review_threshold=0.5)
+    existing = create(app, **ANNA)
+    first = take(app, ANNA)
+    second = take(app, ANNA)
+    assert first.party_id is not None and second.party_id is not None
+
+    with app.transaction() as tx:
+        merge_parties(tx, existing, first.party_id)
+
+    with app.read() as conn:
+        merged = list_reviews(conn, status="merged").items
+        still_open = list_reviews(conn).items
+    assert [(r.candidate_id, r.existing_id) for r in merged] == [(existing, existing)]
+    assert merged[0].decided_at is not None
+    assert {(r.candidate_id, r.existing_id) for r in still_open} == {(second.party_id, existing)}
+    assert len(still_open) == 2
+
+
 def test_nothing_is_merged_below_the_merge_threshold(make_crm: MakeCrm) -> None:
     app = with_intake(make_crm, merge_threshold=0.99, review_threshold=0.98)
     create(app, last_name="Berg", first_name="Anna", emails=["anna.berg@web.de"])

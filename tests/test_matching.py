@@ -77,10 +77,6 @@ def test_an_unknown_default_region_is_refused_naming_it() -> None:
     with pytest.raises(ValidationError) as error:
         record_from_fields({}, default_region="XX")
     assert error.value.field == "default_region"
-    party = build_party("prospect", {"first_name": "Hans", "last_name": "Müller"}, region="DE")
-    with pytest.raises(ValidationError) as error:
-        record_from_party(party, default_region="XX")
-    assert error.value.field == "default_region"
 
 
 def test_a_stored_party_gives_the_same_record_as_its_fields() -> None:

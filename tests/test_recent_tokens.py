@@ -78,3 +78,19 @@ def test_a_recalled_token_is_not_written_again_for_each_request(crm):
     with crm.read() as conn:
         (info,) = auth.list_tokens(conn)
     assert info.last_used_at == now
+
+
+def test_remembered_tokens_are_forgotten_when_the_change_commits_not_before(crm):
+    forgotten: list[str] = []
+    with crm.transaction() as tx:
+        tx.after_commit.append(lambda: forgotten.append("committed"))
+        assert forgotten == []
+    assert forgotten == ["committed"]
+
+    try:
+        with crm.transaction() as tx:
+            tx.after_commit.append(lambda: forgotten.append("rolled back"))
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    assert forgotten == ["committed"]

@@ -19,7 +19,7 @@ from rich.progress import (
 from crmkit.app import Crm
 from crmkit.cli.data import _mapping
 from crmkit.core.matching import DEFAULT_MATCH_CONFIG
-from crmkit.core.matching.batch import match_indexed
+from crmkit.core.matching.batch import match_indexed, pairs_of_ids
 from crmkit.core.matching.source import read_records
 from crmkit.core.settings import load_settings
 
@@ -123,13 +123,9 @@ def match(
             workers=workers,
             progress=advance,
         )
-        ids = source.ids
-        rows = sorted(
-            (ids[a], ids[b], score) if ids[a] < ids[b] else (ids[b], ids[a], score)
-            for a, b, score in found
-        )
+        rows = sorted(pairs_of_ids(source.ids, found))
     with out.open("w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target)
         writer.writerow(("id_a", "id_b", "score"))
         writer.writerows((a, b, f"{score:.4f}") for a, b, score in rows)
-    click.echo(f"{len(ids)} records, {len(rows)} duplicate pairs written to {out}", err=True)
+    click.echo(f"{len(source.ids)} records, {len(rows)} duplicate pairs written to {out}", err=True)

@@ -528,7 +528,7 @@ def revoke_token(tx: Transaction, id_or_prefix: str, *, now: datetime | None = N
         tx.conn.execute(
             update(api_token).where(api_token.c.id == found.id).values(revoked_at=now or utcnow())
         )
-        recent_tokens.forget_all()
+        tx.after_commit.append(recent_tokens.forget_all)
         found = tx.conn.execute(_token_query().where(api_token.c.id == found.id)).one()
     return _token_info(found)
 
@@ -547,7 +547,7 @@ def deactivate_user(tx: Transaction, username: str, *, now: datetime | None = No
         .where(api_token.c.user_id == row.id, api_token.c.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     )
-    recent_tokens.forget_all()
+    tx.after_commit.append(recent_tokens.forget_all)
 
 
 # --- Scopes

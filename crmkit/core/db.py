@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +111,8 @@ class Transaction:
     actor: Actor = SYSTEM
     app: Any = None
     events: list[Event] = field(factory=list)
+    after_commit: list[Callable[[], None]] = field(factory=list)
+    """Run once the transaction has committed (not on rollback), e.g. to drop a cache."""
 
     def emit(
         self, event_type: str, entity: str | None, entity_id: Any, payload: dict[str, Any]
@@ -129,4 +131,7 @@ def transaction(
 ) -> Iterator[Transaction]:
     """Open a transaction; commit on success, roll back on any exception."""
     with writing(engine) as conn:
-        yield Transaction(conn=conn, hooks=hooks, actor=actor, app=app)
+        tx = Transaction(conn=conn, hooks=hooks, actor=actor, app=app)
+        yield tx
+    for run in tx.after_commit:
+        run()

@@ -24,7 +24,7 @@ from crmkit.core import audit
 from crmkit.core.entities import Interaction, Prospect
 from crmkit.core.notifications import notify
 from crmkit.core.tables import interaction, party, user, utcnow
-from crmkit.core.tasks import create_task
+from crmkit.core.tasks import TITLE_LIMIT, create_task
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -37,14 +37,14 @@ CLOSED_STATUSES: tuple[str, ...] = ("expired", "disqualified")
 """Prospects nobody works on any more: they neither escalate nor expire."""
 
 
-def not_expired(table: Any = party) -> Any:
+def not_expired() -> Any:
     """The condition of a party not expired: what work lists show unless asked otherwise."""
-    return or_(table.c.status.is_(None), table.c.status != "expired")
+    return or_(party.c.status.is_(None), party.c.status != "expired")
 
 
-def in_work(table: Any = party) -> Any:
+def in_work() -> Any:
     """The condition of a prospect still being worked on (not expired, not disqualified)."""
-    return or_(table.c.status.is_(None), table.c.status.not_in(CLOSED_STATUSES))
+    return or_(party.c.status.is_(None), party.c.status.not_in(CLOSED_STATUSES))
 
 
 def counts_as_contact(tx: Transaction, item: Interaction) -> bool:
@@ -150,7 +150,7 @@ def _escalate(tx: Transaction, prospect: Any, now: datetime) -> bool:
         create_task(
             tx,
             recipient,
-            f"First contact overdue: {prospect.display_name}"[:300],
+            f"First contact overdue: {prospect.display_name}"[:TITLE_LIMIT],
             party_id=prospect.id,
             due_at=now,
             details=(

@@ -2,7 +2,7 @@
 
 An entry is trusted for :data:`TRUSTED_FOR` after its token was found in the
 database, and never past the token's expiry. A revocation, a deactivation or a
-change of a user made in this process forgets every entry at once
+change of a user made in this process forgets every entry when it commits
 (:func:`forget_all`); one made by another process, such as ``crmkit tokens
 revoke``, takes effect within :data:`TRUSTED_FOR`.
 """

@@ -175,16 +175,17 @@ def set_task_status(tx: Transaction, task_id: int, status: Any, expected_version
     done_at = current.done_at if status == current.status else None
     if status != "open" and done_at is None:
         done_at = utcnow()
-    result = tx.conn.execute(
+    row = tx.conn.execute(
         update(task)
         .where(task.c.id == task_id, task.c.version == expected_version)
         .values(status=status, done_at=done_at, version=expected_version + 1)
-    )
-    if result.rowcount != 1:
+        .returning(*task.c)
+    ).first()
+    if row is None:
         raise ConflictError(
             f"task {task_id} is at version {current.version}, not {expected_version}"
         )
-    return get_task(tx.conn, task_id)
+    return _task(row)
 
 
 # --- The party a task is about: merges, privacy exports and erasure.

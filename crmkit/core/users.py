@@ -153,7 +153,8 @@ def update_user(
             f"user {user_id} is at version {current.version}, not {expected_version}"
         )
     # A token's actor carries the user's role, team and territories.
-    recent_tokens.forget_all()
+    # Dropped after commit: a request reading the old row meanwhile must not cache it again.
+    tx.after_commit.append(recent_tokens.forget_all)
     updated.id, updated.created_at = user_id, current.created_at
     updated.version, updated.updated_at = expected_version + 1, now
     tx.hooks.call("entity_saved", tx=tx, entity_type="user", entity=updated, change="updated")

@@ -157,10 +157,14 @@ def form_field(pipeline_field: str | None) -> str:
 # --- The limit per client address.
 
 
+def _limit_key(address: str) -> str:
+    return address[:200]
+
+
 def wait_before_next(crm: Crm, address: str, now: datetime | None = None) -> int | None:
     """Seconds until ``address`` may submit again when it has used its budget, else None."""
     with crm.read() as conn:
-        return refused_for(conn, [(LIMIT_KIND, address[:200])], now or utcnow(), FORM_LIMIT)
+        return refused_for(conn, [(LIMIT_KIND, _limit_key(address))], now or utcnow(), FORM_LIMIT)
 
 
 def count_submission(crm: Crm, address: str, now: datetime | None = None) -> None:
@@ -174,7 +178,7 @@ def count_submission(crm: Crm, address: str, now: datetime | None = None) -> Non
             )
         )
         tx.conn.execute(
-            insert(login_failure).values(kind=LIMIT_KIND, key=address[:200], failed_at=now)
+            insert(login_failure).values(kind=LIMIT_KIND, key=_limit_key(address), failed_at=now)
         )
 
 

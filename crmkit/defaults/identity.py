@@ -11,9 +11,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, or_, select
 
 from crmkit.core.entities import Party
-from crmkit.core.intake.match_keys import keys_of, record_of
+from crmkit.core.intake.match_keys import keys_of
 from crmkit.core.matching.compare import score_pair
 from crmkit.core.matching.config import DEFAULT_MATCH_CONFIG
+from crmkit.core.matching.record import record_from_party
 from crmkit.core.parties import load_parties
 from crmkit.core.tables import contact_point, match_key
 from crmkit.hooks.markers import hookimpl
@@ -50,6 +51,7 @@ def candidate_ids(conn: Connection, candidate: Party, keys: list[str]) -> set[in
                     )
                 )
                 .distinct()
+                .order_by(contact_point.c.party_id)
                 .limit(limit)
             ).scalars()
         )
@@ -59,12 +61,13 @@ def candidate_ids(conn: Connection, candidate: Party, keys: list[str]) -> set[in
 
 @hookimpl(trylast=True)
 def match_party(conn: Connection, candidate: Party) -> list[tuple[int, float]]:
-    record = record_of(candidate)
+    record = record_from_party(candidate)
     ids = candidate_ids(conn, candidate, keys_of(record))
     if not ids:
         return []
     others = load_parties(conn, sorted(ids))
     scored = [
-        (party_id, score_pair(record, record_of(other))) for party_id, other in others.items()
+        (party_id, score_pair(record, record_from_party(other)))
+        for party_id, other in others.items()
     ]
     return sorted(scored, key=lambda pair: (-pair[1], pair[0]))

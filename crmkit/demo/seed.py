@@ -29,19 +29,16 @@ from crmkit.app import Crm
 from crmkit.core.auth import hash_password, store_password_hash
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Interaction, Prospect, User
-from crmkit.core.intake.match_keys import match_key_rows
 from crmkit.core.interactions import row_of
 from crmkit.core.parties import contact_rows, party_row
 from crmkit.core.perishability import escalate_missed_deadlines
-from crmkit.core.search import search_rows
+from crmkit.core.reindex import INDEXES
 from crmkit.core.tables import (
     contact_point,
     interaction,
-    match_key,
     match_review,
     notification,
     party,
-    search_term,
     task,
     user,
     utcnow,
@@ -135,11 +132,8 @@ def _store_parties(
         ).all()
     )
     pairs = list(zip(party_ids, plans, strict=True))
-    for table, rows_of in (
-        (contact_point, contact_rows),
-        (search_term, search_rows),
-        (match_key, match_key_rows),
-    ):
+    # The derived indexes are those reindex rebuilds, so that a new one is seeded too.
+    for table, rows_of in ((contact_point, contact_rows), *INDEXES):
         rows = [row for pid, p in pairs for row in rows_of(pid, p.entity)]
         if rows:
             tx.conn.execute(insert(table), rows)

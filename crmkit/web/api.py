@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import Connection, select
@@ -54,10 +54,6 @@ from crmkit.web.listing import (
 )
 from crmkit.web.openapi import Param, operation
 from crmkit.web.payloads import json_response, only_fields, optional_version, read_object
-
-if TYPE_CHECKING:
-    from crmkit.app import Crm
-    from crmkit.core.actors import Actor
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +213,7 @@ def _role_routes(role: str) -> list[Route]:
         crm, actor = crm_of(request), actor_of(request)
         check_parameters(request.query_params, ())
         with crm.read() as conn:
-            entity = _visible_role(crm, conn, actor, role, request.path_params["party_id"])
+            entity = visible_party(crm, conn, actor, request.path_params["party_id"], role)
         return with_etag(json_response(crm, entity), entity.version)
 
     @operation(
@@ -232,7 +228,7 @@ def _role_routes(role: str) -> list[Route]:
         party_id = request.path_params["party_id"]
 
         def work(tx: Transaction, data: dict[str, Any], version: int) -> Party:
-            current = _visible_role(crm, tx.conn, actor, role, party_id)
+            current = visible_party(crm, tx.conn, actor, party_id, role)
             require(crm.host, actor, "core:party.write", current, conn=tx.conn)
             check_owner(tx.conn, data)
             return update_party(tx, party_id, data, version, region=crm.settings.default_region)
@@ -252,7 +248,7 @@ def _role_routes(role: str) -> list[Route]:
         version = expected_version(request, {})[0] if header is not None else None
 
         def work(tx: Transaction) -> None:
-            current = _visible_role(crm, tx.conn, actor, role, party_id)
+            current = visible_party(crm, tx.conn, actor, party_id, role)
             require(crm.host, actor, "core:party.write", current, conn=tx.conn)
             if version is not None and current.version != version:
                 raise HTTPException(
@@ -282,10 +278,6 @@ def _role_routes(role: str) -> list[Route]:
         Route(item, change, methods=["PATCH"], name=f"api_change_{role}"),
         Route(item, remove, methods=["DELETE"], name=f"api_delete_{role}"),
     ]
-
-
-def _visible_role(crm: Crm, conn: Connection, actor: Actor, role: str, party_id: int) -> Party:
-    return visible_party(crm, conn, actor, party_id, role)
 
 
 @operation("One prospect or customer", response=Prospect | Customer, errors=(404,))
@@ -340,7 +332,7 @@ async def convert(request: Request) -> Response:
         raise ValidationError("customer_number", "expected text")
 
     def work(tx: Transaction) -> Customer:
-        current = _visible_role(crm, tx.conn, actor, "prospect", party_id)
+        current = visible_party(crm, tx.conn, actor, party_id, "prospect")
         require(crm.host, actor, "core:party.convert", current, conn=tx.conn)
         return convert_prospect(tx, party_id, version, number)
 

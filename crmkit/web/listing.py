@@ -43,9 +43,9 @@ class PartyQuery:
     cursor: str | None = None
     search: str | None = None
     filters: tuple[tuple[str, str, str], ...] = ()
+    """``(custom field, operator, value)`` triples."""
     status: str | None = None
     """Only parties of this status; without it, expired prospects are left out."""
-    """``(custom field, operator, value)`` triples."""
 
 
 def check_parameters(

@@ -14,17 +14,13 @@ from crmkit.core.matching.record import MatchRecord, record_from_party
 from crmkit.core.tables import match_key
 
 
-def record_of(entity: Party) -> MatchRecord:
-    return record_from_party(entity)
-
-
 def keys_of(record: MatchRecord) -> list[str]:
     return sorted(set(blocking_keys(record)))
 
 
 def match_key_rows(party_id: int, entity: Party) -> list[dict[str, object]]:
     """``core_match_key`` rows of a party about to be inserted in bulk."""
-    return [{"party_id": party_id, "key": key} for key in keys_of(record_of(entity))]
+    return [{"party_id": party_id, "key": key} for key in keys_of(record_from_party(entity))]
 
 
 def add_match_keys(conn: Connection, party_id: int, entity: Party) -> None:

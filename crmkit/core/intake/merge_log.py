@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Party
@@ -105,21 +105,18 @@ def carry_intake(conn: Connection, survivor_id: int, merged_id: int) -> None:
 
 
 def _repoint_reviews(conn: Connection, survivor_id: int, merged_id: int) -> None:
-    involved = conn.execute(
-        select(match_review).where(
-            or_(match_review.c.candidate_id == merged_id, match_review.c.existing_id == merged_id)
+    pair = {survivor_id, merged_id}
+    conn.execute(
+        update(match_review)
+        .where(
+            match_review.c.status == "open",
+            match_review.c.candidate_id.in_(pair),
+            match_review.c.existing_id.in_(pair),
         )
-    ).all()
-    for review in involved:
-        values: dict[str, Any] = {
-            "candidate_id": survivor_id
-            if review.candidate_id == merged_id
-            else review.candidate_id,
-            "existing_id": survivor_id if review.existing_id == merged_id else review.existing_id,
-        }
-        if review.status == "open" and values["candidate_id"] == values["existing_id"]:
-            values.update(status="merged", decided_at=utcnow())
-        conn.execute(update(match_review).where(match_review.c.id == review.id).values(values))
+        .values(status="merged", decided_at=utcnow())
+    )
+    for column in (match_review.c.candidate_id, match_review.c.existing_id):
+        conn.execute(update(match_review).where(column == merged_id).values({column: survivor_id}))
 
 
 @frozen

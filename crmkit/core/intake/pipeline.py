@@ -149,7 +149,7 @@ def store(tx: Transaction, checked: Checked, settings: IntakeSettings) -> Intake
         party_id = merge_parties(tx, best_id, created.id).id
         outcome: Outcome = "merged"
     else:
-        queued = [(i, s) for i, s in matches if s >= review_at and i != created.id]
+        queued = [(i, s) for i, s in matches if s >= review_at]
         reviews = tuple(open_reviews(tx, created.id, queued))
         outcome = "review" if reviews else "created"
     assert party_id is not None

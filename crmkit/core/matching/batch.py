@@ -12,7 +12,7 @@ import gc
 import multiprocessing
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from multiprocessing.pool import Pool
 
 from attrs import frozen
@@ -137,7 +137,7 @@ def match_indexed(
     """Pairs of record indexes judged one party (score >= ``threshold``, default ``auto_merge``).
 
     ``keys`` are the blocking keys of each record. Pairs come with every pair in
-    their party (see :func:`cluster_pairs`); the smaller index first.
+    their party (see :func:`cluster_pairs`), in no particular order within a pair.
     """
     floor = config.auto_merge if threshold is None else threshold
     workers = default_workers(len(records)) if workers is None else workers
@@ -184,8 +184,16 @@ def find_duplicates(
     ids = list(records)
     values = [records[i] for i in ids]
     keys = [blocking_keys(r) for r in values]
-    for a, b, score in match_indexed(
+    found = match_indexed(
         values, keys, config, threshold=threshold, workers=workers, progress=progress
-    ):
+    )
+    return pairs_of_ids(ids, found)
+
+
+def pairs_of_ids(
+    ids: Sequence[str], found: Iterable[tuple[int, int, float]]
+) -> Iterator[tuple[str, str, float]]:
+    """Pairs of record indexes as pairs of their ids, the smaller id first."""
+    for a, b, score in found:
         id_a, id_b = ids[a], ids[b]
         yield (id_a, id_b, score) if id_a < id_b else (id_b, id_a, score)

@@ -397,14 +397,12 @@ def record_from_fields(fields: Mapping[str, str | None], *, default_region: str)
     )
 
 
-def record_from_party(party: Party, *, default_region: str | None = None) -> MatchRecord:
+def record_from_party(party: Party) -> MatchRecord:
     """The record of a stored party (its first address is the one compared).
 
     A stored party needs no region: its phones are E.164 and its birth date is
-    a date already. A ``default_region`` given anyway is still checked.
+    a date already.
     """
-    if default_region is not None:
-        _check_region(default_region)
     address = party.addresses[0] if party.addresses else None
     return _record(
         {

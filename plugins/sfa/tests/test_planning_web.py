@@ -77,6 +77,16 @@ def test_dashboard_of_a_salesperson_has_the_three_tiles(
     assert 'class="tile failed"' not in home.text
 
 
+def test_an_admin_sees_the_tiles_and_a_read_only_user_none(
+    crm: Crm, crm_as: Callable[[Actor], Crm]
+) -> None:
+    for role, shown in (("admin", True), ("read-only", False)):
+        with http_client(crm_as(Actor(user_id=None, username=role, role=role))) as client:
+            home = client.get("/")
+        assert home.status_code == 200, home.text
+        assert ('data-widget="sfa.pipeline_by_stage"' in home.text) is shown
+
+
 def test_targets_page_shows_attainment_and_gap(
     crm: Crm, rows: SalesRows, team: SalesTeam, crm_as: Callable[[Actor], Crm]
 ) -> None:

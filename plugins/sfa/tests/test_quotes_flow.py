@@ -534,9 +534,7 @@ def test_merge_moves_quotations_and_orders_export_holds_them_erasure_forgets_the
         assert orders.get_order(conn, placed.id).party_id == survivor
         exported = export_party(conn, crm.host, survivor)["sfa"]
     assert [q["number"] for q in exported["quotations"]] == [placed.number.replace("SO-", "Q-")]
-    assert exported["orders"][0]["total_gross"] == "59795.82" or exported["orders"][0][
-        "total_gross"
-    ].startswith("59795.82")
+    assert exported["orders"][0]["total_gross"] == "59795.82"
     assert exported["orders"][0]["lines"][0]["product_code"] == "FL-200"
     with crm.transaction() as tx:
         erase_party(tx, survivor)

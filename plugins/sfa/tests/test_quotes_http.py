@@ -163,6 +163,19 @@ def test_a_quotation_is_hidden_from_who_may_not_see_its_opportunity(
         assert client.post("/p/sfa/products", json={"code": "X"}).status_code == 403
 
 
+def test_an_order_is_hidden_from_who_may_not_see_its_opportunity(
+    crm_as: CrmAs, team: SalesTeam, deal: int, price_list_id: int
+) -> None:
+    with http_client(crm_as(team.seller)) as client:
+        path = f"/p/sfa/quotations/{quote(client, deal, price_list_id)['id']}"
+        client.post(f"{path}/send")
+        order = client.post(f"{path}/accept").json()
+        assert client.get(f"/p/sfa/orders/{order['id']}").status_code == 200
+    with http_client(crm_as(team.outsider)) as client:
+        assert client.get(f"/p/sfa/orders/{order['id']}").status_code == 404
+        assert client.get("/p/sfa/orders").json()["items"] == []
+
+
 def test_the_openapi_document_describes_the_order_book(crm_as: CrmAs) -> None:
     with http_client(crm_as(SYSTEM)) as client:
         spec = client.get("/api/openapi.json").json()

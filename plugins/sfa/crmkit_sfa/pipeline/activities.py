@@ -87,9 +87,7 @@ def get_activity(conn: Connection, activity_id: int) -> Activity:
 
 def activity_values(conn: Connection, data: Mapping[str, Any]) -> dict[str, Any]:
     """The columns of an activity described by ``data`` (untrusted), validated."""
-    unknown = set(data) - FIELDS
-    if unknown:
-        raise ValidationError(sorted(unknown)[0], "unknown field")
+    fields.only(data, FIELDS)
     kind = data.get("kind")
     if kind not in ACTIVITY_KINDS:
         raise ValidationError("kind", f"expected one of {', '.join(ACTIVITY_KINDS)}")
@@ -172,11 +170,13 @@ def _planned(tx: Transaction, activity_id: int, expected_version: int | None) ->
 
 def _close(tx: Transaction, current: Activity, values: dict[str, Any]) -> Activity:
     values = {**values, "version": current.version + 1, "updated_at": utcnow()}
-    tx.conn.execute(
+    done = tx.conn.execute(
         update(activity)
         .where(activity.c.id == current.id, activity.c.version == current.version)
         .values(values)
     )
+    if done.rowcount != 1:
+        raise ConflictError(f"activity {current.id} was changed by someone else; reload it")
     return evolve(current, **values)
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from crmkit import Money, ValidationError
+
+
+def only(data: Mapping[str, Any], allowed: Iterable[str], where: str = "") -> None:
+    """Refuse a field the input does not take, naming it (the first, alphabetically)."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError(f"{where}{sorted(unknown)[0]}", "unknown field")
 
 
 def text(name: str, value: Any, *, limit: int, required: bool = False) -> str | None:

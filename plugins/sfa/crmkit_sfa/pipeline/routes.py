@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from crmkit import NotFound, ValidationError, get_party, is_allowed, require, visible
 from crmkit.web import Param, actor_of, crm_of, json_response, operation, read_json
-from crmkit_sfa.pipeline import activities, ical, pipelines, service
+from crmkit_sfa.pipeline import activities, fields, ical, pipelines, service
 from crmkit_sfa.pipeline.activities import Activity
 from crmkit_sfa.pipeline.bodies import (
     ActivityInput,
@@ -233,8 +233,7 @@ async def patch_opportunity(request: Request) -> Response:
 
 
 def _move(tx: Any, opportunity_id: int, data: dict[str, Any], version: int | None) -> Opportunity:
-    if set(data) - {"stage"}:
-        raise ValidationError(sorted(set(data) - {"stage"})[0], "unknown field")
+    fields.only(data, {"stage"})
     return service.change_stage(tx, opportunity_id, data.get("stage"), version)
 
 
@@ -251,14 +250,12 @@ async def post_stage(request: Request) -> Response:
 
 
 def _win(tx: Any, opportunity_id: int, data: dict[str, Any], version: int | None) -> Opportunity:
-    if data:
-        raise ValidationError(sorted(data)[0], "unknown field")
+    fields.only(data, ())
     return service.mark_won(tx, opportunity_id, version)
 
 
 def _lose(tx: Any, opportunity_id: int, data: dict[str, Any], version: int | None) -> Opportunity:
-    if set(data) - {"lost_reason"}:
-        raise ValidationError(sorted(set(data) - {"lost_reason"})[0], "unknown field")
+    fields.only(data, {"lost_reason"})
     return service.mark_lost(tx, opportunity_id, data.get("lost_reason"), version)
 
 
@@ -347,9 +344,7 @@ def _finish(request: Request, body: Any, done: bool) -> Activity:
     crm, actor = crm_of(request), actor_of(request)
     data = dict(_body_object(body))
     version = _version(data)
-    allowed = {"outcome"} if done else set()
-    if set(data) - allowed:
-        raise ValidationError(sorted(set(data) - allowed)[0], "unknown field")
+    fields.only(data, {"outcome"} if done else ())
     with crm.transaction(actor) as tx:
         current = visible_activity(request, tx.conn, "sfa:activity.write")
         if done:

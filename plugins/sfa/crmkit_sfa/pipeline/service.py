@@ -118,12 +118,6 @@ def opportunities_of_party(conn: Connection, party_id: int) -> list[Opportunity]
     return [opportunity_of(row) for row in rows]
 
 
-def _check_fields(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise ValidationError(sorted(unknown)[0], "unknown field")
-
-
 def _team_of(conn: Connection, owner_id: int | None) -> str | None:
     if owner_id is None:
         return None
@@ -223,7 +217,7 @@ def _enter(tx: Transaction, opp: Opportunity, stage: Stage, previous: str | None
 
 def create_opportunity(tx: Transaction, data: Mapping[str, Any]) -> Opportunity:
     """A new open opportunity from ``data`` (untrusted); it enters its first (or given) stage."""
-    _check_fields(data, CREATE_FIELDS)
+    fields.only(data, CREATE_FIELDS)
     party_id = fields.identifier("party_id", data.get("party_id"), required=True)
     assert party_id is not None
     try:
@@ -234,7 +228,9 @@ def create_opportunity(tx: Transaction, data: Mapping[str, Any]) -> Opportunity:
     pipeline = pipeline_of(tx.app, pipeline_key, tx.conn) if pipeline_key else configured(tx.app)[0]
     stage = _stage(pipeline, data.get("stage", pipeline.stages[0].key))
     now = utcnow()
-    default_currency = tx.app.settings_of["sfa"].pipeline.default_currency if tx.app else None
+    # configured()/pipeline_of() above have refused a transaction without its CRM.
+    assert tx.app is not None
+    default_currency = tx.app.settings_of["sfa"].pipeline.default_currency
     values = _values(tx.conn, {"currency": default_currency, **data}, None)
     owner_id = values.get("owner_id", tx.actor.user_id or party.owner_id)
     row = {
@@ -312,7 +308,7 @@ def update_opportunity(
     expected_version: int | None = None,
 ) -> Opportunity:
     """Change the fields ``data`` (untrusted) names; a ``stage`` in it moves the opportunity too."""
-    _check_fields(data, EDITABLE | {"stage"})
+    fields.only(data, EDITABLE | {"stage"})
     current = _current(tx, opportunity_id)
     _open(current)
     values = _values(tx.conn, data, current)
@@ -326,28 +322,33 @@ def update_opportunity(
     return current
 
 
-def unmet_exit_criteria(conn: Connection, opp: Opportunity, stage: Stage) -> list[tuple[str, str]]:
-    """``(field, why)`` for each exit criterion of ``stage`` that ``opp`` does not meet yet."""
-    unmet = [
-        (name, f"{name.replace('_', ' ')} must be filled in before leaving stage {stage.label!r}")
-        for name in stage.exit_fields
-        if getattr(opp, name) in (None, [], "")
-    ]
+def unmet_exit_criteria(
+    conn: Connection, opp: Opportunity, *stages: Stage
+) -> list[tuple[str, str]]:
+    """``(field, why)`` for each exit criterion of ``stages``, in order, that ``opp`` does not meet yet."""
     done = select(activity.c.kind, activity.c.playbook_step).where(
         activity.c.opportunity_id == opp.id, activity.c.status == "done"
     )
     rows = conn.execute(done).all()
     kinds, steps = {r.kind for r in rows}, {r.playbook_step for r in rows}
-    unmet += [
-        ("activities", f"a {kind} must be done before leaving stage {stage.label!r}")
-        for kind in stage.exit_activities
-        if kind not in kinds
-    ]
-    unmet += [
-        ("activities", f"{step.subject!r} must be done before leaving stage {stage.label!r}")
-        for step in stage.playbook
-        if step.required and f"{stage.key}.{step.key}" not in steps
-    ]
+    unmet: list[tuple[str, str]] = []
+    for stage in stages:
+        leaving = f"before leaving stage {stage.label!r}"
+        unmet += [
+            (name, f"{name.replace('_', ' ')} must be filled in {leaving}")
+            for name in stage.exit_fields
+            if getattr(opp, name) in (None, [], "")
+        ]
+        unmet += [
+            ("activities", f"a {kind} must be done {leaving}")
+            for kind in stage.exit_activities
+            if kind not in kinds
+        ]
+        unmet += [
+            ("activities", f"{step.subject!r} must be done {leaving}")
+            for step in stage.playbook
+            if step.required and f"{stage.key}.{step.key}" not in steps
+        ]
     return unmet
 
 
@@ -366,11 +367,11 @@ def change_stage(
         return current
     here = pipeline.stage(current.stage)
     if here is not None and pipeline.position(target.key) > pipeline.position(here.key):
-        for left in pipeline.stages[pipeline.position(here.key) : pipeline.position(target.key)]:
-            unmet = unmet_exit_criteria(tx.conn, current, left)
-            if unmet:
-                name, why = unmet[0]
-                raise ValidationError(name, why)
+        left = pipeline.stages[pipeline.position(here.key) : pipeline.position(target.key)]
+        unmet = unmet_exit_criteria(tx.conn, current, *left)
+        if unmet:
+            name, why = unmet[0]
+            raise ValidationError(name, why)
     moved = _write(
         tx,
         current,

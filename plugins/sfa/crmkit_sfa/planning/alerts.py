@@ -88,7 +88,7 @@ def raise_alerts(tx: Transaction, alerts: Iterable[Alert]) -> int:
     for item in alerts:
         by_kind.setdefault(item.kind, []).append(item)
     now = utcnow()
-    raised = 0
+    rows: list[dict[str, Any]] = []
     for kind, items in by_kind.items():
         known = _raised(tx.conn, kind, items)
         for item in items:
@@ -105,18 +105,19 @@ def raise_alerts(tx: Transaction, alerts: Iterable[Alert]) -> int:
                 kind="warning",
                 source="sfa",
             )
-            tx.conn.execute(
-                insert(alert).values(
-                    kind=kind,
-                    subject_id=item.subject_id,
-                    since=item.since,
-                    user_id=item.user_id,
-                    notification_id=notification_id,
-                    raised_at=now,
-                )
+            rows.append(
+                {
+                    "kind": kind,
+                    "subject_id": item.subject_id,
+                    "since": item.since,
+                    "user_id": item.user_id,
+                    "notification_id": notification_id,
+                    "raised_at": now,
+                }
             )
-            raised += 1
-    return raised
+    if rows:
+        tx.conn.execute(insert(alert), rows)
+    return len(rows)
 
 
 def overdue_activities(conn: Connection, now: datetime) -> list[Alert]:

@@ -141,5 +141,5 @@ WIDGETS = [
 
 
 def chosen_for(actor: Actor) -> list[str]:
-    """Salespeople and their managers see all three; others none (they hold no pipeline)."""
-    return list(NAMES) if actor.role in ("sales", "manager") else []
+    """Salespeople, their managers and admins see all three; others none (they hold no pipeline)."""
+    return list(NAMES) if actor.role in ("admin", "sales", "manager") else []

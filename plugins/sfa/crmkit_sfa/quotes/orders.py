@@ -34,7 +34,6 @@ from crmkit import (
 )
 from crmkit_sfa.pipeline import fields as common
 from crmkit_sfa.pipeline.service import get_opportunity, mark_won
-from crmkit_sfa.pipeline.tables import opportunity
 from crmkit_sfa.quotes import fields
 from crmkit_sfa.quotes.money import round_money
 from crmkit_sfa.quotes.paging import page_of
@@ -44,6 +43,7 @@ from crmkit_sfa.quotes.quotations import (
     get_quotation,
     line_of,
     mark_accepted,
+    require_visible,
     visible_opportunities,
 )
 from crmkit_sfa.quotes.tables import order, order_line
@@ -105,11 +105,8 @@ def get_order(conn: Connection, order_id: int) -> Order:
 def visible_order(crm: Crm, conn: Connection, actor: Actor, order_id: int) -> Order:
     """The order, if ``actor`` may see its opportunity; hidden ones are "not found"."""
     found = get_order(conn, order_id)
-    seen = visible_opportunities(crm, actor).where(opportunity.c.id == found.opportunity_id)
-    if conn.execute(seen).first() is None:
-        raise NotFound(f"no order {order_id}")
-    require(
-        crm.host, actor, "sfa:order.read", get_opportunity(conn, found.opportunity_id), conn=conn
+    require_visible(
+        crm, conn, actor, found.opportunity_id, "sfa:order.read", f"no order {order_id}"
     )
     return found
 

@@ -205,24 +205,22 @@ def get_quotation(conn: Connection, quotation_id: int, *, for_update: bool = Fal
     )
 
 
-def check_access(
-    crm: Crm, conn: Connection, actor: Actor, opportunity_id: int, action: str
+def require_visible(
+    crm: Crm, conn: Connection, actor: Actor, opportunity_id: int, action: str, missing: str
 ) -> None:
-    """Refuse ``action`` unless ``actor`` may perform it on the opportunity (its quotations follow it)."""
-    deal = get_opportunity(conn, opportunity_id)
-    require(crm.host, actor, action, deal, conn=conn)
+    """Refuse ``action`` on the opportunity's quotations or orders; a hidden one's are "not found"."""
+    seen = visible_opportunities(crm, actor).where(opportunity.c.id == opportunity_id)
+    if conn.execute(seen).first() is None:
+        raise NotFound(missing)
+    require(crm.host, actor, action, get_opportunity(conn, opportunity_id), conn=conn)
 
 
-def visible_quotation(
-    crm: Crm, conn: Connection, actor: Actor, quotation_id: int, action: str = "sfa:quote.read"
-) -> Quotation:
+def visible_quotation(crm: Crm, conn: Connection, actor: Actor, quotation_id: int) -> Quotation:
     """The quotation, if ``actor`` may see its opportunity; hidden ones are "not found"."""
     found = get_quotation(conn, quotation_id)
-    if not conn.execute(
-        visible_opportunities(crm, actor).where(opportunity.c.id == found.opportunity_id)
-    ).first():
-        raise NotFound(f"no quotation {quotation_id}")
-    check_access(crm, conn, actor, found.opportunity_id, action)
+    require_visible(
+        crm, conn, actor, found.opportunity_id, "sfa:quote.read", f"no quotation {quotation_id}"
+    )
     return found
 
 
