@@ -10,7 +10,10 @@ seeded before. Two servers run under uvicorn, one worker each, in processes of
 their own: crmkit with every installed plugin enabled, called with a real API
 token (scope ``write``) of the demo admin; and a bare Starlette app answering
 the same queries with the stdlib ``sqlite3`` driver and no auth, which is the
-limit. wrk drives C connections for S seconds per case and server: GET a customer
+limit. "The same queries" are the SQL statements crmkit runs for the request: for
+the POST, the party and its contact points, the party's existence, the interaction,
+the prospect's first contact, the audit entry and the outbox event, in one
+transaction; only the framework, the hooks and the permission checks are missing. wrk drives C connections for S seconds per case and server: GET a customer
 by random id, a filtered list page of 20 (customers a random surname finds, from
 the search index, by name) and POST an interaction on a random customer. After
 an unmeasured warm-up, the servers take R turns of S/R seconds each per case, so
@@ -109,16 +112,58 @@ def bare_app(db: Path) -> Any:
         return JSONResponse({"items": with_contacts(c, rows[:PAGE])})
 
     async def post(request: Request) -> JSONResponse:
+        # crmkit's statements for this request, in its order: the party and its contact
+        # points (the permission check's subject), the party's existence, the interaction,
+        # the prospect's first contact, the audit entry and the outbox event.
         body = await request.json()
         c = conn()
         now = time.strftime("%Y-%m-%d %H:%M:%S")
-        cursor = c.execute(
-            "INSERT INTO core_interaction (party_id, channel, direction, occurred_at, subject,"
-            " source, refs, custom, created_at) VALUES (?, ?, ?, ?, ?, 'core', '[]', '{}', ?)",
-            (body["party_id"], body["channel"], body["direction"], now, body["subject"], now),
-        )
-        c.commit()
-        return JSONResponse({"id": cursor.lastrowid, **body}, 201)
+        party_id = body["party_id"]
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            rows = c.execute("SELECT * FROM core_party WHERE id = ?", (party_id,)).fetchall()
+            if not rows:
+                c.rollback()
+                return JSONResponse({"detail": "not found"}, 404)
+            with_contacts(c, rows)
+            c.execute("SELECT id FROM core_party WHERE id = ?", (party_id,)).fetchone()
+            row = {
+                "party_id": party_id,
+                "channel": body["channel"],
+                "direction": body["direction"],
+                "occurred_at": now,
+                "subject": body["subject"],
+                "source": "core",
+                "refs": [],
+                "custom": {},
+            }
+            (item_id,) = c.execute(
+                "INSERT INTO core_interaction (party_id, channel, direction, occurred_at,"
+                " subject, source, refs, custom, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 'core', '[]', '{}', ?) RETURNING id",
+                (party_id, body["channel"], body["direction"], now, body["subject"], now),
+            ).fetchone()
+            c.execute(
+                "UPDATE core_party SET first_contacted_at = ? WHERE id = ? AND role = 'prospect'"
+                " AND first_contacted_at IS NULL",
+                (now, party_id),
+            )
+            c.execute(
+                "INSERT INTO core_audit (occurred_at, actor_id, actor_name, entity, entity_id,"
+                " action, changes) VALUES (?, NULL, 'bench', 'interaction', ?, 'created', ?)",
+                (now, str(item_id), json.dumps({k: [None, v] for k, v in row.items()})),
+            )
+            c.execute(
+                "INSERT INTO core_outbox (event_type, entity, entity_id, payload, created_at,"
+                " delivered_at, attempts) VALUES ('interaction.logged', 'interaction', ?, ?, ?,"
+                " ?, 0)",
+                (str(item_id), json.dumps({"id": item_id, "party_id": party_id}), now, now),
+            )
+            c.commit()
+        except BaseException:
+            c.rollback()
+            raise
+        return JSONResponse({"id": item_id, **row, "created_at": now}, 201)
 
     return Starlette(
         routes=[

@@ -45,6 +45,7 @@ from crmkit.core.tables import interaction as interaction_table
 from crmkit.core.tables import party as party_table
 from crmkit.core.tables import user as user_table
 from crmkit.core.tasks import Task, create_task
+from crmkit.core.territories import in_territory, territory_condition
 from crmkit.core.ui import MenuItem, Widget
 from crmkit.core.values import EmailAddress, Money, PhoneNumber, PostalAddress
 from crmkit.hooks.markers import hookimpl
@@ -104,6 +105,7 @@ __all__ = [
     "get_party",
     "hookimpl",
     "hookspec",
+    "in_territory",
     "intake_prospect",
     "interaction_table",
     "is_allowed",
@@ -114,6 +116,7 @@ __all__ = [
     "notify",
     "party_table",
     "require",
+    "territory_condition",
     "timeline",
     "update_party",
     "user_table",

@@ -8,13 +8,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from sqlalchemy import false, func, select
 
 from crmkit import Actor, hookimpl
 from crmkit.app import Crm
+from crmkit.core.audit import history
 from crmkit.core.parties import build_party, create_party
 from crmkit.core.settings import Settings
-from crmkit.core.tables import interaction, party
+from crmkit.core.tables import interaction, outbox, party
 from crmkit.hooks.plugin_info import PluginInfo
 from crmkit.testing import http_client, register_plugin
 
@@ -183,6 +185,47 @@ def test_stale_version_field_gets_409(make_crm):
     assert client.get(url).json()["first_name"] == "Anna"
 
 
+def trail(crm: Crm, entity: str, entity_id: int) -> tuple[list[str], list[str]]:
+    """The audit actions on the record and the events about it, oldest first."""
+    with crm.read() as conn:
+        actions = [entry.action for entry in reversed(history(conn, entity, entity_id))]
+        events = conn.execute(
+            select(outbox.c.event_type).where(outbox.c.entity_id == str(entity_id))
+        ).scalars()
+        return actions, list(events)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"first_name": "Ann", "last_name": "Lee", "phones": ["+49 30 1234567"], "custom": {}}],
+    ids=["empty", "identical"],
+)
+def test_a_patch_that_changes_nothing_keeps_the_version_and_leaves_no_trail(make_crm, body):
+    crm, client = client_of(make_crm)
+    ann = created(client)
+    url = f"/api/v1/customers/{ann['id']}"
+
+    response = client.patch(url, json=body, headers={"If-Match": '"1"'})
+
+    assert response.status_code == 200, response.text
+    assert response.headers["etag"] == '"1"'
+    assert response.json() == client.get(url).json() == ann
+    assert trail(crm, "party", ann["id"]) == (["created"], ["customer.created"])
+
+
+def test_a_patch_that_changes_nothing_from_a_stale_version_is_still_refused(make_crm):
+    crm, client = client_of(make_crm)
+    ann = created(client)
+    url = f"/api/v1/customers/{ann['id']}"
+    client.patch(url, json={"first_name": "Anna", "version": 1})
+
+    problem(client.patch(url, json={"first_name": "Anna"}, headers={"If-Match": '"1"'}), 412)
+    problem(client.patch(url, json={"version": 1}), 409)
+
+    assert client.get(url).headers["etag"] == '"2"'
+    assert trail(crm, "party", ann["id"])[0] == ["created", "updated"]
+
+
 def test_a_customer_is_not_found_under_prospects(make_crm):
     _crm, client = client_of(make_crm)
     ann = created(client)
@@ -198,7 +241,7 @@ def test_a_party_hidden_by_permission_filter_cannot_be_changed(make_crm):
         hidden = create_party(tx, build_party("customer", ANN, region="DE"))
 
     problem(client.patch(f"/api/v1/customers/{hidden.id}", json={"version": 1}), 404)
-    problem(client.delete(f"/api/v1/customers/{hidden.id}"), 404)
+    problem(client.delete(f"/api/v1/customers/{hidden.id}", headers={"If-Match": '"1"'}), 404)
 
     assert count(crm) == 1
 
@@ -211,10 +254,24 @@ def test_delete_erases_the_party_and_its_timeline(make_crm):
         json={"party_id": ann["id"], "channel": "phone", "direction": "inbound"},
     )
 
-    assert client.delete(f"/api/v1/customers/{ann['id']}").status_code == 204
+    deleted = client.delete(f"/api/v1/customers/{ann['id']}", headers={"If-Match": '"1"'})
 
+    assert deleted.status_code == 204, deleted.text
     problem(client.get(f"/api/v1/customers/{ann['id']}"), 404)
     assert count(crm) == 0 and count(crm, interaction) == 0
+
+
+def test_delete_with_the_version_read_as_a_query_parameter_erases_the_prospect(make_crm):
+    crm, client = client_of(make_crm)
+    ann = created(client, "prospect", phones=["030 2847193"])["party"]
+    changed = client.patch(
+        f"/api/v1/prospects/{ann['id']}", json={"status": "working", "version": 1}
+    )
+
+    deleted = client.delete(f"/api/v1/prospects/{ann['id']}", params={"version": 2})
+
+    assert changed.status_code == 200 and deleted.status_code == 204, deleted.text
+    assert count(crm) == 0
 
 
 def test_delete_with_a_stale_if_match_is_412_and_keeps_the_party(make_crm):
@@ -224,6 +281,43 @@ def test_delete_with_a_stale_if_match_is_412_and_keeps_the_party(make_crm):
 
     problem(client.delete(f"/api/v1/customers/{ann['id']}", headers={"If-Match": '"1"'}), 412)
 
+    assert count(crm) == 1
+    assert client.get(f"/api/v1/customers/{ann['id']}").json()["first_name"] == "Anna"
+
+
+def test_delete_with_a_stale_version_parameter_is_409_and_keeps_the_party(make_crm):
+    crm, client = client_of(make_crm)
+    ann = created(client, "prospect", phones=["030 2847193"])["party"]
+    client.patch(f"/api/v1/prospects/{ann['id']}", json={"status": "working", "version": 1})
+
+    problem(client.delete(f"/api/v1/prospects/{ann['id']}", params={"version": 1}), 409)
+
+    assert count(crm) == 1
+
+
+def test_delete_without_a_version_is_428_and_keeps_the_party(make_crm):
+    crm, client = client_of(make_crm)
+    ann = created(client)
+
+    problem(client.delete(f"/api/v1/customers/{ann['id']}"), 428)
+
+    assert count(crm) == 1
+
+
+def test_delete_with_a_malformed_version_is_refused_naming_it(make_crm):
+    crm, client = client_of(make_crm)
+    ann = created(client)
+    url = f"/api/v1/customers/{ann['id']}"
+
+    bad_header = problem(client.delete(url, headers={"If-Match": "1"}), 422)
+    bad_param = problem(client.delete(url, params={"version": "one"}), 422)
+    unknown = problem(client.delete(url, params={"version": 1, "force": "yes"}), 422)
+
+    assert (bad_header["field"], bad_param["field"], unknown["field"]) == (
+        "If-Match",
+        "version",
+        "force",
+    )
     assert count(crm) == 1
 
 
@@ -321,11 +415,54 @@ def test_user_is_created_changed_and_archived(make_crm):
     url = f"/api/v1/users/{sam['id']}"
 
     changed = client.patch(url, json={"team": "north"}, headers={"If-Match": '"1"'})
-    archived = client.delete(url)
+    archived = client.delete(url, headers={"If-Match": changed.headers["etag"]})
 
     assert changed.json()["team"] == "north"
-    assert archived.json()["active"] is False
+    assert archived.status_code == 200, archived.text
+    assert archived.json()["active"] is False and archived.headers["etag"] == '"3"'
     assert [u["username"] for u in client.get("/api/v1/users").json()] == ["sam"]
+
+
+def test_archiving_a_user_changed_since_it_was_read_keeps_them_active(make_crm):
+    _crm, client = client_of(make_crm)
+    sam = client.post("/api/v1/users", json={"username": "sam", "role": "sales"}).json()
+    url = f"/api/v1/users/{sam['id']}"
+    client.patch(url, json={"team": "north", "version": 1})
+
+    problem(client.delete(url, headers={"If-Match": '"1"'}), 412)
+    problem(client.delete(url, params={"version": 1}), 409)
+    problem(client.delete(url), 428)
+
+    assert client.get(url).json()["active"] is True
+
+
+def test_a_user_patch_that_changes_nothing_keeps_the_version_and_leaves_no_trail(make_crm):
+    crm, client = client_of(make_crm)
+    sam = client.post("/api/v1/users", json={"username": "sam", "role": "sales"}).json()
+    url = f"/api/v1/users/{sam['id']}"
+
+    empty = client.patch(url, json={"version": 1})
+    same = client.patch(url, json={"role": "sales", "territories": []}, headers={"If-Match": '"1"'})
+
+    for response in (empty, same):
+        assert response.status_code == 200, response.text
+        assert response.headers["etag"] == '"1"' and response.json() == sam
+    assert trail(crm, "user", sam["id"]) == (["created"], ["user.created"])
+    client.patch(url, json={"team": "north", "version": 1})
+    problem(client.patch(url, json={"team": "north", "version": 1}), 409)
+    assert client.get(url).headers["etag"] == '"2"'
+
+
+def test_archiving_an_archived_user_keeps_the_version(make_crm):
+    _crm, client = client_of(make_crm)
+    sam = client.post("/api/v1/users", json={"username": "sam", "role": "sales"}).json()
+    url = f"/api/v1/users/{sam['id']}"
+    client.delete(url, headers={"If-Match": '"1"'})
+
+    again = client.delete(url, headers={"If-Match": '"2"'})
+
+    assert again.status_code == 200, again.text
+    assert again.headers["etag"] == '"2"' and again.json()["active"] is False
 
 
 def test_user_with_an_unknown_role_is_refused_naming_role(make_crm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,28 +14,30 @@ from crmkit import ConflictError, Transaction, hookimpl
 from crmkit.app import Crm
 from crmkit.core.db import make_engine
 from crmkit.core.parties import build_party, create_party, get_party, update_party
+from crmkit.core.privacy import erase_party
 from crmkit.testing import apps, register_plugin
 
 
 class Rendezvous:
-    """Holds the first writer after it has read the party until the second has read it too.
+    """Holds the first writer after it has read the party until the second has written it.
 
     That forces the interleaving in which both transactions see version 1 before
-    either writes, so only the version check in the UPDATE itself can stop the
-    second write.
+    either writes, and the second writes first: only the version check in the
+    first's UPDATE, made once the second commits, can stop the first write.
     """
 
     def __init__(self) -> None:
-        self.read = {name: threading.Event() for name in ("first", "second")}
+        self.second_wrote = threading.Event()
 
     @hookimpl
     def entity_validate(self, tx: Transaction, entity: Any) -> None:
-        me = threading.current_thread().name
-        if me not in self.read:
-            return
-        self.read[me].set()
-        if me == "first":
-            assert self.read["second"].wait(10), "the second writer never read the party"
+        if threading.current_thread().name == "first":
+            assert self.second_wrote.wait(10), "the second writer never wrote the party"
+
+    @hookimpl
+    def entity_saved(self, tx: Transaction, entity: Any) -> None:
+        if threading.current_thread().name == "second":
+            self.second_wrote.set()
 
 
 def race(writers: dict[str, Crm], party_id: int) -> dict[str, BaseException | None]:
@@ -110,3 +113,53 @@ def test_sqlite_writers_on_two_engines_of_one_file_serialise(
     party_id = new_party(one)
 
     exactly_one_won(one, party_id, race({"first": one, "second": other}, party_id))
+
+
+class HoldAfterWrite:
+    """Keeps the updater's transaction open, its new version written, while an eraser starts.
+
+    The eraser then checks the version while the change is not yet committed: only a
+    check that waits for the row (a lock) sees the version the change commits.
+    """
+
+    def __init__(self) -> None:
+        self.written = threading.Event()
+
+    @hookimpl
+    def entity_saved(self, tx: Transaction, entity_type: str, entity: Any, change: str) -> None:
+        if threading.current_thread().name == "updater":
+            self.written.set()
+            time.sleep(0.5)
+
+
+def test_erasing_from_a_version_changed_meanwhile_keeps_the_changed_party(
+    make_crm: Callable[..., Crm],
+) -> None:
+    holder = HoldAfterWrite()
+    app = make_crm(plugins=[register_plugin(holder, name="holder")])
+    party_id = new_party(app)
+    outcome: dict[str, BaseException | None] = {}
+
+    def update() -> None:
+        with app.transaction() as tx:
+            update_party(tx, party_id, {"first_name": "Ada"}, 1, region="DE")
+
+    def erase() -> None:
+        assert holder.written.wait(10), "the updater never wrote"
+        try:
+            with app.transaction() as tx:
+                erase_party(tx, party_id, expected_version=1)
+            outcome["erase"] = None
+        except BaseException as exc:
+            outcome["erase"] = exc
+
+    threads = [threading.Thread(target=update, name="updater"), threading.Thread(target=erase)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert isinstance(outcome["erase"], ConflictError), outcome
+    with app.engine.connect() as conn:
+        stored = get_party(conn, party_id)
+    assert (stored.version, stored.first_name) == (2, "Ada")

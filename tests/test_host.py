@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 import textwrap
+import threading
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -546,6 +547,34 @@ def test_sync_implementations_can_be_called_inside_a_running_loop() -> None:
         return host.call("route_inbound", app=None, message=None)
 
     assert asyncio.run(main()) == "a"
+
+
+def test_sync_in_thread_runs_sync_implementations_off_the_loop_and_awaits_async_ones() -> None:
+    threads: dict[str, int] = {}
+
+    class Blocking:
+        @hookimpl
+        def route_inbound(self) -> None:
+            threads["sync"] = threading.get_ident()
+
+    class Awaiting:
+        @hookimpl
+        async def route_inbound(self) -> str:
+            threads["async"] = threading.get_ident()
+            return "async"
+
+    # The last registered is called first: the synchronous one, which has no answer.
+    host = load(
+        plugin("awaiting", Awaiting()), plugin("blocking", Blocking(), depends=["awaiting"])
+    )
+
+    async def main() -> Any:
+        return await host.acall("route_inbound", sync_in_thread=True, app=None, message=None)
+
+    loop_thread = threading.get_ident()  # asyncio.run runs its loop in this thread
+    assert asyncio.run(main()) == "async"
+    assert threads["async"] == loop_thread
+    assert threads["sync"] != loop_thread
 
 
 def test_tryfirst_and_trylast_move_implementations() -> None:

@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.schema import CreateTable
 
 from crmkit import CustomField, User, ValidationError, hookimpl
 from crmkit.app import Crm
 from crmkit.core.importing import IMPORT_SYSTEM, ImportOptions, import_parties
-from crmkit.core.parties import find_by_contact, get_party
+from crmkit.core.parties import build_party, create_party, find_by_contact, get_party, merge_parties
+from crmkit.core.privacy import erase_party
 from crmkit.core.tables import contact_point, external_id, outbox, party
 from crmkit.core.users import create_user
 from crmkit.testing import invoke, register_plugin
@@ -409,6 +411,86 @@ def test_each_batch_emits_one_imported_event_with_its_counts_and_ids(
     assert [i for e in imported for a, b in e["id_ranges"] for i in range(a, b + 1)] == ids
     assert imported[0]["role"] == "customer" and imported[0]["file"] == "p.csv"
     assert events(crm, "customer.created") == [], "no event per row"
+
+
+# --- Ids: a party's id is never given to another one
+
+
+def customer(app: Crm, name: str) -> int:
+    with app.transaction() as tx:
+        created = create_party(tx, build_party("customer", {"last_name": name}, region="DE"))
+    assert created.id is not None
+    return created.id
+
+
+def imported_ids(app: Crm, rows: int, tmp_path: Path) -> list[int]:
+    """The ids of the customers a bulk import of ``rows`` new people created."""
+    with app.engine.connect() as conn:
+        before = set(conn.execute(select(party.c.id)).scalars())
+    csv_path = write_csv(tmp_path / f"import{len(before)}.csv", people(rows, start=len(before)))
+    assert import_parties(app, "customer", csv_path).created == rows
+    with app.engine.connect() as conn:
+        return sorted(set(conn.execute(select(party.c.id)).scalars()) - before)
+
+
+def remove(app: Crm, how: str, survivor: int, gone: int) -> None:
+    """Erase ``gone``, or merge it into ``survivor``."""
+    with app.transaction() as tx:
+        if how == "erased":
+            erase_party(tx, gone)
+        else:
+            merge_parties(tx, survivor, gone)
+
+
+@pytest.mark.parametrize("how", ["erased", "merged"])
+def test_an_import_never_gives_a_new_party_the_id_of_a_merged_or_erased_one(
+    crm: Crm, tmp_path: Path, how: str
+) -> None:
+    survivor, newest = customer(crm, "Alt"), customer(crm, "Neu")
+    remove(crm, how, survivor, newest)
+
+    block = imported_ids(crm, 3, tmp_path)
+
+    assert min(block) > newest
+    assert customer(crm, "Einzeln") > max(block), "a single create reuses no imported id"
+
+
+def test_ids_of_erased_parties_stay_retired_across_imports_and_single_creates(
+    crm: Crm, tmp_path: Path
+) -> None:
+    first = imported_ids(crm, 3, tmp_path)
+    with crm.transaction() as tx:
+        erase_party(tx, max(first))
+
+    single = customer(crm, "Einzeln")
+    with crm.transaction() as tx:
+        erase_party(tx, single)
+    second = imported_ids(crm, 2, tmp_path)
+
+    assert single > max(first)
+    assert min(second) > single
+
+
+@pytest.mark.parametrize("how", ["erased", "merged"])
+def test_on_an_sqlite_table_made_before_autoincrement_the_audit_trail_keeps_gone_ids_retired(
+    make_crm: Callable[..., Crm], tmp_path: Path, how: str
+) -> None:
+    app = make_crm(create_tables=False)
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's AUTOINCREMENT only")
+    ddl = str(CreateTable(party).compile(dialect=app.engine.dialect))
+    legacy = ddl.replace(" AUTOINCREMENT", "")
+    assert legacy != ddl
+    with app.engine.begin() as conn:
+        conn.exec_driver_sql(legacy)
+    app.create_tables()
+    survivor, newest = customer(app, "Alt"), customer(app, "Neu")
+    remove(app, how, survivor, newest)
+
+    block = imported_ids(app, 3, tmp_path)
+
+    assert min(block) > newest
+    assert customer(app, "Einzeln") > max(block), "a single create reuses no imported id"
 
 
 # --- Bad input is refused before anything is written

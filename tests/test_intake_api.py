@@ -69,6 +69,7 @@ def test_a_duplicate_is_merged_and_answered_200_with_the_survivor(make_crm):
     assert count(crm) == 1
     (entry,) = client.get(f"/api/v1/parties/{customer['id']}/merges").json()
     assert entry["merged_by"] == "tester" and entry["merged_name"] == "Anna Berg"
+    assert entry["merged_id"] is None
     assert entry["contact_points"] == [{"kind": "email", "value": "anna@berg.example"}]
 
 

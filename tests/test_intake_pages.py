@@ -56,6 +56,7 @@ def test_the_party_page_shows_findings_score_reasons_and_merges(make_crm):
     assert "<code>phone_fake</code> (phones[0])" in page
     assert "reachable by email" in page
     assert "Merged into this prospect" in page
+    assert "<strong>Anna Berg</strong> (taken in) by system" in page
     assert "email added: a@berg.example" in page
 
 

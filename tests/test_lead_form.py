@@ -89,14 +89,12 @@ def test_filled_honeypot_answers_like_success_and_stores_nothing(crm):
 def test_too_many_enquiries_from_one_address_are_refused_with_retry_after(crm):
     client = http_client(crm)
     bot = {**ANNA, "website": "x"}  # honeypot posts count against the budget too
-    answers = [
-        client.post("/forms/lead", json=bot).status_code for _ in range(FORM_LIMIT.per_address)
-    ]
+    answers = [client.post("/forms/lead", json=bot).status_code for _ in range(FORM_LIMIT.attempts)]
 
     refused = client.post("/forms/lead", json=ANNA)
     refused_page = client.post("/forms/lead", data=ANNA)
 
-    assert answers == [202] * FORM_LIMIT.per_address
+    assert answers == [202] * FORM_LIMIT.attempts
     assert refused.status_code == 429 and refused.headers["content-type"] == PROBLEM
     assert 0 < int(refused.headers["retry-after"]) <= FORM_LIMIT.window.total_seconds() + 1
     assert refused_page.status_code == 429 and "too many enquiries" in refused_page.text
@@ -130,6 +128,19 @@ def test_invalid_form_is_shown_again_with_the_error_at_its_field(crm):
         in response.text
     )
     assert 'value="Anna"' in response.text
+
+
+def test_form_text_a_database_cannot_store_is_refused_naming_the_field(crm):
+    response = http_client(crm).post(
+        "/forms/lead",
+        content=b"last_name=Lee&email=lee%40gmail.com&city=Ber%00lin",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 422
+    assert re.search(r'id="city"[^>]*aria-invalid="true"', response.text)
+    assert "NUL characters" in response.text
+    assert count(crm) == 0
 
 
 def test_post_from_another_site_is_refused(crm):

@@ -107,6 +107,21 @@ def test_path_parameters_come_from_the_route(make_crm):
     assert param["schema"]["type"] == "integer"
 
 
+def test_deletes_declare_their_preconditions_and_only_prospect_lists_a_status(make_crm):
+    _crm, client = app_with_visits(make_crm)
+
+    paths = client.get("/api/openapi.json").json()["paths"]
+
+    def names(path: str, method: str) -> set[str]:
+        return {p["name"] for p in paths[path][method].get("parameters", [])}
+
+    for path in ("/api/v1/customers/{party_id}", "/api/v1/users/{user_id}"):
+        assert {"If-Match", "version"} <= names(path, "delete")
+        assert {"409", "412", "428"} <= set(paths[path]["delete"]["responses"])
+    assert "status" in names("/api/v1/prospects", "get")
+    assert "status" not in names("/api/v1/customers", "get")
+
+
 def test_a_real_answer_validates_against_its_declared_schema(make_crm):
     _crm, client = app_with_visits(make_crm)
     doc = client.get("/api/openapi.json").json()
@@ -136,5 +151,82 @@ def test_api_reference_page_renders_every_operation_with_local_assets_only(make_
     assert "POST /api/v1/customers" in page.text
     assert "POST /p/visits/visits" in page.text
     assert 'id="schema-Customer"' in page.text
+    assert "POST /forms/lead" in page.text and "application/x-www-form-urlencoded" in page.text
     external = re.findall(r'(?:src|href)="(https?:)?//', page.text)
     assert external == []
+
+
+def test_public_operations_need_no_token_and_every_other_one_does(make_crm):
+    _crm, client = app_with_visits(make_crm)
+
+    doc = client.get("/api/openapi.json").json()
+
+    assert doc["security"] == [{"bearer": []}]
+    operations = {
+        (method.upper(), path): item
+        for path, methods in doc["paths"].items()
+        for method, item in methods.items()
+    }
+    public = {key for key, item in operations.items() if item.get("security") == []}
+    assert public == {
+        ("GET", "/api/v1/health"),
+        ("GET", "/api/openapi.json"),
+        ("POST", "/forms/lead"),
+    }
+    for key, item in operations.items():
+        # Nobody logs in to a public operation, so none answers 401.
+        assert ("401" in item["responses"]) is (key not in public), key
+        assert "security" not in item or key in public
+
+
+def schema_of(doc: dict[str, Any], answer: dict[str, Any], media: str) -> dict[str, Any]:
+    """The schema of one documented answer, resolvable on its own."""
+    return {**answer["content"][media]["schema"], **doc}
+
+
+def test_lead_form_is_described_with_the_fields_a_browser_posts_and_every_answer(make_crm):
+    _crm, client = app_with_visits(make_crm)
+    doc = client.get("/api/openapi.json").json()
+    post = doc["paths"]["/forms/lead"]["post"]
+    form = doc["components"]["schemas"]["EnquiryForm"]
+    page = client.get("/forms/lead").text
+
+    assert post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"] == {
+        "$ref": "#/components/schemas/EnquiryForm"
+    }
+    assert set(form["properties"]) == set(
+        re.findall(r'<(?:input|textarea)[^>]* name="(\w+)"', page)
+    )
+    assert form["required"] == [] and form["properties"]["country"]["maxLength"] == 2
+    retry_after = post["responses"]["429"]["headers"]["Retry-After"]
+    assert retry_after["required"] is True and retry_after["schema"]["type"] == "integer"
+    assert "Origin" in post["description"]
+
+    sent = client.post("/forms/lead", json={"last_name": "Schmidt", "email": "anna.s@gmail.com"})
+    shown = client.post("/forms/lead", data={"last_name": "Lee", "email": "lee@gmail.com"})
+    foreign = client.post("/forms/lead", json={}, headers={"Origin": "https://evil.example"})
+    while (refused := client.post("/forms/lead", data={"website": "x"})).status_code != 429:
+        pass
+
+    assert sent.status_code == 202
+    assert jsonschema_rs.is_valid(
+        schema_of(doc, post["responses"]["202"], "application/json"), sent.json()
+    )
+    assert shown.status_code == 200 and "text/html" in post["responses"]["200"]["content"]
+    assert foreign.status_code == 403
+    problem = schema_of(doc, post["responses"]["403"], "application/problem+json")
+    assert jsonschema_rs.is_valid(problem, foreign.json())
+    assert "text/html" in post["responses"]["429"]["content"]
+    assert int(refused.headers["retry-after"]) >= 1
+
+
+def test_health_answer_validates_against_its_declared_schema(make_crm):
+    _crm, client = app_with_visits(make_crm)
+    doc = client.get("/api/openapi.json").json()
+    answers = doc["paths"]["/api/v1/health"]["get"]["responses"]
+
+    health = client.get("/api/v1/health")
+
+    assert health.status_code == 200
+    assert jsonschema_rs.is_valid(schema_of(doc, answers["200"], "application/json"), health.json())
+    assert answers["503"]["content"] == answers["200"]["content"]

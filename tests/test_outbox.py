@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy import select, update
 
 from crmkit import Event, EventType, PluginError, ValidationError, hookimpl
 from crmkit.app import Crm
+from crmkit.core import events
 from crmkit.core.db import transaction
 from crmkit.core.parties import build_party, create_party, get_party
 from crmkit.core.tables import outbox, utcnow
@@ -306,3 +308,80 @@ def test_served_app_delivers_events_in_the_background(make_crm: Callable[..., Cr
     # Shutting the server down drains the dispatcher.
     assert [e.type for e in subscriber.received] == ["prospect.created"]
     assert not app.dispatcher.submit([])
+
+
+class Slow:
+    """Takes ``seconds`` over every event it receives, recording the ids it got."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.received: list[int] = []
+        self.started = threading.Event()
+
+    @hookimpl
+    def on_event(self, event: Event) -> None:
+        self.started.set()
+        time.sleep(self.seconds)
+        self.received.append(event.id)
+
+
+def test_batch_that_outlives_its_lease_is_not_delivered_again_by_a_second_deliverer(
+    make_crm: Callable[..., Crm], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "LEASE", timedelta(seconds=1))
+    slow = Slow(0.2)
+    app = make_crm(plugins=[register_plugin(slow, name="slow")])
+    with transaction(app.engine, app.host, app=app) as tx:
+        for name in "ABCDEFG":  # 1.4 s of work: longer than the lease
+            create(tx, name)
+    first = threading.Thread(target=app.deliver_events)
+    first.start()
+    assert slow.started.wait(30)
+    while first.is_alive():  # the outbox job, or another process, keeps looking for due events
+        app.deliver_events()
+        time.sleep(0.05)
+    first.join()
+
+    rows = outbox_rows(app)
+    assert sorted(slow.received) == [row.id for row in rows]
+    assert all(row.delivered_at is not None and row.attempts == 1 for row in rows)
+
+
+class Stuck:
+    """Holds up its first deliveries until ``release`` is set; counts who arrived."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Semaphore(0)
+        self.release = threading.Event()
+        self.names: list[str] = []
+
+    @hookimpl
+    def on_event(self, event: Event) -> None:
+        self.arrived.release()
+        assert self.release.wait(30), "never released"
+        self.names.append(event.payload["name"])
+
+
+def test_deliverer_that_lost_its_lease_leaves_the_rest_of_its_batch_to_the_new_owner(
+    make_crm: Callable[..., Crm], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "LEASE", timedelta(seconds=0.5))
+    stuck = Stuck()
+    app = make_crm(plugins=[register_plugin(stuck, name="stuck")])
+    with transaction(app.engine, app.host, app=app) as tx:
+        for name in "ABC":
+            create(tx, name)
+    first = threading.Thread(target=app.deliver_events)
+    first.start()
+    assert stuck.arrived.acquire(timeout=30)
+    time.sleep(0.6)  # stuck on A past its lease, the first deliverer counts as dead
+    taker = threading.Thread(target=app.deliver_events)
+    taker.start()
+    assert stuck.arrived.acquire(timeout=30)  # the taker claimed A, B and C and is at A
+    stuck.release.set()
+    taker.join(30)
+    first.join(30)
+
+    # A was in the hands of both; B and C only in the new owner's.
+    assert sorted(stuck.names) == ["A", "A", "B", "C"]
+    assert all(row.delivered_at is not None for row in outbox_rows(app))

@@ -6,11 +6,13 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import pytest
 from sqlalchemy import select
 
 from crmkit import Actor, Permission, hookimpl
 from crmkit.app import Crm
+from crmkit.core.errors import NotFound
 from crmkit.core.parties import (
     build_party,
     create_party,
@@ -22,6 +24,7 @@ from crmkit.core.permissions import is_allowed, visible
 from crmkit.core.tables import interaction, party
 from crmkit.core.values import PostalAddress
 from crmkit.testing import register_plugin
+from crmkit.web.listing import visible_party
 
 ROLE_ACTORS = {
     role: Actor(user_id=100, username=role, role=role)
@@ -141,6 +144,28 @@ def test_a_plugin_granting_an_action_cannot_widen_what_a_role_sees(
     with app.read() as conn:
         record = get_party(conn, world.parties["sue_own"])
         assert not is_allowed(app.host, world.actors["sam"], "core:party.write", record, conn=conn)
+
+
+def test_visibility_is_decided_once_per_actor_and_again_for_a_changed_actor(
+    make_crm: Callable[..., Crm], world: Any
+) -> None:
+    asked: list[str] = []
+
+    def permission_filter(actor: Actor, entity_type: str, table: Any) -> None:
+        asked.append(entity_type)
+
+    counting = types.SimpleNamespace(permission_filter=hookimpl(permission_filter))
+    app = make_crm(plugins=[register_plugin(counting, name="counting")])
+    sam, party_id = world.actors["sam"], world.parties["sam_territory"]
+    with app.read() as conn:
+        for _ in range(3):
+            assert visible_party(app, conn, sam, party_id).id == party_id
+        assert sorted(asked) == ["customer", "prospect"]
+        # Territories are part of the actor: a reassigned salesperson is judged anew.
+        moved = attrs.evolve(sam, territories=("FR",))
+        with pytest.raises(NotFound):
+            visible_party(app, conn, moved, party_id)
+        assert len(asked) == 4
 
 
 @pytest.mark.parametrize("name", ["ada", "mia", "sam", "sue", "sid", "max", "rob"])

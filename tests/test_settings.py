@@ -237,3 +237,49 @@ def test_a_bad_nested_plugin_setting_in_the_file_names_file_and_key(tmp_path: Pa
             Sales, settings.plugin_settings["sales"], f"{settings.source}: plugins.sales"
         )
     assert caught.value.key == f"{path}: plugins.sales.planning.commit_probability"
+
+
+def test_trusted_proxies_come_from_the_file_or_a_comma_separated_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, '[crmkit]\ntrusted_proxies = ["10.0.0.5", "fd00::/8"]\n')
+
+    from_file = load_settings(environ={}, config_path=path)
+    from_env = load_settings(
+        environ={"CRMKIT_TRUSTED_PROXIES": " 10.0.0.5, 192.168.0.0/16 "}, config_path=path
+    )
+
+    assert Settings().trusted_proxies == ()
+    assert from_file.trusted_proxies == ("10.0.0.5", "fd00::/8")
+    assert from_env.trusted_proxies == ("10.0.0.5", "192.168.0.0/16")
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        (
+            '[crmkit]\ntrusted_proxies = "10.0.0.5"\n',
+            {},
+            "crmkit.toml: crmkit.trusted_proxies: expected an array, got '10.0.0.5'",
+        ),
+        (
+            '[crmkit]\ntrusted_proxies = ["proxy.internal"]\n',
+            {},
+            "crmkit.toml: crmkit.trusted_proxies: expected IP addresses or networks "
+            "(10.0.0.0/8), got 'proxy.internal'",
+        ),
+        (
+            "",
+            {"CRMKIT_TRUSTED_PROXIES": "10.0.0.5/8"},  # host bits set: uvicorn would ignore it
+            "environment variable CRMKIT_TRUSTED_PROXIES: expected IP addresses or networks "
+            "(10.0.0.0/8), got '10.0.0.5/8'",
+        ),
+    ],
+)
+def test_a_trusted_proxy_uvicorn_would_not_understand_is_refused(
+    tmp_path: Path, text: str, environ: dict[str, str], message: str
+) -> None:
+    path = write(tmp_path, text)
+
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings(environ=environ, config_path=path)
+
+    assert str(raised.value).endswith(message)

@@ -13,7 +13,9 @@ from sqlalchemy import select
 
 from crmkit import Actor, ConflictError, NotFound, ValidationError, create_task, hookimpl
 from crmkit.app import Crm
+from crmkit.core.audit import history
 from crmkit.core.entities import User
+from crmkit.core.pagination import encode_cursor
 from crmkit.core.parties import build_party, create_party, merge_parties
 from crmkit.core.privacy import erase_party, export_party
 from crmkit.core.tables import outbox
@@ -110,6 +112,93 @@ def test_done_task_records_when_and_a_stale_version_conflicts(crm):
     assert reopened.status == "open" and reopened.done_at is None and reopened.version == 3
 
 
+def task_events(crm: Crm) -> list[dict[str, Any]]:
+    with crm.read() as conn:
+        rows = conn.execute(
+            select(outbox.c.payload)
+            .where(outbox.c.event_type == "core.task_updated")
+            .order_by(outbox.c.id)
+        )
+        return [row.payload for row in rows]
+
+
+def test_completing_and_reopening_a_task_is_audited_and_announced(crm):
+    ann = add_user(crm, "ann")
+    task_id = task_for(crm, ann, "Call Roth")
+
+    with crm.transaction(ann) as tx:
+        done = set_task_status(tx, task_id, "done", 1)
+    with crm.transaction(ann) as tx:
+        set_task_status(tx, task_id, "open", 2)
+
+    with crm.read() as conn:
+        reopened, completed = history(conn, "task", task_id)
+    assert (completed.action, completed.actor_id, completed.actor_name) == (
+        "updated",
+        ann.user_id,
+        "ann",
+    )
+    assert completed.changes == {
+        "status": ["open", "done"],
+        "done_at": [None, done.done_at.isoformat()],
+    }
+    assert reopened.changes == {
+        "status": ["done", "open"],
+        "done_at": [done.done_at.isoformat(), None],
+    }
+    assert [(e["status"], e["previous_status"], e["version"]) for e in task_events(crm)] == [
+        ("done", "open", 2),
+        ("open", "done", 3),
+    ]
+    first = task_events(crm)[0]
+    assert (first["id"], first["owner_id"], first["title"]) == (task_id, ann.user_id, "Call Roth")
+
+
+@pytest.mark.parametrize("status", ["open", "done"])
+def test_setting_the_status_a_task_has_changes_nothing(crm, status):
+    ann = add_user(crm, "ann")
+    task_id = task_for(crm, ann)
+    with crm.transaction(ann) as tx:
+        before = set_task_status(tx, task_id, status, 1)
+    version = before.version
+
+    with crm.transaction(ann) as tx:
+        again = set_task_status(tx, task_id, status, version)
+
+    with crm.read() as conn:
+        assert get_task(conn, task_id) == again == before
+        assert len(history(conn, "task", task_id)) == version - 1
+    assert len(task_events(crm)) == version - 1
+
+
+def test_setting_the_status_a_task_has_from_a_stale_version_is_a_conflict(crm):
+    ann = add_user(crm, "ann")
+    task_id = task_for(crm, ann)
+    with crm.transaction(ann) as tx:
+        set_task_status(tx, task_id, "done", 1)
+
+    with pytest.raises(ConflictError), crm.transaction(ann) as tx:
+        set_task_status(tx, task_id, "done", 1)
+
+    with crm.read() as conn:
+        assert get_task(conn, task_id).version == 2
+        assert len(history(conn, "task", task_id)) == 1
+
+
+@pytest.mark.parametrize(("status", "version"), [("later", 1), ("done", 7)])
+def test_refused_status_change_leaves_no_audit_entry_and_no_event(crm, status, version):
+    ann = add_user(crm, "ann")
+    task_id = task_for(crm, ann)
+
+    with pytest.raises((ValidationError, ConflictError)), crm.transaction(ann) as tx:
+        set_task_status(tx, task_id, status, version)
+
+    with crm.read() as conn:
+        assert history(conn, "task", task_id) == []
+        assert get_task(conn, task_id).status == "open"
+    assert task_events(crm) == []
+
+
 # --- The API
 
 
@@ -143,6 +232,59 @@ def test_tasks_page_through_with_a_cursor(make_crm):
     assert rest["next_cursor"] is None
 
 
+def test_open_tasks_come_soonest_due_first_and_undated_last_page_by_page(make_crm):
+    crm = make_crm()
+    ann = add_user(crm, "ann")
+    soon = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
+    later = soon + timedelta(days=1)
+    undated_first = task_for(crm, ann, "Undated 1")
+    at_later = task_for(crm, ann, "Later", due_at=later)
+    at_soon_a = task_for(crm, ann, "Soon A", due_at=soon)
+    undated_second = task_for(crm, ann, "Undated 2")
+    at_soon_b = task_for(crm, ann, "Soon B", due_at=soon)
+    finished = task_for(crm, ann, "Done already", due_at=soon - timedelta(days=1))
+    with crm.transaction(ann) as tx:
+        set_task_status(tx, finished, "done", 1)
+    client = client_as(make_crm, ann)
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        params: dict[str, Any] = {"status": "open", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/api/v1/tasks", params=params).json()
+        seen += [t["id"] for t in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen == [at_soon_a, at_soon_b, at_later, undated_first, undated_second]
+    assert pages == 3
+    page = client.get("/work").text
+    titles = ["Soon A", "Soon B", "Later", "Undated 1", "Undated 2"]
+    assert [page.index(title) for title in titles] == sorted(page.index(t) for t in titles)
+    assert "Done already" not in page
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["2030-01-01T09:00:00", 1], ["next week", 1], ["2030-01-01T09:00:00+00:00", "1"], [None]],
+)
+def test_open_tasks_refuse_a_cursor_the_server_did_not_issue(make_crm, values):
+    crm = make_crm()
+    ann = add_user(crm, "ann")
+    task_for(crm, ann)
+    client = client_as(make_crm, ann)
+
+    response = client.get(
+        "/api/v1/tasks", params={"status": "open", "cursor": encode_cursor(values)}
+    )
+
+    assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+    assert response.json()["field"] == "cursor"
+
+
 def test_owner_completes_a_task_with_the_version_they_read(make_crm):
     crm = make_crm()
     ann = add_user(crm, "ann")
@@ -161,6 +303,23 @@ def test_owner_completes_a_task_with_the_version_they_read(make_crm):
     assert unversioned.status_code == 428
     bad = client.patch(f"/api/v1/tasks/{task_id}", json={"status": "later", "version": 2})
     assert bad.status_code == 422 and bad.json()["field"] == "status"
+
+
+def test_marking_a_done_task_done_again_answers_it_unchanged(make_crm):
+    crm = make_crm()
+    ann = add_user(crm, "ann")
+    task_id = task_for(crm, ann)
+    client = client_as(make_crm, ann)
+    url = f"/api/v1/tasks/{task_id}"
+    done = client.patch(url, json={"status": "done", "version": 1})
+
+    again = client.patch(url, json={"status": "done"}, headers={"If-Match": '"2"'})
+    stale = client.patch(url, json={"status": "done"}, headers={"If-Match": '"1"'})
+
+    assert again.status_code == 200 and again.headers["etag"] == '"2"'
+    assert again.json() == done.json()
+    assert stale.status_code == 412 and stale.headers["content-type"] == PROBLEM
+    assert [e["status"] for e in task_events(crm)] == ["done"]
 
 
 @pytest.mark.parametrize("role", ["sales", "admin"])
@@ -284,3 +443,19 @@ def test_erasing_a_party_erases_its_tasks_and_their_titles_in_past_events(crm):
         assert get_task(conn, kept).title == "Plan the week"
     assert payloads[str(task_id)] == {"id": task_id}
     assert payloads[str(kept)]["title"] == "Plan the week"
+
+
+def test_erasing_a_party_forgets_the_titles_in_its_tasks_status_changes_too(crm):
+    ann = add_user(crm, "ann")
+    prospect = add_prospect(crm, "Roth")
+    task_id = task_for(crm, ann, "Call Roth", party_id=prospect)
+    with crm.transaction(ann) as tx:
+        set_task_status(tx, task_id, "done", 1)
+
+    with crm.transaction() as tx:
+        erase_party(tx, prospect)
+
+    assert task_events(crm) == [{"id": task_id}]
+    with crm.read() as conn:
+        (entry,) = history(conn, "task", task_id)
+    assert "Roth" not in str(entry.changes)

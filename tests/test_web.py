@@ -203,6 +203,20 @@ def test_unknown_query_parameter_is_refused_not_ignored(make_crm):
     assert problem(client.get("/api/v1/customers?lmit=5"), 422)["field"] == "lmit"
 
 
+def test_status_filter_is_refused_for_customers_which_have_no_status(make_crm):
+    crm = make_crm([login()])
+    add_party(crm, last_name="Weber")
+    add_party(crm, "prospect", last_name="Roth")
+    client = http_client(crm)
+
+    refused = problem(client.get("/api/v1/customers?status=new"), 422)
+    prospects = client.get("/api/v1/prospects?status=new").json()["items"]
+
+    assert refused["field"] == "status" and "customers have no status" in refused["detail"]
+    assert [p["last_name"] for p in prospects] == ["Roth"]
+    assert client.get("/api/v1/customers").json()["items"][0]["last_name"] == "Weber"
+
+
 def test_malformed_cursor_is_a_problem(make_crm):
     crm = make_crm([login()])
     party_id = add_party(crm, last_name="Weber")

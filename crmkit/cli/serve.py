@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import click
 from starlette.applications import Starlette
 
 from crmkit.app import Crm
+from crmkit.core.settings import Settings
 
 
 def _plugins(crm: Crm) -> str:
     loaded = ", ".join(crm.host.loaded) or "none"
     failed = [s.name for s in crm.host.statuses.values() if s.state == "failed"]
     return f"plugins: {loaded}" + (f" (failed: {', '.join(failed)})" if failed else "")
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options believing X-Forwarded-For and -Proto from ``trusted_proxies`` only.
+
+    Left to itself uvicorn believes them from 127.0.0.1, so any local process (or a
+    proxy nobody configured) could choose the client address the rate limits count.
+    """
+    trusted = list(settings.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 def asgi_app() -> Starlette:
@@ -35,7 +47,16 @@ def serve(host: str, port: int, reload: bool) -> None:
     """Serve the CRM configured by crmkit.toml and CRMKIT_* over HTTP (uvicorn)."""
     import uvicorn
 
-    uvicorn.run("crmkit.cli.serve:asgi_app", factory=True, host=host, port=port, reload=reload)
+    from crmkit.cli.context import get_app
+
+    uvicorn.run(
+        "crmkit.cli.serve:asgi_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        **proxy_options(get_app().settings),
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -90,4 +111,4 @@ def demo(
 
     click.echo(f"crmkit demo: {LOGIN_HINT}")
     click.echo(f"crmkit demo: open http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(demo_asgi(crm), host=host, port=port)
+    uvicorn.run(demo_asgi(crm), host=host, port=port, **proxy_options(crm.settings))

@@ -88,7 +88,7 @@ def record(
 
 
 def history(conn: Connection, entity: str, entity_id: Any, *, limit: int = 500) -> list[AuditEntry]:
-    """The record's trail, newest first (``entity`` is ``party``, ``interaction`` or ``user``)."""
+    """The record's trail, newest first (``entity``: party, interaction, user or task)."""
     rows = conn.execute(
         select(audit)
         .where(audit.c.entity == entity, audit.c.entity_id == str(entity_id))

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from attrs import frozen
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from crmkit.core import recent_tokens
 from crmkit.core.actors import Actor
+from crmkit.core.attempts import Budget, Limit, forget_attempts, take_attempt
 from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, ValidationError
-from crmkit.core.tables import api_token, login_failure, password, session, user, utcnow
+from crmkit.core.tables import api_token, password, session, user, utcnow
 from crmkit.core.users import update_user
 
 if TYPE_CHECKING:
@@ -60,9 +61,13 @@ class LoginLimit:
     per_address: int = 20
     window: timedelta = timedelta(minutes=15)
 
-    def of(self, kind: str) -> int:
-        """The number of failures that refuses a ``username`` or an ``address``."""
-        return self.per_username if kind == "username" else self.per_address
+    def budgets(self, username: str, address: str | None) -> list[Budget]:
+        """What a login attempt of ``username`` from ``address`` counts against."""
+        # Usernames are counted case-blind so that "Admin" and "admin" share one budget.
+        budgets = [Budget("username", username.casefold(), Limit(self.per_username, self.window))]
+        if address:
+            budgets.append(Budget("address", address, Limit(self.per_address, self.window)))
+        return budgets
 
 
 LOGIN_LIMIT = LoginLimit()
@@ -128,41 +133,6 @@ def _verify(stored: str | None, plain: str) -> bool:
         return False
 
 
-# --- Failed logins
-
-
-def _limit_keys(username: str, address: str | None) -> list[tuple[str, str]]:
-    # Usernames are counted case-blind so that "Admin" and "admin" share one budget.
-    keys = [("username", username.casefold()[:200])]
-    if address:
-        keys.append(("address", address[:200]))
-    return keys
-
-
-def refused_for(
-    conn: Connection, keys: Iterable[tuple[str, str]], now: datetime, limit: LoginLimit
-) -> int | None:
-    """Seconds until another attempt is allowed when a key has used its budget, else None."""
-    since = now - limit.window
-    waits = []
-    for kind, key in keys:
-        count, oldest = conn.execute(
-            select(func.count(), func.min(login_failure.c.failed_at)).where(
-                login_failure.c.kind == kind,
-                login_failure.c.key == key,
-                login_failure.c.failed_at > since,
-            )
-        ).one()
-        if count >= limit.of(kind):
-            waits.append(max(1, int((oldest + limit.window - now).total_seconds()) + 1))
-    return max(waits) if waits else None
-
-
-def _forget_failures(tx: Transaction, keys: Iterable[tuple[str, str]]) -> None:
-    condition = or_(*[and_(login_failure.c.kind == k, login_failure.c.key == v) for k, v in keys])
-    tx.conn.execute(delete(login_failure).where(condition))
-
-
 # --- Sessions
 
 
@@ -207,16 +177,18 @@ def attempt_login(
     """Check a password and open a session, or record the failure; over the limit, refuse.
 
     Over the limit the password is not even checked, so guessing on cannot succeed.
-    The check runs outside any transaction: argon2 is slow on purpose, and on SQLite
-    a transaction holds the write lock. So attempts in flight at the same moment may
-    each be checked before the others' failures count: the limit is exact up to them.
+    Every attempt counts as a failure before its password is checked, and a success
+    forgets the failures: argon2 is slow on purpose and runs outside any transaction
+    (on SQLite a transaction holds the write lock), yet attempts in flight at the same
+    moment cannot together try more passwords than the limit allows.
     """
     now = now or utcnow()
-    keys = _limit_keys(username, address)
+    budgets = limit.budgets(username, address)
+    with app.transaction() as tx:
+        wait = take_attempt(tx, budgets, now)
+    if wait is not None:
+        return Login(retry_after=wait)
     with app.read() as conn:
-        wait = refused_for(conn, keys, now, limit)
-        if wait is not None:
-            return Login(retry_after=wait)
         row = conn.execute(
             select(user.c.id, user.c.active, password.c.hash)
             .select_from(user.outerjoin(password, password.c.user_id == user.c.id))
@@ -225,18 +197,10 @@ def attempt_login(
     stored = row.hash if row is not None else None
     verified = _verify(stored, plain[:MAX_PASSWORD_LENGTH])
     if not verified or row is None or stored is None or not row.active:
-        with app.transaction() as tx:
-            # Failures that no longer count are dropped here: no job is needed to bound the table.
-            tx.conn.execute(
-                delete(login_failure).where(login_failure.c.failed_at <= now - limit.window)
-            )
-            tx.conn.execute(
-                insert(login_failure), [{"kind": k, "key": v, "failed_at": now} for k, v in keys]
-            )
         return Login()
     upgraded = HASHER.hash(plain) if HASHER.check_needs_rehash(stored) else None
     with app.transaction() as tx:
-        _forget_failures(tx, keys)
+        forget_attempts(tx, budgets)
         if upgraded is not None:
             store_password_hash(tx, row.id, upgraded)
         return Login(session=open_session(tx, row.id, now=now))
@@ -448,6 +412,16 @@ def find_token(conn: Connection, token: str, *, now: datetime | None = None) -> 
         last_used_at=row.last_used_at,
         expires_at=row.expires_at,
     )
+
+
+def recent_token_actor(app: Crm, token: str, *, now: datetime | None = None) -> Actor | None:
+    """The actor of ``token`` if it was found valid in the last seconds, else None; no query.
+
+    None does not mean invalid: ask :func:`use_token`.
+    """
+    digest = _digest(token)
+    recalled, _ = recent_tokens.recall(app.engine.url.render_as_string(), digest, now or utcnow())
+    return None if recalled is None else recalled.actor
 
 
 def use_token(app: Crm, token: str, *, now: datetime | None = None) -> Actor | None:

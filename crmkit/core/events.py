@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
-from sqlalchemy import Engine, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 
 from crmkit.core.db import writing
 from crmkit.core.errors import ValidationError
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
-"""How long a dispatcher owns a claimed event before another may take it over."""
+"""How long a deliverer owns the events it claimed before another may take them over."""
 MAX_BACKOFF = timedelta(hours=1)
 
 KERNEL_EVENT_TYPES: tuple[str, ...] = (
@@ -107,8 +109,10 @@ def _event(row: Any) -> Event:
     )
 
 
-def _claim(engine: Engine, ids: Iterable[int] | None, limit: int) -> list[Any]:
+def _claim(engine: Engine, ids: Iterable[int] | None, limit: int) -> tuple[list[Any], datetime]:
+    """Lease up to ``limit`` due events; return them, oldest first, and when the lease ends."""
     now = utcnow()
+    lease_end = now + LEASE
     due = and_(
         outbox.c.delivered_at.is_(None),
         or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
@@ -120,14 +124,66 @@ def _claim(engine: Engine, ids: Iterable[int] | None, limit: int) -> list[Any]:
         rows = conn.execute(
             update(outbox)
             .where(outbox.c.id.in_(chosen.scalar_subquery()), due)
-            .values(next_attempt_at=now + LEASE)
+            .values(next_attempt_at=lease_end)
             .returning(*outbox.c)
         ).all()
-    return sorted(rows, key=lambda r: r.id)
+    return sorted(rows, key=lambda r: r.id), lease_end
 
 
-_MARK = update(outbox).where(outbox.c.id == bindparam("event_id"))
-"""Records one delivery attempt; executed once for a whole batch."""
+_MARK = update(outbox).where(
+    outbox.c.id == bindparam("event_id"), outbox.c.next_attempt_at == bindparam("lease_end")
+)
+"""Records one delivery attempt, if the lease is still ours; executed once for many events."""
+
+
+def _record(conn: Connection, lease_end: datetime, outcomes: list[dict[str, Any]]) -> None:
+    if outcomes:
+        conn.execute(_MARK, [{**outcome, "lease_end": lease_end} for outcome in outcomes])
+
+
+def _renew(
+    engine: Engine, lease_end: datetime, outcomes: list[dict[str, Any]], pending: list[int]
+) -> tuple[datetime, set[int]]:
+    """Record ``outcomes`` and extend the lease on ``pending``; return the new end and the ids kept.
+
+    The lease end doubles as the owner's token: another deliverer's claim always sets
+    a later one, so an event whose end changed has been taken over.
+    """
+    renewed_end = utcnow() + LEASE
+    with writing(engine) as conn:
+        _record(conn, lease_end, outcomes)
+        kept = conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(pending), outbox.c.next_attempt_at == lease_end)
+            .values(next_attempt_at=renewed_end)
+            .returning(outbox.c.id)
+        ).scalars()
+        return renewed_end, set(kept)
+
+
+def _attempt(hooks: PluginHost, app: Any, subscribers: list[str], row: Any) -> dict[str, Any]:
+    """Hand one event to the subscribers still waiting for it; return the outcome to record."""
+    wanted = subscribers if row.pending_subscribers is None else row.pending_subscribers
+    failures = hooks.advise("on_event", only=wanted, app=app, event=_event(row)) if wanted else {}
+    attempts = row.attempts + 1
+    # Every outcome sets the same columns, so that one executemany records them all.
+    if failures:
+        backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
+        errors = "; ".join(f"{name}: {exc!r}" for name, exc in failures.items())
+        outcome = {
+            "pending_subscribers": sorted(failures),
+            "delivered_at": None,
+            "next_attempt_at": utcnow() + backoff,
+            "last_error": errors[:4000],
+        }
+    else:
+        outcome = {
+            "pending_subscribers": [],
+            "delivered_at": utcnow(),
+            "next_attempt_at": None,
+            "last_error": row.last_error,
+        }
+    return {"event_id": row.id, "attempts": attempts, **outcome}
 
 
 def deliver(
@@ -135,41 +191,36 @@ def deliver(
 ) -> int:
     """Deliver due outbox events (only ``ids`` if given) to ``on_event``; return how many were handled.
 
-    The outcomes are recorded together after the batch: an event delivered by a process
-    that dies before recording it is delivered again once its lease expires.
+    Outcomes are recorded together, after the batch or whenever a quarter of the lease
+    has passed: then the lease on the rest of the batch is renewed, so that a slow
+    subscriber does not let another deliverer take the batch over and deliver it again.
+    Events taken over all the same (one event held up past the lease) are left to the
+    new owner. An event delivered by a process that dies before recording it is
+    delivered again once its lease expires.
     """
-    rows = _claim(engine, ids, limit)
+    renewed = time.monotonic()
+    rows, lease_end = _claim(engine, ids, limit)
     if not rows:
         return 0
     subscribers = hooks.implementers("on_event")
-    outcomes = []
-    for row in rows:
-        wanted = subscribers if row.pending_subscribers is None else row.pending_subscribers
-        failures = (
-            hooks.advise("on_event", only=wanted, app=app, event=_event(row)) if wanted else {}
-        )
-        attempts = row.attempts + 1
-        # Every outcome sets the same columns, so that one executemany records them all.
-        if failures:
-            backoff = min(timedelta(seconds=2**attempts), MAX_BACKOFF)
-            errors = "; ".join(f"{name}: {exc!r}" for name, exc in failures.items())
-            outcome = {
-                "pending_subscribers": sorted(failures),
-                "delivered_at": None,
-                "next_attempt_at": utcnow() + backoff,
-                "last_error": errors[:4000],
-            }
-        else:
-            outcome = {
-                "pending_subscribers": [],
-                "delivered_at": utcnow(),
-                "next_attempt_at": row.next_attempt_at,
-                "last_error": row.last_error,
-            }
-        outcomes.append({"event_id": row.id, "attempts": attempts, **outcome})
-    with writing(engine) as conn:
-        conn.execute(_MARK, outcomes)
-    return len(rows)
+    renew_after = LEASE.total_seconds() / 4
+    waiting = deque(rows)
+    outcomes: list[dict[str, Any]] = []
+    handled = 0
+    while waiting:
+        if time.monotonic() - renewed >= renew_after:
+            renewed = time.monotonic()
+            pending = [row.id for row in waiting]
+            lease_end, kept = _renew(engine, lease_end, outcomes, pending)
+            outcomes = []
+            waiting = deque(row for row in waiting if row.id in kept)
+            continue
+        outcomes.append(_attempt(hooks, app, subscribers, waiting.popleft()))
+        handled += 1
+    if outcomes:
+        with writing(engine) as conn:
+            _record(conn, lease_end, outcomes)
+    return handled
 
 
 class Dispatcher:

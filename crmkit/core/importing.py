@@ -38,7 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 import phonenumbers
 from attrs import define, field, frozen
-from sqlalchemy import JSON, Connection, Table, func, insert, select, text
+from sqlalchemy import JSON, Connection, Integer, Table, cast, func, insert, select, text
 
 from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.db import Transaction, reading
@@ -58,6 +58,7 @@ from crmkit.core.intake.pipeline import check_prospect, store
 from crmkit.core.parties import contact_rows, party_row
 from crmkit.core.search import search_rows
 from crmkit.core.tables import (
+    audit,
     contact_point,
     external_id,
     match_key,
@@ -276,7 +277,11 @@ def _building(builder: RowBuilder, workers: int) -> Iterator[Build]:
 
 
 def allocate_party_ids(conn: Connection, count: int) -> list[int]:
-    """Reserve ``count`` new party ids, so that contact points can be written in bulk too."""
+    """Reserve ``count`` new party ids, so that contact points can be written in bulk too.
+
+    No id is one a party ever had, merged and erased parties' included: events, the
+    audit trail and other systems go on quoting those.
+    """
     if conn.dialect.name == "postgresql":
         sequence = text(
             "SELECT nextval(pg_get_serial_sequence('core_party', 'id')) FROM generate_series(1, :n)"
@@ -284,8 +289,30 @@ def allocate_party_ids(conn: Connection, count: int) -> list[int]:
         return list(conn.execute(sequence, {"n": count}).scalars())
     # SQLite: every transaction holds the write lock from BEGIN (crmkit.core.db), so
     # no other writer can take these ids before this transaction commits.
-    last = conn.execute(select(func.coalesce(func.max(party.c.id), 0))).scalar_one()
+    present = conn.execute(select(func.coalesce(func.max(party.c.id), 0))).scalar_one()
+    last = max(present, _highest_gone_party_id(conn))
     return list(range(last + 1, last + 1 + count))
+
+
+def _highest_gone_party_id(conn: Connection) -> int:
+    """SQLite: the highest id of a party that may no longer be in ``core_party`` (0 if none)."""
+    schema = conn.execute(
+        text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
+        {"name": party.name},
+    ).scalar_one()
+    if "AUTOINCREMENT" in schema.upper():
+        # SQLite raises this mark itself when the block is inserted, explicit ids included,
+        # so the single inserts that follow start above the block.
+        mark = conn.execute(
+            text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": party.name}
+        ).scalar()
+        return int(mark or 0)
+    # A table created before core_0001 asked for AUTOINCREMENT keeps no mark, but the
+    # audit trail keeps an entry for every party merged away or erased.
+    gone = select(func.max(cast(audit.c.entity_id, Integer))).where(
+        audit.c.entity == "party", audit.c.action.in_(("merged", "erased"))
+    )
+    return int(conn.execute(gone).scalar() or 0)
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

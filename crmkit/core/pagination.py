@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from attrs import frozen
@@ -36,3 +37,14 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != arity:
         raise ValidationError("cursor", "is not a cursor this server issued")
     return values
+
+
+def cursor_datetime(value: Any) -> datetime:
+    """A date and time read back from a cursor; refuses any other value, naive times included."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError("cursor", "is not a cursor this server issued") from None
+    if parsed.tzinfo is None:
+        raise ValidationError("cursor", "is not a cursor this server issued")
+    return parsed

@@ -8,7 +8,18 @@ from datetime import date, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from crmkit.core import audit
 from crmkit.core.db import Transaction
@@ -298,9 +309,32 @@ def load_parties(
     return {row.id: _entity(row, contacts.get(row.id, [])) for row in rows}
 
 
+def party_by_id(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """The statement of :func:`load_party`: the party whose id is the ``party_id`` parameter.
+
+    Build it once and keep it: executing the same statement object again skips
+    SQLAlchemy's statement building and cache-key walk, most of a look-up's cost.
+    """
+    return select(party).where(party.c.id == bindparam("party_id"), *conditions)
+
+
+_PARTY_BY_ID = party_by_id()
+_CONTACTS_OF_PARTY = select(contact_point).where(contact_point.c.party_id == bindparam("party_id"))
+
+
+def load_party(
+    conn: Connection, party_id: int, statement: Select[Any] = _PARTY_BY_ID
+) -> Party | None:
+    """One party with its contact points, if ``statement`` (from :func:`party_by_id`) finds it."""
+    row = conn.execute(statement, {"party_id": party_id}).first()
+    if row is None:
+        return None
+    return _entity(row, conn.execute(_CONTACTS_OF_PARTY, {"party_id": party_id}).all())
+
+
 def get_party(conn: Connection, party_id: int, role: str | None = None) -> Party:
     """One party; :class:`NotFound` if it does not exist (or has another role)."""
-    found = load_parties(conn, [party_id]).get(party_id)
+    found = load_party(conn, party_id)
     if found is None or (role is not None and found.role != role):
         raise NotFound(f"{role or 'party'} {party_id} does not exist")
     return found
@@ -383,6 +417,8 @@ def update_party(
     """Apply ``data`` (field -> new value) if the party is still at ``expected_version``.
 
     The loser of a race gets :class:`ConflictError`; nothing is overwritten silently.
+    Values the party has already change nothing: it comes back as it is, at the same
+    version, with no audit entry and no event.
     """
     current = get_party(tx.conn, party_id)
     if current.version != expected_version:
@@ -398,10 +434,9 @@ def update_party(
     if isinstance(updated, Customer) and isinstance(current, Customer):
         updated.converted_at = current.converted_at
     _validate_custom(tx, updated)
-    changes = {k: v for k, v in party_row(updated).items() if party_row(current).get(k) != v}
-    for name in ("emails", "phones", "addresses"):
-        if getattr(updated, name) != getattr(current, name):
-            changes[name] = getattr(updated, name)
+    changes = _changes(current, updated)
+    if not changes:
+        return current
     tx.hooks.call(
         "entity_validate", tx=tx, entity_type=updated.role, entity=updated, changes=changes
     )
@@ -415,6 +450,16 @@ def update_party(
         {"id": party_id, "fields": sorted(changes), "version": updated.version},
     )
     return updated
+
+
+def _changes(current: Party, updated: Party) -> dict[str, Any]:
+    """The fields ``updated`` changed, with their new values, as ``entity_validate`` gets them."""
+    before = party_row(current)
+    changes = {k: v for k, v in party_row(updated).items() if before.get(k) != v}
+    for name in ("emails", "phones", "addresses"):
+        if getattr(updated, name) != getattr(current, name):
+            changes[name] = getattr(updated, name)
+    return changes
 
 
 def audited(entity: Party) -> dict[str, Any]:
@@ -484,6 +529,10 @@ def convert_prospect(
     return customer
 
 
+MOVED = (("interactions", interaction), ("external_ids", external_id), ("consents", consent))
+"""The kernel's rows a merge re-points to the survivor, by their name in the merge log."""
+
+
 def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     """Move everything of ``merged_id`` onto ``survivor_id`` and delete the merged party.
 
@@ -498,40 +547,22 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
         missing = merged_id if survivor_id in parties else survivor_id
         raise NotFound(f"party {missing} does not exist")
     survivor, merged = parties[survivor_id], parties[merged_id]
-    version = survivor.version
-    before = audited(survivor)
     original = copy.copy(survivor)
-    survivor.emails = _unique([*survivor.emails, *merged.emails], key=lambda e: e.normalised)
-    survivor.phones = _unique([*survivor.phones, *merged.phones], key=lambda p: p.e164)
-    survivor.addresses = _unique([*survivor.addresses, *merged.addresses], key=lambda a: a)
-    # Only fields declared for the survivor's role can be kept, as on conversion.
-    fields = tx.app.custom_fields if tx.app is not None else None
-    declared = fields.of(survivor.role) if fields is not None else {}
-    carried = {k: v for k, v in merged.custom.items() if k in declared}
-    survivor.custom = {**carried, **survivor.custom}
-    for name in (*NAME_FIELDS, "birth_date", "owner_id"):
-        if getattr(survivor, name) is None:
-            setattr(survivor, name, getattr(merged, name))
-    moved = {}
+    _fill(tx, survivor, merged)
     # Consent is evidence that must outlive the duplicate; the latest statement of either wins.
-    for name, table in (
-        ("interactions", interaction),
-        ("external_ids", external_id),
-        ("consents", consent),
-    ):
-        moved[name] = tx.conn.execute(
+    moved = {
+        name: tx.conn.execute(
             update(table).where(table.c.party_id == merged_id).values(party_id=survivor_id)
         ).rowcount
+        for name, table in MOVED
+    }
     tx.hooks.call("parties_merged", tx=tx, survivor_id=survivor_id, merged_id=merged_id)
     tx.conn.execute(delete(contact_point).where(contact_point.c.party_id == merged_id))
     unindex_party(tx.conn, merged_id)
     unindex_match_keys(tx.conn, merged_id)
     carry_intake(tx.conn, survivor_id, merged_id)
-    record_merge(tx, survivor_id, merged, describe(original, merged, moved))
     tx.conn.execute(delete(party).where(party.c.id == merged_id))
-    _write(tx, survivor, version, {"emails": None})
-    changes = audit.diff(before, audited(survivor))
-    audit.record(tx, "party", survivor_id, "merged", {**changes, "merged_id": [None, merged_id]})
+    _save_merge(tx, original, survivor, merged, moved)
     audit.record(tx, "party", merged_id, "merged", {"survivor_id": [None, survivor_id]})
     tx.hooks.call(
         "entity_saved", tx=tx, entity_type=survivor.role, entity=survivor, change="updated"
@@ -543,6 +574,73 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
         {"survivor_id": survivor_id, "merged_id": merged_id},
     )
     return survivor
+
+
+def merge_incoming(tx: Transaction, survivor_id: int, incoming: Party) -> Party:
+    """Merge ``incoming``, a party never stored (a prospect taken in), into ``survivor_id``.
+
+    The survivor takes what it lacks as from :func:`merge_parties`, and the
+    merge log says so, but no party is created or deleted: plugins see the
+    survivor's change (``entity_validate``, ``entity_saved``), subscribers
+    ``<role>.updated`` (when a field changed) and ``party.merged`` whose
+    ``merged_id`` is None.
+    """
+    if incoming.id is not None:
+        raise ValidationError("id", "an incoming party has no id yet")
+    survivor = get_party(tx.conn, survivor_id)
+    _validate_custom(tx, incoming)
+    original = copy.copy(survivor)
+    _fill(tx, survivor, incoming)
+    changes = _changes(original, survivor)
+    tx.hooks.call(
+        "entity_validate", tx=tx, entity_type=survivor.role, entity=survivor, changes=changes
+    )
+    _save_merge(tx, original, survivor, incoming, dict.fromkeys((n for n, _ in MOVED), 0))
+    tx.hooks.call(
+        "entity_saved", tx=tx, entity_type=survivor.role, entity=survivor, change="updated"
+    )
+    if changes:
+        tx.emit(
+            f"{survivor.role}.updated",
+            survivor.role,
+            survivor_id,
+            {"id": survivor_id, "fields": sorted(changes), "version": survivor.version},
+        )
+    tx.emit(
+        "party.merged",
+        survivor.role,
+        survivor_id,
+        {"survivor_id": survivor_id, "merged_id": None},
+    )
+    return survivor
+
+
+def _fill(tx: Transaction, survivor: Party, other: Party) -> None:
+    """Give ``survivor`` (in memory) the contact points, custom fields and fields it lacks of ``other``."""
+    survivor.emails = _unique([*survivor.emails, *other.emails], key=lambda e: e.normalised)
+    survivor.phones = _unique([*survivor.phones, *other.phones], key=lambda p: p.e164)
+    survivor.addresses = _unique([*survivor.addresses, *other.addresses], key=lambda a: a)
+    # Only fields declared for the survivor's role can be kept, as on conversion.
+    fields = tx.app.custom_fields if tx.app is not None else None
+    declared = fields.of(survivor.role) if fields is not None else {}
+    carried = {k: v for k, v in other.custom.items() if k in declared}
+    survivor.custom = {**carried, **survivor.custom}
+    for name in (*NAME_FIELDS, "birth_date", "owner_id"):
+        if getattr(survivor, name) is None:
+            setattr(survivor, name, getattr(other, name))
+
+
+def _save_merge(
+    tx: Transaction, original: Party, survivor: Party, other: Party, moved: dict[str, int]
+) -> None:
+    """Write the filled-in ``survivor`` (``original`` as it was) and log what ``other`` brought."""
+    assert survivor.id is not None
+    record_merge(tx, survivor.id, other, describe(original, other, moved))
+    _write(tx, survivor, original.version, {"emails": None})
+    changes = audit.diff(audited(original), audited(survivor))
+    if other.id is not None:
+        changes["merged_id"] = [None, other.id]
+    audit.record(tx, "party", survivor.id, "merged", changes)
 
 
 # --- Lists.

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, or_, select, update
 
 from crmkit.core import audit
 from crmkit.core.entities import Interaction, Prospect
@@ -55,19 +55,24 @@ def counts_as_contact(tx: Transaction, item: Interaction) -> bool:
     return item.direction == "inbound" and not tx.actor.is_system
 
 
+# Built once: it runs with every interaction logged.
+_FIRST_CONTACT = (
+    update(party)
+    .where(
+        party.c.id == bindparam("contacted_party"),
+        party.c.role == "prospect",
+        party.c.first_contacted_at.is_(None),
+    )
+    .values(first_contacted_at=bindparam("contacted_at"))
+)
+
+
 def record_first_contact(tx: Transaction, item: Interaction) -> None:
     """Mark the prospect of ``item`` first contacted, if this is its first contact."""
-    if not counts_as_contact(tx, item):
-        return
-    tx.conn.execute(
-        update(party)
-        .where(
-            party.c.id == item.party_id,
-            party.c.role == "prospect",
-            party.c.first_contacted_at.is_(None),
+    if counts_as_contact(tx, item):
+        tx.conn.execute(
+            _FIRST_CONTACT, {"contacted_party": item.party_id, "contacted_at": item.occurred_at}
         )
-        .values(first_contacted_at=item.occurred_at)
-    )
 
 
 def clear_expiry(tx: Transaction, prospect: Prospect) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import frozen
 from sqlalchemy import ColumnElement, Connection, Table, and_, true
@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from crmkit.hooks.host import PluginHost
 
 ROLES: tuple[str, ...] = ("admin", "manager", "sales", "service", "marketing", "read-only")
+
+PER_ACTOR_LIMIT = 4096
+"""Values :func:`per_actor` keeps per host; past it they are built afresh."""
+
+T = TypeVar("T")
 
 
 @frozen
@@ -80,3 +85,22 @@ def visible(host: PluginHost, actor: Actor, entity_type: str, table: Table) -> C
     """The AND of every ``permission_filter`` condition, to put in a list query's WHERE."""
     conditions = host.call("permission_filter", actor=actor, entity_type=entity_type, table=table)
     return and_(true(), *conditions)
+
+
+def per_actor(host: PluginHost, actor: Actor, purpose: Hashable, build: Callable[[], T]) -> T:
+    """``build()`` for ``actor`` and ``purpose``, built on first use and then reused.
+
+    Meant for statements holding :func:`visible` conditions: those depend only on the
+    actor (``permission_filter`` promises so), and a statement executed again skips
+    SQLAlchemy's building and cache-key walk. Actors compare by value, so a user whose
+    role or territories change gets statements of their own.
+    """
+    kept: dict[tuple[Actor, Hashable], Any] = host.memo.setdefault("per_actor", {})
+    key = (actor, purpose)
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= PER_ACTOR_LIMIT:
+            kept.clear()
+        found = kept[key] = build()
+    value: T = found
+    return value

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, String, cast, delete, select, update
 
 from crmkit.core import audit as trail
-from crmkit.core.errors import NotFound, PluginError
+from crmkit.core.errors import ConflictError, NotFound, PluginError
 from crmkit.core.tables import (
     audit,
     consent,
@@ -105,14 +105,23 @@ def forget_event_payloads(tx: Transaction, entity: str, entity_ids: Iterable[int
         )
 
 
-def erase_party(tx: Transaction, party_id: int) -> None:
+def erase_party(tx: Transaction, party_id: int, expected_version: int | None = None) -> None:
     """Forget the party: every plugin's ``erase_party`` first, then the kernel's rows; emits ``party.erased``.
 
-    Runs in ``tx``: if any plugin refuses (raises), nothing is erased.
+    Runs in ``tx``: if any plugin refuses (raises), nothing is erased. With
+    ``expected_version``, a party changed since that version is kept (:class:`ConflictError`).
     """
-    role = tx.conn.execute(select(party.c.role).where(party.c.id == party_id)).scalar()
-    if role is None:
+    # Locked, so that a change committed while the party is being erased cannot slip past the check.
+    found = tx.conn.execute(
+        select(party.c.role, party.c.version).where(party.c.id == party_id).with_for_update()
+    ).first()
+    if found is None:
         raise NotFound(f"party {party_id} does not exist")
+    role = found.role
+    if expected_version is not None and found.version != expected_version:
+        raise ConflictError(
+            f"{role} {party_id} is at version {found.version}, not {expected_version}"
+        )
     tx.hooks.call("erase_party", tx=tx, party_id=party_id)
     logged = select(cast(interaction.c.id, String)).where(interaction.c.party_id == party_id)
     tx.conn.execute(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import operator
 import re
 import sys
-import unicodedata
 from functools import reduce
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,7 @@ from sqlalchemy import (
 )
 
 from crmkit.core.tables import party, search_term
+from crmkit.core.text import strip_accents
 
 if TYPE_CHECKING:
     from crmkit.core.entities import Party
@@ -49,8 +49,7 @@ EDGE_PUNCTUATION = "\"'()[]{}<>,;:!?.`"
 
 def normalise(text: str) -> str:
     """Case and accents folded: "Krüger" and "KRUGER" are both "kruger"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return strip_accents(text.casefold())
 
 
 def _words(text: str) -> set[str]:

@@ -6,6 +6,7 @@ Sources, strongest first: ``CRMKIT_*`` environment variables, then ``crmkit.toml
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -46,6 +47,16 @@ def _bool(value: Any) -> bool:
 _converter.register_structure_hook(bool, lambda v, _: _bool(v))
 
 
+def _texts(value: Any, _: Any) -> tuple[str, ...]:
+    # A string is iterable too: its characters are not the items that were meant.
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError(f"expected an array, got {value!r}")
+    return tuple(_converter.structure(item, str) for item in value)
+
+
+_converter.register_structure_hook_func(lambda tp: tp == tuple[str, ...], _texts)
+
+
 def _ordered_bands(instance: Any, attribute: Any, value: int) -> None:
     if not 0 < instance.warm_score < instance.hot_score <= 100:
         raise ValueError("warm_score and hot_score: expected 0 < warm_score < hot_score <= 100")
@@ -59,6 +70,17 @@ def _ordered_thresholds(instance: Any, attribute: Any, value: float | None) -> N
     merge, review = instance.merge_threshold, instance.review_threshold
     if merge is not None and review is not None and review >= merge:
         raise ValueError("review_threshold: must be below merge_threshold")
+
+
+def _addresses(instance: Any, attribute: Any, value: tuple[str, ...]) -> None:
+    for entry in value:
+        try:
+            # As uvicorn reads them, which takes anything else for a name and trusts no address.
+            ipaddress.ip_network(entry) if "/" in entry else ipaddress.ip_address(entry)
+        except ValueError:
+            raise ValueError(
+                f"{attribute.name}: expected IP addresses or networks (10.0.0.0/8), got {entry!r}"
+            ) from None
 
 
 def _positive(instance: Any, attribute: Any, value: float) -> None:
@@ -116,6 +138,8 @@ class Settings:
     """Refuse to start when any enabled plugin fails to load."""
     broker_url: str | None = None
     max_body_bytes: int = 1_000_000
+    trusted_proxies: tuple[str, ...] = field(default=(), validator=_addresses)
+    """Addresses (or networks) of the reverse proxies whose X-Forwarded-For/-Proto are believed."""
     plugins: Mapping[str, bool] = field(factory=dict)
     """Plugin enablement from ``[plugins]`` / ``CRMKIT_PLUGINS``; missing means the plugin's default."""
     plugin_settings: Mapping[str, Mapping[str, Any]] = field(factory=dict)
@@ -294,11 +318,14 @@ def load_settings(
         "intake",
     }
     origins: dict[str, str] = {}
+    hints = typing.get_type_hints(Settings)
     for name in names:
         variable = f"CRMKIT_{name.upper()}"
         value = env.get(variable)
         if value is not None:
-            data[name] = value
+            # A list is written comma-separated in its variable.
+            listed = typing.get_origin(hints[name]) is tuple
+            data[name] = [v.strip() for v in value.split(",") if v.strip()] if listed else value
             origins[name] = f"environment variable {variable}"
     if "CRMKIT_PLUGINS" in env:
         chosen = parse_plugin_list(env["CRMKIT_PLUGINS"])

@@ -359,8 +359,9 @@ merge_log = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     # Erasing the survivor erases its log too: the log holds the merged party's data.
     Column("survivor_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
-    # No foreign key: the merged party no longer exists.
-    Column("merged_id", Id, nullable=False),
+    # No foreign key: the merged party no longer exists. NULL: it never existed, a prospect
+    # merged as it was taken in (crmkit.core.parties.merge_incoming).
+    Column("merged_id", Id),
     Column("merged_name", String(300), nullable=False),
     Column("merged_by", String(150), nullable=False),
     Column("merged_at", UTCDateTime(), nullable=False),

@@ -11,11 +11,22 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from attrs import frozen
-from sqlalchemy import ColumnElement, Connection, Select, delete, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
 
+from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
-from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.pagination import Page, cursor_datetime, decode_cursor, encode_cursor
 from crmkit.core.privacy import forget_event_payloads
 from crmkit.core.tables import party, task, user, utcnow
 
@@ -127,6 +138,17 @@ def get_task(conn: Connection, task_id: int) -> Task:
     return _task(row)
 
 
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit", "expected a number from 1 to 500")
+
+
+def _cursor_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("cursor", "is not a cursor this server issued")
+    return value
+
+
 def newest_first(
     conn: Connection,
     query: Select[Any],
@@ -137,13 +159,10 @@ def newest_first(
     limit: int,
 ) -> Page[T]:
     """A page of ``query``'s rows, highest id first; the cursor is the last id shown."""
-    if not 1 <= limit <= 500:
-        raise ValidationError("limit", "expected a number from 1 to 500")
+    _check_limit(limit)
     if cursor is not None:
         (before,) = decode_cursor(cursor, 1)
-        if isinstance(before, bool) or not isinstance(before, int):
-            raise ValidationError("cursor", "is not a cursor this server issued")
-        query = query.where(id_column < before)
+        query = query.where(id_column < _cursor_id(before))
     rows = conn.execute(query.order_by(id_column.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -158,34 +177,103 @@ def list_tasks(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Task]:
-    """The tasks of ``owner_id`` (only ``status`` ones if given), newest first, a page at a time."""
+    """The tasks of ``owner_id`` (only ``status`` ones if given), a page at a time.
+
+    Open tasks come soonest due first, those without a due date last; any other
+    list comes newest first.
+    """
     if status is not None and status not in TASK_STATUSES:
         raise ValidationError("status", f"expected one of {', '.join(TASK_STATUSES)}")
     query = select(task).where(task.c.owner_id == owner_id)
+    if status == "open":
+        return _soonest_due_first(conn, query.where(task.c.status == "open"), cursor, limit)
     if status is not None:
         query = query.where(task.c.status == status)
     return newest_first(conn, query, task.c.id, _task, cursor=cursor, limit=limit)
 
 
+def _soonest_due_first(
+    conn: Connection, query: Select[Any], cursor: str | None, limit: int
+) -> Page[Task]:
+    """A page of tasks by (due date, id), undated ones last; the cursor is the last pair shown."""
+    _check_limit(limit)
+    undated = task.c.due_at.is_(None)
+    if cursor is not None:
+        raw_due, raw_id = decode_cursor(cursor, 2)
+        last_id = _cursor_id(raw_id)
+        if raw_due is None:
+            query = query.where(undated, task.c.id > last_id)
+        else:
+            due = cursor_datetime(raw_due)
+            later = or_(task.c.due_at > due, and_(task.c.due_at == due, task.c.id > last_id))
+            query = query.where(or_(later, undated))
+    order = (task.c.due_at.asc().nulls_last(), task.c.id.asc())
+    rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+    more = len(rows) > limit
+    items = [_task(row) for row in rows[:limit]]
+    if not more:
+        return Page(items, None)
+    last = items[-1]
+    due_text = None if last.due_at is None else last.due_at.isoformat()
+    return Page(items, encode_cursor([due_text, last.id]))
+
+
 def set_task_status(tx: Transaction, task_id: int, status: Any, expected_version: int) -> Task:
-    """Mark a task ``done``, ``cancelled`` or ``open`` again, if it is still at ``expected_version``."""
+    """Mark a task ``done``, ``cancelled`` or ``open`` again, if it is still at ``expected_version``.
+
+    Audited, and announced by ``core.task_updated``. The status it has already changes
+    nothing: the task comes back as it is, at the same version, unless that version is stale.
+    """
     if status not in TASK_STATUSES:
         raise ValidationError("status", f"expected one of {', '.join(TASK_STATUSES)}")
     current = get_task(tx.conn, task_id)
-    done_at = current.done_at if status == current.status else None
-    if status != "open" and done_at is None:
-        done_at = utcnow()
+    if current.version != expected_version:
+        raise _stale(task_id, expected_version)
+    if status == current.status:
+        return current
     row = tx.conn.execute(
         update(task)
         .where(task.c.id == task_id, task.c.version == expected_version)
-        .values(status=status, done_at=done_at, version=expected_version + 1)
+        .values(
+            status=status,
+            done_at=None if status == "open" else utcnow(),
+            version=expected_version + 1,
+        )
         .returning(*task.c)
     ).first()
     if row is None:
-        raise ConflictError(
-            f"task {task_id} is at version {current.version}, not {expected_version}"
-        )
-    return _task(row)
+        # Changed by someone else between the read above and this write.
+        raise _stale(task_id, expected_version)
+    changed = _task(row)
+    before = {"status": current.status, "done_at": current.done_at}
+    audit.record(
+        tx,
+        "task",
+        task_id,
+        "updated",
+        audit.diff(before, {"status": changed.status, "done_at": changed.done_at}),
+    )
+    tx.emit(
+        "core.task_updated",
+        "task",
+        task_id,
+        {
+            "id": task_id,
+            "owner_id": changed.owner_id,
+            "party_id": changed.party_id,
+            "title": changed.title,
+            "status": changed.status,
+            "previous_status": current.status,
+            "version": changed.version,
+        },
+    )
+    return changed
+
+
+def _stale(task_id: int, expected_version: int) -> ConflictError:
+    return ConflictError(
+        f"task {task_id} was changed by someone else (version {expected_version} is stale)"
+    )
 
 
 # --- The party a task is about: merges, privacy exports and erasure.

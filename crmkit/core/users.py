@@ -127,7 +127,11 @@ def build_user(data: Mapping[str, Any]) -> User:
 def update_user(
     tx: Transaction, user_id: int, data: Mapping[str, Any], expected_version: int
 ) -> User:
-    """Apply ``data`` (field -> new value) if the user is still at ``expected_version``."""
+    """Apply ``data`` (field -> new value) if the user is still at ``expected_version``.
+
+    Values the user has already change nothing: the user comes back as it is, at the
+    same version, with no audit entry and no event.
+    """
     current = get_user(tx.conn, user_id)
     merged = {**_row(current), "territories": list(current.territories), **data}
     updated = build_user(merged)
@@ -141,6 +145,10 @@ def update_user(
         get_user(tx.conn, updated.manager_id)
     row = _row(updated)
     changes = {k: v for k, v in row.items() if _row(current)[k] != v}
+    if current.version != expected_version:
+        raise _stale(user_id, expected_version)
+    if not changes:
+        return current
     tx.hooks.call("entity_validate", tx=tx, entity_type="user", entity=updated, changes=changes)
     now = utcnow()
     result = tx.conn.execute(
@@ -149,9 +157,8 @@ def update_user(
         .values(**row, version=expected_version + 1, updated_at=now)
     )
     if result.rowcount != 1:
-        raise ConflictError(
-            f"user {user_id} is at version {current.version}, not {expected_version}"
-        )
+        # Changed by someone else between the read above and this write.
+        raise _stale(user_id, expected_version)
     # A token's actor carries the user's role, team and territories.
     # Dropped after commit: a request reading the old row meanwhile must not cache it again.
     tx.after_commit.append(recent_tokens.forget_all)
@@ -161,3 +168,9 @@ def update_user(
     audit.record(tx, "user", user_id, "updated", audit.diff(_row(current), row))
     tx.emit("user.updated", "user", user_id, {"id": user_id, "fields": sorted(changes)})
     return updated
+
+
+def _stale(user_id: int, expected_version: int) -> ConflictError:
+    return ConflictError(
+        f"user {user_id} was changed by someone else (version {expected_version} is stale)"
+    )

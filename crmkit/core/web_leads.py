@@ -6,30 +6,29 @@ confirmation link is handed to channel plugins (``core.consent_requested``), so
 that consent is granted only once the visitor confirms from their mailbox
 (double opt-in).
 
-Submissions are limited per client address with the failed-login limit's own
-mechanism and table (``core_login_failure``, kind ``lead-form``): every
-submission counts, since a bot's are all equally unwanted.
+Submissions are limited per client address with the attempt budgets the
+failed-login limit uses too (:mod:`crmkit.core.attempts`, kind ``lead-form``):
+every submission counts, since a bot's are all equally unwanted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from attrs import frozen
-from sqlalchemy import delete, insert
 
 from crmkit.core.actors import Actor
-from crmkit.core.auth import LOGIN_LIMIT, LoginLimit, refused_for
+from crmkit.core.attempts import Budget, Limit, take_attempt
 from crmkit.core.consent import record_consent
 from crmkit.core.entities import Interaction
 from crmkit.core.errors import ValidationError
 from crmkit.core.intake.findings import hard
 from crmkit.core.intake.pipeline import IntakeResult, take_in
 from crmkit.core.interactions import log_interaction
-from crmkit.core.tables import login_failure, utcnow
+from crmkit.core.tables import utcnow
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -41,9 +40,8 @@ WEB_FORM = Actor(user_id=None, username="web-form", role="system")
 HONEYPOT = "website"
 """A field people never see; only a bot fills it in."""
 LIMIT_KIND = "lead-form"
-FORM_LIMIT = LoginLimit(per_address=10, window=LOGIN_LIMIT.window)
-"""Submissions per client address within the window. The window is the login limit's: the two
-share a table, and each prunes rows older than its own window."""
+FORM_LIMIT = Limit(attempts=10, window=timedelta(minutes=15))
+"""Submissions per client address."""
 CONFIRM_PATH = "/forms/consent/confirm"
 MARKETING = "marketing"
 
@@ -107,6 +105,8 @@ def read_enquiry(data: Mapping[str, Any]) -> Enquiry:
             continue
         if not isinstance(value, str):
             raise ValidationError(name, "expected text")
+        if "\x00" in value:  # a url-encoded form can carry it; PostgreSQL cannot store it
+            raise ValidationError(name, "text may not contain NUL characters")
         if len(value) > limit:
             raise ValidationError(name, f"longer than {limit} characters")
         values[name] = value.strip() or None
@@ -157,29 +157,10 @@ def form_field(pipeline_field: str | None) -> str:
 # --- The limit per client address.
 
 
-def _limit_key(address: str) -> str:
-    return address[:200]
-
-
-def wait_before_next(crm: Crm, address: str, now: datetime | None = None) -> int | None:
-    """Seconds until ``address`` may submit again when it has used its budget, else None."""
-    with crm.read() as conn:
-        return refused_for(conn, [(LIMIT_KIND, _limit_key(address))], now or utcnow(), FORM_LIMIT)
-
-
-def count_submission(crm: Crm, address: str, now: datetime | None = None) -> None:
-    """Count a submission of ``address`` against its budget."""
-    now = now or utcnow()
+def take_submission(crm: Crm, address: str, now: datetime | None = None) -> int | None:
+    """Count a submission of ``address``; when it has used its budget, the seconds to wait."""
     with crm.transaction(WEB_FORM) as tx:
-        tx.conn.execute(
-            delete(login_failure).where(
-                login_failure.c.kind == LIMIT_KIND,
-                login_failure.c.failed_at <= now - FORM_LIMIT.window,
-            )
-        )
-        tx.conn.execute(
-            insert(login_failure).values(kind=LIMIT_KIND, key=_limit_key(address), failed_at=now)
-        )
+        return take_attempt(tx, [Budget(LIMIT_KIND, address, FORM_LIMIT)], now or utcnow())
 
 
 # --- Taking the enquiry in.

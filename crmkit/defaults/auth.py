@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
+
 from crmkit.core import auth
 from crmkit.core.tables import utcnow
 from crmkit.hooks.markers import hookimpl
@@ -35,14 +37,21 @@ def _from_session(app: Crm, request: Request, token: str) -> Actor | None:
 
 
 @hookimpl
-def actor_from_request(app: Crm, request: Request) -> Actor | None:
+async def actor_from_request(app: Crm, request: Request) -> Actor | None:
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, credentials = header.partition(" ")
         # A request that names its credentials is judged by them alone, never by a cookie too.
-        return auth.use_token(app, credentials.strip()) if scheme.lower() == "bearer" else None
+        if scheme.lower() != "bearer":
+            return None
+        token = credentials.strip()
+        # A client's next requests find its token in memory: no worker thread, no query.
+        recent = auth.recent_token_actor(app, token)
+        return recent or await anyio.to_thread.run_sync(auth.use_token, app, token)
     cookie = request.cookies.get(SESSION_COOKIE)
-    return _from_session(app, request, cookie) if cookie else None
+    if not cookie:
+        return None
+    return await anyio.to_thread.run_sync(_from_session, app, request, cookie)
 
 
 @hookimpl

@@ -17,7 +17,7 @@ theirs the same way. Records each role sees (``permission_filter`` for lists,
 
 Territories: a territory ``DE`` matches a party whose first address is in
 Germany, ``DE-10`` one whose first address is in Germany with a postcode starting
-with 10 (see :func:`crmkit.core.parties.territory_key`). Interactions are seen
+with 10 (see :mod:`crmkit.core.territories`). Interactions are seen
 exactly when their party is.
 """
 
@@ -31,6 +31,7 @@ from crmkit.core.entities import Party
 from crmkit.core.parties import territory_key
 from crmkit.core.permissions import Permission
 from crmkit.core.tables import contact_point, party, user
+from crmkit.core.territories import in_territory, territory_condition
 from crmkit.hooks.markers import hookimpl
 
 if TYPE_CHECKING:
@@ -68,20 +69,12 @@ SEES_EVERY_PARTY = frozenset({"admin", "marketing", "read-only"})
 PARTY_ENTITIES = frozenset({"prospect", "customer", "party"})
 
 
-def _prefixes(territories: tuple[str, ...]) -> tuple[str, ...]:
-    """What a territory key must start with; a bare country must not match ``DEU``-like codes."""
-    cleaned = (t.replace(" ", "").upper() for t in territories)
-    return tuple(t if "-" in t else f"{t}-" for t in cleaned if t)
-
-
 def _in_territory(table: Table, actor: Actor) -> list[ColumnElement[bool]]:
-    prefixes = _prefixes(actor.territories)
-    if not prefixes:
+    covered = territory_condition(contact_point.c.key, actor.territories)
+    if covered is None:
         return []
     first_address = select(contact_point.c.party_id).where(
-        contact_point.c.kind == "address",
-        contact_point.c.position == 0,
-        or_(*[contact_point.c.key.startswith(p, autoescape=True) for p in prefixes]),
+        contact_point.c.kind == "address", contact_point.c.position == 0, covered
     )
     return [table.c.id.in_(first_address)]
 
@@ -116,11 +109,10 @@ def _sees_without_database(actor: Actor, record: Party) -> bool:
         return True
     if actor.role == "manager" and record.owner_id is None:
         return True
-    prefixes = _prefixes(actor.territories)
     # A manager's team rule needs the owner's user row: without a connection, deny
     # rather than guess (callers checking one record pass ``conn``).
-    return bool(prefixes and record.addresses) and territory_key(record.addresses[0]).startswith(
-        prefixes
+    return bool(record.addresses) and in_territory(
+        territory_key(record.addresses[0]), actor.territories
     )
 
 

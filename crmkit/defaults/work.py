@@ -42,6 +42,7 @@ def register_permissions() -> list[Permission]:
 def register_event_types() -> list[EventType]:
     return [
         EventType("core.task_created", "A user was given a task"),
+        EventType("core.task_updated", "A task was completed, cancelled or reopened"),
         EventType("core.notification_created", "A user was sent a notification, to deliver"),
     ]
 

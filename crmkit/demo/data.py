@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import re
-import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -21,6 +20,7 @@ from attrs import frozen
 
 from crmkit.core.entities import Customer, Direction, Party, Prospect
 from crmkit.core.errors import ValidationError
+from crmkit.core.text import strip_accents
 from crmkit.core.values import EmailAddress, PhoneNumber, PostalAddress
 from crmkit.demo.countries import COUNTRIES, Country
 
@@ -171,8 +171,8 @@ CHANNELS: dict[str, tuple[Direction, tuple[str, ...], tuple[str | None, ...], tu
 def ascii_fold(text: str) -> str:
     """Lower-case ASCII for email local parts and domains: "Jürgen Groß" -> "jurgengross"."""
     text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return re.sub(r"[^a-z0-9.-]", "", decomposed.encode("ascii", "ignore").decode().lower())
+    bare = strip_accents(text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9.-]", "", bare.lower())
 
 
 def number_plan(region: str, kind: int) -> tuple[int, str, str]:

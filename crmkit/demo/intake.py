@@ -19,22 +19,12 @@ from crmkit.core.db import Transaction
 from crmkit.core.entities import Prospect
 from crmkit.core.intake import scoring
 from crmkit.core.intake.pipeline import check_prospect
+from crmkit.core.intake.summary import INTAKE_COLUMNS
 from crmkit.core.perishability import CLOSED_STATUSES
 from crmkit.core.settings import IntakeSettings
 from crmkit.demo.data import Touch
 
-NOT_TAKEN_IN: dict[str, Any] = dict.fromkeys(
-    (
-        "quality",
-        "findings",
-        "score",
-        "score_band",
-        "score_reasons",
-        "first_contact_due_at",
-        "first_contacted_at",
-        "expired_at",
-    )
-)
+NOT_TAKEN_IN: dict[str, Any] = dict.fromkeys((*INTAKE_COLUMNS, "expired_at"))
 """The intake columns of a party that never went through intake (a customer from the start).
 
 Every row of one bulk insert names the same columns: customers name these too."""

@@ -6,6 +6,7 @@ One :class:`PluginHost` per application; there is no module-level plugin manager
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import importlib
 import inspect
@@ -157,6 +158,9 @@ class PluginHost:
     settings: dict[str, Any] = field(init=False, factory=dict)
     memo: dict[str, Any] = field(init=False, factory=dict)
     """Values derived from registration hooks, computed once: plugins are loaded once per host."""
+    _callees: dict[str, tuple[tuple[pluggy.HookImpl, ...], bool]] = field(init=False, factory=dict)
+    """Per hook, its implementations in call order and whether one is async; forgotten
+    whenever a plugin is registered or unregistered."""
 
     def __attrs_post_init__(self) -> None:
         self.pm = pluggy.PluginManager(PROJECT)
@@ -177,6 +181,7 @@ class PluginHost:
 
         for module in builtins:
             self.pm.register(module, name=f"core.{module.__name__.rsplit('.', 1)[-1]}")
+        self._callees.clear()
         self.pm.hook.add_hookspecs.call_historic(result_callback=self._add_plugin_hookspecs)
 
         infos: dict[str, PluginInfo] = {}
@@ -229,12 +234,14 @@ class PluginHost:
             except Exception as exc:
                 if self.pm.get_plugin(name) is not None:
                     self.pm.unregister(name=name)
+                    self._callees.clear()
                 self._fail(cand, info, _describe(exc))
                 continue
             self._set(cand, "loaded", None)
 
     def _register(self, name: str, module: Any) -> None:
         self.pm.register(module, name=name)
+        self._callees.clear()
         for caller in self.pm.get_hookcallers(module) or []:
             if not caller.has_spec():
                 self.pm.unregister(module)
@@ -273,10 +280,20 @@ class PluginHost:
 
     # --- Calling
 
-    def _impls(self, name: str) -> list[pluggy.HookImpl]:
-        caller = getattr(self.pm.hook, name)
-        # pluggy calls the last registered first; keep that documented order.
-        return [i for i in reversed(caller.get_hookimpls()) if not (i.hookwrapper or i.wrapper)]
+    def _callees_of(self, name: str) -> tuple[tuple[pluggy.HookImpl, ...], bool]:
+        found = self._callees.get(name)
+        if found is None:
+            caller = getattr(self.pm.hook, name)
+            # pluggy calls the last registered first; keep that documented order.
+            impls = tuple(
+                i for i in reversed(caller.get_hookimpls()) if not (i.hookwrapper or i.wrapper)
+            )
+            found = impls, any(inspect.iscoroutinefunction(i.function) for i in impls)
+            self._callees[name] = found
+        return found
+
+    def _impls(self, name: str) -> tuple[pluggy.HookImpl, ...]:
+        return self._callees_of(name)[0]
 
     def _args(self, impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> list[Any]:
         return [kwargs[a] for a in impl.argnames]
@@ -285,37 +302,54 @@ class PluginHost:
         """Call hook ``name`` with its declared semantics from synchronous code."""
         return _run(self.acall(name, **kwargs), self._has_async(name))
 
-    async def acall(self, name: str, **kwargs: Any) -> Any:
-        """Call hook ``name`` with its declared semantics, awaiting async implementations."""
+    async def acall(self, name: str, *, sync_in_thread: bool = False, **kwargs: Any) -> Any:
+        """Call hook ``name`` with its declared semantics, awaiting async implementations.
+
+        With ``sync_in_thread``, synchronous implementations run in a worker thread, so
+        that one doing I/O does not hold up an event loop that awaits this call.
+        """
         semantics = specs.SEMANTICS[name]
         if semantics in ("collect", "historic"):
-            return [result for _, result in await self.acollect_by_plugin(name, **kwargs)]
+            found = await self.acollect_by_plugin(name, sync_in_thread=sync_in_thread, **kwargs)
+            return [result for _, result in found]
         if semantics == "first":
             for impl in self._impls(name):
-                result = await _resolve(impl.function(*self._args(impl, kwargs)))
+                result = await self._invoke(impl, kwargs, sync_in_thread)
                 if result is not None:
                     return result
             return None
         if semantics == "veto":
             allowed = None
             for impl in self._impls(name):
-                result = await _resolve(impl.function(*self._args(impl, kwargs)))
+                result = await self._invoke(impl, kwargs, sync_in_thread)
                 if result is False:
                     return False
                 if result is True:
                     allowed = True
             return allowed
-        return await self.aadvise(name, **kwargs)
+        return await self.aadvise(name, sync_in_thread=sync_in_thread, **kwargs)
+
+    async def _invoke(
+        self, impl: pluggy.HookImpl, kwargs: Mapping[str, Any], sync_in_thread: bool
+    ) -> Any:
+        args = self._args(impl, kwargs)
+        if sync_in_thread and not inspect.iscoroutinefunction(impl.function):
+            import anyio.to_thread  # only servers get here; the CLI starts without it
+
+            return await anyio.to_thread.run_sync(functools.partial(impl.function, *args))
+        return await _resolve(impl.function(*args))
 
     def collect_by_plugin(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a collect hook; return ``(plugin name, result)`` for every non-None result."""
         return _run(self.acollect_by_plugin(name, **kwargs), self._has_async(name))
 
-    async def acollect_by_plugin(self, name: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Async :meth:`collect_by_plugin`."""
+    async def acollect_by_plugin(
+        self, name: str, *, sync_in_thread: bool = False, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
+        """Async :meth:`collect_by_plugin` (``sync_in_thread`` as for :meth:`acall`)."""
         results = []
         for impl in self._impls(name):
-            result = await _resolve(impl.function(*self._args(impl, kwargs)))
+            result = await self._invoke(impl, kwargs, sync_in_thread)
             if result is not None:
                 results.append((impl.plugin_name, result))
         return results
@@ -327,9 +361,14 @@ class PluginHost:
         return _run(self.aadvise(name, only=only, **kwargs), self._has_async(name))
 
     async def aadvise(
-        self, name: str, only: Iterable[str] | None = None, **kwargs: Any
+        self,
+        name: str,
+        only: Iterable[str] | None = None,
+        *,
+        sync_in_thread: bool = False,
+        **kwargs: Any,
     ) -> dict[str, BaseException]:
-        """Async :meth:`advise`."""
+        """Async :meth:`advise` (``sync_in_thread`` as for :meth:`acall`)."""
         if specs.SEMANTICS[name] != "advisory":
             raise TypeError(f"hook {name} is not advisory")
         wanted = set(only) if only is not None else None
@@ -338,14 +377,14 @@ class PluginHost:
             if wanted is not None and impl.plugin_name not in wanted:
                 continue
             try:
-                await _resolve(impl.function(*self._args(impl, kwargs)))
+                await self._invoke(impl, kwargs, sync_in_thread)
             except Exception as exc:
                 log.exception("hook %s of plugin %s failed", name, impl.plugin_name)
                 failures[impl.plugin_name] = exc
         return failures
 
     def _has_async(self, name: str) -> bool:
-        return any(inspect.iscoroutinefunction(i.function) for i in self._impls(name))
+        return self._callees_of(name)[1]
 
     def has_async(self, name: str) -> bool:
         """Whether an implementation of hook ``name`` is ``async``: then await :meth:`acall`."""

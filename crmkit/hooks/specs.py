@@ -311,6 +311,8 @@ def erase_party(tx: Transaction, party_id: int) -> None:
 def actor_from_request(app: Crm, request: Request) -> Actor | None:
     """Authenticate ``request``: return the :class:`crmkit.Actor` it acts for, or None.
 
+    A synchronous implementation runs in a worker thread; an async one on the event
+    loop, so it must not block.
     Semantics: first.
     """
 
@@ -337,6 +339,9 @@ def permission_filter(actor: Actor, entity_type: str, table: Table) -> ColumnEle
     """Return a SQL condition on ``table`` limiting the rows of ``entity_type`` that ``actor`` may see.
 
     The conditions of every plugin are ANDed into list queries; no per-row hook calls.
+    The condition must follow from the arguments alone (compare columns with the actor's
+    attributes; a subquery for what the database knows, such as a manager's team): the
+    kernel builds statements with it once per actor and reuses them.
     Semantics: collect.
     """
 

@@ -6,6 +6,9 @@
   throwaway plugin for one test.
 * :func:`check_plugin` is the contract test every plugin runs.
 * :func:`invoke` runs a ``crmkit`` command against a test application.
+* :func:`settings_from_file` reads a ``crmkit.toml`` as the application does.
+* :func:`seed_demo_data` writes the demo's data (users log in with
+  :data:`DEMO_PASSWORD`), for testing a plugin's ``seed_demo``.
 """
 
 from __future__ import annotations
@@ -15,17 +18,22 @@ from crmkit.testing.apps import (
     http_client,
     make_app,
     register_plugin,
+    settings_from_file,
     test_database,
 )
 from crmkit.testing.cli import invoke
 from crmkit.testing.contract import check_plugin
+from crmkit.testing.demo import DEMO_PASSWORD, seed_demo_data
 
 __all__ = [
+    "DEMO_PASSWORD",
     "TestDatabase",
     "check_plugin",
     "http_client",
     "invoke",
     "make_app",
     "register_plugin",
+    "seed_demo_data",
+    "settings_from_file",
     "test_database",
 ]

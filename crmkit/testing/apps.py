@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 
 from crmkit.app import Crm
 from crmkit.core.db import make_engine
-from crmkit.core.settings import Settings
+from crmkit.core.settings import Settings, load_settings
 from crmkit.hooks.host import Candidate, candidate_from_info, discover
 from crmkit.hooks.plugin_info import PluginInfo
 from crmkit.version import API_VERSION
@@ -128,6 +128,14 @@ def make_app(
     if create_tables:
         app.create_tables()
     return app
+
+
+def settings_from_file(path: str | os.PathLike[str]) -> Settings:
+    """The settings a ``crmkit.toml`` gives, read as the application reads it, environment aside."""
+    if not Path(path).is_file():
+        # The application falls back to its defaults; a test means the file it names.
+        raise FileNotFoundError(f"no configuration file {path}")
+    return load_settings(environ={}, config_path=path)
 
 
 def http_client(app: Crm, **options: Any) -> TestClient:

@@ -3,8 +3,9 @@
 Reads are plain functions that Starlette runs in its thread pool; writes read
 their body on the event loop and do their database work in a worker thread, in
 one transaction with the actor, through the core services and the permission
-hooks. An update names the version it read (``If-Match: "<version>"`` or a
-``version`` field): a stale one gets 412 (``If-Match``) or 409, none gets 428.
+hooks. An update or a delete names the version it read (``If-Match: "<version>"``, or a
+``version`` field, which a delete sends as ``?version=``): a stale one gets 412
+(``If-Match``) or 409, none gets 428.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
+from attrs import frozen
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
@@ -58,10 +60,12 @@ from crmkit.web.payloads import json_response, only_fields, optional_version, re
 log = logging.getLogger(__name__)
 
 ETAG = re.compile(r'^(?:W/)?"(\d{1,15})"$')
+VERSION = re.compile(r"[0-9]{1,15}")
 KEY_PARAM = Param(
     IDEMPOTENCY_KEY, str, "Makes a retried POST answer without repeating it", location="header"
 )
 IF_MATCH = Param("If-Match", str, 'The version last read, as "<version>"', location="header")
+VERSION_PARAM = Param("version", int, "The version last read, when it is not sent as If-Match")
 LIST_PARAMS = (
     Param("limit", int, "Most items on the page (1-500)"),
     Param("sort", str, "name, created or updated; a leading - sorts descending"),
@@ -71,6 +75,25 @@ LIST_PARAMS = (
 )
 
 
+@frozen
+class PluginHealth:
+    """A plugin that is not disabled, and what became of it at start-up."""
+
+    name: str
+    version: str | None
+    state: Literal["loaded", "failed"]
+
+
+@frozen
+class Health:
+    """Whether the database answers, and the state of every plugin that is not disabled."""
+
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+    plugins: list[PluginHealth]
+
+
+@operation("Whether the service is up", response=Health, answers={503: Health})
 def health(request: Request) -> Response:
     """Whether the database answers, and the state of every plugin that is not disabled (no login)."""
     crm = crm_of(request)
@@ -172,6 +195,21 @@ async def run_change(
     )
 
 
+async def run_delete(request: Request, work: Callable[[Transaction, int], Any]) -> Response:
+    """Run ``work(tx, version)`` in one transaction with the version the client last read.
+
+    As for an update (:func:`run_change`), but the body of a DELETE has no defined meaning
+    (RFC 9110), so the ``version`` field comes as a query parameter.
+    """
+    params = request.query_params
+    check_parameters(params, ("version",))
+    raw = params.get("version")
+    if raw is not None and VERSION.fullmatch(raw) is None:
+        raise ValidationError("version", f"expected a whole number, got {raw!r}")
+    version, from_header = expected_version(request, {} if raw is None else {"version": int(raw)})
+    return await run_write(request, lambda tx: stale_as_412(from_header, lambda: work(tx, version)))
+
+
 # --- Parties.
 
 
@@ -182,7 +220,10 @@ def _role_routes(role: str) -> list[Route]:
 
     page_type: Any = Page[cls]  # type: ignore[valid-type]
 
-    @operation(f"List {role}s the actor may see", response=page_type, query=LIST_PARAMS)
+    # Only prospects have a status to filter on.
+    list_params = LIST_PARAMS if role == "prospect" else LIST_PARAMS[:-1]
+
+    @operation(f"List {role}s the actor may see", response=page_type, query=list_params)
     def list_role(request: Request) -> Response:
         crm, actor = crm_of(request), actor_of(request)
         query = parse_party_query(request.query_params)
@@ -238,25 +279,19 @@ def _role_routes(role: str) -> list[Route]:
     @operation(
         f"Delete a {role} and everything held on it",
         status=204,
-        query=(IF_MATCH,),
-        errors=(404, 412),
+        query=(IF_MATCH, VERSION_PARAM),
+        errors=(404, 409, 412, 428),
     )
     async def remove(request: Request) -> Response:
         crm, actor = crm_of(request), actor_of(request)
         party_id = request.path_params["party_id"]
-        header = request.headers.get("if-match")
-        version = expected_version(request, {})[0] if header is not None else None
 
-        def work(tx: Transaction) -> None:
+        def work(tx: Transaction, version: int) -> None:
             current = visible_party(crm, tx.conn, actor, party_id, role)
             require(crm.host, actor, "core:party.write", current, conn=tx.conn)
-            if version is not None and current.version != version:
-                raise HTTPException(
-                    412, f"{role} {party_id} is at version {current.version}, not {version}"
-                )
-            erase_party(tx, party_id)
+            erase_party(tx, party_id, version)
 
-        return await run_write(request, work)
+        return await run_delete(request, work)
 
     list_role.__name__, create.__name__ = f"list_{role}s", f"create_{role}"
     read.__name__, change.__name__, remove.__name__ = (
@@ -511,18 +546,22 @@ async def user_change(request: Request) -> Response:
     return await run_change(request, work)
 
 
-@operation("Archive a user: they can no longer sign in", response=User, errors=(404,))
+@operation(
+    "Archive a user: they can no longer sign in",
+    response=User,
+    query=(IF_MATCH, VERSION_PARAM),
+    errors=(404, 409, 412, 428),
+)
 async def user_archive(request: Request) -> Response:
     """Archive (deactivate) a user; their records keep naming them."""
     crm, actor = crm_of(request), actor_of(request)
     user_id = request.path_params["user_id"]
 
-    def work(tx: Transaction) -> User:
+    def work(tx: Transaction, version: int) -> User:
         require(crm.host, actor, "core:user.admin")
-        current = get_user(tx.conn, user_id)
-        return update_user(tx, user_id, {"active": False}, current.version)
+        return update_user(tx, user_id, {"active": False}, version)
 
-    return await run_write(request, work)
+    return await run_delete(request, work)
 
 
 PARTY = "/parties/{party_id:id}"

@@ -193,7 +193,7 @@ def decide_review(
     for party_id in (review.candidate_id, review.existing_id):
         entity = visible_party(crm, tx.conn, actor, party_id)
         require(crm.host, actor, "core:party.merge", entity, conn=tx.conn)
-    return decide(tx, review_id, decision)
+    return decide(tx, review, decision)
 
 
 @operation(

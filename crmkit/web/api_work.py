@@ -66,7 +66,7 @@ def own(crm: Crm, actor: Actor, action: str, record: Any, kind: str, record_id: 
 
 
 @operation(
-    "The actor's tasks, newest first",
+    "The actor's tasks: open ones soonest due first (undated last), the others newest first",
     response=Page[Task],
     query=(Param("status", str, "open, done or cancelled"), *PAGE_PARAMS),
 )

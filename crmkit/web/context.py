@@ -63,9 +63,10 @@ def route_path(scope: Scope) -> str:
 async def call_hook(crm: Crm, name: str, **kwargs: Any) -> Any:
     """Call a hook from async code without blocking the event loop.
 
-    Async implementations are awaited; when all are synchronous they run in a
-    worker thread, since they may query the database (an API token look-up).
+    Async implementations are awaited on the loop; synchronous ones run in a worker
+    thread, since they may query the database (an API token look-up). When all are
+    synchronous, one thread runs them all.
     """
     if crm.host.has_async(name):
-        return await crm.host.acall(name, **kwargs)
+        return await crm.host.acall(name, sync_in_thread=True, **kwargs)
     return await anyio.to_thread.run_sync(functools.partial(crm.host.call, name, **kwargs))

@@ -39,7 +39,9 @@ async def run_post(
     crm, actor = crm_of(request), actor_of(request)
     raw_key = request.headers.get(HEADER)
     key = None if raw_key is None else check_key(raw_key)
-    fingerprint = request_hash(request.method, request.url.path, await request.body())
+    fingerprint = (
+        "" if key is None else request_hash(request.method, request.url.path, await request.body())
+    )
 
     def run() -> tuple[StoredResponse, bool]:
         try:

@@ -14,9 +14,10 @@ mail scanners open links, and an opt-in must be the visitor's act.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
+import attrs
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,22 +27,67 @@ from crmkit.core.consent import confirm_consent
 from crmkit.core.errors import NotFound, PermissionDenied, ValidationError
 from crmkit.core.web_leads import (
     CONFIRM_PATH,
+    FORM_LIMIT,
+    HONEYPOT,
+    TEXT_FIELDS,
+    TICKED,
+    UNTICKED,
     WEB_FORM,
-    count_submission,
     is_bot,
     read_enquiry,
     submit_enquiry,
-    wait_before_next,
+    take_submission,
 )
 from crmkit.web.context import site_of
 from crmkit.web.csrf import form_fields
+from crmkit.web.openapi import operation
 from crmkit.web.payloads import read_object
 from crmkit.web.problems import PROBLEM_JSON, problem_for
 from crmkit.web.templating import render
 
 LEAD_FORM_PATH = "/forms/lead"
-RECEIVED = {"status": "received"}
-"""The answer to every accepted enquiry, the honeypot's included: it tells a bot nothing."""
+
+
+@attrs.frozen
+class EnquiryReceived:
+    """The answer to every accepted enquiry, the honeypot's included: it tells a bot nothing."""
+
+    status: Literal["received"] = "received"
+
+
+def _field(tp: Any, **schema: Any) -> Any:
+    """An optional field of type ``tp``, ``schema`` adding to its JSON schema."""
+    return attrs.field(type=tp, default=None, metadata={"json": schema})
+
+
+def _text_fields(text: Any) -> dict[str, Any]:
+    fields = {name: _field(text, maxLength=limit) for name, limit in TEXT_FIELDS.items()}
+    fields["email"] = _field(text, maxLength=TEXT_FIELDS["email"], format="email")
+    return fields
+
+
+def _body_class(name: str, doc: str, fields: dict[str, Any]) -> type:
+    """An attrs class describing a request body in the OpenAPI document (every field optional)."""
+    cls = attrs.make_class(name, fields, frozen=True)
+    cls.__doc__ = doc
+    cls.__json_input__ = True  # type: ignore[attr-defined]
+    return cls
+
+
+EnquiryInput = _body_class(
+    "EnquiryInput",
+    "An enquiry as a program posts it; an email address or a phone number is required.",
+    {**_text_fields(str | None), "marketing_consent": _field(bool | None)},
+)
+EnquiryForm = _body_class(
+    "EnquiryForm",
+    "An enquiry as the form posts it; an email address or a phone number is required.",
+    {
+        **_text_fields(str),
+        "marketing_consent": _field(str, enum=sorted(TICKED | UNTICKED)),
+        HONEYPOT: _field(str, maxLength=0, description="Hidden from people: leave it empty"),
+    },
+)
 
 
 def _wants_json(request: Request) -> bool:
@@ -55,6 +101,7 @@ def _same_origin(request: Request) -> bool:
 
 
 def _address(request: Request) -> str:
+    # Behind a proxy named in trusted_proxies, uvicorn has put the client it forwarded here.
     return request.client.host if request.client else "unknown"
 
 
@@ -99,6 +146,20 @@ async def _fields(request: Request, wants_json: bool) -> dict[str, Any]:
     return form_fields(await request.body())
 
 
+@operation(
+    "Send an enquiry from the public lead form (web-to-lead)",
+    request=EnquiryInput,
+    form=EnquiryForm,
+    response=EnquiryReceived,
+    status=202,
+    errors=(403, 429),
+    description=(
+        "No login. The enquiry becomes a prospect through the intake pipeline. 403: a browser "
+        "posted it from another site (its Origin is not this site's). 429 (with Retry-After): "
+        f"the client address sent {FORM_LIMIT.attempts} enquiries in the last "
+        f"{int(FORM_LIMIT.window.total_seconds()) // 60} minutes."
+    ),
+)
 async def send_enquiry(request: Request) -> Response:
     """Take an enquiry in: 202 (JSON) or a thank-you page; 422 naming the field; 429 when too many."""
     wants_json = _wants_json(request)
@@ -109,14 +170,13 @@ async def send_enquiry(request: Request) -> Response:
         if wants_json:
             return _problem(refused)
         raise refused
-    wait = await anyio.to_thread.run_sync(wait_before_next, crm, address)
+    wait = await anyio.to_thread.run_sync(take_submission, crm, address)
     if wait is not None:
         headers = {"Retry-After": str(wait)}
         detail = f"too many enquiries from your address: try again in {-(-wait // 60)} minute(s)"
         if wants_json:
             return _problem(HTTPException(429, detail), headers)
         return _page(request, refusal=detail, status=429, headers=headers)
-    await anyio.to_thread.run_sync(count_submission, crm, address)
     data: dict[str, Any] = {}
     try:
         data = await _fields(request, wants_json)
@@ -130,7 +190,7 @@ async def send_enquiry(request: Request) -> Response:
             return _problem(exc)
         return _page(request, values=_shown(data), error=exc, status=422)
     if wants_json:
-        return JSONResponse(RECEIVED, 202)
+        return JSONResponse(attrs.asdict(EnquiryReceived()), 202)
     return _page(request, sent=True)
 
 

@@ -19,9 +19,9 @@ from crmkit.core.entities import PARTY_CLASSES, PROSPECT_STATUSES, Interaction, 
 from crmkit.core.errors import NotFound, ValidationError
 from crmkit.core.interactions import timeline
 from crmkit.core.pagination import Page
-from crmkit.core.parties import list_parties, load_parties
+from crmkit.core.parties import list_parties, load_parties, load_party, party_by_id
 from crmkit.core.perishability import not_expired
-from crmkit.core.permissions import require, visible
+from crmkit.core.permissions import per_actor, require, visible
 from crmkit.core.search import party_search, relevance
 from crmkit.core.tables import party
 
@@ -98,7 +98,10 @@ def list_visible_parties(
     require(crm.host, actor, "core:party.read")
     conditions = [visible(crm.host, actor, role, party)]
     if query.status is not None:
-        if role == "prospect" and query.status not in PROSPECT_STATUSES:
+        if role != "prospect":
+            # Only prospects have a status: any value would silently give an empty page.
+            raise ValidationError("status", f"{role}s have no status; only prospects do")
+        if query.status not in PROSPECT_STATUSES:
             raise ValidationError("status", f"expected one of {', '.join(PROSPECT_STATUSES)}")
         conditions.append(party.c.status == query.status)
     elif role == "prospect":
@@ -152,8 +155,15 @@ def visible_party(
     role goes into the query that loads the party.
     """
     roles = PARTY_CLASSES if role is None else (role,)
-    seen = or_(*(and_(party.c.role == r, visible(crm.host, actor, r, party)) for r in roles))
-    entity = load_parties(conn, [party_id], [seen]).get(party_id)
+    statement = per_actor(
+        crm.host,
+        actor,
+        ("visible_party", role),
+        lambda: party_by_id(
+            or_(*(and_(party.c.role == r, visible(crm.host, actor, r, party)) for r in roles))
+        ),
+    )
+    entity = load_party(conn, party_id, statement)
     if entity is None:
         raise NotFound(f"{role or 'party'} {party_id} does not exist")
     require(crm.host, actor, "core:party.read", entity, conn=conn)

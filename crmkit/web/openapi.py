@@ -20,6 +20,12 @@ plugin routes do it the same way::
 A plugin's routes from ``register_routes`` appear under ``/p/<plugin>/``. Path
 parameters come from the route's path (``{visit_id:id}``, a record id, is an integer).
 Routes without a declaration are served but left out of the document.
+
+Every operation needs a bearer token, except on the paths served to anyone
+(:func:`crmkit.web.auth.is_public`), whose ``security`` is empty. An operation
+that also takes a browser's form (``form=``, an attrs class of its fields)
+answers such a post with an HTML page: 200 when it succeeded, else the page of
+the error's status. A 429 always carries ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
@@ -41,6 +48,7 @@ from crmkit.core.entities import Party
 from crmkit.core.pagination import Page
 from crmkit.core.values import EmailAddress, PhoneNumber
 from crmkit.web.context import site_of
+from crmkit.web.csrf import FORM_TYPE
 from crmkit.web.payloads import MAX_SAFE_INTEGER
 from crmkit.web.problems import PROBLEM_JSON
 from crmkit.web.templating import render
@@ -53,8 +61,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 ATTRIBUTE = "crmkit_operation"
 COMMON_ERRORS = (400, 401, 403, 413, 422)
 """Statuses any operation may answer: bad JSON, no login, forbidden, too large, invalid."""
+PUBLIC_ERRORS = (400, 413, 422)
+"""Statuses any public operation may answer: nobody logs in, so nobody is refused for who they are."""
+HTML = "text/html"
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_SAFE_INTEGER}
 ID_CONVERTORS = ("IdConvertor", "IntegerConvertor")
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 
 @frozen
@@ -78,6 +94,10 @@ class Operation:
     status: int = 200
     query: tuple[Param, ...] = ()
     errors: tuple[int, ...] = ()
+    form: Any = None
+    answers: tuple[tuple[int, Any], ...] = ()
+    """Statuses beyond ``status`` answered with a body of a type rather than a problem."""
+    description: str = ""
 
 
 def operation(
@@ -88,11 +108,30 @@ def operation(
     status: int = 200,
     query: Sequence[Param] = (),
     errors: Sequence[int] = (),
+    form: Any = None,
+    answers: Mapping[int, Any] | None = None,
+    description: str = "",
 ) -> Callable[[F], F]:
-    """Declare an endpoint's operation for the OpenAPI document."""
+    """Declare an endpoint's operation for the OpenAPI document.
+
+    ``form``: an attrs class of the fields of an
+    ``application/x-www-form-urlencoded`` body, taken besides (or instead of) ``request``.
+    ``answers``: further statuses whose body is of a type (``{503: Health}``), not a problem.
+    ``description``: what the summary leaves out, such as when each error is answered.
+    """
 
     def mark(endpoint: F) -> F:
-        declared = Operation(summary, request, response, status, tuple(query), tuple(errors))
+        declared = Operation(
+            summary,
+            request,
+            response,
+            status,
+            tuple(query),
+            tuple(errors),
+            form,
+            tuple(sorted((answers or {}).items())),
+            description,
+        )
         setattr(endpoint, ATTRIBUTE, declared)
         return endpoint
 
@@ -101,6 +140,9 @@ def operation(
 
 def document(app: Crm, routes: Sequence[BaseRoute], title: str = "crmkit") -> dict[str, Any]:
     """The OpenAPI 3.1 document of every declared operation among ``routes``."""
+    # Imported here: the public pages' routes declare their operations with this module.
+    from crmkit.web.auth import is_public
+
     builder = _Builder()
     paths: dict[str, dict[str, Any]] = {}
     for path, methods, endpoint, params in _walk(routes, ""):
@@ -108,7 +150,9 @@ def document(app: Crm, routes: Sequence[BaseRoute], title: str = "crmkit") -> di
         if declared is None:
             continue
         for method in sorted(methods - {"HEAD"}):
-            item = builder.operation(declared, method, params, f"{endpoint.__name__}")
+            item = builder.operation(
+                declared, method, params, f"{endpoint.__name__}", public=is_public(path)
+            )
             paths.setdefault(path, {})[method.lower()] = item
     return {
         "openapi": "3.1.0",
@@ -152,7 +196,13 @@ class _Builder:
         self.operation_ids: set[str] = set()
 
     def operation(
-        self, declared: Operation, method: str, params: Mapping[str, str], name: str
+        self,
+        declared: Operation,
+        method: str,
+        params: Mapping[str, str],
+        name: str,
+        *,
+        public: bool = False,
     ) -> dict[str, Any]:
         operation_id = name if name not in self.operation_ids else f"{name}_{method.lower()}"
         self.operation_ids.add(operation_id)
@@ -176,34 +226,51 @@ class _Builder:
                 }
             )
         responses: dict[str, Any] = {
-            str(declared.status): {"description": declared.summary}
-            if declared.response is None
-            else {
-                "description": declared.summary,
-                "content": {"application/json": {"schema": self.schema(declared.response)}},
-            }
+            str(declared.status): self._answer(declared.summary, declared.response)
         }
+        for status, answer in declared.answers:
+            responses[str(status)] = self._answer(HTTPStatus(status).phrase, answer)
         problem = {"$ref": "#/components/schemas/Problem"}
         # A path naming a record may name one that does not exist (or is hidden).
         not_found = (404,) if params else ()
-        for status in sorted({*COMMON_ERRORS, *not_found, *declared.errors}):
+        common = PUBLIC_ERRORS if public else COMMON_ERRORS
+        errors = sorted({*common, *not_found, *declared.errors})
+        for status in errors:
             responses[str(status)] = {
                 "description": "A problem document naming what is wrong",
                 "content": {PROBLEM_JSON: {"schema": problem}},
             }
+        if 429 in errors:
+            responses["429"]["headers"] = {"Retry-After": RETRY_AFTER}
         item: dict[str, Any] = {
             "operationId": operation_id,
             "summary": declared.summary,
             "responses": responses,
         }
+        if declared.description:
+            item["description"] = declared.description
+        if public:
+            item["security"] = []
         if parameters:
             item["parameters"] = parameters
+        body: dict[str, Any] = {}
         if declared.request is not None:
-            item["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": self.schema(declared.request)}},
-            }
+            body["application/json"] = {"schema": self.schema(declared.request)}
+        if declared.form is not None:
+            body[FORM_TYPE] = {"schema": self.schema(declared.form)}
+            responses.setdefault("200", {"description": "The page shown once the form is sent"})
+            for code in ("200", *map(str, errors)):
+                responses[code].setdefault("content", {})[HTML] = {"schema": {"type": "string"}}
+        if body:
+            item["requestBody"] = {"required": True, "content": body}
+        item["responses"] = dict(sorted(responses.items()))
         return item
+
+    def _answer(self, description: str, body: Any) -> dict[str, Any]:
+        if body is None:
+            return {"description": description}
+        schema = self.schema(body)
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
 
     def schema(self, tp: Any) -> dict[str, Any]:
         """The JSON schema of a Python type, as the app's converter writes it."""
@@ -299,6 +366,7 @@ SIMPLE: dict[Any, dict[str, Any]] = {
 }
 
 
+@operation("This document: every operation of the API, kernel and plugins", response=dict)
 def openapi_json(request: Request) -> Response:
     """The OpenAPI document of this application's kernel and plugin routes."""
     site = site_of(request)

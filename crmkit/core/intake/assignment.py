@@ -4,8 +4,9 @@ Owners are the active users of the role ``sales``. Strategies:
 
 * ``round_robin``: the next salesperson after the owner of the last prospect taken in;
 * ``territory``: the salesperson whose territory fits the prospect's address most
-  closely (``DE-10`` before ``DE``), the least busy one on a tie; round robin
-  when no territory fits;
+  closely (``DE-10`` before ``DE``; territories match as in
+  :mod:`crmkit.core.territories`), the least busy one on a tie; round robin when
+  no territory fits;
 * ``workload``: the salesperson with the fewest open prospects.
 """
 
@@ -20,6 +21,7 @@ from crmkit.core.entities import Prospect
 from crmkit.core.parties import territory_key
 from crmkit.core.settings import IntakeSettings
 from crmkit.core.tables import party, user
+from crmkit.core.territories import territory_fit
 
 OWNER_ROLE = "sales"
 OPEN_STATUSES = ("new", "working")
@@ -67,21 +69,13 @@ def workload(conn: Connection, prospect: Prospect, owners: Sequence[int]) -> int
     return min(owners, key=lambda o: (counts.get(o, 0), o))
 
 
-def covers(territory: str, key: str) -> bool:
-    """Whether a territory (``DE``, ``DE-10``) covers an address key (``DE-10115``)."""
-    return key.startswith(territory if "-" in territory else f"{territory}-")
-
-
 def by_territory(
     conn: Connection, prospect: Prospect, people: Sequence[tuple[int, tuple[str, ...]]]
 ) -> int | None:
     if not prospect.addresses:
         return None
     key = territory_key(prospect.addresses[0])
-    fit = {
-        owner: max((len(t) for t in territories if covers(t.upper(), key)), default=0)
-        for owner, territories in people
-    }
+    fit = {owner: territory_fit(key, territories) for owner, territories in people}
     best = max(fit.values(), default=0)
     if best == 0:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -10,18 +11,10 @@ from sqlalchemy import Connection, insert, select, update
 
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Party
+from crmkit.core.intake.summary import INTAKE_COLUMNS
 from crmkit.core.tables import match_review, merge_log, party, utcnow
 
 FILLABLE = ("first_name", "last_name", "organisation_name", "birth_date", "owner_id")
-INTAKE_COLUMNS = (
-    "quality",
-    "findings",
-    "score",
-    "score_band",
-    "score_reasons",
-    "first_contact_due_at",
-    "first_contacted_at",
-)
 
 
 def _plain(value: Any) -> Any:
@@ -68,6 +61,7 @@ def describe(survivor: Party, merged: Party, moved: dict[str, int]) -> dict[str,
 
 
 def record_merge(tx: Transaction, survivor_id: int, merged: Party, details: dict[str, Any]) -> None:
+    """Log the merge of ``merged`` into ``survivor_id``; ``merged.id`` is None for a party never stored."""
     tx.conn.execute(
         insert(merge_log).values(
             survivor_id=survivor_id,
@@ -87,21 +81,23 @@ def carry_intake(conn: Connection, survivor_id: int, merged_id: int) -> None:
     the two is settled by the merge.
     """
     columns = [party.c[name] for name in INTAKE_COLUMNS]
-    rows = {
-        r.id: r
-        for r in conn.execute(
-            select(party.c.id, *columns).where(party.c.id.in_([survivor_id, merged_id]))
-        )
-    }
-    survivor, merged = rows[survivor_id], rows[merged_id]
+    merged = conn.execute(select(*columns).where(party.c.id == merged_id)).one()
+    fill_intake(conn, survivor_id, merged._asdict())
+    _repoint_reviews(conn, survivor_id, merged_id)
+
+
+def fill_intake(conn: Connection, survivor_id: int, values: Mapping[str, Any]) -> None:
+    """Set the intake columns (:data:`INTAKE_COLUMNS`) of ``values`` the survivor has none of."""
+    survivor = conn.execute(
+        select(*(party.c[name] for name in INTAKE_COLUMNS)).where(party.c.id == survivor_id)
+    ).one()
     missing = {
-        name: getattr(merged, name)
+        name: values[name]
         for name in INTAKE_COLUMNS
-        if getattr(survivor, name) is None and getattr(merged, name) is not None
+        if getattr(survivor, name) is None and values.get(name) is not None
     }
     if missing:
         conn.execute(update(party).where(party.c.id == survivor_id).values(missing))
-    _repoint_reviews(conn, survivor_id, merged_id)
 
 
 def _repoint_reviews(conn: Connection, survivor_id: int, merged_id: int) -> None:
@@ -125,7 +121,8 @@ class MergeLogEntry:
 
     id: int
     survivor_id: int
-    merged_id: int
+    merged_id: int | None
+    """None when the merged party was never stored: a prospect merged as it was taken in."""
     merged_name: str
     merged_by: str
     merged_at: datetime

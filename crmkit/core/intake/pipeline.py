@@ -21,12 +21,13 @@ from crmkit.core.entities import Prospect
 from crmkit.core.intake import sanity, scoring
 from crmkit.core.intake.assignment import choose_owner
 from crmkit.core.intake.findings import Finding, hard
+from crmkit.core.intake.merge_log import fill_intake
 from crmkit.core.intake.normalise import normalise
 from crmkit.core.intake.review import open_reviews
 from crmkit.core.matching.config import DEFAULT_MATCH_CONFIG
-from crmkit.core.parties import NAME_FIELDS, build_party, create_party, merge_parties
+from crmkit.core.parties import NAME_FIELDS, build_party, create_party, merge_incoming
 from crmkit.core.settings import IntakeSettings
-from crmkit.core.tables import party
+from crmkit.core.tables import party, utcnow
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -127,28 +128,31 @@ def store(tx: Transaction, checked: Checked, settings: IntakeSettings) -> Intake
     merge_at, review_at = thresholds(settings)
     matches = tx.hooks.call("match_party", conn=tx.conn, candidate=prospect) or []
     best_id, best = matches[0] if matches else (None, 0.0)
-    if best < merge_at:
-        prospect.owner_id = choose_owner(tx, prospect, settings)
-    created = create_party(tx, prospect)
-    assert created.id is not None and created.created_at is not None
-    tx.conn.execute(
-        update(party)
-        .where(party.c.id == created.id)
-        .values(
-            quality=checked.quality,
-            findings=[f.as_json() for f in checked.findings],
-            score=score,
-            score_band=band,
-            score_reasons=[r.as_json() for r in reasons],
-            first_contact_due_at=created.created_at + settings.first_contact_deadline(band),
-        )
-    )
-    party_id: int | None = created.id
+    intake = {
+        "quality": checked.quality,
+        "findings": [f.as_json() for f in checked.findings],
+        "score": score,
+        "score_band": band,
+        "score_reasons": [r.as_json() for r in reasons],
+    }
+    deadline = settings.first_contact_deadline(band)
     reviews: tuple[int, ...] = ()
     if best_id is not None and best >= merge_at:
-        party_id = merge_parties(tx, best_id, created.id).id
+        # Merged straight into the survivor: a prospect stored only to be merged away in the
+        # same transaction would be announced (prospect.created, entity_saved) yet never exist.
+        fill_intake(tx.conn, best_id, {**intake, "first_contact_due_at": utcnow() + deadline})
+        party_id = merge_incoming(tx, best_id, prospect).id
         outcome: Outcome = "merged"
     else:
+        prospect.owner_id = choose_owner(tx, prospect, settings)
+        created = create_party(tx, prospect)
+        assert created.id is not None and created.created_at is not None
+        tx.conn.execute(
+            update(party)
+            .where(party.c.id == created.id)
+            .values(**intake, first_contact_due_at=created.created_at + deadline)
+        )
+        party_id = created.id
         queued = [(i, s) for i, s in matches if s >= review_at]
         reviews = tuple(open_reviews(tx, created.id, queued))
         outcome = "review" if reviews else "created"

@@ -98,34 +98,36 @@ def list_reviews(
     return Page(items, encode_cursor([items[-1].id]) if more else None)
 
 
-def decide(tx: Transaction, review_id: int, decision: str) -> MatchReview:
+def decide(tx: Transaction, review: MatchReview, decision: str) -> MatchReview:
     """Merge the candidate into the existing party, or dismiss the pair; emits ``match_review.decided``.
 
-    Only an open review can be decided: a second decision is a :class:`ConflictError`.
+    ``review`` is as :func:`get_review` read it in ``tx``. Only an open review
+    can be decided: a second decision is a :class:`ConflictError`.
     """
     if decision not in DECISIONS:
         raise ValidationError("decision", f"expected one of {', '.join(DECISIONS)}")
-    review = get_review(tx.conn, review_id)
     if review.status != "open":
-        raise ConflictError(f"match review {review_id} is already {review.status}")
+        raise ConflictError(f"match review {review.id} is already {review.status}")
     if decision == "merge":
         merge_parties(tx, review.existing_id, review.candidate_id)
     status = "merged" if decision == "merge" else "dismissed"
-    tx.conn.execute(
+    # RETURNING: the merge re-pointed the review's own ids, so the answer is read as written.
+    decided = tx.conn.execute(
         update(match_review)
-        .where(match_review.c.id == review_id)
+        .where(match_review.c.id == review.id)
         .values(status=status, decided_by=tx.actor.username, decided_at=utcnow())
-    )
+        .returning(*match_review.c)
+    ).one()
     tx.emit(
         "match_review.decided",
         "match_review",
-        review_id,
+        review.id,
         # The review's own ids point at the survivor after a merge: the event keeps both.
         {
-            "id": review_id,
+            "id": review.id,
             "decision": decision,
             "existing_id": review.existing_id,
             "candidate_id": review.candidate_id,
         },
     )
-    return get_review(tx.conn, review_id)
+    return _review(decided)

@@ -12,6 +12,17 @@ from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.scoring import ScoreReason
 from crmkit.core.tables import party
 
+INTAKE_COLUMNS = (
+    "quality",
+    "findings",
+    "score",
+    "score_band",
+    "score_reasons",
+    "first_contact_due_at",
+    "first_contacted_at",
+)
+"""The columns of ``core_party`` the intake pipeline and first contact set; NULL if never taken in."""
+
 
 @frozen
 class IntakeSummary:
@@ -28,15 +39,9 @@ def intake_of(conn: Connection, ids: Sequence[int]) -> dict[int, IntakeSummary]:
     if not ids:
         return {}
     rows = conn.execute(
-        select(
-            party.c.id,
-            party.c.quality,
-            party.c.findings,
-            party.c.score,
-            party.c.score_band,
-            party.c.score_reasons,
-            party.c.first_contact_due_at,
-        ).where(party.c.id.in_(ids), party.c.quality.is_not(None))
+        select(party.c.id, *(party.c[name] for name in INTAKE_COLUMNS)).where(
+            party.c.id.in_(ids), party.c.quality.is_not(None)
+        )
     )
     return {
         r.id: IntakeSummary(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
+
+from crmkit.core.text import strip_accents
 
 # Letters that NFKD does not take apart into a base letter and a mark.
 _LETTERS = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
@@ -13,8 +14,8 @@ _UMLAUT_SPELLINGS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 @lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Lower case, accents dropped, anything but letters and digits a single space."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LETTERS))
-    kept = "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
+    bare = strip_accents(text.casefold().translate(_LETTERS))
+    kept = "".join(c if c.isalnum() else " " for c in bare)
     return " ".join(kept.split())
 
 

@@ -18,9 +18,7 @@ from sqlalchemy import Connection, func, select
 from starlette.testclient import TestClient
 
 from crmkit import Crm, contact_point_table, interaction_table, party_table, user_table, utcnow
-from crmkit.demo.app import demo_asgi
-from crmkit.demo.data import DEMO_PASSWORD
-from crmkit.demo.seed import seed
+from crmkit.testing import DEMO_PASSWORD, http_client, seed_demo_data
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +29,7 @@ def now() -> datetime:
 @pytest.fixture
 def demo(make_crm: Any, now: datetime) -> Crm:
     crm: Crm = make_crm(plugins=["sfa"])
-    seed(crm, customers=300, prospects=300, now=now)
+    seed_demo_data(crm, customers=300, prospects=300, now=now)
     return crm
 
 
@@ -162,7 +160,7 @@ def log_in(client: TestClient, username: str) -> None:
 
 
 def test_demo_dashboard_tiles_and_board_show_the_deals(demo: Crm) -> None:
-    client = TestClient(demo_asgi(demo))
+    client = http_client(demo)
     log_in(client, "m.keller")
 
     home = client.get("/")

@@ -54,6 +54,23 @@ def test_opportunity_lifecycle_over_http(
         assert get_party(conn, party).role == "customer"
 
 
+def test_a_patch_that_changes_nothing_answers_the_opportunity_at_its_version(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
+) -> None:
+    party = new_party(owner_id=team.seller.user_id)
+    with http_client(crm_as(team.seller)) as client:
+        opp = client.post("/p/sfa/opportunities", json={"party_id": party, "title": "Lift"}).json()
+        url = f"/p/sfa/opportunities/{opp['id']}"
+
+        empty = client.patch(url, json={"version": 1})
+        same = client.patch(url, json={"title": "Lift", "stage": opp["stage"], "version": 1})
+
+        for response in (empty, same):
+            assert response.status_code == 200, response.text
+            assert response.json() == opp
+        assert client.get(url).json()["version"] == 1
+
+
 def test_bad_bodies_are_problems_naming_the_field(
     crm: Crm, team: SalesTeam, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
 ) -> None:

@@ -130,3 +130,42 @@ def test_of_two_editors_of_one_version_the_second_gets_a_conflict(
     with crm.read() as conn:
         stored = service.get_opportunity(conn, opp.id)
     assert (stored.amount, stored.stage, stored.version) == (Decimal("200.00"), "initiation", 2)
+
+
+def test_an_edit_that_changes_nothing_keeps_the_version(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker
+) -> None:
+    opp = create(crm, team, party_id=new_party(), amount="100", products=["forklift"])
+    same = {
+        "title": "50 forklifts",
+        "amount": "100.00",
+        "products": ["forklift"],
+        "stage": opp.stage,
+    }
+
+    with crm.transaction(team.seller) as tx:
+        answers = [
+            service.update_opportunity(tx, opp.id, {}, opp.version),
+            service.update_opportunity(tx, opp.id, same, opp.version),
+            service.change_stage(tx, opp.id, opp.stage, opp.version),
+        ]
+
+    with crm.read() as conn:
+        assert service.get_opportunity(conn, opp.id) == opp
+    assert answers == [opp, opp, opp]
+
+
+def test_an_edit_that_changes_nothing_from_a_stale_version_is_a_conflict(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker
+) -> None:
+    opp = create(crm, team, party_id=new_party())
+    with crm.transaction(team.seller) as tx:
+        service.update_opportunity(tx, opp.id, {"title": "60 forklifts"}, opp.version)
+
+    with pytest.raises(ConflictError), crm.transaction(team.manager) as tx:
+        service.update_opportunity(tx, opp.id, {"title": "60 forklifts"}, opp.version)
+    with pytest.raises(ConflictError), crm.transaction(team.manager) as tx:
+        service.change_stage(tx, opp.id, opp.stage, opp.version)
+
+    with crm.read() as conn:
+        assert service.get_opportunity(conn, opp.id).version == opp.version + 1

@@ -190,11 +190,17 @@ def test_target_route_changes_and_deletes(
         stale = client.put(
             f"/p/sfa/targets/{target.id}", json={**body, "value": "1.00", "version": 1}
         )
-        deleted = client.delete(f"/p/sfa/targets/{target.id}")
+        stale_delete = client.delete(f"/p/sfa/targets/{target.id}", params={"version": 1})
+        bad_delete = client.delete(f"/p/sfa/targets/{target.id}", params={"version": "v2"})
+        kept = client.get(f"/p/sfa/targets/{target.id}")
+        deleted = client.delete(f"/p/sfa/targets/{target.id}", params={"version": 2})
         gone = client.get(f"/p/sfa/targets/{target.id}")
     assert (changed.status_code, changed.json()["value"]) == (200, "150.00")
     assert (bad.status_code, bad.json()["field"]) == (422, "value")
     assert stale.status_code == 409
+    assert stale_delete.status_code == 409
+    assert (bad_delete.status_code, bad_delete.json()["field"]) == (422, "version")
+    assert (kept.status_code, kept.json()["target"]["value"]) == (200, "150.00")
     assert deleted.status_code == 204
     assert gone.status_code == 404
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, false, or_, select
 
-from crmkit import Actor, Permission, user_table
+from crmkit import Actor, Permission, territory_condition, user_table
 from crmkit_sfa.pipeline.activities import Activity
 from crmkit_sfa.pipeline.service import Opportunity
 from crmkit_sfa.pipeline.tables import activity, opportunity
@@ -31,12 +31,6 @@ PERMISSIONS = [
     Permission("sfa:activity.write", "Plan and complete sales activities", SELLERS),
     Permission("sfa:pipeline.define", "Define pipelines through the API", ("admin",)),
 ]
-
-
-def _territory_prefixes(actor: Actor) -> tuple[str, ...]:
-    """As the kernel matches territories: ``DE`` matches ``DE-…`` keys, ``DE-10`` those it starts."""
-    cleaned = (t.replace(" ", "").upper() for t in actor.territories)
-    return tuple(t if "-" in t else f"{t}-" for t in cleaned if t)
 
 
 def _owned(actor: Actor, owner: ColumnElement[Any]) -> list[ColumnElement[bool]]:
@@ -56,7 +50,9 @@ def opportunity_rule(actor: Actor, table: Table) -> ColumnElement[bool] | None:
     if actor.role not in ("sales", "manager") or actor.user_id is None:
         return false()
     seen = _owned(actor, table.c.owner_id)
-    seen += [table.c.territory.startswith(p, autoescape=True) for p in _territory_prefixes(actor)]
+    in_territories = territory_condition(table.c.territory, actor.territories)
+    if in_territories is not None:
+        seen.append(in_territories)
     if actor.role == "manager":
         seen.append(table.c.owner_id.is_(None))
     return or_(*seen)

@@ -277,11 +277,22 @@ def _write(
         .values(values)
     )
     if done.rowcount != 1:
-        raise ConflictError(
-            f"opportunity {current.id} was changed by someone else (version {version} is stale);"
-            " reload it and try again"
-        )
+        raise _stale(current.id, version)
     return evolve(current, **values)
+
+
+def _unchanged(current: Opportunity, expected_version: int | None) -> Opportunity:
+    """``current`` as it is, for a change that changes nothing, unless ``expected_version`` is stale."""
+    if expected_version is not None and expected_version != current.version:
+        raise _stale(current.id, expected_version)
+    return current
+
+
+def _stale(opportunity_id: int, version: int) -> ConflictError:
+    return ConflictError(
+        f"opportunity {opportunity_id} was changed by someone else (version {version} is stale);"
+        " reload it and try again"
+    )
 
 
 def _current(tx: Transaction, opportunity_id: int) -> Opportunity:
@@ -307,13 +318,22 @@ def update_opportunity(
     data: Mapping[str, Any],
     expected_version: int | None = None,
 ) -> Opportunity:
-    """Change the fields ``data`` (untrusted) names; a ``stage`` in it moves the opportunity too."""
+    """Change the fields ``data`` (untrusted) names; a ``stage`` in it moves the opportunity too.
+
+    Values the opportunity has already change nothing: it keeps its version.
+    """
     fields.only(data, EDITABLE | {"stage"})
     current = _current(tx, opportunity_id)
     _open(current)
-    values = _values(tx.conn, data, current)
+    values = {
+        name: value
+        for name, value in _values(tx.conn, data, current).items()
+        if getattr(current, name) != value
+    }
     moving = "stage" in data and data["stage"] != current.stage
-    if values or not moving:
+    if not values and not moving:
+        return _unchanged(current, expected_version)
+    if values:
         current = _write(tx, current, expected_version, values)
         expected_version = None  # checked by the write
     if moving:
@@ -364,7 +384,7 @@ def change_stage(
     pipeline = pipeline_of(tx.app, current.pipeline, tx.conn)
     target = _stage(pipeline, stage_key)
     if target.key == current.stage:
-        return current
+        return _unchanged(current, expected_version)
     here = pipeline.stage(current.stage)
     if here is not None and pipeline.position(target.key) > pipeline.position(here.key):
         left = pipeline.stages[pipeline.position(here.key) : pipeline.position(target.key)]

@@ -40,10 +40,21 @@ class TargetInput:
 
 
 PERIOD_PARAM = Param("period", str, "2026, 2026-Q4 or 2026-11 (default: this quarter)")
+VERSION_PARAM = Param("version", int, "The version last read; a target changed since is kept (409)")
 SCOPE_PARAMS = (
     Param("scope", str, "user, team, territory, product_group or all (default: your own)"),
     Param("scope_key", str, "The user id, team, territory or product group"),
 )
+
+
+def version_from(request: Request) -> int | None:
+    """The ``version`` query parameter: the body of a DELETE has no defined meaning (RFC 9110)."""
+    raw = request.query_params.get("version")
+    if raw is None:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):
+        raise ValidationError("version", f"expected a whole number, got {raw!r}")
+    return int(raw)
 
 
 def period_from(request: Request) -> Period:
@@ -132,10 +143,11 @@ async def change_target(request: Request) -> Response:
     return json_response(crm_of(request), changed)
 
 
-@operation("Delete a target", status=204, errors=(404,))
+@operation("Delete a target", status=204, query=(VERSION_PARAM,), errors=(404, 409))
 async def delete_target(request: Request) -> Response:
     target_id = request.path_params["target_id"]
-    await _write(request, lambda tx: targets.delete_target(tx, target_id))
+    version = version_from(request)
+    await _write(request, lambda tx: targets.delete_target(tx, target_id, version))
     return Response(status_code=204)
 
 

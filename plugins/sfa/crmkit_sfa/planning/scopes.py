@@ -7,7 +7,15 @@ from typing import Any, Literal
 from attrs import frozen
 from sqlalchemy import ColumnElement, Select, String, cast, or_, select
 
-from crmkit import Actor, Crm, PermissionDenied, ValidationError, is_allowed, user_table
+from crmkit import (
+    Actor,
+    Crm,
+    PermissionDenied,
+    ValidationError,
+    is_allowed,
+    territory_condition,
+    user_table,
+)
 from crmkit_sfa.pipeline.tables import opportunity
 from crmkit_sfa.planning.access import EVERY_SCOPE
 
@@ -54,9 +62,9 @@ def check_scope(crm: Crm, actor: Actor, scope: Scope) -> None:
 
 
 def territory_matches(column: ColumnElement[str], territory: str) -> ColumnElement[bool]:
-    """Keys inside ``territory`` as the kernel matches them: ``DE`` covers ``DE-10115``."""
-    prefix = territory if "-" in territory else f"{territory}-"
-    return or_(column == territory, column.startswith(prefix, autoescape=True))
+    """Keys inside ``territory`` as the kernel matches them (``DE`` covers ``DE-10115``), and itself."""
+    inside = territory_condition(column, (territory,))
+    return column == territory if inside is None else or_(column == territory, inside)
 
 
 def team_members(team: str) -> Select[tuple[int]]:

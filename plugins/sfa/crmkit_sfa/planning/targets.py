@@ -206,9 +206,17 @@ def update_target(tx: Transaction, target_id: int, data: Mapping[str, Any]) -> T
     return _target(updated)
 
 
-def delete_target(tx: Transaction, target_id: int) -> None:
-    get_target(tx.conn, target_id)
-    tx.conn.execute(delete(target).where(target.c.id == target_id))
+def delete_target(tx: Transaction, target_id: int, version: int | None = None) -> None:
+    """Delete the target; ``version``, when given, must be the stored one."""
+    current = get_target(tx.conn, target_id)
+    if version is not None and version != current.version:
+        raise ConflictError(f"target {target_id} was changed since version {version}")
+    deleted = tx.conn.execute(
+        # As in update_target: a change committed meanwhile keeps the target.
+        delete(target).where(target.c.id == target_id, target.c.version == current.version)
+    )
+    if deleted.rowcount != 1:
+        raise ConflictError(f"target {target_id} was changed at the same time")
 
 
 def list_targets(

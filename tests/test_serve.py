@@ -1,0 +1,122 @@
+"""``crmkit serve`` behind a reverse proxy: forwarded headers are believed from trusted proxies only.
+
+The application runs in a real uvicorn on a loopback port, configured as the
+``serve`` command configures it, so the requests come from 127.0.0.1 as they
+would from a proxy on the same machine.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+from sqlalchemy import select
+
+from crmkit.app import Crm
+from crmkit.cli.serve import proxy_options
+from crmkit.core.settings import Settings
+from crmkit.core.tables import login_failure
+from crmkit.core.web_leads import FORM_LIMIT
+from crmkit.web.app import create_asgi
+
+BOT = {"email": "bot@gmail.com", "website": "x"}
+"""An enquiry the honeypot drops: it still counts against the address's budget."""
+ANNA = {"last_name": "Schmidt", "email": "anna.schmidt@gmail.com"}
+
+
+@contextmanager
+def served(crm: Crm) -> Iterator[httpx.Client]:
+    """An HTTP client of ``crm`` served by uvicorn with the options ``crmkit serve`` gives it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(
+        create_asgi(crm), log_level="warning", lifespan="on", **proxy_options(crm.settings)
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            thread.join(0.01)
+        assert server.started, "uvicorn did not start"
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            yield client
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listener.close()
+
+
+def counted_addresses(crm: Crm) -> set[str]:
+    with crm.read() as conn:
+        return set(conn.execute(select(login_failure.c.key)).scalars())
+
+
+def behind(make_crm: Callable[..., Crm], *proxies: str) -> Crm:
+    return make_crm(settings=Settings(trusted_proxies=proxies))
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_address_is_counted(make_crm):
+    crm = behind(make_crm, "127.0.0.1")
+    with served(crm) as client:
+        one = {"X-Forwarded-For": "203.0.113.5"}
+        answers = [
+            client.post("/forms/lead", json=BOT, headers=one) for _ in range(FORM_LIMIT.attempts)
+        ]
+        refused = client.post("/forms/lead", json=ANNA, headers=one)
+        other = client.post("/forms/lead", json=ANNA, headers={"X-Forwarded-For": "203.0.113.6"})
+
+    assert [a.status_code for a in answers] == [202] * FORM_LIMIT.attempts
+    assert refused.status_code == 429
+    assert other.status_code == 202
+    assert counted_addresses(crm) == {"203.0.113.5", "203.0.113.6"}
+
+
+def test_behind_a_trusted_proxy_an_https_origin_passes_when_the_proxy_says_https(make_crm):
+    crm = behind(make_crm, "127.0.0.0/8")
+    with served(crm) as client:
+        origin = {"Host": "crm.example.com", "Origin": "https://crm.example.com"}
+        plain = client.post("/forms/lead", data=ANNA, headers=origin)
+        tls = client.post(
+            "/forms/lead", data=ANNA, headers={**origin, "X-Forwarded-Proto": "https"}
+        )
+
+    assert plain.status_code == 403
+    assert tls.status_code == 200 and "Thank you" in tls.text
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(make_crm):
+    crm = make_crm()
+    assert crm.settings.trusted_proxies == ()
+    with served(crm) as client:
+        # A client naming a new address each time is still counted under its own.
+        answers = [
+            client.post("/forms/lead", json=BOT, headers={"X-Forwarded-For": f"198.51.100.{i}"})
+            for i in range(FORM_LIMIT.attempts + 1)
+        ]
+        origin = {
+            "Host": "crm.example.com",
+            "Origin": "https://crm.example.com",
+            "X-Forwarded-Proto": "https",
+        }
+        claimed_tls = client.post("/forms/lead", data=ANNA, headers=origin)
+
+    assert [a.status_code for a in answers] == [202] * FORM_LIMIT.attempts + [429]
+    assert counted_addresses(crm) == {"127.0.0.1"}
+    assert claimed_tls.status_code == 403
+
+
+def test_a_proxy_not_trusted_cannot_forward_an_address(make_crm):
+    crm = behind(make_crm, "10.0.0.5")
+    with served(crm) as client:
+        answer = client.post("/forms/lead", json=BOT, headers={"X-Forwarded-For": "203.0.113.5"})
+
+    assert answer.status_code == 202
+    assert counted_addresses(crm) == {"127.0.0.1"}
