@@ -40,6 +40,8 @@ class AuditEntry:
 
 def plain(value: Any) -> Any:
     """A JSON-ready form of a field value: values objects as dicts, dates as ISO 8601 text."""
+    if value is None or isinstance(value, str | int | float):
+        return value  # most fields: asked first, since every change runs this per field
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
