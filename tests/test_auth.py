@@ -405,16 +405,35 @@ def test_login_limit_holds_per_address_and_ends_with_its_window(crm):
     assert later.session is not None
 
 
-def test_successful_login_resets_the_failure_count(crm):
+def test_successful_login_resets_the_failure_count_of_its_username(crm):
     add_user(crm)
     client = http_client(crm)
     for _ in range(4):
         log_in(client, secret="wrong password")
 
     assert log_in(client).status_code == 303
-    assert count(crm, login_failure) == 0
+    with crm.read() as conn:
+        kinds = conn.execute(select(login_failure.c.kind)).scalars().all()
+    assert kinds == ["address"] * 4  # the success itself is not counted
     for _ in range(4):
         assert log_in(client, secret="wrong password").status_code == 401
+
+
+def test_a_valid_account_cannot_reset_the_budget_of_its_address(crm):
+    add_user(crm)
+    limit = auth.LoginLimit(per_username=5, per_address=3)
+    now = utcnow()
+
+    def attempt(username: str, secret: str = "wrong password") -> auth.Login:
+        return auth.attempt_login(crm, username, secret, "10.0.0.9", now=now, limit=limit)
+
+    assert attempt("x").retry_after is None
+    assert attempt("y").retry_after is None
+    assert attempt("ann", PASSWORD).session is not None
+    assert attempt("z").retry_after is None  # the third failure from the address
+
+    refused = attempt("ann", PASSWORD)
+    assert refused.retry_after is not None and refused.session is None
 
 
 def test_failures_outside_the_window_and_ended_sessions_are_dropped(crm):

@@ -110,3 +110,18 @@ def forget_attempts(tx: Transaction, budgets: Sequence[Budget]) -> None:
         *[and_(login_failure.c.kind == b.kind, login_failure.c.key == b.key) for b in budgets]
     )
     tx.conn.execute(delete(login_failure).where(condition))
+
+
+def return_attempt(tx: Transaction, budget: Budget, now: datetime) -> None:
+    """Give back one attempt counted against ``budget`` at ``now``: it was no failure after all."""
+    one = (
+        select(login_failure.c.id)
+        .where(
+            login_failure.c.kind == budget.kind,
+            login_failure.c.key == budget.key,
+            login_failure.c.failed_at == now,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    tx.conn.execute(delete(login_failure).where(login_failure.c.id == one))

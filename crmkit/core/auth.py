@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from crmkit.core import recent_tokens
 from crmkit.core.actors import Actor
-from crmkit.core.attempts import Budget, Limit, forget_attempts, take_attempt
+from crmkit.core.attempts import Budget, Limit, forget_attempts, return_attempt, take_attempt
 from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, ValidationError
 from crmkit.core.tables import api_token, password, session, user, utcnow
@@ -177,10 +177,12 @@ def attempt_login(
     """Check a password and open a session, or record the failure; over the limit, refuse.
 
     Over the limit the password is not even checked, so guessing on cannot succeed.
-    Every attempt counts as a failure before its password is checked, and a success
-    forgets the failures: argon2 is slow on purpose and runs outside any transaction
-    (on SQLite a transaction holds the write lock), yet attempts in flight at the same
-    moment cannot together try more passwords than the limit allows.
+    Every attempt counts as a failure before its password is checked: argon2 is slow on
+    purpose and runs outside any transaction (on SQLite a transaction holds the write
+    lock), yet attempts in flight at the same moment cannot together try more passwords
+    than the limit allows. A success forgets the failures of its username and gives back
+    its own attempt; the address keeps the others' failures, so that a valid account
+    cannot reset the budget guarding every other one.
     """
     now = now or utcnow()
     budgets = limit.budgets(username, address)
@@ -200,7 +202,11 @@ def attempt_login(
         return Login()
     upgraded = HASHER.hash(plain) if HASHER.check_needs_rehash(stored) else None
     with app.transaction() as tx:
-        forget_attempts(tx, budgets)
+        for budget in budgets:
+            if budget.kind == "username":
+                forget_attempts(tx, [budget])
+            else:
+                return_attempt(tx, budget, now)
         if upgraded is not None:
             store_password_hash(tx, row.id, upgraded)
         return Login(session=open_session(tx, row.id, now=now))
