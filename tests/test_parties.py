@@ -321,6 +321,82 @@ def test_merge_refuses_self_and_missing_parties(crm: Crm) -> None:
     assert count(crm, party) == 1
 
 
+def outbox_events(app: Crm) -> list[tuple[str, dict[str, Any]]]:
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.event_type, outbox.c.payload).order_by(outbox.c.id))
+        return [(row.event_type, row.payload) for row in rows]
+
+
+def test_merge_announces_the_survivors_filled_in_fields_before_the_merge(crm: Crm) -> None:
+    survivor = create(crm, last_name="Berg", emails=["anna@example.com"])
+    merged = create(crm, first_name="Anna", last_name="Berg", phones=["030 1234567"])
+    plain = create(crm, last_name="Berg")
+    before = len(outbox_events(crm))
+
+    with crm.transaction() as tx:
+        merge_parties(tx, survivor.id, merged.id)
+    with crm.transaction() as tx:
+        merge_parties(tx, survivor.id, plain.id)
+
+    assert outbox_events(crm)[before:] == [
+        (
+            "prospect.updated",
+            {
+                "id": survivor.id,
+                "fields": ["display_name", "first_name", "phones"],
+                "version": 2,
+            },
+        ),
+        ("party.merged", {"survivor_id": survivor.id, "merged_id": merged.id}),
+        # The second duplicate brought nothing new: no field changed, nothing to announce.
+        ("party.merged", {"survivor_id": survivor.id, "merged_id": plain.id}),
+    ]
+
+
+class NoPhonesForBerg:
+    """Refuses any write that gives a Berg a phone number, merges included."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+
+    @hookimpl
+    def entity_validate(self, entity_type: str, entity: Any, changes: dict[str, Any]) -> None:
+        if entity_type not in ("prospect", "customer"):
+            return
+        self.seen.append(changes)
+        if entity.last_name == "Berg" and "phones" in changes:
+            raise ValidationError("phones", "a Berg is reached by email only")
+
+
+def test_a_plugin_refusing_the_survivors_change_leaves_both_parties_untouched(
+    make_crm: Callable[..., Crm],
+) -> None:
+    guard = NoPhonesForBerg()
+    app = make_crm(plugins=[register_plugin(guard, name="guard")])
+    survivor = create(app, last_name="Berg", emails=["anna@example.com"])
+    merged = create(app, first_name="Anna", last_name="Berg", phones=["030 1234567"])
+    with app.transaction() as tx:
+        log_interaction(
+            tx,
+            build_interaction({"party_id": merged.id, "channel": "email", "direction": "inbound"}),
+        )
+    add_external_id(app, merged.id, "erp", "4711")
+    events = outbox_events(app)
+
+    with pytest.raises(ValidationError) as refused, app.transaction() as tx:
+        merge_parties(tx, survivor.id, merged.id)
+
+    assert refused.value.field == "phones"
+    assert set(guard.seen[-1]) == {"first_name", "phones", "display_name"}
+    kept, other = load(app, survivor.id), load(app, merged.id)
+    assert (kept.version, kept.first_name, kept.phones) == (1, None, ())
+    assert (other.version, other.first_name) == (1, "Anna")
+    with app.engine.connect() as conn:
+        assert len(timeline(conn, merged.id).items) == 1
+    assert external_ids(app, merged.id) == {("erp", "4711")}
+    assert outbox_events(app) == events
+
+
 def test_the_id_of_a_merged_party_is_never_given_to_a_new_one(crm: Crm) -> None:
     survivor = create(crm, last_name="Berg")
     newest = create(crm, last_name="Berg")

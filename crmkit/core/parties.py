@@ -443,13 +443,17 @@ def update_party(
     _write(tx, updated, expected_version, changes)
     audit.record(tx, "party", party_id, "updated", audit.diff(audited(current), audited(updated)))
     tx.hooks.call("entity_saved", tx=tx, entity_type=updated.role, entity=updated, change="updated")
-    tx.emit(
-        f"{updated.role}.updated",
-        updated.role,
-        party_id,
-        {"id": party_id, "fields": sorted(changes), "version": updated.version},
-    )
+    _emit_updated(tx, updated, changes)
     return updated
+
+
+def _emit_updated(tx: Transaction, entity: Party, changes: Mapping[str, Any]) -> None:
+    tx.emit(
+        f"{entity.role}.updated",
+        entity.role,
+        entity.id,
+        {"id": entity.id, "fields": sorted(changes), "version": entity.version},
+    )
 
 
 def _changes(current: Party, updated: Party) -> dict[str, Any]:
@@ -538,7 +542,9 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
 
     Interactions, contact points (new ones appended), external ids and custom
     fields the survivor lacks all end on the survivor; each plugin re-points its
-    own rows in ``parties_merged``.
+    own rows in ``parties_merged``. Plugins see the survivor's change as in
+    :func:`merge_incoming` (``entity_validate`` may refuse the merge), and
+    subscribers get ``<role>.updated`` (when a field changed) before ``party.merged``.
     """
     if survivor_id == merged_id:
         raise ValidationError("merged_id", "a party cannot be merged into itself")
@@ -549,6 +555,10 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     survivor, merged = parties[survivor_id], parties[merged_id]
     original = copy.copy(survivor)
     _fill(tx, survivor, merged)
+    changes = _changes(original, survivor)
+    tx.hooks.call(
+        "entity_validate", tx=tx, entity_type=survivor.role, entity=survivor, changes=changes
+    )
     # Consent is evidence that must outlive the duplicate; the latest statement of either wins.
     moved = {
         name: tx.conn.execute(
@@ -567,6 +577,8 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     tx.hooks.call(
         "entity_saved", tx=tx, entity_type=survivor.role, entity=survivor, change="updated"
     )
+    if changes:
+        _emit_updated(tx, survivor, changes)
     tx.emit(
         "party.merged",
         survivor.role,
@@ -600,12 +612,7 @@ def merge_incoming(tx: Transaction, survivor_id: int, incoming: Party) -> Party:
         "entity_saved", tx=tx, entity_type=survivor.role, entity=survivor, change="updated"
     )
     if changes:
-        tx.emit(
-            f"{survivor.role}.updated",
-            survivor.role,
-            survivor_id,
-            {"id": survivor_id, "fields": sorted(changes), "version": survivor.version},
-        )
+        _emit_updated(tx, survivor, changes)
     tx.emit(
         "party.merged",
         survivor.role,

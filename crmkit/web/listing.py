@@ -152,7 +152,7 @@ def visible_party(
     """The party (of ``role``, if given), if it exists and the actor may see it.
 
     Else :class:`NotFound`, which hides which. One look-up: the visibility of each
-    role goes into the query that loads the party.
+    role goes into the query that loads the party, a statement built once per actor.
     """
     roles = PARTY_CLASSES if role is None else (role,)
     statement = per_actor(

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from crmkit_sfa.planning.periods import period_of
-from crmkit_sfa.planning.targets import Target, attainment, create_target, update_target
+from crmkit_sfa.planning.targets import (
+    Target,
+    attainment,
+    create_target,
+    get_target,
+    update_target,
+)
 
 from crmkit import Actor, ConflictError, Crm, ValidationError, utcnow
 from crmkit.testing import http_client
@@ -138,6 +144,23 @@ def test_the_same_target_twice_is_a_conflict_and_a_stale_version_too(
     assert (changed.value, changed.version) == (Decimal("300.00"), 2)
     with pytest.raises(ConflictError), crm.transaction() as tx:
         update_target(tx, target.id, {**body, "value": "400.00", "version": 1})
+
+
+def test_a_target_set_to_the_values_it_has_keeps_its_version_unless_stale(
+    crm: Crm, team: SalesTeam
+) -> None:
+    target = amount_target(crm, "team", "north", "100.00")
+    body = {"scope": "team", "scope_key": "north", "period": QUARTER.key, "currency": "EUR"}
+    with crm.transaction() as tx:
+        same = update_target(tx, target.id, {**body, "value": "100", "version": 1})
+        unversioned = update_target(tx, target.id, {**body, "value": "100.00"})
+    assert same == unversioned == target
+    with crm.transaction() as tx:
+        update_target(tx, target.id, {**body, "value": "200.00", "version": 1})
+    with pytest.raises(ConflictError), crm.transaction() as tx:
+        update_target(tx, target.id, {**body, "value": "200.00", "version": 1})
+    with crm.read() as conn:
+        assert get_target(conn, target.id).version == 2
 
 
 def test_manager_sets_targets_over_http_and_a_salesperson_sees_only_their_own(

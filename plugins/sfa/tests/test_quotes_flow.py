@@ -254,6 +254,39 @@ def test_a_draft_is_edited_in_place_a_sent_one_only_by_revision(
         quotations.update_quotation(tx, created.id, {"terms": "Net 60"})
 
 
+def test_a_draft_given_the_values_it_has_comes_back_as_it_is(
+    crm: Crm, team: SalesTeam, deal: int, price_list_id: int
+) -> None:
+    created = draft(crm, team.seller, deal, price_list_id, terms="Net 30")
+    same = {
+        "price_list_id": price_list_id,
+        "valid_until": str(created.valid_until),
+        "terms": "Net 30",
+        "lines": [
+            {
+                "product_code": "FL-200",
+                "quantity": "2.000",
+                "discount": "2.50",
+                "requested_date": "2027-03-01",
+            },
+            {"product_code": "PAL", "quantity": "150"},
+        ],
+    }
+    with crm.transaction(team.seller) as tx:
+        answers = [
+            quotations.update_quotation(tx, created.id, {}),
+            quotations.update_quotation(tx, created.id, same),
+        ]
+    assert answers == [created, created]
+    with crm.read() as conn:
+        assert quotations.get_quotation(conn, created.id) == created
+    with crm.transaction(team.seller) as tx:
+        edited = quotations.update_quotation(tx, created.id, {**same, "terms": "Net 60"})
+    # Only the terms changed: the lines are kept as they were.
+    assert (edited.terms, edited.lines) == ("Net 60", created.lines)
+    assert edited.updated_at > created.updated_at
+
+
 def test_revising_makes_a_new_version_and_keeps_the_old_one_superseded(
     crm: Crm, team: SalesTeam, deal: int, price_list_id: int
 ) -> None:
@@ -603,6 +636,19 @@ def test_product_codes_are_unique_and_withdrawn_products_are_not_quoted(
     with crm.transaction() as tx, pytest.raises(ValidationError) as bad:
         catalogue.update_product(tx, pallet.id, {"tax_rate": "-1"})
     assert bad.value.field == "tax_rate"
+
+
+def test_a_product_given_the_values_it_has_comes_back_as_it_is(
+    crm: Crm, price_list_id: int
+) -> None:
+    with crm.read() as conn:
+        [pallet] = [p for p in catalogue.list_products(conn) if p.code == "PAL"]
+    same = {"name": "Pallet", "product_group": "supplies", "unit": "pc", "tax_rate": "7.00"}
+    with crm.transaction() as tx:
+        answer = catalogue.update_product(tx, pallet.id, {**same, "active": True})
+    assert answer == pallet
+    with crm.read() as conn:
+        assert catalogue.get_product(conn, pallet.id) == pallet
 
 
 def test_amounts_beyond_what_is_stored_are_refused(

@@ -179,20 +179,30 @@ def create_target(tx: Transaction, data: Mapping[str, Any]) -> Target:
     return _target(created)
 
 
-def get_target(conn: Connection, target_id: int) -> Target:
+def _stored(conn: Connection, target_id: int) -> Any:
     row = conn.execute(select(target).where(target.c.id == target_id)).first()
     if row is None:
         raise NotFound(f"no target {target_id}")
-    return _target(row)
+    return row
+
+
+def get_target(conn: Connection, target_id: int) -> Target:
+    return _target(_stored(conn, target_id))
 
 
 def update_target(tx: Transaction, target_id: int, data: Mapping[str, Any]) -> Target:
-    """Replace the target's fields; ``version``, when given, must be the stored one."""
-    current = get_target(tx.conn, target_id)
+    """Replace the target's fields; ``version``, when given, must be the stored one.
+
+    Values the target has already change nothing: it keeps its version.
+    """
+    stored = _stored(tx.conn, target_id)
+    current = _target(stored)
     version = data.get("version")
     if version is not None and version != current.version:
         raise ConflictError(f"target {target_id} was changed since version {version}")
     row = _checked(tx.conn, {k: v for k, v in data.items() if k != "version"})
+    if all(stored._mapping[name] == value for name, value in row.items()):
+        return current
     _refuse_duplicate(tx.conn, row, target_id)
     updated = tx.conn.execute(
         update(target)

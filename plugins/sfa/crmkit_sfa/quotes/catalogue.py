@@ -116,14 +116,22 @@ def create_product(tx: Transaction, data: Mapping[str, Any]) -> Product:
 
 
 def update_product(tx: Transaction, product_id: int, data: Mapping[str, Any]) -> Product:
-    """Change a product's name, group, unit, tax rate or active flag; its code stays (orders keep it)."""
+    """Change a product's name, group, unit, tax rate or active flag; its code stays (orders keep it).
+
+    Values the product has already change nothing: it comes back as it is.
+    """
     fields.only(data, tuple(f for f in PRODUCT_FIELDS if f != "code"))
-    get_product(tx.conn, product_id)
-    values = _product_values(data, creating=False)
-    if values:
-        tx.conn.execute(
-            update(product).where(product.c.id == product_id).values(updated_at=utcnow(), **values)
-        )
+    current = get_product(tx.conn, product_id)
+    values = {
+        name: value
+        for name, value in _product_values(data, creating=False).items()
+        if getattr(current, name) != value
+    }
+    if not values:
+        return current
+    tx.conn.execute(
+        update(product).where(product.c.id == product_id).values(updated_at=utcnow(), **values)
+    )
     return get_product(tx.conn, product_id)
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from attrs import frozen
+from attrs import asdict, frozen
 from sqlalchemy import Connection, Select, delete, insert, select, update
 
 from crmkit import (
@@ -473,7 +473,10 @@ def _writable(tx: Transaction, quotation_id: int) -> Quotation:
 
 
 def update_quotation(tx: Transaction, quotation_id: int, data: Mapping[str, Any]) -> Quotation:
-    """Change a draft: the fields given are replaced, ``lines`` as a whole. Sent ones are revised instead."""
+    """Change a draft: the fields given are replaced, ``lines`` as a whole. Sent ones are revised instead.
+
+    Values the draft has already change nothing: it comes back as it is.
+    """
     fields.only(data, EDITABLE_FIELDS)
     found = _writable(tx, quotation_id)
     if found.status != "draft":
@@ -484,16 +487,32 @@ def update_quotation(tx: Transaction, quotation_id: int, data: Mapping[str, Any]
     given = _terms({**_current_terms(found), **data}, today, found.valid_until)
     prices = _repricing(tx, data, given, found.currency, today)
     values: dict[str, Any] = {
-        "price_list_id": given.price_list_id,
-        "valid_until": given.valid_until,
-        "terms": given.terms,
-        "updated_at": utcnow(),
+        name: value for name, value in asdict(given).items() if getattr(found, name) != value
     }
     if "lines" in data:
         rows = _parse_lines(tx, data["lines"], found.currency, prices)
-        values.update(_write_lines(tx, found.id, rows, found.currency))
-    tx.conn.execute(update(quotation).where(quotation.c.id == found.id).values(**values))
+        if not _has_lines(tx.conn, found.id, rows):
+            values.update(_write_lines(tx, found.id, rows, found.currency))
+    if not values:
+        return found
+    tx.conn.execute(
+        update(quotation).where(quotation.c.id == found.id).values(updated_at=utcnow(), **values)
+    )
     return get_quotation(tx.conn, found.id)
+
+
+def _has_lines(conn: Connection, quotation_id: int, rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether the quotation's stored lines are ``rows``, value for value."""
+    stored = conn.execute(
+        select(quotation_line)
+        .where(quotation_line.c.quotation_id == quotation_id)
+        .order_by(quotation_line.c.position)
+    ).all()
+    return len(stored) == len(rows) and all(
+        line._mapping[name] == value
+        for line, row in zip(stored, rows, strict=True)
+        for name, value in row.items()
+    )
 
 
 def _repricing(
