@@ -21,8 +21,9 @@ from crmkit.core.parties import (
 )
 from crmkit.core.reindex import reindex
 from crmkit.core.search import search_rows
-from crmkit.core.tables import contact_point, match_key, party, search_term, utcnow
+from crmkit.core.tables import match_key, search_term
 from crmkit.testing import invoke
+from tests.test_search import store_before
 
 Rows = dict[str, set[tuple[int, str]]]
 
@@ -171,43 +172,7 @@ def test_db_reindex_command_rejects_a_batch_size_below_one(crm: Crm, written: Ro
 
 def test_parties_stored_before_match_keys_existed_get_them(make_crm: Callable[..., Crm]) -> None:
     crm = make_crm([], create_tables=False)
-    migrate.upgrade(crm, "core_0002")
-    now = utcnow()
-    with crm.engine.begin() as conn:
-        party_id = conn.execute(
-            insert(party)
-            .values(
-                role="customer",
-                kind="person",
-                display_name="Zoë Öztürk",
-                first_name="Zoë",
-                last_name="Öztürk",
-                custom={},
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(party.c.id)
-        ).scalar_one()
-        conn.execute(
-            insert(contact_point),
-            [
-                dict(
-                    party_id=party_id,
-                    kind="email",
-                    position=0,
-                    value="Zoe@Ozturk.example",
-                    key="zoe@ozturk.example",
-                ),
-                dict(
-                    party_id=party_id,
-                    kind="phone",
-                    position=0,
-                    value="+442079460958",
-                    key="+442079460958",
-                ),
-            ],
-        )
+    party_id = store_before(crm, "core_0002", "+442079460958")
     migrate.upgrade(crm)
     assert indexes(crm)["core_match_key"] == set()
 

@@ -213,12 +213,12 @@ def test_search_is_answered_from_the_term_index(crm, people):
     assert "SCAN core_search_term" not in plan
 
 
-def test_migration_indexes_the_parties_already_stored(make_crm):
-    crm = make_crm([], create_tables=False)
-    migrate.upgrade(crm, "core_0004")
+def store_before(crm: Crm, revision: str, phone: str) -> int:
+    """A party stored straight into the tables of a database at ``revision``, as code then did."""
+    migrate.upgrade(crm, revision)
     now = utcnow()
     with crm.engine.begin() as conn:
-        party_id = conn.execute(
+        party_id: int = conn.execute(
             insert(party)
             .values(
                 role="customer",
@@ -243,15 +243,15 @@ def test_migration_indexes_the_parties_already_stored(make_crm):
                     value="Zoe@Ozturk.example",
                     key="zoe@ozturk.example",
                 ),
-                dict(
-                    party_id=party_id,
-                    kind="phone",
-                    position=0,
-                    value="+442079460000",
-                    key="+442079460000",
-                ),
+                dict(party_id=party_id, kind="phone", position=0, value=phone, key=phone),
             ],
         )
+    return party_id
+
+
+def test_migration_indexes_the_parties_already_stored(make_crm):
+    crm = make_crm([], create_tables=False)
+    party_id = store_before(crm, "core_0004", "+442079460000")
 
     migrate.upgrade(crm)
 

@@ -553,12 +553,7 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
         missing = merged_id if survivor_id in parties else survivor_id
         raise NotFound(f"party {missing} does not exist")
     survivor, merged = parties[survivor_id], parties[merged_id]
-    original = copy.copy(survivor)
-    _fill(tx, survivor, merged)
-    changes = _changes(original, survivor)
-    tx.hooks.call(
-        "entity_validate", tx=tx, entity_type=survivor.role, entity=survivor, changes=changes
-    )
+    original, changes = _take_in(tx, survivor, merged)
     # Consent is evidence that must outlive the duplicate; the latest statement of either wins.
     moved = {
         name: tx.conn.execute(
@@ -574,18 +569,7 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     tx.conn.execute(delete(party).where(party.c.id == merged_id))
     _save_merge(tx, original, survivor, merged, moved)
     audit.record(tx, "party", merged_id, "merged", {"survivor_id": [None, survivor_id]})
-    tx.hooks.call(
-        "entity_saved", tx=tx, entity_type=survivor.role, entity=survivor, change="updated"
-    )
-    if changes:
-        _emit_updated(tx, survivor, changes)
-    tx.emit(
-        "party.merged",
-        survivor.role,
-        survivor_id,
-        {"survivor_id": survivor_id, "merged_id": merged_id},
-    )
-    return survivor
+    return _announce_merge(tx, survivor, changes, merged_id)
 
 
 def merge_incoming(tx: Transaction, survivor_id: int, incoming: Party) -> Party:
@@ -601,13 +585,26 @@ def merge_incoming(tx: Transaction, survivor_id: int, incoming: Party) -> Party:
         raise ValidationError("id", "an incoming party has no id yet")
     survivor = get_party(tx.conn, survivor_id)
     _validate_custom(tx, incoming)
+    original, changes = _take_in(tx, survivor, incoming)
+    _save_merge(tx, original, survivor, incoming, dict.fromkeys((n for n, _ in MOVED), 0))
+    return _announce_merge(tx, survivor, changes, None)
+
+
+def _take_in(tx: Transaction, survivor: Party, other: Party) -> tuple[Party, dict[str, Any]]:
+    """Fill ``survivor`` from ``other`` and let plugins validate that; the survivor as it was, the changes."""
     original = copy.copy(survivor)
-    _fill(tx, survivor, incoming)
+    _fill(tx, survivor, other)
     changes = _changes(original, survivor)
     tx.hooks.call(
         "entity_validate", tx=tx, entity_type=survivor.role, entity=survivor, changes=changes
     )
-    _save_merge(tx, original, survivor, incoming, dict.fromkeys((n for n, _ in MOVED), 0))
+    return original, changes
+
+
+def _announce_merge(
+    tx: Transaction, survivor: Party, changes: Mapping[str, Any], merged_id: int | None
+) -> Party:
+    """After a merge: ``entity_saved``, ``<role>.updated`` if a field changed, ``party.merged``."""
     tx.hooks.call(
         "entity_saved", tx=tx, entity_type=survivor.role, entity=survivor, change="updated"
     )
@@ -616,8 +613,8 @@ def merge_incoming(tx: Transaction, survivor_id: int, incoming: Party) -> Party:
     tx.emit(
         "party.merged",
         survivor.role,
-        survivor_id,
-        {"survivor_id": survivor_id, "merged_id": None},
+        survivor.id,
+        {"survivor_id": survivor.id, "merged_id": merged_id},
     )
     return survivor
 

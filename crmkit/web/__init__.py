@@ -9,7 +9,7 @@ from crmkit.web import paths  # noqa: F401
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.openapi import Param, operation
 from crmkit.web.pages import page_response
-from crmkit.web.payloads import json_response, read_json
+from crmkit.web.payloads import json_response, read_form, read_json
 
 __all__ = [
     "Param",
@@ -18,5 +18,6 @@ __all__ = [
     "json_response",
     "operation",
     "page_response",
+    "read_form",
     "read_json",
 ]

@@ -9,24 +9,19 @@ cannot be forged by another site and are not checked.
 from __future__ import annotations
 
 import hmac
-from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crmkit.core.errors import PermissionDenied
+from crmkit.web.payloads import form_fields
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPE = "application/x-www-form-urlencoded"
 """The forms the UI posts; a multipart form must send the token in the header."""
-
-
-def form_fields(body: bytes) -> dict[str, str]:
-    """The fields of a url-encoded form body (the last value of a repeated name)."""
-    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:

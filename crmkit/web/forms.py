@@ -25,20 +25,15 @@ from crmkit.core.parties import build_party, create_party, update_party
 from crmkit.core.permissions import require
 from crmkit.web.api_intake import ProspectRejected
 from crmkit.web.context import actor_of, site_of
-from crmkit.web.csrf import form_fields
 from crmkit.web.listing import visible_party
 from crmkit.web.pages import CHANNELS, page_response
+from crmkit.web.payloads import read_form
 
 FORM_SOURCE = "web"
 """The source of a prospect typed into the UI without one."""
 TEXT_FIELDS = ("first_name", "last_name", "organisation_name", "source", "birth_date")
 LIST_FIELDS = ("emails", "phones")
 """Typed one per line in a text area."""
-
-
-async def _form(request: Request) -> dict[str, str]:
-    # Only url-encoded forms are posted here; parsing them needs no extra package.
-    return form_fields(await request.body())
 
 
 def _field_of(error: ValidationError) -> str:
@@ -115,7 +110,7 @@ def new_party(request: Request) -> Response:
 
 async def create_party_from_form(request: Request) -> Response:
     """Create the party and show its page; invalid input shows the form again (422)."""
-    form = await _form(request)
+    form = await read_form(request)
     site, actor = site_of(request), actor_of(request)
     role = _role(request, form)
     crm = site.crm
@@ -170,7 +165,7 @@ async def update_party_from_form(request: Request) -> Response:
     The conflict page keeps what the user typed, shows the values saved meanwhile
     and carries the new version, so saving again is a deliberate overwrite.
     """
-    form = await _form(request)
+    form = await read_form(request)
     site, actor = site_of(request), actor_of(request)
     crm, party_id = site.crm, request.path_params["party_id"]
     expected = _version(form)
@@ -260,7 +255,7 @@ def interaction_form(
 
 async def log_interaction_from_form(request: Request) -> Response:
     """Log the interaction and show it on the party's timeline; invalid input keeps the form (422)."""
-    form = await _form(request)
+    form = await read_form(request)
     site, actor = site_of(request), actor_of(request)
     crm, party_id = site.crm, request.path_params["party_id"]
 

@@ -14,9 +14,9 @@ from crmkit.core.parties import load_parties
 from crmkit.core.permissions import require
 from crmkit.web.api_intake import decide_review, visible_party_ids
 from crmkit.web.context import actor_of, site_of
-from crmkit.web.csrf import form_fields
 from crmkit.web.listing import check_parameters
 from crmkit.web.pages import page_response
+from crmkit.web.payloads import read_form
 
 REVIEWS_SHOWN = 50
 
@@ -48,7 +48,7 @@ async def decide_from_form(request: Request) -> Response:
     """Merge or dismiss (the form's ``decision``), then back to the queue."""
     site, actor = site_of(request), actor_of(request)
     crm, review_id = site.crm, request.path_params["review_id"]
-    decision = form_fields(await request.body()).get("decision")
+    decision = (await read_form(request)).get("decision")
 
     def save() -> None:
         with crm.transaction(actor) as tx:

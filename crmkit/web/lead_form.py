@@ -39,9 +39,8 @@ from crmkit.core.web_leads import (
     take_submission,
 )
 from crmkit.web.context import site_of
-from crmkit.web.csrf import form_fields
 from crmkit.web.openapi import operation
-from crmkit.web.payloads import read_object
+from crmkit.web.payloads import read_form, read_object
 from crmkit.web.problems import PROBLEM_JSON, problem_for
 from crmkit.web.templating import render
 
@@ -143,7 +142,7 @@ async def lead_form(request: Request) -> Response:
 async def _fields(request: Request, wants_json: bool) -> dict[str, Any]:
     if wants_json:
         return await read_object(request)
-    return form_fields(await request.body())
+    return await read_form(request)
 
 
 @operation(
@@ -218,7 +217,7 @@ async def confirm_consent_page(request: Request) -> Response:
     """Grant the pending consent of the token; an unknown or used token says so (404)."""
     if not _same_origin(request):
         raise PermissionDenied("consent is confirmed from this site's own page only")
-    token = form_fields(await request.body()).get("token", "")
+    token = (await read_form(request)).get("token", "")
     try:
         if not 0 < len(token) <= 100:
             raise NotFound("this confirmation link is unknown or was used already")

@@ -22,8 +22,9 @@ from crmkit.core import auth
 from crmkit.core.errors import PermissionDenied
 from crmkit.defaults.auth import SESSION_COOKIE
 from crmkit.web.context import site_of
-from crmkit.web.csrf import CSRF_FIELD, form_fields
+from crmkit.web.csrf import CSRF_FIELD
 from crmkit.web.errors import LOGIN_CHALLENGE
+from crmkit.web.payloads import read_form
 from crmkit.web.templating import render
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ async def login_form(request: Request) -> Response:
 
 async def log_in(request: Request) -> Response:
     """Check the credentials; open a session and go on, or show the form again saying why not."""
-    form = form_fields(await request.body())
+    form = await read_form(request)
     username, password, given = (
         form.get("username", ""),
         form.get("password", ""),

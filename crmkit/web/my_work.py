@@ -18,9 +18,9 @@ from crmkit.core.permissions import require
 from crmkit.core.tasks import get_task, list_tasks, set_task_status
 from crmkit.web.api_work import own, user_id_of
 from crmkit.web.context import actor_of, site_of
-from crmkit.web.csrf import form_fields
 from crmkit.web.listing import check_parameters
 from crmkit.web.pages import page_response
+from crmkit.web.payloads import read_form
 
 SHOWN = 100
 """Open tasks and notifications shown; the API pages through all of them."""
@@ -50,7 +50,7 @@ def _change_task(request: Request, task_id: int, status: str, version: str) -> N
 
 async def change_task(request: Request) -> Response:
     """Mark a task done or cancelled, then show the page again."""
-    form = form_fields(await request.body())
+    form = await read_form(request)
     await run_in_threadpool(
         functools.partial(
             _change_task,

@@ -1,4 +1,4 @@
-"""JSON in and out: request bodies parsed with a clear error, entities through the app's converter."""
+"""Request bodies in (JSON with a clear error, url-encoded forms), entities out through the app's converter."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,6 +18,16 @@ if TYPE_CHECKING:
     from crmkit.app import Crm
 
 MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """The fields of a url-encoded form body (the last value of a repeated name; blank ones kept)."""
+    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The fields of a url-encoded form the request posted (what the UI's forms send)."""
+    return form_fields(await request.body())
 
 
 async def read_json(request: Request) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +28,7 @@ from crmkit import (
     utcnow,
     visible,
 )
-from crmkit.web import actor_of, crm_of, page_response
+from crmkit.web import actor_of, crm_of, page_response, read_form
 from crmkit_sfa.pipeline import activities, pipelines, service
 from crmkit_sfa.pipeline.routes import (
     create_opportunity_as_actor,
@@ -55,10 +54,6 @@ def _names(conn: Connection, table: Any, column: Any, ids: set[int | None]) -> d
         return {}
     rows = conn.execute(select(table.c.id, column).where(table.c.id.in_(wanted)))
     return {row[0]: row[1] for row in rows}
-
-
-async def _form(request: Request) -> dict[str, str]:
-    return dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
 
 
 def _version(form: dict[str, str]) -> int | None:
@@ -169,7 +164,7 @@ async def _post(
     request: Request, act: Callable[[dict[str, str]], str], refused: Callable[..., Response]
 ) -> Response:
     """Run ``act`` on the posted form; go where it says, or show ``refused`` with the reason."""
-    form = await _form(request)
+    form = await read_form(request)
     try:
         target = await run_in_threadpool(act, form)
     except (ValidationError, ConflictError) as exc:
@@ -271,7 +266,7 @@ def new_opportunity(
 
 
 async def post_new_opportunity(request: Request) -> Response:
-    form = await _form(request)
+    form = await read_form(request)
 
     def create() -> service.Opportunity:
         data: dict[str, Any] = {k: form[k] for k in OPPORTUNITY_FORM if form.get(k, "").strip()}

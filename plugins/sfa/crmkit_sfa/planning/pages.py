@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -11,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import ConflictError, MenuItem, ValidationError, is_allowed, require, utcnow
-from crmkit.web import actor_of, crm_of, page_response
+from crmkit.web import actor_of, crm_of, page_response, read_form
 from crmkit_sfa.planning import forecast, targets
 from crmkit_sfa.planning.access import EVERY_SCOPE, READ, WRITE
 from crmkit_sfa.planning.routes import period_from, scope_from, visible_targets
@@ -68,7 +67,7 @@ def _target_data(form: dict[str, str], period: str) -> dict[str, Any]:
 async def post_target_form(request: Request) -> Response:
     """Set a target from the targets page; a refused one shows the page again with the reason."""
     crm, actor = crm_of(request), actor_of(request)
-    form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+    form = await read_form(request)
     period = period_from(request)
 
     def save() -> None:

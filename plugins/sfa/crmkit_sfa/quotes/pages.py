@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import ConflictError, CrmError, MenuItem, ValidationError, get_party, is_allowed, utcnow
-from crmkit.web import actor_of, crm_of, page_response
+from crmkit.web import actor_of, crm_of, page_response, read_form
 from crmkit_sfa.pipeline.service import get_opportunity
 from crmkit_sfa.quotes import catalogue, orders, quotations
 from crmkit_sfa.quotes.paging import MAX_LIMIT
@@ -159,9 +158,7 @@ def editor_page(request: Request) -> Response:
 
 async def editor_post(request: Request) -> Response:
     """Save a draft (``action=save``), or send, revise, accept or reject the quotation."""
-    form = dict(
-        parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-    )
+    form = await read_form(request)
     quotation_id: int = request.path_params["quotation_id"]
     action = form.get("action", "save")
     crm, actor = crm_of(request), actor_of(request)
@@ -211,9 +208,7 @@ def list_page(request: Request) -> Response:
 
 async def new_quote_post(request: Request) -> Response:
     """Draft an empty quotation for the opportunity the form names; on to its editor."""
-    form = dict(
-        parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
-    )
+    form = await read_form(request)
     crm, actor = crm_of(request), actor_of(request)
     given = form.get("opportunity_id", "").strip()
 

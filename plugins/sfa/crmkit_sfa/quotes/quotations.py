@@ -431,13 +431,33 @@ def create_quotation(tx: Transaction, data: Mapping[str, Any]) -> Quotation:
     prices = _price_list(tx, given.price_list_id, requested_currency, today)
     currency = requested_currency or (prices.currency if prices else deal.currency)
     lines = _parse_lines(tx, data.get("lines", []), currency, prices)
-    new_id = tx.conn.execute(
+    new_id = _store_draft(
+        tx,
+        given,
+        currency,
+        lines,
+        now,
+        version=1,
+        opportunity_id=deal.id,
+        party_id=deal.party_id,
+        owner_id=deal.owner_id,
+    )
+    return get_quotation(tx.conn, new_id)
+
+
+def _store_draft(
+    tx: Transaction,
+    given: _Terms,
+    currency: str,
+    lines: Sequence[dict[str, Any]],
+    now: datetime,
+    **of: Any,
+) -> int:
+    """Insert a draft (``of``: whose, which number and version) with its lines and totals; its id."""
+    new_id: int = tx.conn.execute(
         insert(quotation)
         .values(
-            version=1,
-            opportunity_id=deal.id,
-            party_id=deal.party_id,
-            owner_id=deal.owner_id,
+            **of,
             price_list_id=given.price_list_id,
             status="draft",
             valid_until=given.valid_until,
@@ -452,12 +472,12 @@ def create_quotation(tx: Transaction, data: Mapping[str, Any]) -> Quotation:
         .returning(quotation.c.id)
     ).scalar_one()
     amounts = _write_lines(tx, new_id, lines, currency)
+    # A first version is numbered after its own id; revisions keep the number.
+    number = of.get("number") or f"Q-{new_id:06d}"
     tx.conn.execute(
-        update(quotation)
-        .where(quotation.c.id == new_id)
-        .values(number=f"Q-{new_id:06d}", **amounts)
+        update(quotation).where(quotation.c.id == new_id).values(number=number, **amounts)
     )
-    return get_quotation(tx.conn, new_id)
+    return new_id
 
 
 def _writable(tx: Transaction, quotation_id: int) -> Quotation:
@@ -570,30 +590,19 @@ def revise_quotation(tx: Transaction, quotation_id: int, data: Mapping[str, Any]
     prices = _repricing(tx, data, given, found.currency, today)
     given_lines = data["lines"] if "lines" in data else [_line_input(x) for x in found.lines]
     rows = _parse_lines(tx, given_lines, found.currency, prices)
-    new_id = tx.conn.execute(
-        insert(quotation)
-        .values(
-            number=found.number,
-            version=found.version + 1,
-            supersedes_id=found.id,
-            opportunity_id=found.opportunity_id,
-            party_id=found.party_id,
-            owner_id=found.owner_id,
-            price_list_id=given.price_list_id,
-            status="draft",
-            valid_until=given.valid_until,
-            currency=found.currency,
-            total_net=0,
-            total_tax=0,
-            total_gross=0,
-            terms=given.terms,
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(quotation.c.id)
-    ).scalar_one()
-    amounts = _write_lines(tx, new_id, rows, found.currency)
-    tx.conn.execute(update(quotation).where(quotation.c.id == new_id).values(**amounts))
+    new_id = _store_draft(
+        tx,
+        given,
+        found.currency,
+        rows,
+        now,
+        number=found.number,
+        version=found.version + 1,
+        supersedes_id=found.id,
+        opportunity_id=found.opportunity_id,
+        party_id=found.party_id,
+        owner_id=found.owner_id,
+    )
     tx.conn.execute(
         update(quotation)
         .where(quotation.c.id == found.id)
