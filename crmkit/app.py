@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 import cattrs
 from sqlalchemy import Connection, Engine, Table
 
@@ -19,6 +20,7 @@ from crmkit.core.custom_fields import CustomFields
 from crmkit.core.db import Transaction, make_engine, reading, transaction
 from crmkit.core.errors import PluginError
 from crmkit.core.events import KERNEL_EVENT_TYPES, Dispatcher, deliver
+from crmkit.core.group_commit import GroupCommit
 from crmkit.core.jobs import Job, JobRunner
 from crmkit.core.permissions import Permission
 from crmkit.core.serialise import configure as configure_converter
@@ -30,6 +32,8 @@ from crmkit.hooks.host import Candidate, PluginHost, discover
 from crmkit.version import API_VERSION
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def _namespace(plugin: str) -> str:
@@ -75,6 +79,7 @@ class Crm:
         self.jobs = JobRunner(self, self.engine, jobs.values())
         self.dispatcher = Dispatcher(self.deliver_events)
         """Delivers events after commit in the background while it runs (a server starts it)."""
+        self._group_commit = GroupCommit(self) if self.engine.dialect.name == "sqlite" else None
         self._started = False
 
     def _tables(self) -> list[Table]:
@@ -128,6 +133,8 @@ class Crm:
 
     def close(self) -> None:
         """Deliver the events handed to the dispatcher, run the ``shutdown`` hooks, release the database."""
+        if self._group_commit is not None:
+            self._group_commit.stop()
         self.dispatcher.stop()
         if self._started:
             self.host.advise("shutdown", app=self)
@@ -152,6 +159,28 @@ class Crm:
         """
         with transaction(self.engine, self.host, actor, app=self) as tx:
             yield tx
+        self.committed(tx)
+
+    async def write(self, work: Callable[[Transaction], T], actor: Actor = SYSTEM) -> T:
+        """``work(tx)``'s result, run off the event loop in a transaction with ``actor``.
+
+        As :meth:`transaction`, for a server's requests: on SQLite the commands that
+        queue up while one commits run in one transaction and commit together
+        (:mod:`crmkit.core.group_commit`), each alone in a savepoint.
+        """
+        if self._group_commit is None:
+            return await anyio.to_thread.run_sync(self._write_now, work, actor)
+        result: T = await self._group_commit.run(work, actor)
+        return result
+
+    def _write_now(self, work: Callable[[Transaction], T], actor: Actor) -> T:
+        with self.transaction(actor) as tx:
+            return work(tx)
+
+    def committed(self, tx: Transaction) -> None:
+        """What follows the commit of ``tx``: its after-commit calls, its events' delivery."""
+        for run in tx.after_commit:
+            run()
         if tx.events and self.host.implementers("on_event"):
             ids = [e.id for e in tx.events]
             if self.dispatcher.submit(ids):

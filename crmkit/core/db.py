@@ -6,10 +6,13 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, make_url
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from crmkit.core.actors import SYSTEM, Actor
 
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
     from crmkit.hooks.host import PluginHost
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any) -> None:
     # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -28,19 +31,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-READ_ONLY = "crmkit_read_only"
-"""Execution option marking a connection that only reads (see :func:`reading`)."""
+_reading: ContextVar[bool] = ContextVar("crmkit_reading", default=False)
+"""Set inside :func:`reading`: a SQLite transaction begun there only reads."""
 
 
-def _sqlite_begin(conn: Connection) -> None:
-    # A writer takes the write lock at BEGIN so that two writers queue (busy_timeout)
-    # instead of one failing when it upgrades a read lock; readers never wait for it.
-    read_only = conn.get_execution_options().get(READ_ONLY, False)
-    # Straight to the driver: this runs before every transaction, and SQLAlchemy's
-    # statement machinery would cost about as much as the query that follows.
-    cursor = conn.connection.cursor()
-    cursor.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
-    cursor.close()
+class SQLiteDialect(SQLiteDialect_pysqlite):
+    """pysqlite, with the transactions crmkit needs: BEGIN IMMEDIATE for writers.
+
+    A writer takes the write lock at BEGIN so that two writers queue (busy_timeout)
+    instead of one failing when it upgrades a read lock; readers never wait for it.
+    pysqlite's own transaction handling is off (``isolation_level = None``) so that
+    BEGIN is ours. Beginning here rather than in a ``begin`` engine event keeps the
+    engine free of event listeners, which SQLAlchemy would otherwise consult on every
+    statement.
+    """
+
+    supports_statement_cache = True
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        dbapi_connection.execute("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")
+
+    def on_connect(self) -> Callable[[Any], None]:
+        inherited = super().on_connect()
+
+        def connect(dbapi_connection: Any) -> None:
+            if inherited is not None:
+                inherited(dbapi_connection)
+            dbapi_connection.isolation_level = None
+            _sqlite_pragmas(dbapi_connection)
+
+        return connect
+
+
+registry.register("sqlite.crmkit", __name__, "SQLiteDialect")
 
 
 SQLITE_POOL_SIZE = 40
@@ -69,15 +92,23 @@ def _queued_writer(engine: Engine) -> Iterator[None]:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction that writes, queued behind this process's other writers."""
-    with _queued_writer(engine), engine.begin() as conn:
-        yield conn
+    reading = _reading.set(False)
+    try:
+        with _queued_writer(engine), engine.begin() as conn:
+            yield conn
+    finally:
+        _reading.reset(reading)
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A connection for queries only: on SQLite it does not queue behind writers."""
-    with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
-        yield conn
+    reading = _reading.set(True)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        _reading.reset(reading)
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -88,11 +119,9 @@ def make_engine(url: str, **options: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database not in (None, "", ":memory:"):
             options.setdefault("pool_size", SQLITE_POOL_SIZE)
+        if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+            parsed = parsed.set(drivername="sqlite+crmkit")
         engine = create_engine(parsed, **options)
-        # pysqlite's own transaction handling is off so that BEGIN is ours.
-        event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
         _sqlite_writers[engine] = threading.RLock()
         return engine
     return create_engine(parsed, pool_pre_ping=True, **options)
@@ -129,9 +158,10 @@ class Transaction:
 def transaction(
     engine: Engine, hooks: PluginHost, actor: Actor = SYSTEM, app: Any = None
 ) -> Iterator[Transaction]:
-    """Open a transaction; commit on success, roll back on any exception."""
+    """Open a transaction; commit on success, roll back on any exception.
+
+    What the transaction asked to run after commit (:attr:`Transaction.after_commit`)
+    is left to the caller, which knows what else follows the commit.
+    """
     with writing(engine) as conn:
-        tx = Transaction(conn=conn, hooks=hooks, actor=actor, app=app)
-        yield tx
-    for run in tx.after_commit:
-        run()
+        yield Transaction(conn=conn, hooks=hooks, actor=actor, app=app)

@@ -99,17 +99,24 @@ def build_interaction(data: Mapping[str, Any], *, source: str = "core") -> Inter
     )
 
 
-# Built once: statements of a fixed shape, values bound at execution, hit the compiled cache
-# without building and hashing a new statement for every interaction.
-_PARTY_EXISTS = select(party.c.id).where(party.c.id == bindparam("party_id"))
-_INSERT = insert(interaction).returning(interaction.c.id)
+# Built once: a statement of a fixed shape, values bound at execution, hits the compiled cache
+# without building and hashing a new statement for every interaction. It inserts only when
+# the party exists, which spares a query to ask first.
+_VALUES = [c.name for c in interaction.c if c.name not in ("id", "party_id")]
+_INSERT = (
+    insert(interaction)
+    .from_select(
+        ["party_id", *_VALUES],
+        select(party.c.id, *(bindparam(n, type_=interaction.c[n].type) for n in _VALUES)).where(
+            party.c.id == bindparam("party_id")
+        ),
+    )
+    .returning(interaction.c.id)
+)
 
 
 def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
     """Store an interaction on its party's timeline; emits ``interaction.logged``."""
-    exists = tx.conn.execute(_PARTY_EXISTS, {"party_id": item.party_id}).first()
-    if exists is None:
-        raise ValidationError("party_id", f"party {item.party_id} does not exist")
     fields = getattr(tx.app, "custom_fields", None)
     if fields is not None:
         item.custom = fields.validate("interaction", item.custom)
@@ -118,7 +125,9 @@ def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
     row = row_of(item)
     tx.hooks.call("entity_validate", tx=tx, entity_type="interaction", entity=item, changes=row)
     item.created_at = utcnow()
-    item.id = tx.conn.execute(_INSERT, {**row, "created_at": item.created_at}).scalar_one()
+    item.id = tx.conn.execute(_INSERT, {**row, "created_at": item.created_at}).scalar()
+    if item.id is None:
+        raise ValidationError("party_id", f"party {item.party_id} does not exist")
     tx.hooks.call("entity_saved", tx=tx, entity_type="interaction", entity=item, change="created")
     audit.record(tx, "interaction", item.id, "created", audit.diff({}, row))
     tx.emit(

@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal
 
-import anyio.to_thread
 from attrs import frozen
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -166,13 +165,8 @@ def with_etag(response: Response, version: int) -> Response:
 
 async def run_write(request: Request, work: Callable[[Transaction], Any]) -> Response:
     """Answer with ``work``'s result, done in one transaction with the request's actor."""
-    crm, actor = crm_of(request), actor_of(request)
-
-    def run() -> Any:
-        with crm.transaction(actor) as tx:
-            return work(tx)
-
-    result = await anyio.to_thread.run_sync(run)
+    crm = crm_of(request)
+    result = await crm.write(work, actor_of(request))
     if result is None:
         return Response(status_code=204)
     response = json_response(crm, result)

@@ -43,29 +43,31 @@ async def run_post(
         "" if key is None else request_hash(request.method, request.url.path, await request.body())
     )
 
-    def run() -> tuple[StoredResponse, bool]:
-        try:
-            with crm.transaction(actor) as tx:
-                if key is not None:
-                    stored = recall(tx.conn, actor, key, fingerprint)
-                    if stored is not None:
-                        return stored, True
-                body = crm.converter.unstructure(work(tx))
-                answer = StoredResponse(status_of(body), body)
-                if key is not None:
-                    remember(tx, key, fingerprint, answer)
-                return answer, False
-        except IntegrityError:
-            if key is None:
-                raise
-            # A concurrent request with this key committed first; ours rolled back whole.
-            with crm.read() as conn:
-                stored = recall(conn, actor, key, fingerprint)
-            if stored is None:
-                raise
-            return stored, True
+    def run(tx: Transaction) -> tuple[StoredResponse, bool]:
+        if key is not None:
+            stored = recall(tx.conn, actor, key, fingerprint)
+            if stored is not None:
+                return stored, True
+        body = crm.converter.unstructure(work(tx))
+        answer = StoredResponse(status_of(body), body)
+        if key is not None:
+            remember(tx, key, fingerprint, answer)
+        return answer, False
 
-    answer, replayed = await anyio.to_thread.run_sync(run)
+    def replay(key: str) -> StoredResponse | None:
+        with crm.read() as conn:
+            return recall(conn, actor, key, fingerprint)
+
+    try:
+        answer, replayed = await crm.write(run, actor)
+    except IntegrityError:
+        if key is None:
+            raise
+        # A concurrent request with this key committed first; ours rolled back whole.
+        stored = await anyio.to_thread.run_sync(replay, key)
+        if stored is None:
+            raise
+        answer, replayed = stored, True
     headers = {}
     if replayed:
         headers["Idempotency-Replayed"] = "true"

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Interaction, ValidationError, require, utcnow
+from crmkit import ValidationError, require, utcnow
 from crmkit.web import actor_of, crm_of, json_response, read_json
 from crmkit_callnotes import service
 
 
 async def post_call(request: Request) -> Response:
     """Log a call: ``{"party_id": 7, "outcome": "callback", "summary": "…"}``; 201 with the interaction."""
-    body = await read_json(request)
-    # The database work runs in a worker thread, off the event loop.
-    call = await run_in_threadpool(_log_call, request, body)
-    return json_response(crm_of(request), call, 201)
-
-
-def _log_call(request: Request, body: Any) -> Interaction:
     crm, actor = crm_of(request), actor_of(request)
     require(crm.host, actor, "callnotes:log")
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise ValidationError("body", "expected a JSON object")
-    with crm.transaction(actor) as tx:
-        return service.log_call(tx, body)
+    call = await crm.write(lambda tx: service.log_call(tx, body), actor)
+    return json_response(crm, call, 201)
 
 
 def get_follow_ups(request: Request) -> Response:
