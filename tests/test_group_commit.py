@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.exc import OperationalError
 
 from crmkit import Transaction, ValidationError
 from crmkit.app import Crm
+from crmkit.core import group_commit
 from crmkit.core.parties import build_party, create_party
 from crmkit.core.tables import outbox, party
 
@@ -74,13 +78,22 @@ class Held:
         assert self.release.wait(10), "never released"
         return "held"
 
-    async def queue_behind(self, crm: Crm, *works: Callable[[Transaction], Any]) -> list[Any]:
-        """Run ``works`` queued up behind this command; what each returned or raised."""
+    async def queue_behind(
+        self,
+        crm: Crm,
+        *works: Callable[[Transaction], Any],
+        meanwhile: Callable[[], object] = lambda: None,
+    ) -> list[Any]:
+        """Run ``works`` queued up behind this command; what each returned or raised.
+
+        ``meanwhile`` is called while they wait.
+        """
         holder = asyncio.ensure_future(crm.write(self))
         while not self.began.is_set():
             await asyncio.sleep(0.001)
         queued = [asyncio.ensure_future(crm.write(work)) for work in works]
         await asyncio.sleep(0)  # each has handed its command over
+        meanwhile()
         self.release.set()
         assert await holder == "held"
         return await asyncio.gather(*queued, return_exceptions=True)
@@ -143,3 +156,55 @@ def test_a_command_whose_caller_has_gone_before_it_began_never_happens(sqlite_cr
 
     run(main)
     assert names(crm) == ["Stays"]
+
+
+def test_a_transaction_the_database_refuses_fails_its_commands_without_retrying_them(
+    sqlite_crm: Crm, monkeypatch: pytest.MonkeyPatch
+):
+    crm = sqlite_crm
+    attempts: list[None] = []
+    ran: list[str] = []
+
+    @contextmanager
+    def locked(engine: Engine) -> Iterator[Any]:
+        attempts.append(None)
+        raise OperationalError(
+            "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
+        )
+        yield  # pragma: no cover
+
+    def work(name: str) -> Callable[[Transaction], None]:
+        return lambda tx: ran.append(name)
+
+    outcomes = run(
+        lambda: Held().queue_behind(
+            crm,
+            work("first"),
+            work("second"),
+            meanwhile=lambda: monkeypatch.setattr(group_commit, "writing", locked),
+        )
+    )
+
+    assert all(isinstance(o, OperationalError) for o in outcomes)
+    assert ran == []
+    assert len(attempts) == 1  # not once more for each command alone
+
+
+def test_callers_whose_event_loop_has_closed_do_not_stop_the_writer(sqlite_crm: Crm):
+    crm = sqlite_crm
+    held = Held()
+
+    async def leave() -> None:
+        asyncio.ensure_future(crm.write(held))
+        while not held.began.is_set():
+            await asyncio.sleep(0.001)
+        # Returning closes this loop while the held command is still running.
+
+    run(leave)
+    held.release.set()  # its outcome now goes to a closed loop
+
+    async def later() -> int:
+        return await asyncio.wait_for(crm.write(add("Later")), 10)
+
+    assert isinstance(run(later), int)
+    assert names(crm) == ["Later"]

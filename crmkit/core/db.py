@@ -92,23 +92,23 @@ def _queued_writer(engine: Engine) -> Iterator[None]:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction that writes, queued behind this process's other writers."""
-    reading = _reading.set(False)
+    outer = _reading.set(False)
     try:
         with _queued_writer(engine), engine.begin() as conn:
             yield conn
     finally:
-        _reading.reset(reading)
+        _reading.reset(outer)
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A connection for queries only: on SQLite it does not queue behind writers."""
-    reading = _reading.set(True)
+    outer = _reading.set(True)
     try:
         with engine.connect() as conn:
             yield conn
     finally:
-        _reading.reset(reading)
+        _reading.reset(outer)
 
 
 def make_engine(url: str, **options: Any) -> Engine:

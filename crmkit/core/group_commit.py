@@ -15,6 +15,7 @@ PostgreSQL runs writers side by side; :meth:`crmkit.app.Crm.write` does not batc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -97,20 +98,24 @@ class GroupCommit:
                     break
                 batch.append(command)
             # A command whose caller has gone before it began never happens.
-            settled = self._commit([c for c in batch if not c.outcome.cancelled()])
+            wanted = [c for c in batch if not c.outcome.cancelled()]
             loops: dict[asyncio.AbstractEventLoop, list[Settled]] = {}
-            for item in settled:
+            for item in self._commit(wanted) if wanted else []:
                 loops.setdefault(item[0].loop, []).append(item)
             for loop, items in loops.items():
-                # One wake-up of the event loop for all its commands of this transaction.
-                loop.call_soon_threadsafe(_settle, items)
+                # One wake-up of the event loop for all its commands of this transaction; a
+                # loop that has closed (RuntimeError) has nobody waiting any more.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, items)
 
     def _commit(self, batch: list[_Command]) -> list[Settled]:
         app = self._app
         settled: list[Settled] = []
         done: list[tuple[_Command, Transaction, Any]] = []
+        began = False
         try:
             with writing(app.engine) as conn:
+                began = True
                 # Straight to the driver: SQLAlchemy's nested transactions would cost more
                 # than the savepoints themselves, and the commands never see these.
                 driver = conn.connection.driver_connection
@@ -130,7 +135,9 @@ class GroupCommit:
         except BaseException as exc:
             failed = {id(command) for command, _result, _exc in settled}
             unanswered = [c for c in batch if id(c) not in failed]
-            if len(batch) == 1:
+            if not began or len(batch) == 1:
+                # The database refused the transaction itself (locked too long, say), or
+                # the one command in it is to blame: trying again would only wait again.
                 return settled + [(command, None, exc) for command in unanswered]
             # Not knowing whose change failed the transaction, each tries again alone.
             return settled + [item for c in unanswered for item in self._commit([c])]
