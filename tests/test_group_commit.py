@@ -195,10 +195,10 @@ def test_callers_whose_event_loop_has_closed_do_not_stop_the_writer(sqlite_crm: 
     held = Held()
 
     async def leave() -> None:
-        asyncio.ensure_future(crm.write(held))
+        holder = asyncio.ensure_future(crm.write(held))
         while not held.began.is_set():
             await asyncio.sleep(0.001)
-        # Returning closes this loop while the held command is still running.
+        assert not holder.done()  # returning closes this loop while it still runs
 
     run(leave)
     held.release.set()  # its outcome now goes to a closed loop
