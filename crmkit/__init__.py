@@ -45,7 +45,7 @@ from crmkit.core.tables import interaction as interaction_table
 from crmkit.core.tables import party as party_table
 from crmkit.core.tables import user as user_table
 from crmkit.core.tasks import Task, create_task
-from crmkit.core.territories import in_territory, territory_condition
+from crmkit.core.territories import clean_territory, in_territory, territory_condition
 from crmkit.core.ui import MenuItem, Widget
 from crmkit.core.values import EmailAddress, Money, PhoneNumber, PostalAddress
 from crmkit.hooks.markers import hookimpl
@@ -95,6 +95,7 @@ __all__ = [
     "Widget",
     "build_interaction",
     "build_party",
+    "clean_territory",
     "contact_point_table",
     "convert_prospect",
     "create_party",

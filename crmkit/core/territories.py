@@ -18,9 +18,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 
 
+def clean_territory(text: str) -> str:
+    """A territory or territory key as compared: without spaces, in upper case (``de-10`` is ``DE-10``).
+
+    Store keys cleaned: the prefix match is case-sensitive on PostgreSQL, not on SQLite.
+    """
+    return text.replace(" ", "").upper()
+
+
 def territory_prefixes(territories: Iterable[str]) -> tuple[str, ...]:
     """What a territory key must start with to be in one of ``territories``."""
-    cleaned = (t.replace(" ", "").upper() for t in territories)
+    cleaned = (clean_territory(t) for t in territories)
     return tuple(t if "-" in t else f"{t}-" for t in cleaned if t)
 
 

@@ -281,3 +281,9 @@ class SalesRows:
 def rows(crm: Crm) -> SalesRows:
     """Write opportunities, activities and orders of one party straight into the tables."""
     return SalesRows(crm)
+
+
+@pytest.fixture
+def rows_in() -> Callable[[Crm], SalesRows]:
+    """``rows_in(app)``: as ``rows``, in another app's database (one not made by ``crm``)."""
+    return SalesRows

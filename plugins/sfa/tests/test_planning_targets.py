@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from crmkit_sfa.pipeline import service
 from crmkit_sfa.planning.periods import period_of
 from crmkit_sfa.planning.targets import (
     Target,
@@ -79,6 +80,20 @@ def test_team_territory_and_product_group_targets(
     assert actual(amount_target(crm, "product_group", "cars", "1000.00")) == Decimal("1010.00")
     orders = set_target(crm, scope="product_group", scope_key="vans", measure="count", value=5)
     assert actual(orders) == 2
+
+
+def test_a_territory_typed_into_an_opportunity_counts_alike_on_every_database(
+    crm: Crm, rows: SalesRows, team: SalesTeam
+) -> None:
+    deal = rows.opportunity(team.seller.user_id, territory=None)
+    rows.order(team.seller.user_id, NOW, {"vans": "100.00"}, opportunity_id=deal)
+    with crm.transaction(team.seller) as tx:
+        changed = service.update_opportunity(tx, deal, {"territory": " de-10 117 "}, 1)
+    # Stored as the kernel compares territories: PostgreSQL's prefix match is case-sensitive.
+    assert changed.territory == "DE-10117"
+    with crm.read() as conn:
+        target = amount_target(crm, "territory", "de-10", "1000.00")
+        assert attainment(conn, target, TODAY).actual == Decimal("100.00")
 
 
 def test_run_rate_projects_the_pace_to_the_end_of_the_period(

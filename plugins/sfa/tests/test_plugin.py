@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from crmkit_sfa.pipeline import activities, service
+from crmkit_sfa.pipeline.tables import opportunity
+from sqlalchemy import select
 
 from crmkit import (
     SYSTEM,
@@ -17,14 +19,28 @@ from crmkit import (
     hookimpl,
     merge_parties,
 )
-from crmkit.testing import check_plugin, http_client, register_plugin
+from crmkit.testing import check_plugin, http_client, invoke, register_plugin
 
 if TYPE_CHECKING:
-    from conftest import PartyMaker, SalesTeam
+    from conftest import PartyMaker, SalesRows, SalesTeam
 
 
 def test_plugin_honours_the_contract() -> None:
     check_plugin("sfa")
+
+
+def test_upgrading_cleans_the_territories_stored_as_typed(
+    make_crm: Callable[..., Crm], rows_in: Callable[[Crm], SalesRows]
+) -> None:
+    app = make_crm(["sfa"], create_tables=False)
+    invoke(app, "db", "upgrade", "core@head")
+    invoke(app, "db", "upgrade", "sfa@sfa_0003")
+    rows = rows_in(app)
+    typed = rows.opportunity(None, territory="de-10117")
+    invoke(app, "db", "upgrade")
+    with app.read() as conn:
+        stored = conn.execute(select(opportunity.c.territory).where(opportunity.c.id == typed))
+        assert stored.scalar_one() == "DE-10117"
 
 
 def test_without_the_plugin_the_kernel_works_on_its_old_data(

@@ -19,6 +19,7 @@ from crmkit import (
     NotFound,
     Transaction,
     ValidationError,
+    clean_territory,
     contact_point_table,
     convert_prospect,
     get_party,
@@ -161,7 +162,8 @@ def _values(
         values["owner_id"] = fields.identifier("owner_id", data["owner_id"])
         values["team"] = _team_of(conn, values["owner_id"])
     if "territory" in data:
-        values["territory"] = fields.text("territory", data["territory"], limit=50)
+        territory = fields.text("territory", data["territory"], limit=50)
+        values["territory"] = territory and clean_territory(territory)
     if "source" in data:
         values["source"] = fields.text("source", data["source"], limit=200)
     if "products" in data:

@@ -12,6 +12,7 @@ from crmkit import (
     Crm,
     PermissionDenied,
     ValidationError,
+    clean_territory,
     is_allowed,
     territory_condition,
     user_table,
@@ -50,7 +51,7 @@ def parse_scope(kind: object, key: object) -> Scope:
             raise ValidationError("scope_key", f"expected a user id, got {key!r}")
         key = str(int(key))  # one spelling per user: "007" is user 7
     if kind == "territory":
-        key = key.replace(" ", "").upper()
+        key = clean_territory(key)
     return Scope(kind, key)
 
 
