@@ -78,22 +78,27 @@ class Held:
         assert self.release.wait(10), "never released"
         return "held"
 
+    async def hold(self, crm: Crm) -> asyncio.Future[Any]:
+        """Start this command; once it holds the writer, its future."""
+        holder = asyncio.ensure_future(crm.write(self))
+        while not self.began.is_set():
+            await asyncio.sleep(0.001)
+        return holder
+
     async def queue_behind(
         self,
         crm: Crm,
         *works: Callable[[Transaction], Any],
-        meanwhile: Callable[[], object] = lambda: None,
+        meanwhile: Callable[[list[asyncio.Future[Any]]], object] = lambda queued: None,
     ) -> list[Any]:
         """Run ``works`` queued up behind this command; what each returned or raised.
 
-        ``meanwhile`` is called while they wait.
+        ``meanwhile`` is given their futures while they wait.
         """
-        holder = asyncio.ensure_future(crm.write(self))
-        while not self.began.is_set():
-            await asyncio.sleep(0.001)
+        holder = await self.hold(crm)
         queued = [asyncio.ensure_future(crm.write(work)) for work in works]
         await asyncio.sleep(0)  # each has handed its command over
-        meanwhile()
+        meanwhile(queued)
         self.release.set()
         assert await holder == "held"
         return await asyncio.gather(*queued, return_exceptions=True)
@@ -140,21 +145,14 @@ def test_a_command_that_breaks_the_transaction_costs_the_others_nothing(sqlite_c
 
 def test_a_command_whose_caller_has_gone_before_it_began_never_happens(sqlite_crm: Crm):
     crm = sqlite_crm
-    held = Held()
 
-    async def main() -> None:
-        holder = asyncio.ensure_future(crm.write(held))
-        while not held.began.is_set():
-            await asyncio.sleep(0.001)
-        gone = asyncio.ensure_future(crm.write(add("Gone")))
-        stays = asyncio.ensure_future(crm.write(add("Stays")))
-        await asyncio.sleep(0)
-        gone.cancel()
-        held.release.set()
-        await holder
-        await stays
+    outcomes = run(
+        lambda: Held().queue_behind(
+            crm, add("Gone"), add("Stays"), meanwhile=lambda queued: queued[0].cancel()
+        )
+    )
 
-    run(main)
+    assert isinstance(outcomes[0], asyncio.CancelledError)
     assert names(crm) == ["Stays"]
 
 
@@ -181,7 +179,7 @@ def test_a_transaction_the_database_refuses_fails_its_commands_without_retrying_
             crm,
             work("first"),
             work("second"),
-            meanwhile=lambda: monkeypatch.setattr(group_commit, "writing", locked),
+            meanwhile=lambda queued: monkeypatch.setattr(group_commit, "writing", locked),
         )
     )
 
@@ -195,9 +193,7 @@ def test_callers_whose_event_loop_has_closed_do_not_stop_the_writer(sqlite_crm: 
     held = Held()
 
     async def leave() -> None:
-        holder = asyncio.ensure_future(crm.write(held))
-        while not held.began.is_set():
-            await asyncio.sleep(0.001)
+        holder = await held.hold(crm)
         assert not holder.done()  # returning closes this loop while it still runs
 
     run(leave)
