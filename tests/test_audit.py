@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from crmkit import Actor, ConflictError, User
 from crmkit.app import Crm
+from crmkit.core import auth
 from crmkit.core.audit import history
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import (
@@ -19,6 +22,7 @@ from crmkit.core.parties import (
     update_party,
 )
 from crmkit.core.privacy import erase_party
+from crmkit.core.tables import api_token, password
 from crmkit.core.users import create_user, update_user
 
 SAM = Actor(user_id=None, username="sam", role="admin")
@@ -145,3 +149,90 @@ def test_api_refuses_the_trail_to_a_role_without_audit_permission(
     with client_as(Actor(user_id=5, username="max", role="marketing")) as client:
         response = client.get(f"/api/v1/parties/{party_id}/audit")
     assert response.status_code == 403
+
+
+def logged_call(crm: Crm, party_id: int) -> int:
+    with crm.transaction(SAM) as tx:
+        data = {"party_id": party_id, "channel": "phone", "direction": "inbound", "summary": "Hi"}
+        logged = log_interaction(tx, build_interaction(data))
+    assert logged.id is not None
+    return logged.id
+
+
+def test_a_users_trail_says_when_password_and_tokens_changed_never_their_secrets(crm: Crm) -> None:
+    with crm.transaction(SAM) as tx:
+        created = create_user(tx, User(username="rob", display_name="Rob"))
+        assert created.id is not None
+        auth.set_password(tx, created.id, "a long enough secret")
+        kept = auth.create_token(tx, "rob", "ERP connector", ["write"])
+        revoked = auth.create_token(tx, "rob", "old laptop")
+        auth.revoke_token(tx, revoked.prefix)
+    with crm.transaction(SAM) as tx:
+        auth.deactivate_user(tx, "rob")
+    with crm.read() as conn:
+        trail = history(conn, "user", created.id)
+        secrets = [
+            *conn.execute(select(password.c.hash)).scalars(),
+            *conn.execute(select(api_token.c.secret_hash)).scalars(),
+        ]
+
+    changes = [e.changes for e in reversed(trail)]  # oldest first
+    assert trail[-1].action == "created" and {e.actor_name for e in trail} == {"sam"}
+    assert changes[1].keys() == {"password_changed_at"}
+    assert changes[1]["password_changed_at"][0] is None
+    assert changes[2] == {
+        f"api_token {kept.prefix}": [
+            None,
+            {"name": "ERP connector", "scopes": ["write"], "expires_at": None},
+        ]
+    }
+    assert changes[3].keys() == {f"api_token {revoked.prefix}"}
+    assert changes[4].keys() == {f"api_token {revoked.prefix} revoked_at"}
+    # Deactivation: the user's change, then the tokens it revoked (only those still valid).
+    assert changes[5] == {"active": [True, False]}
+    assert changes[6].keys() == {f"api_token {kept.prefix} revoked_at"}
+    written = json.dumps([e.changes for e in trail])
+    for secret in [kept.token, revoked.token, "a long enough secret", *secrets]:
+        assert secret not in written
+
+
+def test_a_new_password_ends_the_users_sessions(crm: Crm) -> None:
+    with crm.transaction(SAM) as tx:
+        created = create_user(tx, User(username="rob", display_name="Rob"))
+        assert created.id is not None
+        opened = auth.open_session(tx, created.id)
+        auth.set_password(tx, created.id, "a long enough secret")
+    with crm.read() as conn:
+        assert auth.find_session(conn, opened.token) is None
+
+
+def test_api_serves_a_users_trail_to_user_administrators_only(
+    crm: Crm, client_as: Callable[..., Any]
+) -> None:
+    with crm.transaction(SAM) as tx:
+        created = create_user(tx, User(username="rob", display_name="Rob"))
+        auth.create_token(tx, "rob", "ERP connector", ["write"])
+    with client_as(Actor(user_id=None, username="ada", role="admin")) as client:
+        served = client.get(f"/api/v1/users/{created.id}/audit")
+        missing = client.get("/api/v1/users/999999/audit")
+    with client_as(Actor(user_id=7, username="mia", role="manager")) as client:
+        refused = client.get(f"/api/v1/users/{created.id}/audit")
+    assert served.status_code == 200, served.text
+    assert [e["action"] for e in served.json()] == ["updated", "created"]
+    assert missing.status_code == 404
+    assert refused.status_code == 403
+
+
+def test_api_serves_an_interactions_trail_to_whoever_sees_its_party(
+    crm: Crm, client_as: Callable[..., Any]
+) -> None:
+    call = logged_call(crm, add(crm, addresses=[{"postcode": "10115", "country": "DE"}]))
+    with client_as(Actor(user_id=None, username="rob", role="read-only")) as client:
+        served = client.get(f"/api/v1/interactions/{call}/audit")
+    stranger = Actor(user_id=99, username="sue", role="sales", territories=("FR",))
+    with client_as(stranger) as client:
+        hidden = client.get(f"/api/v1/interactions/{call}/audit")
+    assert served.status_code == 200, served.text
+    [entry] = served.json()
+    assert entry["action"] == "created" and entry["changes"]["summary"] == [None, "Hi"]
+    assert hidden.status_code == 404

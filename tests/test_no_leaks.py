@@ -21,7 +21,12 @@ PARTY_LISTS = {"/api/v1/customers": "customer", "/api/v1/prospects": "prospect"}
 LOOKUP = "/api/v1/lookup"
 REVIEWS = "/api/v1/match-reviews"
 """The review queue names its parties by ``candidate_id`` and ``existing_id``."""
-NOT_PARTY_DATA = {"/api/v1/health", "/api/v1/users", "/api/v1/users/{user_id}"}
+NOT_PARTY_DATA = {
+    "/api/v1/health",
+    "/api/v1/users",
+    "/api/v1/users/{user_id}",
+    "/api/v1/users/{user_id}/audit",
+}
 """Routes that answer with no party or interaction (users are staff, not customers)."""
 OWN_WORK = {"/api/v1/tasks", "/api/v1/notifications"}
 """The actor's own tasks and notifications; that no one sees another's is tested with them."""

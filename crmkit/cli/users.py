@@ -85,9 +85,7 @@ def passwd(username: str) -> None:
     """Set a user's password (from standard input); their open sessions end."""
     hashed = auth.hash_password(read_password())
     with get_app().transaction() as tx:
-        user_id = auth.user_named(tx.conn, username).id
-        auth.store_password_hash(tx, user_id, hashed)
-        auth.close_sessions(tx, user_id)
+        auth.change_password(tx, auth.user_named(tx.conn, username).id, hashed)
     click.echo(f"password of {username} changed; their sessions have ended")
 
 

@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from attrs import frozen
 from sqlalchemy import Connection, delete, insert, or_, select, update
 
-from crmkit.core import recent_tokens
+from crmkit.core import audit, recent_tokens
 from crmkit.core.actors import Actor
 from crmkit.core.attempts import Budget, Limit, forget_attempts, return_attempt, take_attempt
 from crmkit.core.db import Transaction
@@ -110,14 +110,39 @@ def hash_password(plain: str) -> str:
 
 
 def set_password(tx: Transaction, user_id: int, plain: str) -> None:
-    """Store the user's new password, hashed."""
-    store_password_hash(tx, user_id, hash_password(plain))
+    """Give the user a new password (see :func:`change_password`)."""
+    change_password(tx, user_id, hash_password(plain))
 
 
-def store_password_hash(tx: Transaction, user_id: int, hashed: str) -> None:
-    """Store a password hashed already (outside the transaction, or once for many users)."""
+def change_password(tx: Transaction, user_id: int, hashed: str) -> None:
+    """Give the user a new password, hashed already: their sessions end.
+
+    The user's audit trail records when the password changed, never what it is.
+    """
+    before = tx.conn.execute(
+        select(password.c.changed_at).where(password.c.user_id == user_id)
+    ).scalar()
+    changed_at = store_password_hash(tx, user_id, hashed)
+    close_sessions(tx, user_id)
+    audit.record(
+        tx,
+        "user",
+        user_id,
+        "updated",
+        audit.diff({"password_changed_at": before}, {"password_changed_at": changed_at}),
+    )
+
+
+def store_password_hash(tx: Transaction, user_id: int, hashed: str) -> datetime:
+    """Store a password hashed already (outside the transaction, or once for many users).
+
+    Only the storage: a change of password goes through :func:`change_password`.
+    Returns the time stored as the password's change.
+    """
+    changed_at = utcnow()
     tx.conn.execute(delete(password).where(password.c.user_id == user_id))
-    tx.conn.execute(insert(password).values(user_id=user_id, hash=hashed, changed_at=utcnow()))
+    tx.conn.execute(insert(password).values(user_id=user_id, hash=hashed, changed_at=changed_at))
+    return changed_at
 
 
 @functools.cache
@@ -377,7 +402,20 @@ def create_token(
         )
         .returning(api_token.c.id)
     ).scalar_one()
+    issued = {"name": name.strip(), "scopes": list(chosen), "expires_at": expires_at}
+    audit.record(tx, "user", owner.id, "updated", audit.diff({}, {_token_field(prefix): issued}))
     return NewToken(id=token_id, token=token, prefix=prefix, expires_at=expires_at)
+
+
+def _token_field(prefix: str) -> str:
+    """How a user's audit trail names one of their API tokens: by its prefix, never its secret."""
+    return f"api_token {prefix}"
+
+
+def _record_revoked(tx: Transaction, user_id: int, prefixes: Iterable[str], at: datetime) -> None:
+    revoked = {f"{_token_field(p)} revoked_at": at for p in prefixes}
+    if revoked:
+        audit.record(tx, "user", user_id, "updated", audit.diff({}, revoked))
 
 
 def _token_prefix(token: str) -> str | None:
@@ -505,9 +543,9 @@ def revoke_token(tx: Transaction, id_or_prefix: str, *, now: datetime | None = N
         )
     found = rows[0]
     if found.revoked_at is None:
-        tx.conn.execute(
-            update(api_token).where(api_token.c.id == found.id).values(revoked_at=now or utcnow())
-        )
+        now = now or utcnow()
+        tx.conn.execute(update(api_token).where(api_token.c.id == found.id).values(revoked_at=now))
+        _record_revoked(tx, found.user_id, [found.prefix], now)
         tx.after_commit.append(recent_tokens.forget_all)
         found = tx.conn.execute(_token_query().where(api_token.c.id == found.id)).one()
     return _token_info(found)
@@ -522,11 +560,14 @@ def deactivate_user(tx: Transaction, username: str, *, now: datetime | None = No
     if row.active:
         update_user(tx, row.id, {"active": False}, row.version)
     close_sessions(tx, row.id)
-    tx.conn.execute(
+    now = now or utcnow()
+    revoked = tx.conn.execute(
         update(api_token)
         .where(api_token.c.user_id == row.id, api_token.c.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow())
-    )
+        .values(revoked_at=now)
+        .returning(api_token.c.prefix)
+    ).scalars()
+    _record_revoked(tx, row.id, list(revoked), now)
     tx.after_commit.append(recent_tokens.forget_all)
 
 

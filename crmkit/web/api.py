@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Customer, Interaction, Party, Prospect, User
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
-from crmkit.core.interactions import build_interaction, get_interaction, log_interaction
+from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.lookup import contact_key, lookup
 from crmkit.core.pagination import Page
 from crmkit.core.parties import (
@@ -50,6 +50,7 @@ from crmkit.web.listing import (
     int_parameter,
     list_visible_parties,
     parse_party_query,
+    visible_interaction,
     visible_party,
     visible_timeline,
 )
@@ -462,14 +463,10 @@ def read_interaction(request: Request) -> Response:
     """One interaction, if the actor may see its party's timeline."""
     crm, actor = crm_of(request), actor_of(request)
     check_parameters(request.query_params, ())
-    interaction_id = request.path_params["interaction_id"]
     with crm.read() as conn:
-        item = get_interaction(conn, interaction_id)
-        try:
-            subject = visible_party(crm, conn, actor, item.party_id)
-        except NotFound:
-            raise NotFound(f"interaction {interaction_id} does not exist") from None
-        require(crm.host, actor, "core:interaction.read", subject, conn=conn)
+        item = visible_interaction(
+            crm, conn, actor, request.path_params["interaction_id"], "core:interaction.read"
+        )
     return json_response(crm, item)
 
 

@@ -1,7 +1,8 @@
-"""The API of a party's history and consent: its audit trail, the consent in force, recording consent.
+"""The API of the audit trails (a party's, an interaction's, a user's) and of a party's consent.
 
 Every route sees a party only if the actor may (``visible_party``); one it may
-not see is simply not found.
+not see is simply not found, and so are its interactions. Users' trails, which
+record their passwords' and API tokens' changes, are for user administrators.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, PermissionDenied, ValidationError
 from crmkit.core.parties import get_party
 from crmkit.core.permissions import require
+from crmkit.core.users import get_user
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.idempotency import run_post
-from crmkit.web.listing import check_parameters, visible_party
+from crmkit.web.listing import check_parameters, visible_interaction, visible_party
 from crmkit.web.openapi import operation
 from crmkit.web.payloads import json_response, only_fields, read_object
 
@@ -66,6 +68,35 @@ def party_audit(request: Request) -> Response:
         entity = visible_party(crm, conn, actor, request.path_params["party_id"])
         require(crm.host, actor, "core:audit.read", entity, conn=conn)
         entries = history(conn, "party", entity.id)
+    return json_response(crm, entries)
+
+
+@operation(
+    "The audit trail of an interaction, newest first", response=list[AuditEntry], errors=(404,)
+)
+def interaction_audit(request: Request) -> Response:
+    crm, actor = crm_of(request), actor_of(request)
+    check_parameters(request.query_params, ())
+    with crm.read() as conn:
+        item = visible_interaction(
+            crm, conn, actor, request.path_params["interaction_id"], "core:audit.read"
+        )
+        entries = history(conn, "interaction", item.id)
+    return json_response(crm, entries)
+
+
+@operation(
+    "The audit trail of a user, newest first: also when their password and API tokens changed",
+    response=list[AuditEntry],
+    errors=(404,),
+)
+def user_audit(request: Request) -> Response:
+    crm, actor = crm_of(request), actor_of(request)
+    check_parameters(request.query_params, ())
+    require(crm.host, actor, "core:user.admin")
+    with crm.read() as conn:
+        found = get_user(conn, request.path_params["user_id"])
+        entries = history(conn, "user", found.id)
     return json_response(crm, entries)
 
 
@@ -140,6 +171,13 @@ PARTY = "/api/v1/parties/{party_id:id}"
 
 ROUTES: list[BaseRoute] = [
     Route(f"{PARTY}/audit", party_audit, methods=["GET"], name="api_party_audit"),
+    Route(
+        "/api/v1/interactions/{interaction_id:id}/audit",
+        interaction_audit,
+        methods=["GET"],
+        name="api_interaction_audit",
+    ),
+    Route("/api/v1/users/{user_id:id}/audit", user_audit, methods=["GET"], name="api_user_audit"),
     Route(f"{PARTY}/consents", party_consents, methods=["GET"], name="api_party_consents"),
     Route(f"{PARTY}/consents", add_consent, methods=["POST"], name="api_add_consent"),
     Route("/api/v1/consents/confirm", confirm, methods=["POST"], name="api_confirm_consent"),

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from crmkit.core.entities import PARTY_CLASSES, PROSPECT_STATUSES, Interaction, Party
 from crmkit.core.errors import NotFound, ValidationError
-from crmkit.core.interactions import timeline
+from crmkit.core.interactions import get_interaction, timeline
 from crmkit.core.pagination import Page
 from crmkit.core.parties import list_parties, load_parties, load_party, party_by_id
 from crmkit.core.perishability import not_expired
@@ -168,6 +168,22 @@ def visible_party(
         raise NotFound(f"{role or 'party'} {party_id} does not exist")
     require(crm.host, actor, "core:party.read", entity, conn=conn)
     return entity
+
+
+def visible_interaction(
+    crm: Crm, conn: Connection, actor: Actor, interaction_id: int, action: str
+) -> Interaction:
+    """The interaction, if the actor may see its party and may ``action`` there.
+
+    An interaction of a party the actor may not see does not exist for them (:class:`NotFound`).
+    """
+    item = get_interaction(conn, interaction_id)
+    try:
+        subject = visible_party(crm, conn, actor, item.party_id)
+    except NotFound:
+        raise NotFound(f"interaction {interaction_id} does not exist") from None
+    require(crm.host, actor, action, subject, conn=conn)
+    return item
 
 
 def visible_timeline(
