@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
-import anyio.to_thread
 import cattrs
 from sqlalchemy import Connection, Engine, Table
 
@@ -169,6 +168,8 @@ class Crm:
         (:mod:`crmkit.core.group_commit`), each alone in a savepoint.
         """
         if self._group_commit is None:
+            import anyio.to_thread  # only servers get here; the CLI starts without it
+
             return await anyio.to_thread.run_sync(self._write_now, work, actor)
         result: T = await self._group_commit.run(work, actor)
         return result

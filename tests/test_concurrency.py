@@ -160,6 +160,6 @@ def test_erasing_from_a_version_changed_meanwhile_keeps_the_changed_party(
         thread.join(30)
 
     assert isinstance(outcome["erase"], ConflictError), outcome
-    with app.engine.connect() as conn:
+    with app.read() as conn:
         stored = get_party(conn, party_id)
     assert (stored.version, stored.first_name) == (2, "Ada")

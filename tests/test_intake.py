@@ -28,6 +28,7 @@ from crmkit.core.errors import ConfigurationError, ValidationError
 from crmkit.core.intake.merge_log import merges_of
 from crmkit.core.intake.review import list_reviews
 from crmkit.core.interactions import build_interaction, log_interaction
+from crmkit.core.pagination import encode_cursor
 from crmkit.core.parties import build_party, create_party, get_party, merge_parties
 from crmkit.core.privacy import erase_party
 from crmkit.core.settings import IntakeSettings, load_settings
@@ -286,6 +287,14 @@ def test_a_possible_duplicate_between_the_thresholds_goes_to_the_review_queue(
         "open",
     )
     assert result.reviews == (review.id,)
+
+
+@pytest.mark.parametrize("last_id", ["1", "x", None, True, 1.5])
+def test_the_review_queue_refuses_a_cursor_the_server_did_not_issue(crm: Crm, last_id: Any) -> None:
+    with crm.read() as conn, pytest.raises(ValidationError) as caught:
+        list_reviews(conn, cursor=encode_cursor([last_id]))
+
+    assert caught.value.field == "cursor"
 
 
 def test_a_merge_settles_the_review_pairing_the_two_and_repoints_the_others(

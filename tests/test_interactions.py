@@ -13,6 +13,7 @@ from sqlalchemy import Connection, event, func, select
 from crmkit import CustomField, Interaction, NotFound, RecordRef, ValidationError, hookimpl
 from crmkit.app import Crm
 from crmkit.core.interactions import build_interaction, log_interaction, timeline
+from crmkit.core.pagination import encode_cursor
 from crmkit.core.parties import build_party, create_party
 from crmkit.core.tables import interaction, outbox
 from crmkit.testing import register_plugin
@@ -165,13 +166,19 @@ def test_timeline_of_a_party_without_interactions_is_empty(crm: Crm) -> None:
 
 
 @pytest.mark.parametrize(
-    ("options", "field"), [({"limit": 501}, "limit"), ({"cursor": "%%"}, "cursor")]
+    ("options", "field"),
+    [
+        ({"limit": 501}, "limit"),
+        ({"cursor": "%%"}, "cursor"),
+        ({"cursor": encode_cursor(["2024-05-01T10:00:00+00:00", [1]])}, "cursor"),
+        ({"cursor": encode_cursor([5, 1])}, "cursor"),
+    ],
 )
 def test_bad_timeline_options_name_the_option(
     crm: Crm, options: dict[str, Any], field: str
 ) -> None:
     party_id = new_party(crm)
-    with crm.engine.connect() as conn, pytest.raises(ValidationError) as caught:
+    with crm.read() as conn, pytest.raises(ValidationError) as caught:
         timeline(conn, party_id, **options)
     assert caught.value.field == field
 

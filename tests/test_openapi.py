@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmkit import Actor, hookimpl
+from crmkit.core.web_leads import FORM_LIMIT
 from crmkit.testing import http_client, register_plugin
 from crmkit.web.openapi import Param, operation
 
@@ -205,8 +206,9 @@ def test_lead_form_is_described_with_the_fields_a_browser_posts_and_every_answer
     sent = client.post("/forms/lead", json={"last_name": "Schmidt", "email": "anna.s@gmail.com"})
     shown = client.post("/forms/lead", data={"last_name": "Lee", "email": "lee@gmail.com"})
     foreign = client.post("/forms/lead", json={}, headers={"Origin": "https://evil.example"})
-    while (refused := client.post("/forms/lead", data={"website": "x"})).status_code != 429:
-        pass
+    # The honeypot's enquiries count too: with the two above, these spend the address's budget.
+    tries = [client.post("/forms/lead", data={"website": "x"}) for _ in range(FORM_LIMIT.attempts)]
+    refused = tries[-1]
 
     assert sent.status_code == 202
     assert jsonschema_rs.is_valid(
@@ -216,7 +218,7 @@ def test_lead_form_is_described_with_the_fields_a_browser_posts_and_every_answer
     assert foreign.status_code == 403
     problem = schema_of(doc, post["responses"]["403"], "application/problem+json")
     assert jsonschema_rs.is_valid(problem, foreign.json())
-    assert "text/html" in post["responses"]["429"]["content"]
+    assert refused.status_code == 429 and "text/html" in post["responses"]["429"]["content"]
     assert int(refused.headers["retry-after"]) >= 1
 
 

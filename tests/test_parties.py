@@ -23,6 +23,7 @@ from crmkit import (
 )
 from crmkit.app import Crm
 from crmkit.core.interactions import build_interaction, log_interaction, timeline
+from crmkit.core.pagination import encode_cursor
 from crmkit.core.parties import (
     build_party,
     convert_prospect,
@@ -436,10 +437,18 @@ def test_list_sorts_newest_first_and_filters_by_role(crm: Crm) -> None:
 
 @pytest.mark.parametrize(
     ("options", "field"),
-    [({"sort": "age"}, "sort"), ({"limit": 0}, "limit"), ({"cursor": "garbage!"}, "cursor")],
+    [
+        ({"sort": "age"}, "sort"),
+        ({"limit": 0}, "limit"),
+        ({"cursor": "garbage!"}, "cursor"),
+        # Well-formed cursors holding what no page ends with: refused, never sent to SQL.
+        ({"cursor": encode_cursor([["Ng"], 1])}, "cursor"),
+        ({"cursor": encode_cursor(["Ng", "1"])}, "cursor"),
+        ({"sort": "created", "cursor": encode_cursor(["2024-05-01T10:00:00", 1])}, "cursor"),
+    ],
 )
 def test_bad_list_options_name_the_option(crm: Crm, options: dict[str, Any], field: str) -> None:
-    with crm.engine.connect() as conn, pytest.raises(ValidationError) as caught:
+    with crm.read() as conn, pytest.raises(ValidationError) as caught:
         list_parties(conn, "prospect", **options)
     assert caught.value.field == field
 

@@ -18,10 +18,10 @@ from crmkit.core.parties import (
     create_party,
     get_party,
     list_parties,
-    territory_key,
 )
 from crmkit.core.permissions import is_allowed, visible
 from crmkit.core.tables import interaction, party
+from crmkit.core.territories import territory_key
 from crmkit.core.values import PostalAddress
 from crmkit.testing import register_plugin
 from crmkit.web.listing import visible_party

@@ -19,7 +19,7 @@ from crmkit.app import Crm
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party
 from crmkit.core.settings import Settings
-from crmkit.testing import http_client, register_plugin
+from crmkit.testing import http_client, make_app, register_plugin
 from crmkit.web.app import create_asgi
 from crmkit.web.context import actor_of
 from crmkit.web.payloads import read_json
@@ -168,6 +168,19 @@ def test_health_answers_without_an_actor(make_crm):
     assert {"name": "visits", "version": None, "state": "loaded"} in health.json()["plugins"]
 
 
+def test_health_is_503_when_the_database_does_not_answer(tmp_path):
+    gone = f"sqlite:///{tmp_path / 'no such folder' / 'crmkit.db'}"
+    crm = make_app([visits()], settings=Settings(database_url=gone), create_tables=False)
+    try:
+        health = http_client(crm).get("/api/v1/health")
+    finally:
+        crm.close()
+
+    assert health.status_code == 503
+    assert health.json()["status"] == "unavailable" and health.json()["database"] == "unreachable"
+    assert {"name": "visits", "version": None, "state": "loaded"} in health.json()["plugins"]
+
+
 def test_lifespan_starts_and_closes_the_crm(make_crm):
     seen: list[str] = []
     crm = make_crm(
@@ -194,6 +207,9 @@ def test_invalid_limit_is_a_problem_naming_the_field(make_crm):
 
     assert problem(client.get("/api/v1/customers?limit=many"), 422)["field"] == "limit"
     assert problem(client.get("/api/v1/customers?limit=0"), 422)["field"] == "limit"
+    # What int() would take but is no page size: signs, underscores, numbers beyond SQL's.
+    for odd in ("-5", "1_0", "9" * 30):
+        assert problem(client.get(f"/api/v1/customers?limit={odd}"), 422)["field"] == "limit"
     assert problem(client.get("/api/v1/prospects?sort=age"), 422)["field"] == "sort"
 
 

@@ -13,7 +13,14 @@ from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import DIRECTIONS, Interaction, RecordRef
 from crmkit.core.errors import NotFound, ValidationError
-from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.pagination import (
+    Page,
+    check_limit,
+    cursor_datetime,
+    cursor_id,
+    decode_cursor,
+    encode_cursor,
+)
 from crmkit.core.tables import interaction, party, utcnow
 
 CHANNEL = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
@@ -177,15 +184,11 @@ def timeline(
     conn: Connection, party_id: int, *, cursor: str | None = None, limit: int = 50
 ) -> Page[Interaction]:
     """Every interaction of the party from every plugin, newest first, in one SQL query."""
-    if not 1 <= limit <= 500:
-        raise ValidationError("limit", "must be between 1 and 500")
+    check_limit(limit)
     query = select(interaction).where(interaction.c.party_id == party_id)
     if cursor is not None:
-        raw_time, last_id = decode_cursor(cursor, 2)
-        try:
-            last_time = datetime.fromisoformat(raw_time)
-        except (TypeError, ValueError):
-            raise ValidationError("cursor", "is not a cursor this server issued") from None
+        raw_time, raw_id = decode_cursor(cursor, 2)
+        last_time, last_id = cursor_datetime(raw_time), cursor_id(raw_id)
         query = query.where(
             or_(
                 interaction.c.occurred_at < last_time,

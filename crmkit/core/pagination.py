@@ -13,6 +13,8 @@ from attrs import frozen
 from crmkit.core.errors import ValidationError
 
 T = TypeVar("T")
+MAX_LIMIT = 500
+"""The most items one page may hold."""
 
 
 @frozen
@@ -33,10 +35,34 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise ValidationError("cursor", "is not a cursor this server issued") from None
+        raise _foreign() from None
     if not isinstance(values, list) or len(values) != arity:
-        raise ValidationError("cursor", "is not a cursor this server issued")
+        raise _foreign()
     return values
+
+
+def _foreign() -> ValidationError:
+    return ValidationError("cursor", "is not a cursor this server issued")
+
+
+def check_limit(limit: int) -> None:
+    """Refuse a page size outside 1 to :data:`MAX_LIMIT`."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError("limit", f"expected a number from 1 to {MAX_LIMIT}")
+
+
+def cursor_id(value: Any) -> int:
+    """An id read back from a cursor; refuses any other value."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _foreign()
+    return value
+
+
+def cursor_text(value: Any) -> str:
+    """Text read back from a cursor; refuses any other value."""
+    if not isinstance(value, str):
+        raise _foreign()
+    return value
 
 
 def cursor_datetime(value: Any) -> datetime:
@@ -44,7 +70,7 @@ def cursor_datetime(value: Any) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValidationError("cursor", "is not a cursor this server issued") from None
+        raise _foreign() from None
     if parsed.tzinfo is None:
-        raise ValidationError("cursor", "is not a cursor this server issued")
+        raise _foreign()
     return parsed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import attrs
@@ -31,7 +31,15 @@ from crmkit.core.intake.match_keys import (
     unindex_match_keys,
 )
 from crmkit.core.intake.merge_log import carry_intake, describe, record_merge
-from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.pagination import (
+    Page,
+    check_limit,
+    cursor_datetime,
+    cursor_id,
+    cursor_text,
+    decode_cursor,
+    encode_cursor,
+)
 from crmkit.core.search import index_party, unindex_party
 from crmkit.core.tables import (
     consent,
@@ -41,6 +49,7 @@ from crmkit.core.tables import (
     party,
     utcnow,
 )
+from crmkit.core.territories import territory_key
 from crmkit.core.values import EmailAddress, PhoneNumber, PostalAddress, clean_text
 
 NAME_FIELDS = ("first_name", "last_name", "organisation_name")
@@ -217,15 +226,6 @@ def party_row(entity: Party) -> dict[str, Any]:
         "converted_at": getattr(entity, "converted_at", None),
         "custom": entity.custom,
     }
-
-
-def territory_key(address: PostalAddress) -> str:
-    """The address as territories match it: ``<country>-<postcode>`` (``DE-10115``, ``GB-``).
-
-    A territory ``DE`` matches every German address, ``DE-10`` those whose postcode
-    starts with 10: the key starts with the territory, plus ``-`` for a country alone.
-    """
-    return f"{address.country or ''}-{(address.postcode or '').replace(' ', '').upper()}"
 
 
 def contact_rows(party_id: int, entity: Party) -> list[dict[str, Any]]:
@@ -665,13 +665,13 @@ def list_parties(
     """A page of parties of ``role`` matching every condition, keyset-paginated by (sort, id)."""
     if sort not in SORTS:
         raise ValidationError("sort", f"expected one of {', '.join(SORTS)}")
-    if not 1 <= limit <= 500:
-        raise ValidationError("limit", "must be between 1 and 500")
+    check_limit(limit)
     key = SORTS[sort]
     query = select(party.c.id, key.label("k")).where(party.c.role == role, *conditions)
     if cursor is not None:
-        last_key, last_id = decode_cursor(cursor, 2)
-        last_value = _sort_value(sort, last_key)
+        last_key, raw_id = decode_cursor(cursor, 2)
+        last_value = cursor_text(last_key) if sort == "name" else cursor_datetime(last_key)
+        last_id = cursor_id(raw_id)
         after = (
             or_(key < last_value, and_(key == last_value, party.c.id < last_id))
             if descending
@@ -686,15 +686,6 @@ def list_parties(
     items = [loaded[r.id] for r in rows]
     next_cursor = encode_cursor([rows[-1].k, rows[-1].id]) if more else None
     return Page(items, next_cursor)
-
-
-def _sort_value(sort: str, raw: Any) -> Any:
-    if sort == "name":
-        return raw
-    try:
-        return datetime.fromisoformat(raw)
-    except (TypeError, ValueError):
-        raise ValidationError("cursor", "is not a cursor this server issued") from None
 
 
 def find_by_contact(conn: Connection, kind: str, key: str) -> list[int]:

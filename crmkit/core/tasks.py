@@ -26,7 +26,14 @@ from sqlalchemy import (
 from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
-from crmkit.core.pagination import Page, cursor_datetime, decode_cursor, encode_cursor
+from crmkit.core.pagination import (
+    Page,
+    check_limit,
+    cursor_datetime,
+    cursor_id,
+    decode_cursor,
+    encode_cursor,
+)
 from crmkit.core.privacy import forget_event_payloads
 from crmkit.core.tables import party, task, user, utcnow
 
@@ -138,17 +145,6 @@ def get_task(conn: Connection, task_id: int) -> Task:
     return _task(row)
 
 
-def _check_limit(limit: int) -> None:
-    if not 1 <= limit <= 500:
-        raise ValidationError("limit", "expected a number from 1 to 500")
-
-
-def _cursor_id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError("cursor", "is not a cursor this server issued")
-    return value
-
-
 def newest_first(
     conn: Connection,
     query: Select[Any],
@@ -159,10 +155,10 @@ def newest_first(
     limit: int,
 ) -> Page[T]:
     """A page of ``query``'s rows, highest id first; the cursor is the last id shown."""
-    _check_limit(limit)
+    check_limit(limit)
     if cursor is not None:
         (before,) = decode_cursor(cursor, 1)
-        query = query.where(id_column < _cursor_id(before))
+        query = query.where(id_column < cursor_id(before))
     rows = conn.execute(query.order_by(id_column.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
@@ -196,11 +192,11 @@ def _soonest_due_first(
     conn: Connection, query: Select[Any], cursor: str | None, limit: int
 ) -> Page[Task]:
     """A page of tasks by (due date, id), undated ones last; the cursor is the last pair shown."""
-    _check_limit(limit)
+    check_limit(limit)
     undated = task.c.due_at.is_(None)
     if cursor is not None:
         raw_due, raw_id = decode_cursor(cursor, 2)
-        last_id = _cursor_id(raw_id)
+        last_id = cursor_id(raw_id)
         if raw_due is None:
             query = query.where(undated, task.c.id > last_id)
         else:

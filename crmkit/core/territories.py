@@ -1,7 +1,7 @@
 """Territories: which territory keys a salesperson's territories cover.
 
 A territory key is ``<country>-<postcode>`` (``DE-10115``; see
-:func:`crmkit.core.parties.territory_key` for a party's). A territory is a prefix
+:func:`territory_key` for an address's). A territory is a prefix
 of it: ``DE-10`` covers the keys it starts, and a bare country ``DE`` covers
 ``DE-…`` keys (never ``DEU…`` ones). Territories are compared as users type
 them, without spaces and in upper case; an empty territory covers nothing.
@@ -13,9 +13,13 @@ new prospects and any plugin that keys its rows by territory.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, or_
+
+if TYPE_CHECKING:
+    from crmkit.core.entities import Party
+    from crmkit.core.values import PostalAddress
 
 
 def clean_territory(text: str) -> str:
@@ -24,6 +28,20 @@ def clean_territory(text: str) -> str:
     Store keys cleaned: the prefix match is case-sensitive on PostgreSQL, not on SQLite.
     """
     return text.replace(" ", "").upper()
+
+
+def territory_key(address: PostalAddress) -> str:
+    """The address as territories match it: ``<country>-<postcode>`` (``DE-10115``, ``GB-``).
+
+    A territory ``DE`` matches every German address, ``DE-10`` those whose postcode
+    starts with 10: the key starts with the territory, plus ``-`` for a country alone.
+    """
+    return f"{address.country or ''}-{clean_territory(address.postcode or '')}"
+
+
+def party_territory(entity: Party) -> str | None:
+    """The territory key of the party's first address; None without an address."""
+    return territory_key(entity.addresses[0]) if entity.addresses else None
 
 
 def territory_prefixes(territories: Iterable[str]) -> tuple[str, ...]:

@@ -133,8 +133,8 @@ def update_user(
     same version, with no audit entry and no event.
     """
     current = get_user(tx.conn, user_id)
-    merged = {**_row(current), "territories": list(current.territories), **data}
-    updated = build_user(merged)
+    before = _row(current)
+    updated = build_user({**before, **data})
     if updated.role not in ROLES:
         raise ValidationError("role", f"expected one of {', '.join(ROLES)}")
     if updated.username != current.username:
@@ -144,7 +144,7 @@ def update_user(
             raise ValidationError("manager_id", "a user cannot manage themselves")
         get_user(tx.conn, updated.manager_id)
     row = _row(updated)
-    changes = {k: v for k, v in row.items() if _row(current)[k] != v}
+    changes = {k: v for k, v in row.items() if before[k] != v}
     if current.version != expected_version:
         raise _stale(user_id, expected_version)
     if not changes:
@@ -165,7 +165,7 @@ def update_user(
     updated.id, updated.created_at = user_id, current.created_at
     updated.version, updated.updated_at = expected_version + 1, now
     tx.hooks.call("entity_saved", tx=tx, entity_type="user", entity=updated, change="updated")
-    audit.record(tx, "user", user_id, "updated", audit.diff(_row(current), row))
+    audit.record(tx, "user", user_id, "updated", audit.diff(before, row))
     tx.emit("user.updated", "user", user_id, {"id": user_id, "fields": sorted(changes)})
     return updated
 

@@ -28,10 +28,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Connection, Table, false, or_, select
 
 from crmkit.core.entities import Party
-from crmkit.core.parties import territory_key
 from crmkit.core.permissions import Permission
 from crmkit.core.tables import contact_point, party, user
-from crmkit.core.territories import in_territory, territory_condition
+from crmkit.core.territories import in_territory, party_territory, territory_condition
 from crmkit.hooks.markers import hookimpl
 
 if TYPE_CHECKING:
@@ -111,9 +110,7 @@ def _sees_without_database(actor: Actor, record: Party) -> bool:
         return True
     # A manager's team rule needs the owner's user row: without a connection, deny
     # rather than guess (callers checking one record pass ``conn``).
-    return bool(record.addresses) and in_territory(
-        territory_key(record.addresses[0]), actor.territories
-    )
+    return in_territory(party_territory(record), actor.territories)
 
 
 def _sees(actor: Actor, record: Party, conn: Connection | None) -> bool:

@@ -160,7 +160,7 @@ class PluginHost:
     """Values derived from registration hooks, computed once: plugins are loaded once per host."""
     _callees: dict[str, tuple[tuple[pluggy.HookImpl, ...], bool]] = field(init=False, factory=dict)
     """Per hook, its implementations in call order and whether one is async; forgotten
-    whenever a plugin is registered or unregistered."""
+    when :meth:`load` has registered the plugins."""
 
     def __attrs_post_init__(self) -> None:
         self.pm = pluggy.PluginManager(PROJECT)
@@ -181,7 +181,6 @@ class PluginHost:
 
         for module in builtins:
             self.pm.register(module, name=f"core.{module.__name__.rsplit('.', 1)[-1]}")
-        self._callees.clear()
         self.pm.hook.add_hookspecs.call_historic(result_callback=self._add_plugin_hookspecs)
 
         infos: dict[str, PluginInfo] = {}
@@ -234,14 +233,13 @@ class PluginHost:
             except Exception as exc:
                 if self.pm.get_plugin(name) is not None:
                     self.pm.unregister(name=name)
-                    self._callees.clear()
                 self._fail(cand, info, _describe(exc))
                 continue
             self._set(cand, "loaded", None)
+        self._callees.clear()
 
     def _register(self, name: str, module: Any) -> None:
         self.pm.register(module, name=name)
-        self._callees.clear()
         for caller in self.pm.get_hookcallers(module) or []:
             if not caller.has_spec():
                 self.pm.unregister(module)

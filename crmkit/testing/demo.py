@@ -6,7 +6,6 @@ from datetime import datetime
 
 from crmkit.app import Crm
 from crmkit.demo.data import DEMO_PASSWORD
-from crmkit.demo.seed import seed
 
 __all__ = ["DEMO_PASSWORD", "seed_demo_data"]
 
@@ -20,5 +19,8 @@ def seed_demo_data(
     depend only on the counts and ``now`` (default: the current time). Every demo
     user logs in with :data:`DEMO_PASSWORD`.
     """
+    # Imported here: crmkit.testing loads with every pytest run, and few tests seed the demo.
+    from crmkit.demo.seed import seed
+
     if seed(crm, customers=customers, prospects=prospects, now=now) is None:
         raise RuntimeError("the CRM holds demo data already")

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from crmkit.core.db import Transaction
@@ -60,7 +60,6 @@ from crmkit.web.payloads import json_response, only_fields, optional_version, re
 log = logging.getLogger(__name__)
 
 ETAG = re.compile(r'^(?:W/)?"(\d{1,15})"$')
-VERSION = re.compile(r"[0-9]{1,15}")
 KEY_PARAM = Param(
     IDEMPOTENCY_KEY, str, "Makes a retried POST answer without repeating it", location="header"
 )
@@ -97,24 +96,22 @@ class Health:
 def health(request: Request) -> Response:
     """Whether the database answers, and the state of every plugin that is not disabled (no login)."""
     crm = crm_of(request)
+    database: Literal["ok", "unreachable"] = "ok"
     try:
         with crm.read() as conn:
             conn.execute(select(1))
-        database = "ok"
     except SQLAlchemyError:
         # The reason may name hosts and users; it goes to the log, not to anonymous callers.
         log.exception("health check: the database does not answer")
         database = "unreachable"
     plugins = [
-        {"name": s.name, "version": s.version, "state": s.state}
+        PluginHealth(s.name, s.version, s.state)
         for s in crm.host.statuses.values()
         if s.state != "disabled"
     ]
     ok = database == "ok"
-    return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "database": database, "plugins": plugins},
-        status_code=200 if ok else 503,
-    )
+    answer = Health("ok" if ok else "unavailable", database, plugins)
+    return json_response(crm, answer, 200 if ok else 503)
 
 
 # --- Helpers shared by the handlers.
@@ -131,7 +128,9 @@ def expected_version(request: Request, data: dict[str, Any]) -> tuple[int, bool]
         return int(match[1]), True
     if body_version is None:
         raise HTTPException(
-            428, 'name the version you read: an If-Match: "<version>" header or a version field'
+            428,
+            'name the version you read: an If-Match: "<version>" header or "version"'
+            " (in the body; in the query of a DELETE)",
         )
     if isinstance(body_version, bool) or not isinstance(body_version, int):
         raise ValidationError("version", "expected a whole number")
@@ -198,10 +197,8 @@ async def run_delete(request: Request, work: Callable[[Transaction, int], Any]) 
     """
     params = request.query_params
     check_parameters(params, ("version",))
-    raw = params.get("version")
-    if raw is not None and VERSION.fullmatch(raw) is None:
-        raise ValidationError("version", f"expected a whole number, got {raw!r}")
-    version, from_header = expected_version(request, {} if raw is None else {"version": int(raw)})
+    given = int_parameter(params, "version", None)
+    version, from_header = expected_version(request, {} if given is None else {"version": given})
     return await run_write(request, lambda tx: stale_as_412(from_header, lambda: work(tx, version)))
 
 

@@ -40,7 +40,7 @@ from crmkit.core.web_leads import (
 )
 from crmkit.web.context import site_of
 from crmkit.web.openapi import operation
-from crmkit.web.payloads import read_form, read_object
+from crmkit.web.payloads import json_response, read_form, read_object
 from crmkit.web.problems import PROBLEM_JSON, problem_for
 from crmkit.web.templating import render
 
@@ -153,7 +153,7 @@ async def _fields(request: Request, wants_json: bool) -> dict[str, Any]:
     status=202,
     errors=(403, 429),
     description=(
-        "No login. The enquiry becomes a prospect through the intake pipeline. 403: a browser "
+        "The enquiry becomes a prospect through the intake pipeline. 403: a browser "
         "posted it from another site (its Origin is not this site's). 429 (with Retry-After): "
         f"the client address sent {FORM_LIMIT.attempts} enquiries in the last "
         f"{int(FORM_LIMIT.window.total_seconds()) // 60} minutes."
@@ -189,7 +189,7 @@ async def send_enquiry(request: Request) -> Response:
             return _problem(exc)
         return _page(request, values=_shown(data), error=exc, status=422)
     if wants_json:
-        return JSONResponse(attrs.asdict(EnquiryReceived()), 202)
+        return json_response(crm, EnquiryReceived(), 202)
     return _page(request, sent=True)
 
 

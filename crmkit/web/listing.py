@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from attrs import frozen
 from sqlalchemy import Connection, and_, or_, select
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 CUSTOM_FILTER = re.compile(r"^custom\.([a-z][a-z0-9_]*)(?:\[([a-z]+)\])?$")
 DEFAULT_LIMIT = 50
+D = TypeVar("D")
 
 
 @frozen
@@ -58,15 +59,18 @@ def check_parameters(
             raise ValidationError(name, "unknown query parameter")
 
 
-def int_parameter(params: Mapping[str, str], name: str, default: int) -> int:
-    """An integer query parameter, or ``default`` when it is absent."""
+WHOLE_NUMBER = re.compile(r"[0-9]{1,15}")
+"""Digits only: ``int()`` would also take ``-1``, ``1_0`` and numbers too big for SQL."""
+
+
+def int_parameter(params: Mapping[str, str], name: str, default: D) -> int | D:
+    """A whole-number query parameter, or ``default`` when it is absent."""
     raw = params.get(name)
     if raw is None:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationError(name, f"expected a whole number, got {raw!r}") from None
+    if WHOLE_NUMBER.fullmatch(raw) is None:
+        raise ValidationError(name, f"expected a whole number, got {raw!r}")
+    return int(raw)
 
 
 def parse_party_query(params: Mapping[str, str]) -> PartyQuery:

@@ -18,10 +18,9 @@ from sqlalchemy import Connection, func, select
 
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Prospect
-from crmkit.core.parties import territory_key
 from crmkit.core.settings import IntakeSettings
 from crmkit.core.tables import party, user
-from crmkit.core.territories import territory_fit
+from crmkit.core.territories import party_territory, territory_fit
 
 OWNER_ROLE = "sales"
 OPEN_STATUSES = ("new", "working")
@@ -72,9 +71,7 @@ def workload(conn: Connection, prospect: Prospect, owners: Sequence[int]) -> int
 def by_territory(
     conn: Connection, prospect: Prospect, people: Sequence[tuple[int, tuple[str, ...]]]
 ) -> int | None:
-    if not prospect.addresses:
-        return None
-    key = territory_key(prospect.addresses[0])
+    key = party_territory(prospect)
     fit = {owner: territory_fit(key, territories) for owner, territories in people}
     best = max(fit.values(), default=0)
     if best == 0:

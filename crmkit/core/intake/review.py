@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Select, insert, select, update
 
 from crmkit.core.db import Transaction
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
-from crmkit.core.pagination import Page, decode_cursor, encode_cursor
+from crmkit.core.pagination import Page, check_limit, cursor_id, decode_cursor, encode_cursor
 from crmkit.core.parties import merge_parties
 from crmkit.core.tables import match_review, utcnow
 
@@ -82,8 +82,7 @@ def list_reviews(
     only reviews of which both parties are among them."""
     if status not in STATUSES:
         raise ValidationError("status", f"expected one of {', '.join(STATUSES)}")
-    if not 1 <= limit <= 500:
-        raise ValidationError("limit", "must be between 1 and 500")
+    check_limit(limit)
     query = select(match_review).where(match_review.c.status == status)
     if parties is not None:
         query = query.where(
@@ -91,7 +90,7 @@ def list_reviews(
         )
     if cursor is not None:
         (last_id,) = decode_cursor(cursor, 1)
-        query = query.where(match_review.c.id > last_id)
+        query = query.where(match_review.c.id > cursor_id(last_id))
     rows = conn.execute(query.order_by(match_review.c.id).limit(limit + 1)).all()
     items = [_review(r) for r in rows[:limit]]
     more = len(rows) > limit

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from crmkit import Actor, Crm, get_party
 from crmkit.testing import http_client
 
@@ -91,6 +93,27 @@ def test_bad_bodies_are_problems_naming_the_field(
     assert status.status_code == 422 and status.json()["field"] == "status"
     assert kind.status_code == 422 and kind.json()["field"] == "kind"
     assert no_reason.status_code == 422 and no_reason.json()["field"] == "lost_reason"
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        # Beyond what a column holds: the database driver would fail on it (a 500).
+        ("/p/sfa/opportunities?owner_id=99999999999999999999", "owner_id"),
+        ("/p/sfa/quotations?opportunity_id=99999999999999999999", "opportunity_id"),
+        ("/p/sfa/orders?cursor=99999999999999999999", "cursor"),
+        # Digits to str.isdigit(), not to int().
+        ("/p/sfa/activities?party_id=%C2%B2", "party_id"),
+        ("/p/sfa/opportunities?limit=%C2%B2", "limit"),
+        ("/p/sfa/quotations?limit=%C2%B2", "limit"),
+    ],
+)
+def test_numbers_in_the_query_no_database_takes_are_problems_naming_them(
+    team: SalesTeam, crm_as: Callable[[Actor], Crm], url: str, field: str
+) -> None:
+    with http_client(crm_as(team.manager)) as client:
+        response = client.get(url)
+    assert (response.status_code, response.json()["field"]) == (422, field), response.text
 
 
 def test_pipelines_are_listed_and_only_admins_define_them(

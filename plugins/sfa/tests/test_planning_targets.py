@@ -159,6 +159,11 @@ def test_the_same_target_twice_is_a_conflict_and_a_stale_version_too(
     assert (changed.value, changed.version) == (Decimal("300.00"), 2)
     with pytest.raises(ConflictError), crm.transaction() as tx:
         update_target(tx, target.id, {**body, "value": "400.00", "version": 1})
+    # A version that is no whole number is refused naming it, not read as one (True == 1).
+    for odd in (True, "2"):
+        with pytest.raises(ValidationError) as caught, crm.transaction() as tx:
+            update_target(tx, target.id, {**body, "value": "400.00", "version": odd})
+        assert caught.value.field == "version"
 
 
 def test_a_target_set_to_the_values_it_has_keeps_its_version_unless_stale(

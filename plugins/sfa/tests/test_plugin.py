@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from crmkit_sfa.pipeline import activities, service
 from crmkit_sfa.pipeline.tables import opportunity
+from crmkit_sfa.planning import forecast
+from crmkit_sfa.planning.tables import forecast_snapshot
 from sqlalchemy import select
 
 from crmkit import (
@@ -36,11 +38,14 @@ def test_upgrading_cleans_the_territories_stored_as_typed(
     invoke(app, "db", "upgrade", "core@head")
     invoke(app, "db", "upgrade", "sfa@sfa_0003")
     rows = rows_in(app)
-    typed = rows.opportunity(None, territory="de-10117")
+    typed = rows.opportunity(None, territory="de-10 117")
+    assert forecast.take_snapshot(app) > 0
     invoke(app, "db", "upgrade")
     with app.read() as conn:
         stored = conn.execute(select(opportunity.c.territory).where(opportunity.c.id == typed))
         assert stored.scalar_one() == "DE-10117"
+        snapshots = conn.execute(select(forecast_snapshot.c.territory).distinct())
+        assert snapshots.scalars().all() == ["DE-10117"]
 
 
 def test_without_the_plugin_the_kernel_works_on_its_old_data(

@@ -17,6 +17,11 @@ def only(data: Mapping[str, Any], allowed: Iterable[str], where: str = "") -> No
         raise ValidationError(f"{where}{sorted(unknown)[0]}", "unknown field")
 
 
+def changes(stored: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``values`` that differ from ``stored``'s attributes (a record or a row): what an edit changes."""
+    return {name: value for name, value in values.items() if getattr(stored, name) != value}
+
+
 def text(name: str, value: Any, *, limit: int, required: bool = False) -> str | None:
     """Stripped text of at most ``limit`` characters; empty is None unless ``required``."""
     if value is None or value == "":
@@ -39,6 +44,25 @@ def identifier(name: str, value: Any, *, required: bool = False) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError(name, "expected a record id")
     return value
+
+
+def read_version(value: Any) -> int | None:
+    """The version a client says it last read, if it names one."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValidationError("version", "expected a whole number")
+    return value
+
+
+def query_id(name: str, raw: str | None, *, required: bool = False) -> int | None:
+    """A record id given as a query parameter: 1 to 15 digits, as an ``{name:id}`` path takes."""
+    if raw is None:
+        if required:
+            raise ValidationError(name, "required")
+        return None
+    # A longer one is beyond what a database column holds: its driver would fail (500).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 15) or int(raw) < 1:
+        raise ValidationError(name, f"expected a record id, got {raw!r}")
+    return int(raw)
 
 
 def day(name: str, value: Any) -> date | None:

@@ -44,10 +44,7 @@ def _body_object(body: Any) -> dict[str, Any]:
 
 
 def _version(body: dict[str, Any]) -> int | None:
-    version = body.pop("version", None)
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise ValidationError("version", "expected a whole number")
-    return version
+    return fields.read_version(body.pop("version", None))
 
 
 def _visible(request: Request, conn: Connection, record: T, read: str, action: str) -> T:
@@ -83,7 +80,7 @@ def _write(request: Request, permission: str, act: Callable[..., T], *args: Any)
 
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= LIST_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LIST_LIMIT:
         raise ValidationError("limit", f"expected a whole number from 1 to {LIST_LIMIT}")
     return int(raw)
 
@@ -98,9 +95,7 @@ def _filters(
         if value is None:
             continue
         if name.endswith("_id"):
-            if not value.isdigit():
-                raise ValidationError(name, "expected a record id")
-            conditions.append(table.c[name] == int(value))
+            conditions.append(table.c[name] == fields.query_id(name, value))
             continue
         if name in choices and value not in choices[name]:
             raise ValidationError(name, f"expected one of {', '.join(choices[name])}")
@@ -386,24 +381,14 @@ def get_meetings_calendar(request: Request) -> Response:
     return Response(calendar, media_type=CALENDAR)
 
 
-def _query_id(request: Request, name: str, *, required: bool) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        if required:
-            raise ValidationError(name, "required")
-        return None
-    if not raw.isdigit():
-        raise ValidationError(name, "expected a record id")
-    return int(raw)
-
-
 def _import(request: Request, ics: bytes) -> list[Activity]:
     crm, actor = crm_of(request), actor_of(request)
     require(crm.host, actor, "sfa:activity.write")
     if actor.user_id is None:
         raise ValidationError("actor", "only a user has meetings")
-    party_id = _query_id(request, "party_id", required=True)
-    opportunity_id = _query_id(request, "opportunity_id", required=False)
+    params = request.query_params
+    party_id = fields.query_id("party_id", params.get("party_id"), required=True)
+    opportunity_id = fields.query_id("opportunity_id", params.get("opportunity_id"))
     with crm.transaction(actor) as tx:
         _check_references(
             request, tx.conn, {"party_id": party_id, "opportunity_id": opportunity_id}

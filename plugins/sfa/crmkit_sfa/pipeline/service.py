@@ -327,11 +327,7 @@ def update_opportunity(
     fields.only(data, EDITABLE | {"stage"})
     current = _current(tx, opportunity_id)
     _open(current)
-    values = {
-        name: value
-        for name, value in _values(tx.conn, data, current).items()
-        if getattr(current, name) != value
-    }
+    values = fields.changes(current, _values(tx.conn, data, current))
     moving = "stage" in data and data["stage"] != current.stage
     if not values and not moving:
         return _unchanged(current, expected_version)

@@ -17,6 +17,7 @@ from attrs import frozen
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
 
 from crmkit import ConflictError, NotFound, Transaction, ValidationError, user_table, utcnow
+from crmkit_sfa.pipeline.fields import changes, read_version
 from crmkit_sfa.pipeline.tables import opportunity
 from crmkit_sfa.planning.money import money
 from crmkit_sfa.planning.periods import Period, parse_period
@@ -179,10 +180,13 @@ def create_target(tx: Transaction, data: Mapping[str, Any]) -> Target:
     return _target(created)
 
 
-def _stored(conn: Connection, target_id: int) -> Any:
+def _stored(conn: Connection, target_id: int, version: int | None = None) -> Any:
+    """The target's row; ``version``, when given, must be the stored one."""
     row = conn.execute(select(target).where(target.c.id == target_id)).first()
     if row is None:
         raise NotFound(f"no target {target_id}")
+    if version is not None and version != row.version:
+        raise ConflictError(f"target {target_id} was changed since version {version}")
     return row
 
 
@@ -195,13 +199,10 @@ def update_target(tx: Transaction, target_id: int, data: Mapping[str, Any]) -> T
 
     Values the target has already change nothing: it keeps its version.
     """
-    stored = _stored(tx.conn, target_id)
+    stored = _stored(tx.conn, target_id, read_version(data.get("version")))
     current = _target(stored)
-    version = data.get("version")
-    if version is not None and version != current.version:
-        raise ConflictError(f"target {target_id} was changed since version {version}")
     row = _checked(tx.conn, {k: v for k, v in data.items() if k != "version"})
-    if all(stored._mapping[name] == value for name, value in row.items()):
+    if not changes(stored, row):
         return current
     _refuse_duplicate(tx.conn, row, target_id)
     updated = tx.conn.execute(
@@ -218,12 +219,10 @@ def update_target(tx: Transaction, target_id: int, data: Mapping[str, Any]) -> T
 
 def delete_target(tx: Transaction, target_id: int, version: int | None = None) -> None:
     """Delete the target; ``version``, when given, must be the stored one."""
-    current = get_target(tx.conn, target_id)
-    if version is not None and version != current.version:
-        raise ConflictError(f"target {target_id} was changed since version {version}")
+    stored = _stored(tx.conn, target_id, version)
     deleted = tx.conn.execute(
         # As in update_target: a change committed meanwhile keeps the target.
-        delete(target).where(target.c.id == target_id, target.c.version == current.version)
+        delete(target).where(target.c.id == target_id, target.c.version == stored.version)
     )
     if deleted.rowcount != 1:
         raise ConflictError(f"target {target_id} was changed at the same time")

@@ -122,11 +122,7 @@ def update_product(tx: Transaction, product_id: int, data: Mapping[str, Any]) ->
     """
     fields.only(data, tuple(f for f in PRODUCT_FIELDS if f != "code"))
     current = get_product(tx.conn, product_id)
-    values = {
-        name: value
-        for name, value in _product_values(data, creating=False).items()
-        if getattr(current, name) != value
-    }
+    values = common.changes(current, _product_values(data, creating=False))
     if not values:
         return current
     tx.conn.execute(

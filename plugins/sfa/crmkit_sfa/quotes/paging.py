@@ -17,7 +17,7 @@ def limit_of(value: str | None, default: int = 50) -> int:
     """A page size given as a query parameter, 1 to :data:`MAX_LIMIT`."""
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LIMIT:
         raise ValidationError("limit", f"expected a whole number from 1 to {MAX_LIMIT}")
     return int(value)
 
@@ -32,7 +32,8 @@ def page_of(
 ) -> Page[T]:
     """The ``limit`` rows of ``query`` after ``cursor`` by descending id, and the next cursor."""
     if cursor is not None:
-        if not cursor.isdigit():
+        # An id as a path takes it: a longer one is beyond the column (the driver would fail).
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 15):
             raise ValidationError("cursor", "is not a cursor this server issued")
         query = query.where(id_column < int(cursor))
     rows = conn.execute(query.order_by(id_column.desc()).limit(limit + 1)).all()

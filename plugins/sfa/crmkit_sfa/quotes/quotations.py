@@ -506,9 +506,7 @@ def update_quotation(tx: Transaction, quotation_id: int, data: Mapping[str, Any]
     today = utcnow().date()
     given = _terms({**_current_terms(found), **data}, today, found.valid_until)
     prices = _repricing(tx, data, given, found.currency, today)
-    values: dict[str, Any] = {
-        name: value for name, value in asdict(given).items() if getattr(found, name) != value
-    }
+    values = common.changes(found, asdict(given))
     if "lines" in data:
         rows = _parse_lines(tx, data["lines"], found.currency, prices)
         if not _has_lines(tx.conn, found.id, rows):
@@ -528,10 +526,8 @@ def _has_lines(conn: Connection, quotation_id: int, rows: Sequence[dict[str, Any
         .where(quotation_line.c.quotation_id == quotation_id)
         .order_by(quotation_line.c.position)
     ).all()
-    return len(stored) == len(rows) and all(
-        line._mapping[name] == value
-        for line, row in zip(stored, rows, strict=True)
-        for name, value in row.items()
+    return len(stored) == len(rows) and not any(
+        common.changes(line, row) for line, row in zip(stored, rows, strict=True)
     )
 
 

@@ -46,12 +46,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def _query_id(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value is None:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValidationError(name, f"expected a record id, got {value!r}")
-    return int(value)
+    return common.query_id(name, request.query_params.get(name))
 
 
 async def _write(request: Request, work: Callable[..., T], *args: Any) -> T:
