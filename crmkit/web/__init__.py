@@ -9,7 +9,7 @@ from crmkit.web import paths  # noqa: F401
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.openapi import Param, operation
 from crmkit.web.pages import page_response
-from crmkit.web.payloads import json_response, read_form, read_json
+from crmkit.web.payloads import json_response, optional_version, read_form, read_json, read_object
 
 __all__ = [
     "Param",
@@ -17,7 +17,9 @@ __all__ = [
     "crm_of",
     "json_response",
     "operation",
+    "optional_version",
     "page_response",
     "read_form",
     "read_json",
+    "read_object",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -60,7 +60,7 @@ def only_fields(data: dict[str, Any], allowed: Iterable[str]) -> None:
         raise ValidationError(sorted(unknown)[0], "unknown field")
 
 
-def optional_version(data: dict[str, Any]) -> int | None:
+def optional_version(data: Mapping[str, Any]) -> int | None:
     """The ``version`` the client last read, if it sent one."""
     version = data.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):

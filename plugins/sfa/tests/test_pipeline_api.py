@@ -116,6 +116,21 @@ def test_numbers_in_the_query_no_database_takes_are_problems_naming_them(
     assert (response.status_code, response.json()["field"]) == (422, field), response.text
 
 
+@pytest.mark.parametrize(
+    "url", ["/p/sfa/opportunities", "/p/sfa/activities", "/p/sfa/targets", "/p/sfa/products"]
+)
+def test_a_body_that_is_no_json_object_is_a_problem_and_creates_nothing(
+    crm: Crm, team: SalesTeam, crm_as: Callable[[Actor], Crm], url: str
+) -> None:
+    with http_client(crm_as(ADMIN)) as client:
+        before = client.get(url).json()
+        response = client.post(url, json=[{"title": "In a list"}])
+        after = client.get(url).json()
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert after == before
+
+
 def test_pipelines_are_listed_and_only_admins_define_them(
     crm: Crm, team: SalesTeam, crm_as: Callable[[Actor], Crm]
 ) -> None:

@@ -6,21 +6,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Interaction, Transaction, ValidationError, require, utcnow
-from crmkit.web import actor_of, crm_of, json_response, read_json
+from crmkit import Interaction, Transaction, require, utcnow
+from crmkit.web import actor_of, crm_of, json_response, read_object
 from crmkit_callnotes import service
 
 
 async def post_call(request: Request) -> Response:
     """Log a call: ``{"party_id": 7, "outcome": "callback", "summary": "…"}``; 201 with the interaction."""
     crm, actor = crm_of(request), actor_of(request)
-    body = await read_json(request)
+    body = await read_object(request)
 
     def log(tx: Transaction) -> Interaction:
         # In the transaction, off the event loop: a permission rule may query the database.
         require(crm.host, actor, "callnotes:log", conn=tx.conn)
-        if not isinstance(body, dict):
-            raise ValidationError("body", "expected a JSON object")
         return service.log_call(tx, body)
 
     return json_response(crm, await crm.write(log, actor), 201)

@@ -46,13 +46,6 @@ def identifier(name: str, value: Any, *, required: bool = False) -> int | None:
     return value
 
 
-def read_version(value: Any) -> int | None:
-    """The version a client says it last read, if it names one."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ValidationError("version", "expected a whole number")
-    return value
-
-
 def query_id(name: str, raw: str | None, *, required: bool = False) -> int | None:
     """A record id given as a query parameter: 1 to 15 digits, as an ``{name:id}`` path takes."""
     if raw is None:

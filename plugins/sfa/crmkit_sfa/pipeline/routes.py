@@ -16,7 +16,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import NotFound, ValidationError, get_party, is_allowed, require, visible
-from crmkit.web import Param, actor_of, crm_of, json_response, operation, read_json
+from crmkit.web import (
+    Param,
+    actor_of,
+    crm_of,
+    json_response,
+    operation,
+    optional_version,
+    read_json,
+    read_object,
+)
 from crmkit_sfa.pipeline import activities, fields, ical, pipelines, service
 from crmkit_sfa.pipeline.activities import Activity
 from crmkit_sfa.pipeline.bodies import (
@@ -37,14 +46,10 @@ LIST_LIMIT = 500
 CALENDAR = "text/calendar"
 
 
-def _body_object(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ValidationError("body", "expected a JSON object")
-    return body
-
-
 def _version(body: dict[str, Any]) -> int | None:
-    return fields.read_version(body.pop("version", None))
+    version = optional_version(body)
+    body.pop("version", None)
+    return version
 
 
 def _visible(request: Request, conn: Connection, record: T, read: str, action: str) -> T:
@@ -194,8 +199,8 @@ def create_opportunity_as_actor(request: Request, data: dict[str, Any]) -> Oppor
 
 @operation("Create an opportunity", request=OpportunityInput, response=Opportunity, status=201)
 async def post_opportunity(request: Request) -> Response:
-    body = await read_json(request)
-    created = await run_in_threadpool(create_opportunity_as_actor, request, _body_object(body))
+    body = await read_object(request)
+    created = await run_in_threadpool(create_opportunity_as_actor, request, body)
     return json_response(crm_of(request), created, 201)
 
 
@@ -206,9 +211,9 @@ def get_opportunity(request: Request) -> Response:
         return json_response(crm, visible_opportunity(request, conn, "sfa:opportunity.read"))
 
 
-def _change(request: Request, body: Any, act: Callable[..., Opportunity]) -> Opportunity:
+def _change(request: Request, body: dict[str, Any], act: Callable[..., Opportunity]) -> Opportunity:
     crm, actor = crm_of(request), actor_of(request)
-    data = dict(_body_object(body))
+    data = dict(body)
     version = _version(data)
     with crm.transaction(actor) as tx:
         current = visible_opportunity(request, tx.conn, "sfa:opportunity.write")
@@ -222,7 +227,7 @@ def _change(request: Request, body: Any, act: Callable[..., Opportunity]) -> Opp
     errors=(409,),
 )
 async def patch_opportunity(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_object(request)
     changed = await run_in_threadpool(_change, request, body, service.update_opportunity)
     return json_response(crm_of(request), changed)
 
@@ -239,7 +244,7 @@ def _move(tx: Any, opportunity_id: int, data: dict[str, Any], version: int | Non
     errors=(409,),
 )
 async def post_stage(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_object(request)
     moved = await run_in_threadpool(_change, request, body, _move)
     return json_response(crm_of(request), moved)
 
@@ -261,14 +266,14 @@ def _lose(tx: Any, opportunity_id: int, data: dict[str, Any], version: int | Non
     errors=(409,),
 )
 async def post_won(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_object(request)
     won = await run_in_threadpool(_change, request, body, _win)
     return json_response(crm_of(request), won)
 
 
 @operation("Lose an opportunity, saying why", request=Closing, response=Opportunity, errors=(409,))
 async def post_lost(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_object(request)
     lost = await run_in_threadpool(_change, request, body, _lose)
     return json_response(crm_of(request), lost)
 
@@ -317,10 +322,9 @@ def list_activities(request: Request) -> Response:
     return json_response(crm, found)
 
 
-def _create_activity(request: Request, body: Any) -> Activity:
+def _create_activity(request: Request, data: dict[str, Any]) -> Activity:
     crm, actor = crm_of(request), actor_of(request)
     require(crm.host, actor, "sfa:activity.write")
-    data = _body_object(body)
     with crm.transaction(actor) as tx:
         _check_references(request, tx.conn, data)
         created = activities.create_activity(tx, data)
@@ -330,14 +334,14 @@ def _create_activity(request: Request, body: Any) -> Activity:
 
 @operation("Plan an activity", request=ActivityInput, response=Activity, status=201)
 async def post_activity(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_object(request)
     created = await run_in_threadpool(_create_activity, request, body)
     return json_response(crm_of(request), created, 201)
 
 
-def _finish(request: Request, body: Any, done: bool) -> Activity:
+def _finish(request: Request, body: dict[str, Any], done: bool) -> Activity:
     crm, actor = crm_of(request), actor_of(request)
-    data = dict(_body_object(body))
+    data = dict(body)
     version = _version(data)
     fields.only(data, {"outcome"} if done else ())
     with crm.transaction(actor) as tx:
@@ -354,14 +358,14 @@ def _finish(request: Request, body: Any, done: bool) -> Activity:
     errors=(409,),
 )
 async def post_complete(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_object(request)
     done = await run_in_threadpool(_finish, request, body, True)
     return json_response(crm_of(request), done)
 
 
 @operation("Cancel a planned activity", request=Completion, response=Activity, errors=(409,))
 async def post_cancel(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_object(request)
     cancelled = await run_in_threadpool(_finish, request, body, False)
     return json_response(crm_of(request), cancelled)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 from attrs import field, frozen
 from sqlalchemy import Connection
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import Actor, Crm, Transaction, ValidationError, is_allowed, require, utcnow
-from crmkit.web import Param, actor_of, crm_of, json_response, operation, read_json
+from crmkit.web import Param, actor_of, crm_of, json_response, operation, read_object
 from crmkit_sfa.planning import forecast, targets
 from crmkit_sfa.planning.access import EVERY_SCOPE, READ, WRITE
 from crmkit_sfa.planning.periods import Period, parse_period, period_of
@@ -73,12 +73,6 @@ def scope_from(request: Request, actor: Actor) -> Scope:
     return EVERYBODY
 
 
-def _body(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValidationError("body", "expected a JSON object")
-    return data
-
-
 async def _write(request: Request, work: Callable[[Transaction], T]) -> T:
     crm, actor = crm_of(request), actor_of(request)
 
@@ -120,7 +114,7 @@ def list_targets(request: Request) -> Response:
 
 @operation("Set a target", request=TargetInput, response=targets.Target, status=201, errors=(409,))
 async def create_target(request: Request) -> Response:
-    data = _body(await read_json(request))
+    data = await read_object(request)
     created = await _write(request, lambda tx: targets.create_target(tx, data))
     return json_response(crm_of(request), created, 201)
 
@@ -137,7 +131,7 @@ def read_target(request: Request) -> Response:
 
 @operation("Change a target", request=TargetInput, response=targets.Target, errors=(404, 409))
 async def change_target(request: Request) -> Response:
-    data = _body(await read_json(request))
+    data = await read_object(request)
     target_id = request.path_params["target_id"]
     changed = await _write(request, lambda tx: targets.update_target(tx, target_id, data))
     return json_response(crm_of(request), changed)

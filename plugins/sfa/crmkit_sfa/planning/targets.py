@@ -17,7 +17,8 @@ from attrs import frozen
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
 
 from crmkit import ConflictError, NotFound, Transaction, ValidationError, user_table, utcnow
-from crmkit_sfa.pipeline.fields import changes, read_version
+from crmkit.web import optional_version
+from crmkit_sfa.pipeline.fields import changes
 from crmkit_sfa.pipeline.tables import opportunity
 from crmkit_sfa.planning.money import money
 from crmkit_sfa.planning.periods import Period, parse_period
@@ -199,7 +200,7 @@ def update_target(tx: Transaction, target_id: int, data: Mapping[str, Any]) -> T
 
     Values the target has already change nothing: it keeps its version.
     """
-    stored = _stored(tx.conn, target_id, read_version(data.get("version")))
+    stored = _stored(tx.conn, target_id, optional_version(data))
     current = _target(stored)
     row = _checked(tx.conn, {k: v for k, v in data.items() if k != "version"})
     if not changes(stored, row):

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Page, ValidationError, require
-from crmkit.web import Param, actor_of, crm_of, json_response, operation, read_json
+from crmkit import Page, require
+from crmkit.web import Param, actor_of, crm_of, json_response, operation, read_object
 from crmkit_sfa.pipeline import fields as common
 from crmkit_sfa.quotes import catalogue, orders, quotations
 from crmkit_sfa.quotes.bodies import (
@@ -36,13 +36,6 @@ PAGING = (
     Param("cursor", str, "The next_cursor of the previous page"),
     Param("limit", int, f"At most this many (1 to {MAX_LIMIT}, default 50)"),
 )
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ValidationError("body", "expected a JSON object")
-    return body
 
 
 def _query_id(request: Request, name: str) -> int | None:
@@ -87,7 +80,7 @@ def get_products(request: Request) -> Response:
 @operation("Add a product", request=ProductInput, response=Product, status=201, errors=(409,))
 async def post_product(request: Request) -> Response:
     require(crm_of(request).host, actor_of(request), "sfa:product.write")
-    body = await _body(request)
+    body = await read_object(request)
     return json_response(
         crm_of(request), await _write(request, catalogue.create_product, body), 201
     )
@@ -108,7 +101,7 @@ def get_product(request: Request) -> Response:
 )
 async def patch_product(request: Request) -> Response:
     require(crm_of(request).host, actor_of(request), "sfa:product.write")
-    body = await _body(request)
+    body = await read_object(request)
     changed = await _write(
         request, catalogue.update_product, request.path_params["product_id"], body
     )
@@ -131,7 +124,7 @@ def get_price_lists(request: Request) -> Response:
 @operation("Add a price list", request=PriceListInput, response=PriceList, status=201)
 async def post_price_list(request: Request) -> Response:
     require(crm_of(request).host, actor_of(request), "sfa:product.write")
-    body = await _body(request)
+    body = await read_object(request)
     created = await _write(request, catalogue.create_price_list, body)
     return json_response(crm_of(request), created, 201)
 
@@ -149,7 +142,7 @@ def get_price_list(request: Request) -> Response:
 @operation("Replace a price list and all its tiers", request=PriceListInput, response=PriceList)
 async def put_price_list(request: Request) -> Response:
     require(crm_of(request).host, actor_of(request), "sfa:product.write")
-    body = await _body(request)
+    body = await read_object(request)
     replaced = await _write(
         request, catalogue.replace_price_list, request.path_params["price_list_id"], body
     )
@@ -191,7 +184,7 @@ def get_quotations(request: Request) -> Response:
     errors=(409,),
 )
 async def post_quotation(request: Request) -> Response:
-    body = await _body(request)
+    body = await read_object(request)
     created = await _write(request, quotations.create_quotation, body)
     return json_response(crm_of(request), created, 201)
 
@@ -214,7 +207,7 @@ def get_versions(request: Request) -> Response:
 
 @operation("Change a draft", request=QuotationChange, response=Quotation, errors=(409,))
 async def patch_quotation(request: Request) -> Response:
-    body = await _body(request)
+    body = await read_object(request)
     changed = await _write(
         request, quotations.update_quotation, request.path_params["quotation_id"], body
     )
@@ -229,7 +222,7 @@ async def patch_quotation(request: Request) -> Response:
     errors=(409,),
 )
 async def post_revision(request: Request) -> Response:
-    body = await _body(request)
+    body = await read_object(request)
     revised = await _write(
         request, quotations.revise_quotation, request.path_params["quotation_id"], body
     )
@@ -304,7 +297,7 @@ def get_order(request: Request) -> Response:
     errors=(409,),
 )
 async def post_erp_status(request: Request) -> Response:
-    body = await _body(request)
+    body = await read_object(request)
     updated = await _write(request, orders.update_erp_status, request.path_params["order_id"], body)
     return json_response(crm_of(request), updated)
 
