@@ -48,7 +48,11 @@ def test_the_party_page_shows_findings_score_reasons_and_merges(make_crm):
     crm, client = app_as(make_crm)
     first = intake_prospect(crm, SYSTEM, {**ANNA, "phones": ["+49 30 1234567"]}, source="web")
     intake_prospect(
-        crm, SYSTEM, {**ANNA, "emails": [*ANNA["emails"], "a@berg.example"]}, source="web"
+        crm,
+        SYSTEM,
+        {**ANNA, "emails": [*ANNA["emails"], "a@berg.example"]},
+        source="web",
+        vouched=True,
     )
 
     page = client.get(f"/parties/{first.party_id}").text

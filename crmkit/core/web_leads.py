@@ -201,6 +201,7 @@ def submit_enquiry(crm: Crm, enquiry: Enquiry, *, address: str) -> IntakeResult:
             source=SOURCE,
             region=crm.settings.default_region,
             settings=crm.settings.intake,
+            vouched=False,
         )
         if result.party_id is None:
             first = hard(result.findings)[0]

@@ -241,6 +241,9 @@ def match_party(conn: Connection, candidate: Party) -> list[tuple[int, float]] |
 
     Return ``[(party_id, score), ...]`` with scores in [0, 1], best first. The
     kernel's default implementation matches exact keys (email, phone).
+    Look at every party, whoever is acting: what intake then does with a match
+    (merge, or hand the prospect over for review) obeys the caller's scope in one
+    place, ``crmkit.core.intake.merge_rule``.
     Semantics: first.
     """
 

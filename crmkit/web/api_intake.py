@@ -51,7 +51,8 @@ class IntakeAnswer:
     """What became of a prospect posted: the party it is now, with its findings and score."""
 
     outcome: Literal["created", "merged", "review"]
-    party: Prospect | Customer
+    party: Prospect | Customer | None
+    """None when it was handed to the owner of a matching party (``IntakeResult.handed_over``)."""
     findings: list[Finding]
     quality: int
     score: int
@@ -111,12 +112,13 @@ async def create_prospect(request: Request) -> Response:
             source=SOURCE,
             region=crm.settings.default_region,
             settings=crm.settings.intake,
+            vouched=True,
         )
         if result.outcome == "rejected":
             raise ProspectRejected(result)
         assert result.party_id is not None
-        stored = get_party(tx.conn, result.party_id)
-        assert isinstance(stored, Prospect | Customer)
+        stored = None if result.handed_over else get_party(tx.conn, result.party_id)
+        assert stored is None or isinstance(stored, Prospect | Customer)
         return IntakeAnswer(
             outcome=result.outcome,
             party=stored,
@@ -132,10 +134,15 @@ async def create_prospect(request: Request) -> Response:
             request,
             work,
             status=lambda body: 200 if body["outcome"] == "merged" else 201,
-            location=lambda body: f"{API}/{body['party']['role']}s/{body['party']['id']}",
+            location=_location,
         )
     except ProspectRejected as exc:
         return rejected_problem(exc)
+
+
+def _location(body: dict[str, Any]) -> str | None:
+    shown = body["party"]
+    return None if shown is None else f"{API}/{shown['role']}s/{shown['id']}"
 
 
 @operation("The parties merged into this one, oldest first", response=list[MergeLogEntry])

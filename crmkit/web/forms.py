@@ -127,10 +127,11 @@ async def create_party_from_form(request: Request) -> Response:
                     source=FORM_SOURCE,
                     region=crm.settings.default_region,
                     settings=crm.settings.intake,
+                    vouched=True,
                 )
                 if taken.outcome == "rejected":
                     raise ProspectRejected(taken)
-                return taken.party_id
+                return None if taken.handed_over else taken.party_id
             entity = build_party(role, data, region=crm.settings.default_region)
             return create_party(tx, entity).id
 
@@ -138,6 +139,8 @@ async def create_party_from_form(request: Request) -> Response:
         party_id = await run_in_threadpool(save)
     except ValidationError as exc:
         return _party_form(request, role=role, values=form, error=exc, status=422)
+    if party_id is None:
+        return page_response(request, "handed_over.html", status=201)
     return RedirectResponse(f"/parties/{party_id}", status_code=303)
 
 

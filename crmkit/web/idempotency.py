@@ -28,7 +28,7 @@ async def run_post(
     work: Callable[[Transaction], Any],
     *,
     status: int | Callable[[Any], int] = 200,
-    location: Callable[[Any], str] | None = None,
+    location: Callable[[Any], str | None] | None = None,
 ) -> Response:
     """Answer a POST with ``work``'s result (one transaction with the actor), once per key.
 
@@ -71,6 +71,7 @@ async def run_post(
     headers = {}
     if replayed:
         headers["Idempotency-Replayed"] = "true"
-    if location is not None and answer.status < 300:
-        headers["Location"] = location(answer.body)
+    where = None if location is None or answer.status >= 300 else location(answer.body)
+    if where is not None:
+        headers["Location"] = where
     return JSONResponse(answer.body, answer.status, headers=headers)
