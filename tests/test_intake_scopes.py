@@ -272,3 +272,24 @@ def test_an_import_vouches_for_its_rows_and_merges_them(
 
     assert (result.merged, result.created) == (1, 0)
     assert "+498930847261" in {p.e164 for p in party_of(crm, customer).phones}
+
+
+def test_a_review_of_a_party_the_manager_may_not_see_is_not_there_for_them(
+    crm: Crm, world: Any, client_as: Callable[..., Any]
+) -> None:
+    hidden = world.parties["ada_de2"]  # the admin's, outside the manager's team
+    taken = intake_prospect(crm, world.actors["sam"], posted("ada_de2", 0), source="api")
+    (review,) = taken.reviews
+
+    with client_as(world.actors["mia"]) as client:
+        answer = client.post(f"/api/v1/match-reviews/{review}", json={"decision": "merge"})
+        unknown = client.post("/api/v1/match-reviews/999999", json={"decision": "merge"})
+
+    assert answer.status_code == 404 and str(hidden) not in answer.json()["detail"]
+    assert answer.json()["detail"] == unknown.json()["detail"].replace("999999", str(review))
+
+
+def test_repeats_of_a_handed_over_prospect_are_each_reviewed_once(crm: Crm, world: Any) -> None:
+    for i in range(4):
+        taken = intake_prospect(crm, world.actors["sam"], posted("sue_own", i), source="api")
+        assert taken.reviews and len(taken.reviews) == 1, taken.reviews

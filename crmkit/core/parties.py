@@ -567,7 +567,7 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     unindex_match_keys(tx.conn, merged_id)
     carry_intake(tx.conn, survivor_id, merged_id)
     tx.conn.execute(delete(party).where(party.c.id == merged_id))
-    _save_merge(tx, original, survivor, merged, moved)
+    _save_merge(tx, original, survivor, merged, moved, changes)
     audit.record(tx, "party", merged_id, "merged", {"survivor_id": [None, survivor_id]})
     return _announce_merge(tx, survivor, changes, merged_id)
 
@@ -586,7 +586,8 @@ def merge_incoming(tx: Transaction, survivor_id: int, incoming: Party) -> Party:
     survivor = get_party(tx.conn, survivor_id)
     _validate_custom(tx, incoming)
     original, changes = _take_in(tx, survivor, incoming)
-    _save_merge(tx, original, survivor, incoming, dict.fromkeys((n for n, _ in MOVED), 0))
+    nothing_moved = dict.fromkeys((n for n, _ in MOVED), 0)
+    _save_merge(tx, original, survivor, incoming, nothing_moved, changes)
     return _announce_merge(tx, survivor, changes, None)
 
 
@@ -635,16 +636,26 @@ def _fill(tx: Transaction, survivor: Party, other: Party) -> None:
 
 
 def _save_merge(
-    tx: Transaction, original: Party, survivor: Party, other: Party, moved: dict[str, int]
+    tx: Transaction,
+    original: Party,
+    survivor: Party,
+    other: Party,
+    moved: dict[str, int],
+    changes: Mapping[str, Any],
 ) -> None:
-    """Write the filled-in ``survivor`` (``original`` as it was) and log what ``other`` brought."""
+    """Write the filled-in ``survivor`` (``original`` as it was) and log what ``other`` brought.
+
+    An incoming party that changed nothing leaves the survivor at its version, so that
+    an enquiry repeating what is known cannot make its owner's next edit stale.
+    """
     assert survivor.id is not None
     record_merge(tx, survivor.id, other, describe(original, other, moved))
-    _write(tx, survivor, original.version, {"emails": None})
-    changes = audit.diff(audited(original), audited(survivor))
+    if changes or other.id is not None:
+        _write(tx, survivor, original.version, {"emails": None})
+    trail = audit.diff(audited(original), audited(survivor))
     if other.id is not None:
-        changes["merged_id"] = [None, other.id]
-    audit.record(tx, "party", survivor.id, "merged", changes)
+        trail["merged_id"] = [None, other.id]
+    audit.record(tx, "party", survivor.id, "merged", trail)
 
 
 # --- Lists.

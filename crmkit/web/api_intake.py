@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Customer, Prospect
-from crmkit.core.errors import ValidationError
+from crmkit.core.errors import NotFound, ValidationError
 from crmkit.core.intake.findings import Finding, hard
 from crmkit.core.intake.merge_log import MergeLogEntry, merges_of
 from crmkit.core.intake.pipeline import IntakeResult, take_in
@@ -97,7 +97,10 @@ def rejected_problem(exc: ProspectRejected) -> Response:
     request=bodies.ProspectInput,
     response=IntakeAnswer,
     status=201,
+    answers={200: IntakeAnswer},
     query=(KEY_PARAM,),
+    description="201: taken in as a new prospect (outcome created or review); "
+    "200: merged into the party answered (outcome merged).",
 )
 async def create_prospect(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
@@ -198,7 +201,11 @@ def decide_review(
     """Decide a review as ``actor``, who must be allowed to merge both parties."""
     review = get_review(tx.conn, review_id)
     for party_id in (review.candidate_id, review.existing_id):
-        entity = visible_party(crm, tx.conn, actor, party_id)
+        try:
+            entity = visible_party(crm, tx.conn, actor, party_id)
+        except NotFound:
+            # As the queue lists it: a review of a party the actor may not see is not there.
+            raise NotFound(f"match review {review_id} does not exist") from None
         require(crm.host, actor, "core:party.merge", entity, conn=tx.conn)
     return decide(tx, review, decision)
 

@@ -176,10 +176,16 @@ def store(
             .values(**intake, first_contact_due_at=created.created_at + deadline)
         )
         party_id = created.id
-        queued = [(i, s) for i, s in matches if s >= review_at]
+        # A prospect handed over is reviewed against the party it was kept from alone: each
+        # repeat of it would otherwise be queued against every earlier one as well.
+        queued = (
+            [(refused.id, best)]
+            if refused is not None and refused.id is not None
+            else [(i, s) for i, s in matches if s >= review_at]
+        )
         reviews = tuple(open_reviews(tx, created.id, queued))
         outcome = "review" if reviews else "created"
-        if refused is not None:
+        if refused is not None and prospect.owner_id == refused.owner_id:
             _tell_owner(tx, refused, prospect)
     assert party_id is not None
     result = IntakeResult(
@@ -221,8 +227,8 @@ def _active_owner(tx: Transaction, existing: Party) -> int | None:
 
 
 def _tell_owner(tx: Transaction, existing: Party, created: Prospect) -> None:
-    """Notify the owner of ``existing`` of a prospect that may be theirs and was not merged."""
-    owner = _active_owner(tx, existing)
+    """Notify the owner of ``existing`` of a prospect handed to them that may be theirs."""
+    owner = existing.owner_id
     if owner is None or owner == tx.actor.user_id:
         return
     notify(
