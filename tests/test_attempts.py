@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
+import pytest
 from sqlalchemy import select
 
 from crmkit.app import Crm
@@ -118,3 +119,9 @@ def test_enquiries_at_the_same_moment_from_one_address_get_no_more_than_the_budg
 
     assert sum(wait is None for wait in waits) == FORM_LIMIT.attempts
     assert counted(crm, "lead-form") == ["203.0.113.9"] * FORM_LIMIT.attempts
+
+
+def test_a_budget_kind_wider_than_its_column_is_refused_on_every_database() -> None:
+    # SQLite would store it; PostgreSQL's varchar refuses it only at the first attempt.
+    with pytest.raises(ValueError, match="kind"):
+        Budget("a-long-kind-name", "key", FORM_LIMIT)

@@ -17,16 +17,19 @@ from starlette.testclient import TestClient
 
 from crmkit import hookimpl
 from crmkit.app import Crm
-from crmkit.core import auth
+from crmkit.core import auth, passwords
+from crmkit.core.audit import history
 from crmkit.core.entities import User
 from crmkit.core.errors import ValidationError
 from crmkit.core.permissions import require
+from crmkit.core.settings import Settings
 from crmkit.core.tables import api_token, login_failure, password, session, utcnow
 from crmkit.core.users import create_user
 from crmkit.demo.app import demo_asgi
 from crmkit.demo.data import DEMO_PASSWORD
 from crmkit.testing import http_client, register_plugin
 from crmkit.web.context import actor_of, crm_of
+from crmkit.web.login import LOGIN_CSRF_COOKIE
 
 PASSWORD = "correct horse battery"
 
@@ -110,6 +113,51 @@ def test_short_password_is_refused_naming_the_field(crm):
     assert raised.value.field == "password"
 
 
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("password", "one of the most common passwords"),
+        ("12345678", "one of the most common passwords"),
+        ("  Password1 ", "one of the most common passwords"),
+        ("ann.lee.sales", "must not be the username"),
+        ("ANN.LEE.SALES", "must not be the username"),
+        ("ann.lee.sales!2024", "must not be the username with a little added"),
+        ("ann.lee.salesPassword", "must not be the username with a little added"),
+        (" " * 8, "must not be only spaces"),
+        ("\t \n \u3000  \t", "must not be only spaces"),
+    ],
+)
+def test_a_guessable_password_is_refused_naming_the_field_and_the_old_one_stays(
+    crm, secret, reason
+):
+    user_id = add_user(crm, "ann.lee.sales")
+
+    with pytest.raises(ValidationError) as raised, crm.transaction() as tx:
+        auth.set_password(tx, user_id, secret)
+
+    assert raised.value.field == "password" and reason in raised.value.reason
+    assert auth.attempt_login(crm, "ann.lee.sales", PASSWORD).session is not None
+
+
+@pytest.mark.parametrize(
+    "secret", ["ann's blue bicycle", "Tr0ub4dour&3 extra", "passwort vergessen", "ÄÖÜäöüß€"]
+)
+def test_a_password_of_any_characters_that_is_long_and_not_common_is_accepted(crm, secret):
+    user_id = add_user(crm)
+
+    with crm.transaction() as tx:
+        auth.set_password(tx, user_id, secret)
+
+    assert auth.attempt_login(crm, "ann", secret).session is not None
+
+
+def test_the_common_password_list_is_shipped_with_thousands_of_entries():
+    common = passwords.common_passwords()
+
+    assert len(common) > 10_000
+    assert {"password", "12345678", "qwertyuiop", "iloveyou"} <= common
+
+
 def test_login_upgrades_a_hash_made_with_old_parameters(crm):
     user_id = add_user(crm)
     # Other parameters than the current ones (cheaper, as a hash from years ago would be).
@@ -152,6 +200,28 @@ def test_session_cookie_is_secure_over_https(crm):
 
     cookie = next(c for c in answer.headers.get_list("set-cookie") if "crmkit_session=" in c)
     assert "Secure" in cookie
+
+
+def test_login_cookies_are_secure_even_over_http_when_forced(make_crm):
+    crm = make_crm(settings=Settings(force_secure_cookies=True))
+    add_user(crm)
+    client = http_client(crm)
+
+    form = client.get("/login")
+    token = form.cookies[LOGIN_CSRF_COOKIE]
+    # The client would not send a Secure cookie over http: the test sends it as a browser on https.
+    answer = client.post(
+        "/login",
+        data={"username": "ann", "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+        headers={"Cookie": f"{LOGIN_CSRF_COOKIE}={token}"},
+        follow_redirects=False,
+    )
+
+    assert answer.status_code == 303
+    set_cookies = [*form.headers.get_list("set-cookie"), *answer.headers.get_list("set-cookie")]
+    for name in (f"{LOGIN_CSRF_COOKIE}=", "crmkit_session="):
+        cookie = next(c for c in set_cookies if c.startswith(name))
+        assert "Secure" in cookie, cookie
 
 
 def test_login_never_redirects_off_the_site(crm):
@@ -347,6 +417,40 @@ def test_revoked_expired_wrong_or_deactivated_tokens_get_401(make_crm):
         assert answer.status_code == 401, token
 
 
+def test_a_new_password_revokes_the_users_api_tokens_at_once(make_crm):
+    crm = make_crm([probe()])
+    user_id = add_user(crm)
+    add_user(crm, "bob")
+    token, of_bob = new_token(crm, "read"), new_token(crm, "read", username="bob")
+    client = http_client(crm)
+    bearer = {"Authorization": f"Bearer {token.token}"}
+    assert client.get("/p/probe/whoami", headers=bearer).status_code == 200  # now trusted a while
+
+    with crm.transaction() as tx:
+        auth.set_password(tx, user_id, "a brand new secret")
+
+    assert client.get("/p/probe/whoami", headers=bearer).status_code == 401
+    with crm.read() as conn:
+        assert [t.state(utcnow()) for t in auth.list_tokens(conn, "ann")] == ["revoked"]
+        assert auth.find_token(conn, of_bob.token) is not None
+        newest = history(conn, "user", user_id)[0]
+    assert newest.changes.keys() == {f"api_token {token.prefix} revoked_at"}
+
+
+def test_with_the_setting_off_a_new_password_keeps_the_api_tokens(make_crm):
+    crm = make_crm([probe()], settings=Settings(revoke_tokens_on_password_change=False))
+    user_id = add_user(crm)
+    token = new_token(crm, "read")
+
+    with crm.transaction() as tx:
+        auth.set_password(tx, user_id, "a brand new secret")
+
+    answer = http_client(crm).get(
+        "/p/probe/whoami", headers={"Authorization": f"Bearer {token.token}"}
+    )
+    assert answer.status_code == 200
+
+
 def test_scopes_restrict_writes_even_for_an_admin(make_crm):
     crm = make_crm([probe()])
     add_user(crm, "root", role="admin")
@@ -377,7 +481,7 @@ def test_scope_needed_by_an_action():
 def test_sixth_failure_within_the_window_gets_429_even_with_the_right_password(crm):
     add_user(crm)
     client = http_client(crm)
-    for _ in range(auth.LOGIN_LIMIT.per_username):
+    for _ in range(auth.LOGIN_LIMIT.per_address_username):
         assert log_in(client, secret="wrong password").status_code == 401
 
     refused = log_in(client)
@@ -386,6 +490,54 @@ def test_sixth_failure_within_the_window_gets_429_even_with_the_right_password(c
     assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
     assert "Too many failed logins" in refused.text
     assert count(crm, session) == 0
+
+
+def test_failing_an_accounts_logins_from_one_address_does_not_lock_its_owner_out(crm):
+    add_user(crm, "admin", role="admin")
+    attacker = http_client(crm, client=("203.0.113.9", 40000))
+    owner = http_client(crm, client=("198.51.100.7", 40000))
+
+    tried = [log_in(attacker, "admin", "guess").status_code for _ in range(30)]
+
+    limit = auth.LOGIN_LIMIT.per_address_username
+    assert tried == [401] * limit + [429] * (30 - limit)
+    assert log_in(attacker, "admin").status_code == 429  # the right password: refused there
+    assert log_in(owner, "admin").status_code == 303
+
+
+def test_failures_spread_over_many_addresses_slow_the_account_down(crm):
+    add_user(crm)
+    limit = auth.LoginLimit(per_address_username=2, per_address=10, per_username=4)
+
+    def attempt(address: str, secret: str = "wrong password") -> auth.Login:
+        return auth.attempt_login(crm, "ann", secret, address, limit=limit)
+
+    for address in ("10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.2"):
+        assert attempt(address).retry_after is None
+    refused = attempt("10.0.0.3", PASSWORD)
+
+    assert refused.retry_after is not None and refused.session is None
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        [f"2001:db8:0:1::{i:x}" for i in range(1, 5)],  # one client's /64
+        ["10.1.1.1", "::ffff:10.1.1.1", "10.1.1.1", "::ffff:10.1.1.1"],
+    ],
+)
+def test_the_addresses_of_one_client_share_one_budget(crm, addresses):
+    add_user(crm)
+    limit = auth.LoginLimit(per_address_username=3, per_address=10, per_username=50)
+
+    tried = [
+        auth.attempt_login(crm, "ann", "wrong password", address, limit=limit).retry_after
+        for address in addresses
+    ]
+
+    assert [wait is None for wait in tried] == [True, True, True, False]
+    other_client = auth.attempt_login(crm, "ann", PASSWORD, "2001:db8:0:2::1", limit=limit)
+    assert other_client.session is not None
 
 
 def test_login_limit_holds_per_address_and_ends_with_its_window(crm):
@@ -405,7 +557,7 @@ def test_login_limit_holds_per_address_and_ends_with_its_window(crm):
     assert later.session is not None
 
 
-def test_successful_login_resets_the_failure_count_of_its_username(crm):
+def test_successful_login_resets_the_failure_count_of_its_username_at_its_address(crm):
     add_user(crm)
     client = http_client(crm)
     for _ in range(4):
@@ -414,7 +566,8 @@ def test_successful_login_resets_the_failure_count_of_its_username(crm):
     assert log_in(client).status_code == 303
     with crm.read() as conn:
         kinds = conn.execute(select(login_failure.c.kind)).scalars().all()
-    assert kinds == ["address"] * 4  # the success itself is not counted
+    # The success itself is not counted; the address and the account keep the failures.
+    assert sorted(kinds) == ["address"] * 4 + ["username"] * 4
     for _ in range(4):
         assert log_in(client, secret="wrong password").status_code == 401
 
@@ -449,5 +602,5 @@ def test_failures_outside_the_window_and_ended_sessions_are_dropped(crm):
 
     with crm.read() as conn:
         keys = conn.execute(select(login_failure.c.key).order_by(login_failure.c.key)).scalars()
-        assert list(keys) == ["10.0.0.2", "ann"]
+        assert list(keys) == ["10.0.0.2", "10.0.0.2 ann", "ann"]
     assert count(crm, session) == 1

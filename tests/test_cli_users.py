@@ -82,6 +82,20 @@ def test_users_add_refuses_bad_input_and_creates_nobody(crm):
     assert count(crm, user) == 0
 
 
+def test_users_add_and_passwd_refuse_a_guessable_password_naming_it(crm):
+    common = refused(crm, "users", "add", "ann.lee", "--role", "sales", input="password\n")
+    spaces = refused(crm, "users", "add", "ann.lee", "--role", "sales", input=" " * 8 + "\n")
+    assert "password: is one of the most common passwords" in common
+    assert "password: must not be only spaces" in spaces
+    assert count(crm, user) == 0
+    ok(crm, "users", "add", "ann.lee", "--role", "sales", input=f"{PASSWORD}\n")
+
+    own_name = refused(crm, "users", "passwd", "ann.lee", input="Ann.Lee2024\n")
+
+    assert "password: must not be the username" in own_name
+    assert can_log_in(crm, "ann.lee", PASSWORD)
+
+
 def test_users_list_shows_role_team_and_state(crm):
     ok(crm, "users", "add", "ann", "--role", "sales", "--team", "North", input=f"{PASSWORD}\n")
     ok(crm, "users", "add", "bob", "--role", "service", input=f"{PASSWORD}\n")
@@ -95,12 +109,16 @@ def test_users_list_shows_role_team_and_state(crm):
     ]
 
 
-def test_users_passwd_changes_the_password_and_ends_sessions(crm):
+def test_users_passwd_changes_the_password_and_ends_sessions_and_tokens(crm):
     ok(crm, "users", "add", "ann", "--role", "sales", input=f"{PASSWORD}\n")
     assert can_log_in(crm, "ann", PASSWORD)
+    token = ok(crm, "tokens", "create", "ann", "--name", "script").stdout.strip()
 
-    ok(crm, "users", "passwd", "ann", input="a new long secret\n")
+    changed = ok(crm, "users", "passwd", "ann", input="a new long secret\n")
 
+    assert "their sessions have ended, their API tokens revoked" in changed.output
+    with crm.read() as conn:
+        assert auth.find_token(conn, token) is None
     assert count(crm, session) == 0
     assert not can_log_in(crm, "ann", PASSWORD)
     assert can_log_in(crm, "ann", "a new long secret")

@@ -288,7 +288,7 @@ def test_getting_started_commands_run_as_shown(
         if args[0] == "import":
             [shown] = [b for b in expected.values() if b.text.startswith("created ")]
             assert result.stdout == shown.text
-    [rejects] = [b for b in of("text", "getting-started.md") if b.text.startswith("row,")]
+    [rejects] = [b for b in of("text", "getting-started.md") if b.text.startswith('"row",')]
     written = (tmp_path / "rejected.csv").read_text(encoding="utf-8").replace("\r\n", "\n")
     assert written == rejects.text
 

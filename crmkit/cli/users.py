@@ -48,7 +48,7 @@ def add(
 ) -> None:
     """Add a user; the password is read from standard input."""
     # Hashed before the transaction opens: argon2 is slow on purpose, the write lock need not wait.
-    hashed = auth.hash_password(read_password())
+    hashed = auth.hash_password(read_password(), username)
     with get_app().transaction() as tx:
         manager_id = auth.user_named(tx.conn, manager).id if manager else None
         created = create_user(
@@ -82,11 +82,16 @@ def list_() -> None:
 @users.command("passwd")
 @click.argument("username")
 def passwd(username: str) -> None:
-    """Set a user's password (from standard input); their open sessions end."""
-    hashed = auth.hash_password(read_password())
-    with get_app().transaction() as tx:
+    """Set a user's password (from standard input); their sessions end, their API tokens too.
+
+    The tokens go on working when the setting ``revoke_tokens_on_password_change`` is off.
+    """
+    app = get_app()
+    hashed = auth.hash_password(read_password(), username)
+    with app.transaction() as tx:
         auth.change_password(tx, auth.user_named(tx.conn, username).id, hashed)
-    click.echo(f"password of {username} changed; their sessions have ended")
+    revoked = ", their API tokens revoked" if app.settings.revoke_tokens_on_password_change else ""
+    click.echo(f"password of {username} changed; their sessions have ended{revoked}")
 
 
 @users.command("deactivate")

@@ -1,21 +1,23 @@
 """Attempt budgets: at most so many attempts per key within a window (logins, lead-form posts).
 
 An attempt is a row of ``core_login_failure`` (named for the failed logins it was
-first made for) with its kind (``username``, ``address``, ``lead-form``), its key
-and its time. :func:`take_attempt` checks the budgets and counts the attempt in
-the caller's transaction, with the keys locked, so that attempts made at the same
-moment cannot all pass a check that only one of them should pass: on SQLite every
-writing transaction holds the write lock from its start (``crmkit.core.db``), on
-PostgreSQL a transaction-scoped advisory lock per key does the same for that key.
+first made for) with its kind (``username``, ``address``, ``addr-user``,
+``lead-form``), its key and its time. :func:`take_attempt` checks the budgets and
+counts the attempt in the caller's transaction, with the keys locked, so that
+attempts made at the same moment cannot all pass a check that only one of them
+should pass: on SQLite every writing transaction holds the write lock from its
+start (``crmkit.core.db``), on PostgreSQL a transaction-scoped advisory lock per
+key does the same for that key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from attrs import field, frozen
+from attrs import field, frozen, validators
 from sqlalchemy import and_, delete, func, insert, or_, select
 
 from crmkit.core.db import Transaction
@@ -23,6 +25,8 @@ from crmkit.core.tables import login_failure
 
 MAX_KEY_LENGTH = 200
 """The width of ``core_login_failure.key``; longer keys are cut (a client chose them)."""
+MAX_KIND_LENGTH = 10
+"""The width of ``core_login_failure.kind``, which SQLite would not enforce."""
 
 
 @frozen
@@ -37,11 +41,29 @@ def _cut(key: str) -> str:
     return key[:MAX_KEY_LENGTH]
 
 
+def client_key(address: str) -> str:
+    """The key a client address counts under: an IPv4 address, or an IPv6 address's /64.
+
+    One IPv6 client is handed a whole /64 (RFC 6177), so counting its addresses one by
+    one would give it billions of budgets; an IPv4 address written as IPv6
+    (``::ffff:10.1.1.1``) is the IPv4 address. What is no address stays as it is.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 @frozen
 class Budget:
     """What an attempt counts against: the attempts of ``key`` (of a ``kind``) under ``limit``."""
 
-    kind: str
+    kind: str = field(validator=validators.max_len(MAX_KIND_LENGTH))
     key: str = field(converter=_cut)
     limit: Limit
 

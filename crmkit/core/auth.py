@@ -18,24 +18,29 @@ from typing import TYPE_CHECKING, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from attrs import frozen
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, update
 
 from crmkit.core import audit, recent_tokens
 from crmkit.core.actors import Actor
-from crmkit.core.attempts import Budget, Limit, forget_attempts, return_attempt, take_attempt
+from crmkit.core.attempts import (
+    Budget,
+    Limit,
+    client_key,
+    forget_attempts,
+    return_attempt,
+    take_attempt,
+)
 from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, ValidationError
+from crmkit.core.passwords import MAX_PASSWORD_LENGTH, check_new_password
 from crmkit.core.tables import api_token, password, session, user, utcnow
-from crmkit.core.users import update_user
+from crmkit.core.users import get_user, update_user
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
 
 HASHER = PasswordHasher()
 """argon2id with the library's current recommended parameters; older hashes are upgraded at login."""
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 1024
-"""Bounds the work a single login attempt can cause."""
 
 SESSION_IDLE = timedelta(hours=8)
 """A session unused this long ends."""
@@ -49,25 +54,40 @@ SCOPES: tuple[str, ...] = ("read", "write", "admin")
 TOKEN_START = "crm_"
 
 
+UNKNOWN_ADDRESS = "unknown"
+"""The address of a login whose client address is not known: all such clients share it."""
+
+
 @frozen
 class LoginLimit:
-    """How many failed logins within ``window`` refuse further attempts, per username and address.
+    """How many failed logins within ``window`` refuse further attempts, and of whom.
 
-    An address gets more than a username: colleagues behind one office address
-    should not lock each other out, yet one client cannot try many usernames.
+    One address may try one username ``per_address_username`` times and all usernames
+    together ``per_address`` times. So a client at one address can neither guess on at
+    one account nor try many, and whoever fails an account's logins locks out only
+    themselves: the account's owner logs in from another address as ever. Across all
+    addresses an account may fail ``per_username`` times, far more than one address
+    can add (at most ``per_address_username``), so that guessing spread over many
+    addresses is slowed down, and locking an account out takes that many addresses.
     """
 
-    per_username: int = 5
+    per_address_username: int = 5
     per_address: int = 20
+    per_username: int = 100
     window: timedelta = timedelta(minutes=15)
 
     def budgets(self, username: str, address: str | None) -> list[Budget]:
         """What a login attempt of ``username`` from ``address`` counts against."""
         # Usernames are counted case-blind so that "Admin" and "admin" share one budget.
-        budgets = [Budget("username", username.casefold(), Limit(self.per_username, self.window))]
-        if address:
-            budgets.append(Budget("address", address, Limit(self.per_address, self.window)))
-        return budgets
+        name, where = username.casefold(), client_key(address or UNKNOWN_ADDRESS)
+        return [
+            Budget("addr-user", f"{where} {name}", self._limit(self.per_address_username)),
+            Budget("address", where, self._limit(self.per_address)),
+            Budget("username", name, self._limit(self.per_username)),
+        ]
+
+    def _limit(self, attempts: int) -> Limit:
+        return Limit(attempts, self.window)
 
 
 LOGIN_LIMIT = LoginLimit()
@@ -100,24 +120,27 @@ def actor_for(row: Any, scopes: Sequence[str] | None = None) -> Actor:
     )
 
 
-def hash_password(plain: str) -> str:
-    """The argon2 hash of ``plain``, refusing a password that is too short or too long."""
-    if len(plain) < MIN_PASSWORD_LENGTH:
-        raise ValidationError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(plain) > MAX_PASSWORD_LENGTH:
-        raise ValidationError("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
+def hash_password(plain: str, username: str) -> str:
+    """The argon2 hash of ``plain``, refusing it unless it may be ``username``'s password.
+
+    See :mod:`crmkit.core.passwords` for what is refused.
+    """
+    check_new_password(plain, username)
     return HASHER.hash(plain)
 
 
 def set_password(tx: Transaction, user_id: int, plain: str) -> None:
     """Give the user a new password (see :func:`change_password`)."""
-    change_password(tx, user_id, hash_password(plain))
+    change_password(tx, user_id, hash_password(plain, get_user(tx.conn, user_id).username))
 
 
 def change_password(tx: Transaction, user_id: int, hashed: str) -> None:
-    """Give the user a new password, hashed already: their sessions end.
+    """Give the user a new password, hashed already: their sessions end, their API tokens too.
 
-    The user's audit trail records when the password changed, never what it is.
+    The tokens are revoked unless the setting ``revoke_tokens_on_password_change`` is
+    off: a password is changed when it may have leaked, and whoever had it could have
+    made a token with it. The user's audit trail records when the password changed,
+    never what it is.
     """
     before = tx.conn.execute(
         select(password.c.changed_at).where(password.c.user_id == user_id)
@@ -131,6 +154,9 @@ def change_password(tx: Transaction, user_id: int, hashed: str) -> None:
         "updated",
         audit.diff({"password_changed_at": before}, {"password_changed_at": changed_at}),
     )
+    settings = getattr(tx.app, "settings", None)
+    if settings is None or settings.revoke_tokens_on_password_change:
+        revoke_tokens_of(tx, user_id, now=changed_at)
 
 
 def store_password_hash(tx: Transaction, user_id: int, hashed: str) -> datetime:
@@ -205,9 +231,10 @@ def attempt_login(
     Every attempt counts as a failure before its password is checked: argon2 is slow on
     purpose and runs outside any transaction (on SQLite a transaction holds the write
     lock), yet attempts in flight at the same moment cannot together try more passwords
-    than the limit allows. A success forgets the failures of its username and gives back
-    its own attempt; the address keeps the others' failures, so that a valid account
-    cannot reset the budget guarding every other one.
+    than the limit allows. A success forgets the failures of its username at its address
+    and gives back its own attempt; the address and the account keep the others'
+    failures, so that a valid account cannot reset the budget guarding every other one,
+    nor its owner the budget slowing down guessing from elsewhere.
     """
     now = now or utcnow()
     budgets = limit.budgets(username, address)
@@ -228,7 +255,7 @@ def attempt_login(
     upgraded = HASHER.hash(plain) if HASHER.check_needs_rehash(stored) else None
     with app.transaction() as tx:
         for budget in budgets:
-            if budget.kind == "username":
+            if budget.kind == "addr-user":
                 forget_attempts(tx, [budget])
             else:
                 return_attempt(tx, budget, now)
@@ -465,7 +492,7 @@ def recent_token_actor(app: Crm, token: str, *, now: datetime | None = None) -> 
     """
     digest = _digest(token)
     recalled, _ = recent_tokens.recall(app.engine.url.render_as_string(), digest, now or utcnow())
-    return None if recalled is None else recalled.actor
+    return recalled
 
 
 def use_token(app: Crm, token: str, *, now: datetime | None = None) -> Actor | None:
@@ -477,7 +504,7 @@ def use_token(app: Crm, token: str, *, now: datetime | None = None) -> Actor | N
     database, digest = app.engine.url.render_as_string(), _digest(token)
     recalled, generation = recent_tokens.recall(database, digest, now)
     if recalled is not None:
-        return recalled.actor
+        return recalled
     with app.read() as conn:
         use = find_token(conn, token, now=now)
     if use is None:
@@ -488,7 +515,7 @@ def use_token(app: Crm, token: str, *, now: datetime | None = None) -> Actor | N
     trusted_until = now + recent_tokens.TRUSTED_FOR
     if use.expires_at is not None:
         trusted_until = min(trusted_until, use.expires_at)
-    recent_tokens.remember(database, digest, use, until=trusted_until, generation=generation)
+    recent_tokens.remember(database, digest, use.actor, until=trusted_until, generation=generation)
     return use.actor
 
 
@@ -543,12 +570,27 @@ def revoke_token(tx: Transaction, id_or_prefix: str, *, now: datetime | None = N
         )
     found = rows[0]
     if found.revoked_at is None:
-        now = now or utcnow()
-        tx.conn.execute(update(api_token).where(api_token.c.id == found.id).values(revoked_at=now))
-        _record_revoked(tx, found.user_id, [found.prefix], now)
-        tx.after_commit.append(recent_tokens.forget_all)
+        _revoke(tx, found.user_id, api_token.c.id == found.id, now or utcnow())
         found = tx.conn.execute(_token_query().where(api_token.c.id == found.id)).one()
     return _token_info(found)
+
+
+def revoke_tokens_of(tx: Transaction, user_id: int, *, now: datetime | None = None) -> None:
+    """Revoke every token of a user still valid (deactivation, new password)."""
+    _revoke(tx, user_id, api_token.c.user_id == user_id, now or utcnow())
+
+
+def _revoke(tx: Transaction, user_id: int, which: ColumnElement[bool], now: datetime) -> None:
+    """Revoke the unrevoked tokens of ``user_id`` that ``which`` selects, in the audit trail too."""
+    revoked = tx.conn.execute(
+        update(api_token)
+        .where(which, api_token.c.user_id == user_id, api_token.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(api_token.c.prefix)
+    ).scalars()
+    _record_revoked(tx, user_id, list(revoked), now)
+    # Dropped after commit: a request reading the old row meanwhile must not cache it again.
+    tx.after_commit.append(recent_tokens.forget_all)
 
 
 # --- Deactivation
@@ -560,15 +602,7 @@ def deactivate_user(tx: Transaction, username: str, *, now: datetime | None = No
     if row.active:
         update_user(tx, row.id, {"active": False}, row.version)
     close_sessions(tx, row.id)
-    now = now or utcnow()
-    revoked = tx.conn.execute(
-        update(api_token)
-        .where(api_token.c.user_id == row.id, api_token.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(api_token.c.prefix)
-    ).scalars()
-    _record_revoked(tx, row.id, list(revoked), now)
-    tx.after_commit.append(recent_tokens.forget_all)
+    revoke_tokens_of(tx, row.id, now=now)
 
 
 # --- Scopes

@@ -5,6 +5,13 @@ in partitions. A customers or prospects CSV has one column per import field,
 named as ``crmkit import`` expects, so it can be imported back with no mapping
 options; it holds a party's first postal address only, JSON lines hold them all.
 Owners are written as usernames, the way ``crmkit import`` reads them.
+
+Every CSV cell that a spreadsheet program would run as a formula (it starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a ``'`` in
+front, phone numbers (``'+4930...``) and negative numbers included, and ``crmkit
+import`` takes it off again (see :mod:`crmkit.core.csv_cells`). Columns of custom
+fields, which plugins register, are written the same way. JSON lines are written as
+they are: no spreadsheet opens them.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 from sqlalchemy import Connection, select
 
+from crmkit.core.csv_cells import neutralise
 from crmkit.core.db import reading
 from crmkit.core.entities import Customer, Party, Prospect
 from crmkit.core.errors import ValidationError
@@ -73,11 +81,14 @@ def export_records(app: Crm, what: str, fmt: str, out: IO[str]) -> int:
 
 
 def _write_csv(out: IO[str], columns: tuple[str, ...], records: Iterable[dict[str, Any]]) -> int:
-    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    # Every cell quoted: a spreadsheet splitting lines on another separator (``;`` in a
+    # German locale, tabs) would otherwise find a formula after one inside a cell.
+    writer = csv.DictWriter(out, columns, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writeheader()
     count = 0
     for record in records:
-        writer.writerow({name: _cell(record.get(name)) for name in columns})
+        # The one place every CSV cell of an export passes: a planted formula cannot get by.
+        writer.writerow({name: neutralise(_cell(record.get(name))) for name in columns})
         count += 1
     return count
 

@@ -1,33 +1,31 @@
 """API tokens found in the last few seconds, so that a client's every request is not a query.
 
 An entry is trusted for :data:`TRUSTED_FOR` after its token was found in the
-database, and never past the token's expiry. A revocation, a deactivation or a
-change of a user made in this process forgets every entry when it commits
-(:func:`forget_all`); one made by another process, such as ``crmkit tokens
-revoke``, takes effect within :data:`TRUSTED_FOR`.
+database, and never past the token's expiry. A revocation (a new password's
+too), a deactivation or a change of a user made in this process forgets every
+entry when it commits (:func:`forget_all`); one made by another process, such
+as ``crmkit tokens revoke``, takes effect within :data:`TRUSTED_FOR`.
 """
 
 from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from crmkit.core.auth import TokenUse
+from crmkit.core.actors import Actor
 
 TRUSTED_FOR = timedelta(seconds=5)
 MAX_ENTRIES = 10_000
 """More tokens than this in use at once only make the oldest be looked up again."""
 
 _lock = threading.Lock()
-_found: dict[tuple[str, str], tuple[TokenUse, datetime]] = {}
+_found: dict[tuple[str, str], tuple[Actor, datetime]] = {}
 _generation = 0
 """Counts :func:`forget_all` calls: a look-up that raced one must not be remembered."""
 
 
-def recall(database: str, digest: str, now: datetime) -> tuple[TokenUse | None, int]:
-    """The token use remembered for ``digest`` in ``database`` (or None), and the generation.
+def recall(database: str, digest: str, now: datetime) -> tuple[Actor | None, int]:
+    """The actor remembered for the token ``digest`` in ``database`` (or None), and the generation.
 
     Pass the generation to :func:`remember` after looking the token up.
     """
@@ -39,16 +37,14 @@ def recall(database: str, digest: str, now: datetime) -> tuple[TokenUse | None, 
         return (entry[0] if entry else None), _generation
 
 
-def remember(
-    database: str, digest: str, use: TokenUse, *, until: datetime, generation: int
-) -> None:
-    """Trust ``use`` until ``until``, unless credentials changed since ``generation``."""
+def remember(database: str, digest: str, actor: Actor, *, until: datetime, generation: int) -> None:
+    """Trust ``digest`` as ``actor`` until ``until``, unless credentials changed since ``generation``."""
     with _lock:
         if generation != _generation:
             return
         if len(_found) >= MAX_ENTRIES:
             del _found[next(iter(_found))]
-        _found[(database, digest)] = (use, until)
+        _found[(database, digest)] = (actor, until)
 
 
 def forget_all() -> None:

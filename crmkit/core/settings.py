@@ -140,6 +140,10 @@ class Settings:
     max_body_bytes: int = 1_000_000
     trusted_proxies: tuple[str, ...] = field(default=(), validator=_addresses)
     """Addresses (or networks) of the reverse proxies whose X-Forwarded-For/-Proto are believed."""
+    force_secure_cookies: bool = False
+    """Mark the session and login cookies Secure even on a request that came over plain HTTP."""
+    revoke_tokens_on_password_change: bool = True
+    """A new password revokes the user's API tokens; off, the tokens go on working."""
     plugins: Mapping[str, bool] = field(factory=dict)
     """Plugin enablement from ``[plugins]`` / ``CRMKIT_PLUGINS``; missing means the plugin's default."""
     plugin_settings: Mapping[str, Mapping[str, Any]] = field(factory=dict)

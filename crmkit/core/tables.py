@@ -267,7 +267,8 @@ login_failure = Table(
     "core_login_failure",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    # What a failure counts against: "username" or "address" (the client's IP address).
+    # What an attempt counts against: "username", "address" (the client's IP address),
+    # "addr-user" (the two: "<address> <username>") or "lead-form" (an address).
     Column("kind", String(10), nullable=False),
     Column("key", String(200), nullable=False),
     Column("failed_at", UTCDateTime(), nullable=False),

@@ -76,7 +76,8 @@ def is_seeded(conn: Connection) -> bool:
 def _users(tx: Transaction) -> dict[str, int]:
     """Create the demo users; their ids by username."""
     user_ids: dict[str, int] = {}
-    hashed = hash_password(DEMO_PASSWORD)
+    # One hash for every demo user (argon2 is slow on purpose), checked against the admin's name.
+    hashed = hash_password(DEMO_PASSWORD, ADMIN_USERNAME)
     for demo in USERS:  # managers come before the people who report to them
         created = create_user(
             tx,

@@ -46,6 +46,11 @@ def _local(next_path: str | None) -> str:
     return next_path
 
 
+def _secure(request: Request) -> bool:
+    """Whether cookies are marked Secure: over HTTPS, and always with ``force_secure_cookies``."""
+    return request.url.scheme == "https" or site_of(request).crm.settings.force_secure_cookies
+
+
 def _login_page(
     request: Request,
     *,
@@ -74,7 +79,7 @@ def _login_page(
         path=LOGIN_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
     )
     return response
 
@@ -126,9 +131,9 @@ async def log_in(request: Request) -> Response:
         outcome.session.token,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH, secure=_secure(request))
     return response
 
 
@@ -143,7 +148,7 @@ async def log_out(request: Request) -> Response:
     if token:
         await anyio.to_thread.run_sync(functools.partial(_close, site_of(request).crm, token))
     response = RedirectResponse(LOGIN_PATH, status_code=303)
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
     return response
 
 

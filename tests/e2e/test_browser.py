@@ -134,3 +134,25 @@ def test_pages_fit_the_screen_without_sideways_scrolling(browser, site, viewport
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"], (path, width)
     page.close()
+
+
+def test_pages_keep_their_looks_under_the_content_security_policy(browser, site):
+    """The browser applies every page's styles and refuses nothing the policy forbids."""
+    base, jana = site
+    page = browser.new_page(viewport=LAPTOP)
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    log_in(page, base)
+
+    for path in ("/", "/customers", f"/parties/{jana}", "/work", "/api/docs", "/forms/lead"):
+        page.goto(base + path)
+        font = page.evaluate("getComputedStyle(document.body).fontFamily")
+        assert "system-ui" in font, (path, font)  # the stylesheet applies
+    page.close()
+
+    assert refused == []
