@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from crmkit.app import Crm
 from crmkit.core.actors import SYSTEM, Actor
-from crmkit.core.custom_fields import CustomField
+from crmkit.core.custom_fields import CustomField, check_custom
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Customer, Interaction, Party, Prospect, RecordRef, User
 from crmkit.core.errors import (
@@ -21,12 +21,22 @@ from crmkit.core.errors import (
     ValidationError,
 )
 from crmkit.core.events import Event, EventType
+from crmkit.core.inputs import (
+    MAX_ID,
+    parse_whole_number,
+    read_date,
+    read_decimal,
+    read_id,
+    read_reference,
+    read_timestamp,
+    read_whole_number,
+)
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.pipeline import IntakeResult, intake_prospect
 from crmkit.core.interactions import build_interaction, log_interaction, timeline
 from crmkit.core.jobs import Job
 from crmkit.core.notifications import Notification, notify
-from crmkit.core.pagination import Page
+from crmkit.core.pagination import Page, newest_first
 from crmkit.core.parties import (
     build_party,
     convert_prospect,
@@ -47,6 +57,7 @@ from crmkit.core.tables import user as user_table
 from crmkit.core.tasks import Task, create_task
 from crmkit.core.territories import clean_territory, in_territory, territory_condition
 from crmkit.core.ui import MenuItem, Widget
+from crmkit.core.untrusted import check_storable_text
 from crmkit.core.values import EmailAddress, Money, PhoneNumber, PostalAddress
 from crmkit.hooks.markers import hookimpl
 from crmkit.hooks.plugin_info import PluginInfo
@@ -55,6 +66,7 @@ from crmkit.version import API_VERSION
 
 __all__ = [
     "API_VERSION",
+    "MAX_ID",
     "SYSTEM",
     "Actor",
     "ConfigurationError",
@@ -95,6 +107,8 @@ __all__ = [
     "Widget",
     "build_interaction",
     "build_party",
+    "check_custom",
+    "check_storable_text",
     "clean_territory",
     "contact_point_table",
     "convert_prospect",
@@ -114,8 +128,16 @@ __all__ = [
     "log_interaction",
     "merge_parties",
     "metadata",
+    "newest_first",
     "notify",
+    "parse_whole_number",
     "party_table",
+    "read_date",
+    "read_decimal",
+    "read_id",
+    "read_reference",
+    "read_timestamp",
+    "read_whole_number",
     "require",
     "territory_condition",
     "timeline",

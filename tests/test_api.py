@@ -544,3 +544,15 @@ def test_concurrent_retries_with_one_key_create_one_record(make_crm):
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
     assert count(crm) == 1
+
+
+@pytest.mark.parametrize("field", ["active", "role"])
+def test_a_user_field_that_cannot_be_empty_is_refused_as_null_naming_it(make_crm, field):
+    _crm, client = client_of(make_crm)
+    sam = client.post("/api/v1/users", json={"username": "sam", "role": "sales"}).json()
+    url = f"/api/v1/users/{sam['id']}"
+
+    body = problem(client.patch(url, json={field: None}, headers={"If-Match": '"1"'}), 422)
+
+    assert body["field"] == field
+    assert client.get(url).json() == sam

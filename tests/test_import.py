@@ -121,6 +121,31 @@ def test_rejected_rows_are_written_with_row_column_field_and_reason(
     assert rejects[0]["customer_number"] == "K-1005", "the original row is kept for fixing"
 
 
+def test_rejects_hold_no_formula_and_import_again_as_they_are_once_fixed(
+    crm: Crm, tmp_path: Path
+) -> None:
+    row = ["=HYPERLINK(1)", "'t Hooft", "bob@example", "'+49 30 1234567"]
+    result = import_parties(crm, "customer", write_csv(tmp_path / "p.csv", [row]))
+
+    (reject,) = rejects_of(result.rejects_path)
+    assert [reject[name] for name in HEADER] == [
+        "'=HYPERLINK(1)",
+        "'t Hooft",
+        "bob@example",
+        "'+49 30 1234567",
+    ]
+    fixed = {**reject, "email": "bob@example.org"}
+
+    again = import_parties(
+        crm, "customer", write_csv(tmp_path / "fixed.csv", [[*fixed.values()]], [*fixed])
+    )
+
+    assert (again.created, again.rejected) == (1, 0)
+    bob = party_with_email(crm, "bob@example.org")
+    assert (bob.first_name, bob.last_name) == ("=HYPERLINK(1)", "'t Hooft")
+    assert [p.e164 for p in bob.phones] == ["+49301234567"]
+
+
 def test_columns_are_mapped_and_the_file_read_with_its_delimiter_encoding_and_region(
     crm: Crm, tmp_path: Path
 ) -> None:
@@ -553,6 +578,24 @@ def test_a_row_with_the_wrong_number_of_columns_is_rejected(crm: Crm, tmp_path: 
 
     assert (result.created, result.rejected) == (2, 1)
     assert rejects_of(result.rejects_path)[0]["row"] == "3"
+
+
+@pytest.mark.parametrize("role", ["customer", "prospect"])
+def test_a_row_holding_text_no_database_stores_is_rejected_naming_its_column(
+    crm: Crm, tmp_path: Path, role: str
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "first_name,last_name,email\nAl\x00x,Nulling,al@web.de\nCarl,Clausen,carl@web.de\n",
+        encoding="utf-8",
+    )
+
+    result = import_parties(crm, role, path)
+
+    assert (result.created, result.rejected) == (1, 1)
+    (rejected,) = rejects_of(result.rejects_path)
+    assert (rejected["row"], rejected["column"]) == ("2", "first_name")
+    assert "NUL" in rejected["reason"]
 
 
 # --- The command

@@ -89,6 +89,20 @@ def test_the_review_queue_merges_with_a_csrf_protected_form(make_crm):
     assert "No possible duplicates" in client.get("/match-reviews").text
 
 
+def test_the_review_queue_shows_only_pairs_the_actor_may_see(world, client_as, crm):
+    from crmkit.core.intake.review import open_reviews
+
+    p = world.parties
+    with crm.transaction() as tx:
+        [seen] = open_reviews(tx, p["sam_own"], [(p["mia_own"], 0.7)])
+        [hidden] = open_reviews(tx, p["sue_own"], [(p["mia_own"], 0.7)])
+
+    with client_as(world.actors["mia"]) as client:
+        page = client.get("/match-reviews").text
+
+    assert f"/match-reviews/{seen}" in page and f"/match-reviews/{hidden}" not in page
+
+
 def test_the_review_queue_is_for_those_who_may_merge(make_crm):
     _crm, client = app_as(make_crm, SALES)
 

@@ -93,6 +93,30 @@ def test_lookup_shows_only_parties_the_actor_may_see(make_crm):
     assert [p["id"] for p in found] == [seen]
 
 
+def test_lookup_leaves_out_a_party_a_plugin_hides_record_by_record(make_crm):
+    def hide_secret(action: str, resource: Any) -> bool | None:
+        hidden = action == "core:party.read" and getattr(resource, "last_name", None) == "Secret"
+        return False if hidden else None
+
+    crm = make_crm([login(("permission_check", hide_secret))])
+    seen = add(crm, last_name="Seen", phones=["+49 30 1234567"])
+    add(crm, last_name="Secret", phones=["+49 30 1234567"])
+
+    found = http_client(crm).get("/api/v1/lookup", params={"phone": "030 1234567"}).json()
+
+    assert [p["id"] for p in found] == [seen]
+
+
+def test_lookup_is_refused_to_a_role_that_may_not_read_parties(make_crm):
+    guest = Actor(user_id=None, username="guest", role="guest")
+    crm = make_crm([login(("actor_from_request", lambda app, request: guest))])
+    add(crm, last_name="Seen", phones=["+49 30 1234567"])
+
+    answer = http_client(crm).get("/api/v1/lookup", params={"phone": "030 1234567"})
+
+    assert answer.status_code == 403
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"phone": "not a number"}, "phone"), ({"email": "nobody"}, "email"), ({}, "phone")],

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from attrs import field, frozen
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import BigInteger, ColumnElement, Table, cast
 
 from crmkit.core.errors import PluginError, ValidationError
+from crmkit.core.inputs import MAX_ID, read_date, read_timestamp
+from crmkit.core.untrusted import check_json_value
 
 FieldType = Literal["text", "integer", "decimal", "boolean", "date", "datetime", "choice"]
 FIELD_TYPES: tuple[str, ...] = (
@@ -30,6 +32,14 @@ FIELD_TYPES: tuple[str, ...] = (
 ENTITY_TYPES: tuple[str, ...] = ("prospect", "customer", "interaction")
 OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+CUSTOM_MAX_KEYS = 50
+"""The most fields a ``custom`` object may have."""
+CUSTOM_MAX_NAME = 100
+"""The longest name of a field of a ``custom`` object."""
+CUSTOM_MAX_DEPTH = 8
+"""How deeply a custom value's arrays and objects may nest."""
+CUSTOM_MAX_CHARS = 10_000
+"""The longest a custom value may be, written as JSON."""
 
 
 @frozen
@@ -61,9 +71,13 @@ def _to_integer(spec: CustomField, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValidationError(spec.name, f"expected an integer, got {value!r}")
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValidationError(spec.name, f"expected an integer, got {value!r}") from None
+    # What JSON carries exactly, and what a filter's BIGINT comparison holds.
+    if not -MAX_ID <= number <= MAX_ID:
+        raise ValidationError(spec.name, f"expected an integer from {-MAX_ID} to {MAX_ID}")
+    return number
 
 
 def _to_decimal(spec: CustomField, value: Any) -> str:
@@ -89,25 +103,12 @@ def _to_boolean(spec: CustomField, value: Any) -> bool:
 def _to_date(spec: CustomField, value: Any) -> str:
     if isinstance(value, datetime):
         raise ValidationError(spec.name, "expected a date, got a date and time")
-    if isinstance(value, date):
-        return value.isoformat()
-    try:
-        return date.fromisoformat(value).isoformat()
-    except (TypeError, ValueError):
-        raise ValidationError(spec.name, f"expected a date (YYYY-MM-DD), got {value!r}") from None
+    return read_date(spec.name, value).isoformat()
 
 
 def _to_datetime(spec: CustomField, value: Any) -> str:
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            spec.name, f"expected an ISO 8601 date and time, got {value!r}"
-        ) from None
-    if moment.tzinfo is None:
-        raise ValidationError(spec.name, "the date and time needs a UTC offset")
     # Stored in UTC so that the text comparisons of list filters order moments correctly.
-    return moment.astimezone(UTC).isoformat()
+    return read_timestamp(spec.name, value).isoformat()
 
 
 def _to_choice(spec: CustomField, value: Any) -> str:
@@ -125,6 +126,34 @@ _CONVERT = {
     "datetime": _to_datetime,
     "choice": _to_choice,
 }
+
+
+def _check_value(name: str, value: Any) -> None:
+    # Before anything else reads the value: it must never hold what cannot be read back.
+    check_json_value(
+        f"custom.{name}", value, max_depth=CUSTOM_MAX_DEPTH, max_chars=CUSTOM_MAX_CHARS
+    )
+
+
+def check_custom(values: Any) -> dict[str, Any]:
+    """A free-form ``custom`` object a plugin keeps as it is, within the limits of every custom value.
+
+    At most :data:`CUSTOM_MAX_KEYS` names of at most :data:`CUSTOM_MAX_NAME`
+    characters; each value nests at most :data:`CUSTOM_MAX_DEPTH` levels and takes
+    at most :data:`CUSTOM_MAX_CHARS` characters as JSON, and holds no text a
+    database cannot store. A ValidationError names ``custom`` or ``custom.<name>``.
+    """
+    if not isinstance(values, Mapping):
+        raise ValidationError("custom", "expected an object")
+    if len(values) > CUSTOM_MAX_KEYS:
+        raise ValidationError("custom", f"more than {CUSTOM_MAX_KEYS} fields")
+    for name, value in values.items():
+        if not isinstance(name, str) or len(name) > CUSTOM_MAX_NAME:
+            raise ValidationError(
+                "custom", f"a field name is text of at most {CUSTOM_MAX_NAME} characters"
+            )
+        _check_value(name, value)
+    return dict(values)
 
 
 class CustomFields:
@@ -161,6 +190,7 @@ class CustomFields:
                 raise ValidationError(
                     f"custom.{name}", f"no custom field {name!r} on {entity_type}"
                 )
+            _check_value(name, value)
             if value is None:
                 if spec.required:
                     raise ValidationError(f"custom.{name}", "is required")
@@ -187,7 +217,8 @@ class CustomFields:
         element = table.c.custom[name]
         column: Any
         if spec.type == "integer":
-            column = element.as_integer()
+            # BIGINT: as_integer() casts to INTEGER, which PostgreSQL overflows beyond 2**31.
+            column = cast(element.as_string(), BigInteger)
         elif spec.type == "boolean":
             column = element.as_boolean()
         else:

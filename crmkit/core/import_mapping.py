@@ -19,6 +19,7 @@ from crmkit.core.errors import ValidationError
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.normalise import normalise
 from crmkit.core.parties import ADDRESS_FIELDS, NAME_FIELDS, build_party, party_row
+from crmkit.core.untrusted import check_storable_text
 from crmkit.core.values import MULTI_VALUE_SEPARATOR
 
 ALIASES = {"email": "emails", "phone": "phones"}
@@ -189,6 +190,11 @@ class RowBuilder:
         width = len(self.plan.header)
         if len(row.values) != width:
             return Refusal(row, "", "", f"expected {width} columns, got {len(row.values)}")
+        for column, value in zip(self.plan.header, row.values, strict=True):
+            try:
+                check_storable_text(column, value)
+            except ValidationError as exc:
+                return Refusal(row, column, "", exc.reason)
         origins: dict[str, list[int]] = {}
         findings: list[Finding] = []
         try:

@@ -15,6 +15,10 @@ system's id) or else a hash of the normalised row. The key is stored in
 same transaction as the party, so importing a file again, or again after an
 interrupted run, creates every party exactly once.
 
+Cells are read as :mod:`crmkit.core.csv_cells` says: a ``'`` that ``crmkit export``
+put in front of a formula-like cell (``'+4930...``, ``'-5``) is taken off again, and
+the rejects file is written the way exports are.
+
 Speed: building a party (parsing phone numbers and email addresses above all)
 costs more than writing it, so large files are built in worker processes, a
 few batches ahead of the batch being written.
@@ -41,6 +45,7 @@ from attrs import define, field, frozen
 from sqlalchemy import JSON, Connection, Integer, Table, cast, func, insert, select, text
 
 from crmkit.core.actors import SYSTEM, Actor
+from crmkit.core.csv_cells import neutralise, restore
 from crmkit.core.db import Transaction, reading
 from crmkit.core.entities import Prospect
 from crmkit.core.errors import ValidationError
@@ -158,7 +163,9 @@ def import_parties(
             raise ValidationError(str(path), f"row 1: {exc}") from None
         if header is None:
             raise ValidationError(str(path), "is empty (expected a header row)")
-        plan = plan_columns(header, options.mapping, fields, options.key, custom)
+        plan = plan_columns(
+            [restore(name) for name in header], options.mapping, fields, options.key, custom
+        )
         region = (options.region or app.settings.default_region or "").upper() or None
         builder = RowBuilder(role, plan, region, app.custom_fields)
         result = ImportResult(rejects_path=rejects_path, ignored_columns=plan.ignored)
@@ -237,7 +244,7 @@ def _batches(reader: Iterator[list[str]], size: int, path: Path) -> Iterator[lis
             raise ValidationError(str(path), f"row {number}: {exc}") from None
         if not any(values):
             continue  # a blank line
-        batch.append(Row(number, values))
+        batch.append(Row(number, [restore(value) for value in values]))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -389,8 +396,8 @@ class _Importer:
         self.path = path
         self.result = result
         self._rejects_file = rejects
-        self._rejects = csv.writer(rejects)
-        self._rejects.writerow(["row", "column", "field", "reason", *self.plan.header])
+        self._rejects = csv.writer(rejects, quoting=csv.QUOTE_ALL)  # as exports are
+        self._reject_row(["row", "column", "field", "reason", *self.plan.header])
 
     def run(
         self, batches: Iterator[list[Row]], build: Build, ahead: int, after: Callable[[], None]
@@ -499,8 +506,12 @@ class _Importer:
                 self._write(tx, fresh, before)
         for refusal in sorted(refusals, key=lambda r: r.row.number):
             where = [refusal.row.number, refusal.column, refusal.field, refusal.reason]
-            self._rejects.writerow([*where, *refusal.row.values])
+            self._reject_row([*where, *refusal.row.values])
         self._rejects_file.flush()
+
+    def _reject_row(self, cells: Sequence[object]) -> None:
+        # Cells as an export writes them: the file is opened in spreadsheets and imported again.
+        self._rejects.writerow([neutralise(str(cell)) for cell in cells])
 
     def _validate_hooks(self, tx: Transaction, candidate: Candidate) -> Refusal | None:
         entity = candidate.entity

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select
@@ -13,6 +12,7 @@ from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import DIRECTIONS, Interaction, RecordRef
 from crmkit.core.errors import NotFound, ValidationError
+from crmkit.core.inputs import read_id, read_reference, read_timestamp
 from crmkit.core.pagination import (
     Page,
     check_limit,
@@ -21,7 +21,7 @@ from crmkit.core.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from crmkit.core.tables import interaction, party, utcnow
+from crmkit.core.tables import interaction, party, user, utcnow
 
 CHANNEL = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
 FIELDS = frozenset(
@@ -40,21 +40,6 @@ FIELDS = frozenset(
 )
 
 
-def _timestamp(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                "occurred_at", f"expected an ISO 8601 date and time, got {value!r}"
-            ) from None
-    if moment.tzinfo is None:
-        raise ValidationError("occurred_at", "needs a UTC offset (e.g. 2024-05-01T10:00:00Z)")
-    return moment
-
-
 def _optional_text(data: Mapping[str, Any], name: str, limit: int) -> str | None:
     value = data.get(name)
     if value is None:
@@ -71,17 +56,18 @@ def build_interaction(data: Mapping[str, Any], *, source: str = "core") -> Inter
     unknown = set(data) - FIELDS
     if unknown:
         raise ValidationError(sorted(unknown)[0], "unknown field")
-    party_id = data.get("party_id")
-    if isinstance(party_id, bool) or not isinstance(party_id, int):
-        raise ValidationError("party_id", "expected a party id")
+    party_id = read_id("party_id", data.get("party_id"))
     channel = data.get("channel")
     if not isinstance(channel, str) or not CHANNEL.match(channel):
         raise ValidationError("channel", "expected a channel name such as email, phone or meeting")
     direction = data.get("direction")
     if direction not in DIRECTIONS:
         raise ValidationError("direction", f"expected one of {', '.join(DIRECTIONS)}")
+    given_refs = [] if data.get("refs") is None else data["refs"]
+    if not isinstance(given_refs, list | tuple):
+        raise ValidationError("refs", "expected a list of objects with kind and id")
     refs = []
-    for i, ref in enumerate(data.get("refs") or []):
+    for i, ref in enumerate(given_refs):
         if not isinstance(ref, Mapping) or set(ref) != {"kind", "id"}:
             raise ValidationError(f"refs[{i}]", "expected an object with kind and id")
         refs.append(RecordRef(str(ref["kind"]), str(ref["id"])))
@@ -89,13 +75,13 @@ def build_interaction(data: Mapping[str, Any], *, source: str = "core") -> Inter
     if not isinstance(custom, Mapping):
         raise ValidationError("custom", "expected an object")
     owner = data.get("owner_id")
-    if owner is not None and (isinstance(owner, bool) or not isinstance(owner, int)):
-        raise ValidationError("owner_id", "expected a user id")
+    if owner is not None:
+        owner = read_id("owner_id", owner)
     return Interaction(
         party_id=party_id,
         channel=channel,
         direction=direction,
-        occurred_at=_timestamp(data.get("occurred_at", utcnow())),
+        occurred_at=read_timestamp("occurred_at", data.get("occurred_at", utcnow())),
         subject=_optional_text(data, "subject", 500),
         summary=_optional_text(data, "summary", 100_000),
         outcome=_optional_text(data, "outcome", 100),
@@ -129,6 +115,8 @@ def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
         item.custom = fields.validate("interaction", item.custom)
     elif item.custom:
         raise ValidationError("custom", "no custom fields are declared")
+    if item.owner_id is not None:
+        read_reference(tx.conn, "owner_id", item.owner_id, user, "user")
     row = row_of(item)
     tx.hooks.call("entity_validate", tx=tx, entity_type="interaction", entity=item, changes=row)
     item.created_at = utcnow()

@@ -15,9 +15,10 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, ValidationError
-from crmkit.core.pagination import Page
-from crmkit.core.tables import notification, utcnow
-from crmkit.core.tasks import check_text, check_user, newest_first
+from crmkit.core.inputs import read_reference
+from crmkit.core.pagination import Page, newest_first
+from crmkit.core.tables import notification, user, utcnow
+from crmkit.core.tasks import check_text
 
 KIND = re.compile(r"^[a-z][a-z0-9_.-]{0,29}$")
 
@@ -55,7 +56,7 @@ def notify(
     source: str = "core",
 ) -> int:
     """Send ``user_id`` a notification; emits ``core.notification_created`` and returns its id."""
-    check_user(tx.conn, "user_id", user_id)
+    read_reference(tx.conn, "user_id", user_id, user, "user")
     check_text("title", title, 300, required=True)
     check_text("body", body, 10_000, required=False)
     _check_link(link)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from attrs import frozen
+from sqlalchemy import ColumnElement, Connection, Select
 
 from crmkit.core.errors import ValidationError
+from crmkit.core.inputs import read_id, read_timestamp
+from crmkit.core.untrusted import check_storable_text
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -53,24 +56,52 @@ def check_limit(limit: int) -> None:
 
 def cursor_id(value: Any) -> int:
     """An id read back from a cursor; refuses any other value."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _foreign()
-    return value
+    try:
+        return read_id("cursor", value)
+    except ValidationError:
+        raise _foreign() from None
 
 
 def cursor_text(value: Any) -> str:
-    """Text read back from a cursor; refuses any other value."""
+    """Text read back from a cursor; refuses any other value, and text no database takes."""
     if not isinstance(value, str):
         raise _foreign()
+    try:
+        check_storable_text("cursor", value)
+    except ValidationError:
+        raise _foreign() from None
     return value
 
 
 def cursor_datetime(value: Any) -> datetime:
     """A date and time read back from a cursor; refuses any other value, naive times included."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise _foreign() from None
-    if parsed.tzinfo is None:
+    if not isinstance(value, str):
         raise _foreign()
-    return parsed
+    try:
+        return read_timestamp("cursor", value)
+    except ValidationError:
+        raise _foreign() from None
+
+
+def newest_first(
+    conn: Connection,
+    query: Select[Any],
+    id_column: ColumnElement[int],
+    make: Callable[[Any], T],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> Page[T]:
+    """A page of ``query``'s rows (each made an item by ``make``), highest id first.
+
+    ``cursor`` is the ``next_cursor`` of the page before; one this server did not
+    issue is a :class:`ValidationError` naming ``cursor``.
+    """
+    check_limit(limit)
+    if cursor is not None:
+        (before,) = decode_cursor(cursor, 1)
+        query = query.where(id_column < cursor_id(before))
+    rows = conn.execute(query.order_by(id_column.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page([make(r) for r in rows], encode_cursor([rows[-1].id]) if more else None)

@@ -25,6 +25,7 @@ from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import PARTY_CLASSES, PARTY_KINDS, PROSPECT_STATUSES, Customer, Party
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
+from crmkit.core.inputs import read_date, read_id
 from crmkit.core.intake.match_keys import (
     add_match_keys,
     index_match_keys,
@@ -56,6 +57,8 @@ NAME_FIELDS = ("first_name", "last_name", "organisation_name")
 NAME_LIMITS = {"first_name": 150, "last_name": 150, "organisation_name": 300}
 """The widths of the name columns; ``display_name`` (300) is checked in :func:`check_identity`."""
 ADDRESS_FIELDS = tuple(a.name for a in attrs.fields(PostalAddress))
+CONTACT_LIMITS = {"emails": 50, "phones": 50, "addresses": 20}
+"""The most contact points of each kind a party has: every one is parsed, stored and indexed."""
 EDITABLE = frozenset(
     {
         *NAME_FIELDS,
@@ -92,6 +95,8 @@ def _list(data: Mapping[str, Any], name: str) -> list[Any]:
     value = data.get(name) or []
     if isinstance(value, str | Mapping) or not isinstance(value, Sequence):
         raise ValidationError(name, "expected a list")
+    if len(value) > CONTACT_LIMITS[name]:
+        raise ValidationError(name, f"more than {CONTACT_LIMITS[name]} items")
     return list(value)
 
 
@@ -148,14 +153,7 @@ def _unique(values: list[Any], key: Any) -> tuple[Any, ...]:
 def _birth_date(value: Any) -> date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            "birth_date", f"expected a date (YYYY-MM-DD), got {value!r}"
-        ) from None
+    return read_date("birth_date", value)
 
 
 def build_party(role: str, data: Mapping[str, Any], *, region: str | None) -> Party:
@@ -177,9 +175,7 @@ def build_party(role: str, data: Mapping[str, Any], *, region: str | None) -> Pa
     values["phones"] = parse_phones(_list(data, "phones"), region)
     values["addresses"] = parse_addresses(_list(data, "addresses"))
     owner = data.get("owner_id")
-    if owner is not None and (isinstance(owner, bool) or not isinstance(owner, int)):
-        raise ValidationError("owner_id", "expected a user id")
-    values["owner_id"] = owner
+    values["owner_id"] = None if owner is None else read_id("owner_id", owner)
     custom = data.get("custom") or {}
     if not isinstance(custom, Mapping):
         raise ValidationError("custom", "expected an object")

@@ -30,8 +30,10 @@ from sqlalchemy import (
     select,
 )
 
+from crmkit.core.errors import ValidationError
 from crmkit.core.tables import party, search_term
 from crmkit.core.text import strip_accents
+from crmkit.core.untrusted import check_storable_text
 
 if TYPE_CHECKING:
     from crmkit.core.entities import Party
@@ -40,6 +42,10 @@ MIN_PHONE_DIGITS = 3
 """Fewer digits would match most numbers; they are searched as a word only."""
 TERM_LENGTH = 100
 """Longer terms are cut: nobody types more than that into a search box."""
+MAX_TYPED = 200
+"""The longest search text, in characters."""
+MAX_WORDS = 10
+"""The most words a search looks for: each one is a condition of the query."""
 PHONE_TYPED = re.compile(r"^[\d\s+()./-]+$")
 LAST_CHARACTER = chr(sys.maxunicode)
 """Sorts after every character that may follow a prefix, on SQLite and in PostgreSQL's C collation."""
@@ -103,15 +109,26 @@ def unindex_party(conn: Connection, party_id: int) -> None:
 def typed_terms(text: str) -> list[str]:
     """What a search box's text looks for: one phone number, or each of its words as typed.
 
+    Text longer than :data:`MAX_TYPED`, of more than :data:`MAX_WORDS` words or
+    that no database stores is refused, naming ``q``, the search parameter of the
+    API and the pages.
+
     A phone number counts its digits without the national trunk prefix or the
     international ``00``, so that "030 1234" finds +49301234… by its national
     digits and "0049 30 1234" by its international ones.
     """
+    if len(text) > MAX_TYPED:
+        raise ValidationError("q", f"longer than {MAX_TYPED} characters")
+    check_storable_text("q", text)
     digits = re.sub(r"\D", "", text).lstrip("0")
     if PHONE_TYPED.match(text) and len(digits) >= MIN_PHONE_DIGITS:
         return [digits]
     words = (word.strip(EDGE_PUNCTUATION) for word in normalise(text).split())
-    return sorted({word[:TERM_LENGTH] for word in words if NOT_WORD.sub("", word)})
+    terms = sorted({word[:TERM_LENGTH] for word in words if NOT_WORD.sub("", word)})
+    # A query with thousands of conditions is more than a database takes ("too large").
+    if len(terms) > MAX_WORDS:
+        raise ValidationError("q", f"more than {MAX_WORDS} words")
+    return terms
 
 
 def _starting_with(prefix: str) -> Select[tuple[int]]:

@@ -6,13 +6,11 @@ is allowed. Changes are guarded by the task's ``version`` like every other recor
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from attrs import frozen
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Select,
     and_,
@@ -26,6 +24,7 @@ from sqlalchemy import (
 from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
+from crmkit.core.inputs import read_reference, read_timestamp
 from crmkit.core.pagination import (
     Page,
     check_limit,
@@ -33,6 +32,7 @@ from crmkit.core.pagination import (
     cursor_id,
     decode_cursor,
     encode_cursor,
+    newest_first,
 )
 from crmkit.core.privacy import forget_event_payloads
 from crmkit.core.tables import party, task, user, utcnow
@@ -40,8 +40,6 @@ from crmkit.core.tables import party, task, user, utcnow
 TASK_STATUSES: tuple[str, ...] = ("open", "done", "cancelled")
 TITLE_LIMIT = 300
 DETAILS_LIMIT = 10_000
-
-T = TypeVar("T")
 
 
 @frozen
@@ -72,15 +70,6 @@ def check_text(name: str, value: Any, limit: int, *, required: bool) -> str | No
     return value
 
 
-def check_user(conn: Connection, name: str, user_id: Any) -> int:
-    """``user_id`` if it names an existing user; else raises naming ``name``."""
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
-        raise ValidationError(name, "expected a user id")
-    if conn.execute(select(user.c.id).where(user.c.id == user_id)).first() is None:
-        raise ValidationError(name, f"user {user_id} does not exist")
-    return user_id
-
-
 def create_task(
     tx: Transaction,
     owner_id: int,
@@ -92,16 +81,14 @@ def create_task(
     source: str = "core",
 ) -> int:
     """Give ``owner_id`` a new open task; emits ``core.task_created`` and returns the task's id."""
-    check_user(tx.conn, "owner_id", owner_id)
+    read_reference(tx.conn, "owner_id", owner_id, user, "user")
     check_text("title", title, TITLE_LIMIT, required=True)
     check_text("details", details, DETAILS_LIMIT, required=False)
     check_text("source", source, 100, required=True)
     if party_id is not None:
-        exists = tx.conn.execute(select(party.c.id).where(party.c.id == party_id)).first()
-        if exists is None:
-            raise ValidationError("party_id", f"party {party_id} does not exist")
-    if due_at is not None and (not isinstance(due_at, datetime) or due_at.tzinfo is None):
-        raise ValidationError("due_at", "expected a date and time with a UTC offset")
+        read_reference(tx.conn, "party_id", party_id, party, "party")
+    if due_at is not None:
+        due_at = read_timestamp("due_at", due_at)
     task_id: int = tx.conn.execute(
         insert(task)
         .values(
@@ -143,26 +130,6 @@ def get_task(conn: Connection, task_id: int) -> Task:
     if row is None:
         raise NotFound(f"task {task_id} does not exist")
     return _task(row)
-
-
-def newest_first(
-    conn: Connection,
-    query: Select[Any],
-    id_column: ColumnElement[int],
-    make: Callable[[Any], T],
-    *,
-    cursor: str | None,
-    limit: int,
-) -> Page[T]:
-    """A page of ``query``'s rows, highest id first; the cursor is the last id shown."""
-    check_limit(limit)
-    if cursor is not None:
-        (before,) = decode_cursor(cursor, 1)
-        query = query.where(id_column < cursor_id(before))
-    rows = conn.execute(query.order_by(id_column.desc()).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page([make(r) for r in rows], encode_cursor([rows[-1].id]) if more else None)
 
 
 def list_tasks(

@@ -85,12 +85,17 @@ def list_users(conn: Connection) -> list[User]:
 USER_FIELDS = frozenset(
     {"username", "display_name", "email", "role", "manager_id", "team", "territories", "active"}
 )
+MAX_TERRITORIES = 50
+"""The most territories a user works: each one is a condition of every list they see."""
+TERRITORY_LENGTH = 100
 
 
 def _field(
     data: Mapping[str, Any], name: str, kind: type, default: Any = None, limit: int = 200
 ) -> Any:
     value = data.get(name, default)
+    if value is None and default is not None:
+        raise ValidationError(name, "may not be null")
     if isinstance(value, str) and len(value) > limit:
         raise ValidationError(name, f"longer than {limit} characters")
     if value is None or (isinstance(value, kind) and not (kind is int and isinstance(value, bool))):
@@ -109,9 +114,11 @@ def build_user(data: Mapping[str, Any]) -> User:
         raise ValidationError("username", "is required")
     territories = data.get("territories") or []
     if not isinstance(territories, list) or not all(
-        isinstance(t, str) and len(t) <= 100 for t in territories
+        isinstance(t, str) and len(t) <= TERRITORY_LENGTH for t in territories
     ):
         raise ValidationError("territories", "expected a list of territory names")
+    if len(territories) > MAX_TERRITORIES:
+        raise ValidationError("territories", f"more than {MAX_TERRITORIES} items")
     return User(
         username=username,
         display_name=_field(data, "display_name", str) or username,

@@ -105,7 +105,7 @@ class PostalAddress:
 
 
 def _decimal(value: Decimal | int | str) -> Decimal:
-    if isinstance(value, float | bool):
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         # A float cannot hold most cent amounts exactly; refuse it rather than round silently.
         raise ValidationError("amount", f"{value!r} must be a Decimal, an int or a string")
     try:

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from attrs import frozen
 
 from crmkit.core.actors import Actor
-from crmkit.core.attempts import Budget, Limit, take_attempt
+from crmkit.core.attempts import Budget, Limit, client_key, take_attempt
 from crmkit.core.consent import record_consent
 from crmkit.core.entities import Interaction
 from crmkit.core.errors import ValidationError
@@ -160,7 +160,8 @@ def form_field(pipeline_field: str | None) -> str:
 def take_submission(crm: Crm, address: str, now: datetime | None = None) -> int | None:
     """Count a submission of ``address``; when it has used its budget, the seconds to wait."""
     with crm.transaction(WEB_FORM) as tx:
-        return take_attempt(tx, [Budget(LIMIT_KIND, address, FORM_LIMIT)], now or utcnow())
+        budget = Budget(LIMIT_KIND, client_key(address), FORM_LIMIT)
+        return take_attempt(tx, [budget], now or utcnow())
 
 
 # --- Taking the enquiry in.

@@ -9,6 +9,8 @@
 * :func:`settings_from_file` reads a ``crmkit.toml`` as the application does.
 * :func:`seed_demo_data` writes the demo's data (users log in with
   :data:`DEMO_PASSWORD`), for testing a plugin's ``seed_demo``.
+* :func:`unbounded_inputs` finds the texts and lists of request bodies that
+  have no declared limit.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from crmkit.testing.apps import (
     settings_from_file,
     test_database,
 )
+from crmkit.testing.bodies import unbounded_inputs
 from crmkit.testing.cli import invoke
 from crmkit.testing.contract import check_plugin
 from crmkit.testing.demo import DEMO_PASSWORD, seed_demo_data
@@ -36,4 +39,5 @@ __all__ = [
     "seed_demo_data",
     "settings_from_file",
     "test_database",
+    "unbounded_inputs",
 ]

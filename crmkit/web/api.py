@@ -25,7 +25,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Customer, Interaction, Party, Prospect, User
-from crmkit.core.errors import ConflictError, NotFound, ValidationError
+from crmkit.core.errors import ConflictError, ValidationError
+from crmkit.core.inputs import read_reference
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.lookup import contact_key, lookup
 from crmkit.core.pagination import Page
@@ -38,7 +39,7 @@ from crmkit.core.parties import (
 )
 from crmkit.core.permissions import is_allowed, require, visible
 from crmkit.core.privacy import erase_party
-from crmkit.core.tables import party
+from crmkit.core.tables import party, user
 from crmkit.core.users import build_user, create_user, get_user, list_users, update_user
 from crmkit.web import api_bodies as bodies
 from crmkit.web.context import actor_of, crm_of
@@ -149,12 +150,8 @@ def stale_as_412(from_header: bool, work: Callable[[], Any]) -> Any:
 
 def check_owner(conn: Connection, data: dict[str, Any], name: str = "owner_id") -> None:
     """A referenced user must exist: the database would refuse it less politely."""
-    value = data.get(name)
-    if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            get_user(conn, value)
-        except NotFound:
-            raise ValidationError(name, f"user {value} does not exist") from None
+    if data.get(name) is not None:
+        read_reference(conn, name, data[name], user, "user")
 
 
 def with_etag(response: Response, version: int) -> Response:
@@ -447,7 +444,6 @@ async def create_interaction(request: Request) -> Response:
         item = build_interaction(data)
         subject = visible_party(crm, tx.conn, actor, item.party_id)
         require(crm.host, actor, "core:interaction.write", subject, conn=tx.conn)
-        check_owner(tx.conn, data)
         return log_interaction(tx, item)
 
     return await run_post(

@@ -10,13 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
-from attrs import frozen
+from attrs import field, frozen
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit.core.audit import AuditEntry, history
-from crmkit.core.consent import Consent, confirm_consent, consents_of, record_consent
+from crmkit.core.consent import (
+    CHANNELS,
+    PURPOSE,
+    STATUSES,
+    Consent,
+    confirm_consent,
+    consents_of,
+    record_consent,
+)
 from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, PermissionDenied, ValidationError
 from crmkit.core.parties import get_party
@@ -33,11 +41,11 @@ from crmkit.web.payloads import json_response, only_fields, read_object
 class ConsentInput:
     """A statement of consent: ``pending`` starts a double opt-in and answers its token once."""
 
-    purpose: str
-    channel: str
-    status: str
-    source: str
-    evidence: str | None = None
+    purpose: str = field(metadata={"json": {"pattern": PURPOSE.pattern, "maxLength": 50}})
+    channel: str = field(metadata={"json": {"enum": list(CHANNELS)}})
+    status: str = field(metadata={"json": {"enum": list(STATUSES)}})
+    source: str = field(metadata={"json": {"maxLength": 100}})
+    evidence: str | None = field(default=None, metadata={"json": {"maxLength": 10_000}})
 
 
 @frozen
@@ -52,7 +60,7 @@ class RecordedConsent:
 class Confirmation:
     """The token of a pending consent, as the party sends it back."""
 
-    token: str
+    token: str = field(metadata={"json": {"maxLength": 100}})
 
 
 def _fields(data: dict[str, Any], cls: type) -> dict[str, Any]:

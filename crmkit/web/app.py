@@ -1,7 +1,8 @@
 """The ASGI application of a CRM: kernel API and pages, static files, plugin routes under ``/p/<plugin>/``.
 
-Middleware, outermost first: problems (every exception becomes a response),
-the body limit (before anyone reads a body), authentication, then the CSRF check.
+Middleware, outermost first: the security headers (on every response, error pages
+included), problems (every exception becomes a response), the body limit (before
+anyone reads a body), the query string's text, authentication, then the CSRF check.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from crmkit.web import (
 from crmkit.web.auth import ActorMiddleware
 from crmkit.web.context import Site
 from crmkit.web.csrf import CsrfMiddleware
-from crmkit.web.limits import BodyLimitMiddleware
+from crmkit.web.headers import SecurityHeadersMiddleware
+from crmkit.web.limits import BodyLimitMiddleware, QueryTextMiddleware
 from crmkit.web.problems import ProblemMiddleware, http_exception
 from crmkit.web.templating import make_environment
 from crmkit.web.ui import collect_timeline_renderers
@@ -99,8 +101,10 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
             *plugin_routes(app),
         ],
         middleware=[
+            Middleware(SecurityHeadersMiddleware),
             Middleware(ProblemMiddleware, site=site),
             Middleware(BodyLimitMiddleware, max_bytes=app.settings.max_body_bytes),
+            Middleware(QueryTextMiddleware),
             Middleware(ActorMiddleware, crm=app),
             Middleware(CsrfMiddleware),
         ],

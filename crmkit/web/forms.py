@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from crmkit.core.entities import DIRECTIONS, PARTY_KINDS, PROSPECT_STATUSES, Party
 from crmkit.core.errors import ConflictError, ValidationError
+from crmkit.core.inputs import parse_whole_number
 from crmkit.core.intake.pipeline import take_in
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party, update_party
@@ -156,10 +157,7 @@ def edit_party(request: Request) -> Response:
 
 
 def _version(form: Mapping[str, str]) -> int:
-    try:
-        return int(form.get("version", ""))
-    except ValueError:
-        raise ValidationError("version", "the form lost the version it was editing") from None
+    return parse_whole_number("version", form.get("version", ""), minimum=1)
 
 
 async def update_party_from_form(request: Request) -> Response:
@@ -281,8 +279,8 @@ async def log_interaction_from_form(request: Request) -> Response:
 ROUTES: list[BaseRoute] = [
     Route("/parties/new", new_party, name="new_party"),
     Route("/parties/new", create_party_from_form, methods=["POST"]),
-    Route("/parties/{party_id:int}/edit", edit_party, name="edit_party"),
-    Route("/parties/{party_id:int}/edit", update_party_from_form, methods=["POST"]),
-    Route("/parties/{party_id:int}/interactions/new", interaction_form, name="new_interaction"),
-    Route("/parties/{party_id:int}/interactions/new", log_interaction_from_form, methods=["POST"]),
+    Route("/parties/{party_id:id}/edit", edit_party, name="edit_party"),
+    Route("/parties/{party_id:id}/edit", update_party_from_form, methods=["POST"]),
+    Route("/parties/{party_id:id}/interactions/new", interaction_form, name="new_interaction"),
+    Route("/parties/{party_id:id}/interactions/new", log_interaction_from_form, methods=["POST"]),
 ]

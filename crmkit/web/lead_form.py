@@ -187,7 +187,8 @@ async def send_enquiry(request: Request) -> Response:
     except ValidationError as exc:
         if wants_json:
             return _problem(exc)
-        return _page(request, values=_shown(data), error=exc, status=422)
+        # 422, or 400 for a body that is no form at all (MalformedBody), as the JSON answer says.
+        return _page(request, values=_shown(data), error=exc, status=problem_for(exc).status)
     if wants_json:
         return json_response(crm, EnquiryReceived(), 202)
     return _page(request, sent=True)

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit.core.errors import ValidationError
+from crmkit.core.inputs import parse_whole_number
 from crmkit.core.notifications import get_notification, list_notifications, mark_read
 from crmkit.core.permissions import require
 from crmkit.core.tasks import get_task, list_tasks, set_task_status
@@ -41,11 +41,10 @@ def work_page(request: Request) -> Response:
 
 def _change_task(request: Request, task_id: int, status: str, version: str) -> None:
     crm, actor = site_of(request).crm, actor_of(request)
-    if not version.isdigit():
-        raise ValidationError("version", "expected the version of the task shown")
+    expected = parse_whole_number("version", version, minimum=1)
     with crm.transaction(actor) as tx:
         own(crm, actor, "core:task.write", get_task(tx.conn, task_id), "task", task_id)
-        set_task_status(tx, task_id, status, int(version))
+        set_task_status(tx, task_id, status, expected)
 
 
 async def change_task(request: Request) -> Response:

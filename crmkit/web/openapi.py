@@ -21,6 +21,15 @@ A plugin's routes from ``register_routes`` appear under ``/p/<plugin>/``. Path
 parameters come from the route's path (``{visit_id:id}``, a record id, is an integer).
 Routes without a declaration are served but left out of the document.
 
+Links (OpenAPI ``links``) are derived from the paths and answers, not declared:
+a record is what ``/visits/{visit_id}`` names, its schemas those answered by the
+operations on that path, by ``POST /visits`` and as the items of ``GET /visits``
+(the ones with an ``id``). Every answer holding such a record (itself, in a
+property, as the first item of a list or page) links to each operation on
+``/visits/{visit_id}`` and below it, passing the ``id`` (and the ``version``
+when the target takes one), and to each operation without path parameters
+that takes a ``visit_id`` query parameter or body field.
+
 Every operation needs a bearer token, except on the paths served to anyone
 (:func:`crmkit.web.auth.is_public`), whose ``security`` is empty. An operation
 that also takes a browser's form (``form=``, an attrs class of its fields)
@@ -30,6 +39,8 @@ the error's status. A 429 always carries ``Retry-After``.
 
 from __future__ import annotations
 
+import functools
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -45,12 +56,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from crmkit.core.entities import Party
+from crmkit.core.inputs import MAX_ID
 from crmkit.core.pagination import Page
 from crmkit.core.values import EmailAddress, PhoneNumber
 from crmkit.web.context import site_of
 from crmkit.web.csrf import FORM_TYPE
-from crmkit.web.payloads import MAX_SAFE_INTEGER
 from crmkit.web.problems import PROBLEM_JSON
+from crmkit.web.sizes import OPERATION
 from crmkit.web.templating import render
 
 if TYPE_CHECKING:
@@ -58,13 +70,13 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ATTRIBUTE = "crmkit_operation"
+ATTRIBUTE = OPERATION
 COMMON_ERRORS = (400, 401, 403, 413, 422)
 """Statuses any operation may answer: bad JSON, no login, forbidden, too large, invalid."""
 PUBLIC_ERRORS = (400, 413, 422)
 """Statuses any public operation may answer: nobody logs in, so nobody is refused for who they are."""
 HTML = "text/html"
-ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_SAFE_INTEGER}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 ID_CONVERTORS = ("IdConvertor", "IntegerConvertor")
 RETRY_AFTER = {
     "description": "Seconds to wait before trying again",
@@ -98,6 +110,17 @@ class Operation:
     answers: tuple[tuple[int, Any], ...] = ()
     """Statuses beyond ``status`` answered with a body of a type rather than a problem."""
     description: str = ""
+
+    def request_schema(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The JSON schema of the request body, if any, and the component schemas it refers to."""
+        return None if self.request is None else _request_schema(self.request)
+
+
+@functools.cache
+def _request_schema(tp: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    # Once per body class: read_json holds every body to it (crmkit.web.sizes).
+    builder = _Builder()
+    return builder.schema(tp), builder.schemas
 
 
 def operation(
@@ -154,6 +177,7 @@ def document(app: Crm, routes: Sequence[BaseRoute], title: str = "crmkit") -> di
                 declared, method, params, f"{endpoint.__name__}", public=is_public(path)
             )
             paths.setdefault(path, {})[method.lower()] = item
+    _add_links(paths, builder.schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": app.host.api_version},
@@ -351,6 +375,179 @@ class _Builder:
 def _is_input(cls: type) -> bool:
     # Request bodies (marked by ``__json_input__``) require only the fields without a default.
     return bool(getattr(cls, "__json_input__", False))
+
+
+PATH_PARAMETER = re.compile(r"\{([^}]+)\}")
+Endpoint = tuple[str, str, dict[str, Any]]
+"""A path, a method and the operation on it, as the document holds them."""
+
+
+def _add_links(paths: dict[str, dict[str, Any]], schemas: Mapping[str, Any]) -> None:
+    """Link every answer holding a record to the operations taking that record's id."""
+    endpoints = [(p, m, item) for p, items in paths.items() for m, item in items.items()]
+    records = _records(endpoints, schemas)
+    referred: dict[str, set[str]] = {}
+    for item_path, names in records.items():
+        referred.setdefault(_parameters(item_path)[0], set()).update(names)
+    inputs = {item["operationId"]: _inputs(item, schemas) for _p, _m, item in endpoints}
+    for _path, _method, source in endpoints:
+        for status, schema in _successes(source):
+            links = _links(endpoints, records, referred, inputs, schema, schemas)
+            if links:
+                source["responses"][status]["links"] = links
+
+
+def _links(
+    endpoints: Sequence[Endpoint],
+    records: Mapping[str, set[str]],
+    referred: Mapping[str, set[str]],
+    inputs: Mapping[str, Mapping[str, str]],
+    schema: Mapping[str, Any],
+    schemas: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The links of one answer of ``schema``, by the target's operationId."""
+    links: dict[str, Any] = {}
+    held = _held(schema, schemas)
+    for item_path, names in records.items():
+        (parameter,) = _parameters(item_path)
+        for pointer, found in ((p, n & names) for p, n in held if n & names):
+            for path, _m, target in endpoints:
+                below = path == item_path or path.startswith(f"{item_path}/")
+                if below and _parameters(path) == [parameter]:
+                    takes = inputs[target["operationId"]]
+                    link = _item_link(target, takes, parameter, pointer, found, schemas)
+                    links.setdefault(target["operationId"], link)
+    for parameter, names in referred.items():
+        for pointer, found in ((p, n & names) for p, n in held if n & names):
+            for path, _m, target in endpoints:
+                where = inputs[target["operationId"]].get(parameter)
+                if where is not None and not _parameters(path):
+                    link = _reference_link(target, parameter, where, pointer, found)
+                    links.setdefault(target["operationId"], link)
+    return dict(sorted(links.items()))
+
+
+def _parameters(path: str) -> list[str]:
+    return PATH_PARAMETER.findall(path)
+
+
+def _records(endpoints: Sequence[Endpoint], schemas: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Each path naming one record (``/visits/{visit_id}``) -> the schemas answered for it."""
+    records: dict[str, set[str]] = {}
+    for path, _method, _item in endpoints:
+        found = list(PATH_PARAMETER.finditer(path))
+        if len(found) != 1:
+            continue  # a path naming two records is linked to by neither
+        item_path = path[: found[0].end()]
+        collection = path[: found[0].start()].rstrip("/")
+        names: set[str] = set()
+        for other_path, method, item in endpoints:
+            for _status, answer in _successes(item):
+                if other_path == item_path or (other_path, method) == (collection, "post"):
+                    names |= _names(answer)
+                elif (other_path, method) == (collection, "get"):
+                    listed = _items(answer, schemas)
+                    names |= _names(listed[1]) if listed else set()
+        names = {n for n in names if "id" in schemas.get(n, {}).get("properties", {})}
+        if names:
+            records[item_path] = names
+    return records
+
+
+def _successes(item: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The statuses and JSON schemas of the operation's successful answers with a body."""
+    return [
+        (status, response["content"]["application/json"]["schema"])
+        for status, response in sorted(item["responses"].items())
+        if status.startswith("2") and "application/json" in response.get("content", {})
+    ]
+
+
+def _names(schema: Mapping[str, Any]) -> set[str]:
+    """The component schemas ``schema`` is one of."""
+    options = schema.get("anyOf", [schema])
+    return {o["$ref"].rsplit("/", 1)[1] for o in options if "$ref" in o}
+
+
+def _properties(schema: Mapping[str, Any], schemas: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties of the one component schema ``schema`` is, else none."""
+    names = _names(schema)
+    return dict(schemas[names.pop()].get("properties", {})) if len(names) == 1 else {}
+
+
+def _items(
+    schema: Mapping[str, Any], schemas: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """Where a list or a page holds its first item (a JSON pointer) and the items' schema."""
+    if schema.get("type") == "array":
+        return "/0", dict(schema["items"])
+    properties = _properties(schema, schemas)
+    if set(properties) == {"items", "next_cursor"}:
+        return "/items/0", dict(properties["items"]["items"])
+    return None
+
+
+def _held(schema: Mapping[str, Any], schemas: Mapping[str, Any]) -> list[tuple[str, set[str]]]:
+    """Where an answer of ``schema`` holds records (JSON pointers), with their schemas.
+
+    The answer itself, one of its properties, or the first item of either when it is a list or a page.
+    """
+    candidates = [("", schema), *((f"/{k}", v) for k, v in _properties(schema, schemas).items())]
+    held = []
+    for pointer, candidate in candidates:
+        listed = _items(candidate, schemas)
+        if listed is not None:
+            pointer, candidate = pointer + listed[0], listed[1]
+        if _names(candidate):
+            held.append((pointer, _names(candidate)))
+    return held
+
+
+def _item_link(
+    target: Mapping[str, Any],
+    takes: Mapping[str, str],
+    parameter: str,
+    pointer: str,
+    found: set[str],
+    schemas: Mapping[str, Any],
+) -> dict[str, Any]:
+    link: dict[str, Any] = {
+        "operationId": target["operationId"],
+        "description": f"The id of the {' or '.join(sorted(found))} answered",
+        "parameters": {f"path.{parameter}": f"$response.body#{pointer}/id"},
+    }
+    # The version read is the one a change or a delete must name.
+    if all("version" in schemas[n]["properties"] for n in found):
+        version = f"$response.body#{pointer}/version"
+        where = takes.get("version")
+        if where == "query":
+            link["parameters"]["query.version"] = version
+        elif where == "body":
+            link["requestBody"] = {"version": version}
+    return link
+
+
+def _reference_link(
+    target: Mapping[str, Any], parameter: str, where: str, pointer: str, found: set[str]
+) -> dict[str, Any]:
+    link: dict[str, Any] = {
+        "operationId": target["operationId"],
+        "description": f"The id of the {' or '.join(sorted(found))} answered, as {parameter}",
+    }
+    value = f"$response.body#{pointer}/id"
+    if where == "query":
+        link["parameters"] = {f"query.{parameter}": value}
+    else:
+        link["requestBody"] = {parameter: value}
+    return link
+
+
+def _inputs(target: Mapping[str, Any], schemas: Mapping[str, Any]) -> dict[str, str]:
+    """What ``target`` takes by name: ``query`` for a query parameter, ``body`` for a JSON body field."""
+    body = target.get("requestBody", {}).get("content", {}).get("application/json")
+    taken = dict.fromkeys(_properties(body["schema"], schemas) if body else (), "body")
+    taken.update({p["name"]: "query" for p in target.get("parameters", []) if p["in"] == "query"})
+    return taken
 
 
 SIMPLE: dict[Any, dict[str, Any]] = {

@@ -25,6 +25,7 @@ from crmkit.core.notifications import unread_count
 from crmkit.core.permissions import is_allowed, visible
 from crmkit.core.tables import interaction, party, user
 from crmkit.web.context import actor_of, site_of
+from crmkit.web.headers import CSP_NONCE
 from crmkit.web.listing import (
     Hits,
     best_visible_matches,
@@ -53,7 +54,7 @@ SEARCH_LIMIT = 20
 def page_response(
     request: Request, template: str, *, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    """``template`` with the navigation, the actor and the request's CSRF token (if any)."""
+    """``template`` with the navigation, the actor, the request's CSRF token (if any) and CSP nonce."""
     site, actor = site_of(request), actor_of(request)
     return render(
         site,
@@ -63,6 +64,8 @@ def page_response(
         actor=actor,
         # Session authentication puts the token here; the csrf_field() macro renders it.
         csrf_token=getattr(request.state, "csrf_token", None),
+        # For an inline <style nonce="{{ csp_nonce }}">: the only inline style a page may hold.
+        csp_nonce=getattr(request.state, CSP_NONCE, ""),
         unread_notifications=_unread(site.crm, actor),
         **context,
     )
@@ -232,5 +235,5 @@ ROUTES: list[BaseRoute] = [
     _party_list("customer"),
     _party_list("prospect"),
     Route("/search", search, name="search"),
-    Route("/parties/{party_id:int}", party_page, name="party"),
+    Route("/parties/{party_id:id}", party_page, name="party"),
 ]

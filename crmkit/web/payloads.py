@@ -12,17 +12,29 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from crmkit.core.errors import ValidationError
+from crmkit.core.inputs import MAX_ID
+from crmkit.core.untrusted import MAX_DEPTH, check_nesting, check_storable_text
 from crmkit.web.errors import MalformedBody
+from crmkit.web.sizes import check_declared_sizes
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
 
-MAX_SAFE_INTEGER = 2**53 - 1
-
 
 def form_fields(body: bytes) -> dict[str, str]:
-    """The fields of a url-encoded form body (the last value of a repeated name; blank ones kept)."""
-    return dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    """The fields of a url-encoded form body (the last value of a repeated name; blank ones kept).
+
+    Refused as :func:`read_json` refuses a JSON body: one that is not UTF-8 is a
+    :class:`MalformedBody` (400), a field holding text no database stores a
+    ValidationError naming it (422).
+    """
+    try:
+        fields = dict(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError:
+        raise MalformedBody("not a valid form: the body is not UTF-8 text") from None
+    for name, value in fields.items():
+        check_storable_text(name, value)
+    return fields
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -31,17 +43,29 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 async def read_json(request: Request) -> Any:
-    """The request body as JSON; :class:`MalformedBody` (400) says where it stops being JSON."""
+    """The request body as JSON, held to the sizes the route's operation declares for it.
+
+    :class:`MalformedBody` (400): the body is not UTF-8, says where it stops being
+    JSON, or nests arrays and objects deeper than :data:`MAX_DEPTH` levels (refused
+    before parsing). A value no database stores, or beyond a declared size
+    (``maxLength``, ``maxItems``, ``maxProperties``): a ValidationError naming it (422).
+    """
     body = await request.body()
     try:
-        data = json.loads(body)
+        text = body.decode("utf-8-sig")  # RFC 8259: UTF-8; a byte order mark may be ignored
+    except UnicodeDecodeError:
+        raise MalformedBody("not valid JSON: the body is not UTF-8 text") from None
+    try:
+        check_nesting(text, MAX_DEPTH)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise MalformedBody(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
-    except UnicodeDecodeError:
-        raise MalformedBody("not valid JSON: the body is not UTF-8 text") from None
+    except ValueError as exc:
+        raise MalformedBody(f"not accepted as JSON: {exc}") from None
     _check_storable(data, "body")
+    check_declared_sizes(request.scope, data)
     return data
 
 
@@ -69,20 +93,15 @@ def optional_version(data: Mapping[str, Any]) -> int | None:
 
 
 def _check_storable(value: Any, where: str) -> None:
-    # Valid JSON a database cannot store must be refused here, not fail in the INSERT:
-    # PostgreSQL rejects NUL in text, no driver encodes a lone surrogate, and integers
-    # beyond 2**53 are not exchanged reliably (RFC 7493).
+    # Valid JSON a database cannot store must be refused here, not fail in the INSERT;
+    # integers beyond 2**53 are not exchanged reliably (RFC 7493). Recursing is safe:
+    # read_json refused a body nested deeper than MAX_DEPTH before parsing it.
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValidationError(where, "text may not contain NUL characters")
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            raise ValidationError(where, "text contains an unpaired surrogate") from None
+        check_storable_text(where, value)
     elif isinstance(value, bool):
         return
-    elif isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER:
-        raise ValidationError(where, f"integers beyond {MAX_SAFE_INTEGER} are not accepted")
+    elif isinstance(value, int) and abs(value) > MAX_ID:
+        raise ValidationError(where, f"integers beyond {MAX_ID} are not accepted")
     elif isinstance(value, float) and not math.isfinite(value):  # json.loads accepts NaN
         raise ValidationError(where, f"{value} is not a number JSON allows")
     elif isinstance(value, dict):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import icalendar
+import pytest
 from crmkit_sfa.pipeline import activities
 
 from crmkit import Crm
@@ -91,6 +92,45 @@ def test_a_broken_invitation_is_refused_naming_the_problem(
     assert garbage.status_code == 422 and garbage.json()["field"] == "body"
     assert floating.status_code == 422 and floating.json()["field"] == "dtstart"
     assert no_party.status_code == 422 and no_party.json()["field"] == "party_id"
+    with crm.read() as conn:
+        assert activities.activities_of_owner(conn, team.seller.user_id or 0) == []
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "field"),
+    [
+        # New Year's Eve of 9999 in New York is the year 10000 in UTC.
+        (b"Europe/Berlin:20260504T100000", b"America/New_York:99991231T235959", "dtstart"),
+        (b"DTEND;TZID=Europe/Berlin:20260504T120000", b"DURATION:P9999999D", "duration"),
+        # Text a database cannot store, or that is no text, was stored (or replaced) before.
+        (b"SUMMARY:Project kick-off", b"SUMMARY:x\x00y", "body"),
+        (b"SUMMARY:Project kick-off", b"SUMMARY:x\xffy", "body"),
+        # Thousands of events in one request became thousands of meetings.
+        (
+            b"END:VEVENT",
+            b"END:VEVENT"
+            + b"\r\nBEGIN:VEVENT\r\nUID:x@e\r\nDTSTART:20260504T100000Z\r\nEND:VEVENT" * 100,
+            "body",
+        ),
+    ],
+)
+def test_an_invitation_beyond_the_calendar_is_refused_naming_the_problem(
+    crm: Crm,
+    team: SalesTeam,
+    new_party: PartyMaker,
+    crm_as: Callable[[Actor], Crm],
+    replace: bytes,
+    by: bytes,
+    field: str,
+) -> None:
+    party = new_party(owner_id=team.seller.user_id)
+    with http_client(crm_as(team.seller)) as client:
+        response = client.post(
+            f"/p/sfa/activities/invitations?party_id={party}",
+            content=invitation().replace(replace, by),
+            headers={"content-type": "text/calendar"},
+        )
+    assert (response.status_code, response.json()["field"]) == (422, field), response.text
     with crm.read() as conn:
         assert activities.activities_of_owner(conn, team.seller.user_id or 0) == []
 

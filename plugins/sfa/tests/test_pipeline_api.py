@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import base64
+import json
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from crmkit_sfa.pipeline.tables import activity, opportunity
+from sqlalchemy import func, select
 
 from crmkit import Actor, Crm, get_party
 from crmkit.testing import http_client
@@ -95,6 +99,63 @@ def test_bad_bodies_are_problems_naming_the_field(
     assert no_reason.status_code == 422 and no_reason.json()["field"] == "lost_reason"
 
 
+# In UTC these fall in the years 0 and 10000.
+OVERFLOWING = ["0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-01:00"]
+
+
+def forged_cursor(values: list[Any]) -> str:
+    """A cursor as the server's look (base64url JSON), holding what no page ends with."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("url", "changes", "field"),
+    [
+        *(
+            ("/p/sfa/opportunities", {"amount": amount}, "amount")
+            for amount in ([], {}, "1e999999")
+        ),
+        ("/p/sfa/opportunities", {"amount": "9" * 400}, "amount"),
+        ("/p/sfa/opportunities", {"pipeline": []}, "pipeline"),
+        ("/p/sfa/opportunities", {"pipeline": {"key": "sales"}}, "pipeline"),
+        ("/p/sfa/activities", {"owner_id": 424242}, "owner_id"),
+        *(("/p/sfa/activities", {"due_at": moment}, "due_at") for moment in OVERFLOWING),
+        ("/p/sfa/activities", {"kind": "meeting", "starts_at": OVERFLOWING[1]}, "starts_at"),
+    ],
+)
+def test_a_body_no_database_takes_is_a_problem_naming_the_field_and_stores_nothing(
+    crm: Crm,
+    team: SalesTeam,
+    new_party: PartyMaker,
+    crm_as: Callable[[Actor], Crm],
+    url: str,
+    changes: dict[str, Any],
+    field: str,
+) -> None:
+    party = new_party(owner_id=team.seller.user_id)
+    needed = (
+        {"title": "Deal"} if url.endswith("opportunities") else {"kind": "call", "subject": "Hi"}
+    )
+    with http_client(crm_as(team.seller)) as client:
+        response = client.post(url, json={"party_id": party, **needed, **changes})
+    assert (response.status_code, response.json()["field"]) == (422, field), response.text
+    with crm.read() as conn:
+        assert conn.execute(select(func.count()).select_from(opportunity)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(activity)).scalar() == 0
+
+
+def test_an_amount_is_answered_as_it_reads_back(
+    team: SalesTeam, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
+) -> None:
+    party = new_party(owner_id=team.seller.user_id)
+    with http_client(crm_as(team.seller)) as client:
+        created = client.post(
+            "/p/sfa/opportunities", json={"party_id": party, "title": "Lift", "amount": "1e2"}
+        ).json()
+        read = client.get(f"/p/sfa/opportunities/{created['id']}").json()
+    assert created["amount"] == read["amount"] == "100.00"
+
+
 @pytest.mark.parametrize(
     ("url", "field"),
     [
@@ -102,6 +163,11 @@ def test_bad_bodies_are_problems_naming_the_field(
         ("/p/sfa/opportunities?owner_id=99999999999999999999", "owner_id"),
         ("/p/sfa/quotations?opportunity_id=99999999999999999999", "opportunity_id"),
         ("/p/sfa/orders?cursor=99999999999999999999", "cursor"),
+        *(
+            (f"/p/sfa/{path}?cursor={forged_cursor([2**63])}", "cursor")
+            for path in ("orders", "quotations")
+        ),
+        ("/p/sfa/quotations?cursor=" + forged_cursor([0]), "cursor"),
         # Digits to str.isdigit(), not to int().
         ("/p/sfa/activities?party_id=%C2%B2", "party_id"),
         ("/p/sfa/opportunities?limit=%C2%B2", "limit"),

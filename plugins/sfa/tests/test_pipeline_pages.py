@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import pytest
 from crmkit_sfa.pipeline import activities, service
+from crmkit_sfa.planning.tables import target
+from crmkit_sfa.quotes.tables import quotation
+from sqlalchemy import func, select
 
 from crmkit import Actor, Crm
 from crmkit.testing import http_client
@@ -147,3 +151,35 @@ def test_new_opportunity_from_the_party_page(
         [deal] = service.opportunities_of_party(conn, party)
     assert created.headers["location"] == f"/p/sfa/opportunities/{deal.id}/page"
     assert (deal.title, str(deal.amount), deal.owner_id) == ("Vans", "12.50", team.seller.user_id)
+
+
+@pytest.mark.parametrize("number", ["\u00b2", "99999999999999999999"])
+def test_a_form_number_that_is_no_id_or_version_is_refused_and_changes_nothing(
+    crm: Crm,
+    team: SalesTeam,
+    new_party: PartyMaker,
+    crm_as: Callable[[Actor], Crm],
+    number: str,
+) -> None:
+    # "²" is a digit to str.isdigit(), not to int(); 20 digits are beyond any id column.
+    party = new_party(owner_id=team.seller.user_id)
+    mine = opportunity(crm, team.seller, party)
+    with http_client(crm_as(team.seller)) as client:
+        staged = client.post(
+            f"/p/sfa/opportunities/{mine.id}/stage-form",
+            data={"stage": "identification", "version": number},
+        )
+        created = client.post(
+            "/p/sfa/opportunities/new", params={"party_id": number}, data={"title": "Cranes"}
+        )
+        quoted = client.post("/p/sfa/quotes", data={"opportunity_id": number})
+    with http_client(crm_as(team.manager)) as client:
+        targeted = client.post(
+            "/p/sfa/planning/targets",
+            data={"scope": "team", "scope_key": "north", "value": "10", "owner_id": number},
+        )
+    assert [r.status_code for r in (staged, created, quoted, targeted)] == [422] * 4
+    with crm.read() as conn:
+        assert service.opportunities_of_party(conn, party) == [mine]
+        assert conn.execute(select(func.count()).select_from(quotation)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(target)).scalar() == 0

@@ -61,6 +61,19 @@ def test_stage_change_sets_the_stage_default_probability_and_is_recorded(
     ]
 
 
+def test_a_probability_given_with_a_move_is_kept_instead_of_the_stage_default(
+    crm: Crm, team: SalesTeam, opportunity: Callable[..., service.Opportunity]
+) -> None:
+    opp = opportunity()
+    with crm.transaction(team.seller) as tx:
+        moved = service.update_opportunity(
+            tx, opp.id, {"stage": "identification", "probability": 22}
+        )
+    assert (moved.stage, moved.probability) == ("identification", 22)
+    with crm.read() as conn:
+        assert service.get_opportunity(conn, opp.id).probability == 22
+
+
 def test_leaving_qualification_needs_amount_and_close_date(
     crm: Crm, team: SalesTeam, opportunity: Callable[..., service.Opportunity]
 ) -> None:
@@ -76,6 +89,26 @@ def test_leaving_qualification_needs_amount_and_close_date(
         assert service.get_opportunity(conn, opp.id).stage == "qualification"
     with crm.transaction(team.seller) as tx:
         service.update_opportunity(tx, opp.id, {"amount": "5000", "expected_close": "2027-03-31"})
+    assert move(crm, team, opp.id, "rfp_received").stage == "rfp_received"
+
+
+def test_skipping_stages_needs_the_exit_criteria_of_every_stage_skipped(
+    crm: Crm, team: SalesTeam, opportunity: Callable[..., service.Opportunity]
+) -> None:
+    # Initiation asks nothing to leave it; Qualification, two stages on, asks for amount and close.
+    opp = opportunity()
+    with pytest.raises(ValidationError) as raised:
+        move(crm, team, opp.id, "rfp_received")
+    assert raised.value.field == "amount"
+    assert "before leaving stage 'Qualification'" in str(raised.value)
+    with crm.transaction(team.seller) as tx:
+        service.update_opportunity(tx, opp.id, {"amount": "5000", "expected_close": "2027-03-31"})
+    # A stage skipped is never entered, so its required step is never done: no way past it.
+    with pytest.raises(ValidationError) as raised:
+        move(crm, team, opp.id, "final")
+    assert "'Send proposal' must be done before leaving stage 'RFP received'" in str(raised.value)
+    with crm.read() as conn:
+        assert service.get_opportunity(conn, opp.id).stage == "initiation"
     assert move(crm, team, opp.id, "rfp_received").stage == "rfp_received"
 
 

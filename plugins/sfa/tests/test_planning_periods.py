@@ -27,11 +27,26 @@ def test_period_key_names_its_first_day_and_the_day_after(
     assert (period.kind, period.start, period.end, period.key) == (kind, start, end, key)
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "2026-Q5", "26", "2026-1", "Q4", "", None, 2026])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        *("2026-13", "2026-Q5", "26", "2026-1", "Q4", "", None, 2026),
+        *("2026\n", "\uff12\uff10\uff12\uff16"),  # what a regular expression's $ and \d let by
+        # No year 0; and a period ending after 9999 has no first day after it.
+        *("0000", "0000-Q1", "0000-01", "9999", "9999-Q4", "9999-12"),
+    ],
+)
 def test_bad_period_is_refused_naming_the_field(bad: object) -> None:
     with pytest.raises(ValidationError) as refused:
         parse_period("period", bad)
     assert refused.value.field == "period"
+
+
+@pytest.mark.parametrize("key", ["0001", "0001-01", "0001-Q1", "9999-11", "9999-Q3"])
+def test_the_first_and_last_periods_read_back_as_given(key: str) -> None:
+    period = parse_period("period", key)
+    assert period.key == key
+    assert period.starts_at < period.ends_at
 
 
 def test_period_of_a_day_and_the_days_gone_by() -> None:

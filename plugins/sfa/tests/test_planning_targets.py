@@ -124,6 +124,10 @@ def test_run_rate_projects_the_pace_to_the_end_of_the_period(
         ({"value": "-5"}, "value"),
         ({"value": 12.5}, "value"),
         ({"value": "12.345"}, "value"),
+        # More than the column holds (14 digits before the point): PostgreSQL refuses it.
+        ({"value": "100000000000000"}, "value"),
+        ({"period": "0000"}, "period"),
+        ({"period": "9999-Q4"}, "period"),
         ({"currency": "euro"}, "currency"),
         ({"measure": "count", "value": "2.5", "currency": None}, "value"),
         ({"measure": "count", "value": "2"}, "currency"),
@@ -220,6 +224,34 @@ def test_manager_sets_targets_over_http_and_a_salesperson_sees_only_their_own(
     assert (seen["actual"], seen["gap"], seen["attainment_percent"]) == ("250.00", "750.00", "25.0")
     assert refused.status_code == 403
     assert team_target.status_code == 403
+
+
+@pytest.mark.parametrize("period", ["0000", "0000-Q1", "9999-Q4"])
+@pytest.mark.parametrize(
+    "url",
+    ["/p/sfa/targets", "/p/sfa/forecast", "/p/sfa/planning/targets", "/p/sfa/planning/forecast"],
+)
+def test_a_period_off_the_calendar_is_a_problem_naming_it_on_every_planning_route(
+    team: SalesTeam, crm_as: Callable[[Actor], Crm], url: str, period: str
+) -> None:
+    with http_client(crm_as(team.manager)) as client:
+        response = client.get(url, params={"period": period})
+    assert (response.status_code, response.json()["field"]) == (422, "period"), response.text
+
+
+def test_a_target_for_the_year_0_is_refused_and_one_for_the_first_month_reads_back_as_set(
+    crm: Crm, team: SalesTeam, crm_as: Callable[[Actor], Crm]
+) -> None:
+    body = {"scope": "team", "scope_key": "north", "value": "10.00", "currency": "EUR"}
+    with http_client(crm_as(team.manager)) as client:
+        year_0 = client.post("/p/sfa/targets", json={**body, "period": "0000"})
+        first = client.post("/p/sfa/targets", json={**body, "period": "0001-01"})
+        read = client.get(f"/p/sfa/targets/{first.json()['id']}")
+        listed = client.get("/p/sfa/targets", params={"period": "0001-01"})
+    assert (year_0.status_code, year_0.json()["field"]) == (422, "period")
+    assert (first.status_code, first.json()["period"]) == (201, "0001-01"), first.text
+    assert (read.status_code, read.json()["target"]) == (200, first.json()), read.text
+    assert [t["target"]["id"] for t in listed.json()] == [first.json()["id"]]
 
 
 def test_target_route_changes_and_deletes(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crmkit_sfa.pipeline import activities, service
 from crmkit_sfa.pipeline.tables import opportunity
@@ -124,3 +125,27 @@ def test_export_and_erasure_cover_deals_and_activities(
     with crm.read() as conn:
         assert service.opportunities_of_party(conn, party) == []
         assert activities.activities_of_owner(conn, team.seller.user_id or 0, ("done",)) == []
+
+
+def test_upgrading_makes_custom_values_stored_too_deep_readable_again(
+    make_crm: Callable[..., Crm], rows_in: Callable[[Crm], SalesRows]
+) -> None:
+    app = make_crm(["sfa", signed_on()], create_tables=False)
+    invoke(app, "db", "upgrade", "core@head")
+    invoke(app, "db", "upgrade", "sfa@sfa_0004")
+    rows = rows_in(app)
+    deep: Any = "bottom"
+    for _ in range(400):
+        deep = [deep]
+    # Stored before bodies and custom values were held to a depth: it broke every list.
+    stored = rows.opportunity(None, custom={"ok": {"a": [1]}, "deep": deep})
+
+    invoke(app, "db", "upgrade")
+
+    with app.read() as conn:
+        custom = conn.execute(select(opportunity.c.custom).where(opportunity.c.id == stored))
+        kept = custom.scalar_one()
+    assert kept["ok"] == {"a": [1]}
+    assert json.loads(kept["deep"]) == deep
+    with http_client(app) as client:
+        assert client.get("/p/sfa/opportunities").status_code == 200

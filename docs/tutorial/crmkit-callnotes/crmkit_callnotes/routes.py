@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Interaction, Transaction, require, utcnow
+from crmkit import Interaction, Transaction, read_date, require, utcnow
 from crmkit.web import actor_of, crm_of, json_response, read_object
 from crmkit_callnotes import service
 
@@ -29,7 +29,7 @@ def get_follow_ups(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
     require(crm.host, actor, "callnotes:read")
     due_by = request.query_params.get("due_by")
-    day = service.parse_date("due_by", due_by) if due_by else utcnow().date()
+    day = read_date("due_by", due_by) if due_by else utcnow().date()
     with crm.read() as conn:
         return json_response(crm, service.open_follow_ups(conn, day))
 

@@ -17,6 +17,8 @@ from crmkit import (
     build_interaction,
     log_interaction,
     party_table,
+    read_date,
+    read_whole_number,
     utcnow,
 )
 from crmkit_callnotes.settings import CallnotesSettings
@@ -51,16 +53,6 @@ def _follow_up(row: Any) -> FollowUp:
     )
 
 
-def parse_date(name: str, value: Any) -> date:
-    """A date given as ``YYYY-MM-DD``; the error names the field ``name``."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationError(name, f"expected a date (YYYY-MM-DD), got {value!r}") from None
-
-
 def log_call(tx: Transaction, data: Mapping[str, Any]) -> Interaction:
     """Put the phone call ``data`` describes (untrusted: an API body) on the party's timeline."""
     unknown = set(data) - CALL_FIELDS
@@ -72,12 +64,10 @@ def log_call(tx: Transaction, data: Mapping[str, Any]) -> Interaction:
     custom: dict[str, Any] = {}
     duration = data.get("duration_seconds")
     if duration is not None:
-        if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
-            raise ValidationError("duration_seconds", f"expected whole seconds, got {duration!r}")
-        custom["callnotes_duration_seconds"] = duration
+        custom["callnotes_duration_seconds"] = read_whole_number("duration_seconds", duration)
     follow_up_on = data.get("follow_up_on")
     if follow_up_on is not None:
-        custom["callnotes_follow_up_on"] = parse_date("follow_up_on", follow_up_on).isoformat()
+        custom["callnotes_follow_up_on"] = read_date("follow_up_on", follow_up_on).isoformat()
     call = build_interaction(
         {
             "party_id": data.get("party_id"),

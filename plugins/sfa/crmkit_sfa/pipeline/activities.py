@@ -20,6 +20,8 @@ from crmkit import (
     build_interaction,
     log_interaction,
     party_table,
+    read_reference,
+    user_table,
     utcnow,
 )
 from crmkit_sfa.pipeline import fields
@@ -91,9 +93,7 @@ def activity_values(conn: Connection, data: Mapping[str, Any]) -> dict[str, Any]
     kind = data.get("kind")
     if kind not in ACTIVITY_KINDS:
         raise ValidationError("kind", f"expected one of {', '.join(ACTIVITY_KINDS)}")
-    party_id = fields.identifier("party_id", data.get("party_id"), required=True)
-    if conn.execute(select(party_table.c.id).where(party_table.c.id == party_id)).first() is None:
-        raise ValidationError("party_id", f"party {party_id} does not exist")
+    party_id = read_reference(conn, "party_id", data.get("party_id"), party_table, "party")
     opportunity_id = fields.identifier("opportunity_id", data.get("opportunity_id"))
     if opportunity_id is not None:
         deal = conn.execute(
@@ -115,13 +115,17 @@ def activity_values(conn: Connection, data: Mapping[str, Any]) -> dict[str, Any]
         "kind": kind,
         "subject": fields.text("subject", data.get("subject"), limit=300, required=True),
         "details": fields.text("details", data.get("details"), limit=20_000),
-        "owner_id": fields.identifier("owner_id", data.get("owner_id")),
+        "owner_id": _owner(conn, data.get("owner_id")),
         # A meeting is due when it starts.
         "due_at": fields.moment("due_at", data.get("due_at")) or starts_at,
         "starts_at": starts_at,
         "ends_at": ends_at,
         "location": fields.text("location", data.get("location"), limit=300),
     }
+
+
+def _owner(conn: Connection, value: Any) -> int | None:
+    return None if value is None else read_reference(conn, "owner_id", value, user_table, "user")
 
 
 def create_activity(

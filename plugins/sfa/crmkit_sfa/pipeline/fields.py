@@ -1,13 +1,31 @@
-"""Reading untrusted input (API bodies, forms): each reader raises a ValidationError naming the field."""
+"""Reading untrusted input (API bodies, forms): each reader raises a ValidationError naming the field.
+
+Ids, numbers, dates and times are read by crmkit's readers (``crmkit.read_*``);
+here the plugin's conventions around them: an empty optional value is None.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from crmkit import Money, ValidationError
+from crmkit import (
+    Money,
+    ValidationError,
+    parse_whole_number,
+    read_date,
+    read_decimal,
+    read_id,
+    read_timestamp,
+    read_whole_number,
+)
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("9999999999999999.99")
+"""The largest amount of an opportunity (its column holds 16 digits before the point)."""
 
 
 def only(data: Mapping[str, Any], allowed: Iterable[str], where: str = "") -> None:
@@ -39,53 +57,33 @@ def text(name: str, value: Any, *, limit: int, required: bool = False) -> str | 
 
 
 def identifier(name: str, value: Any, *, required: bool = False) -> int | None:
+    """A record id; None when absent, unless ``required``."""
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(name, "expected a record id")
-    return value
+    return read_id(name, value)
 
 
 def query_id(name: str, raw: str | None, *, required: bool = False) -> int | None:
-    """A record id given as a query parameter: 1 to 15 digits, as an ``{name:id}`` path takes."""
+    """A record id given as a query parameter (digits, as an ``{name:id}`` path takes it)."""
     if raw is None:
         if required:
             raise ValidationError(name, "required")
         return None
-    # A longer one is beyond what a database column holds: its driver would fail (500).
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 15) or int(raw) < 1:
-        raise ValidationError(name, f"expected a record id, got {raw!r}")
-    return int(raw)
+    return parse_whole_number(name, raw, minimum=1)
 
 
 def day(name: str, value: Any) -> date | None:
-    """A date given as ``YYYY-MM-DD``."""
+    """A date given as ``YYYY-MM-DD``; empty is None."""
     if value is None or value == "":
         return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ValidationError(name, f"expected a date (YYYY-MM-DD), got {value!r}") from None
+    return read_date(name, value)
 
 
 def moment(name: str, value: Any) -> datetime | None:
-    """An ISO 8601 date and time with its offset, as UTC."""
+    """An ISO 8601 date and time with its offset, as UTC; empty is None."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                name, f"expected an ISO 8601 date and time, got {value!r}"
-            ) from None
-    if parsed.tzinfo is None:
-        raise ValidationError(name, "needs a UTC offset (e.g. 2026-05-04T09:30:00+02:00)")
-    return parsed.astimezone(UTC)
+    return read_timestamp(name, value)
 
 
 def currency(value: Any) -> str:
@@ -96,23 +94,19 @@ def currency(value: Any) -> str:
 
 
 def amount(value: Any, currency: str) -> Money | None:
-    """An amount of ``currency``: a string or int, never a float (cents would be lost)."""
+    """An amount of ``currency``: a string or int, never a float (cents would be lost).
+
+    In cents, as it is stored: "100" comes back as 100.00.
+    """
     if value is None or value == "":
         return None
-    money = Money(value, currency)
-    if money.amount < 0:
-        raise ValidationError("amount", "must not be negative")
-    if money.amount != money.amount.quantize(Decimal("0.01")):
-        raise ValidationError("amount", "has more than two decimal places")
-    if abs(money.amount) >= Decimal("1e16"):
-        raise ValidationError("amount", "too large")
-    return money
+    given = read_decimal("amount", value, places=2, minimum=ZERO, maximum=MAX_AMOUNT)
+    return Money(given.quantize(CENT), currency)
 
 
 def percent(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-        raise ValidationError(name, "expected a whole percentage from 0 to 100")
-    return value
+    """A whole percentage from 0 to 100."""
+    return read_whole_number(name, value, minimum=0, maximum=100)
 
 
 def strings(name: str, value: Any, *, limit: int = 100) -> list[str]:

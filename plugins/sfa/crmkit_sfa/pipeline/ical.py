@@ -8,7 +8,7 @@ from typing import Any
 from attrs import evolve
 from sqlalchemy import Connection, select, update
 
-from crmkit import Transaction, ValidationError, utcnow
+from crmkit import Transaction, ValidationError, check_storable_text, read_timestamp, utcnow
 from crmkit_sfa.pipeline.activities import (
     Activity,
     activity_of,
@@ -21,6 +21,8 @@ from crmkit_sfa.pipeline.tables import activity
 PRODUCT = "-//crmkit//sfa//EN"
 UID_DOMAIN = "sfa.crmkit"
 STATUS = {"planned": "CONFIRMED", "done": "CONFIRMED", "cancelled": "CANCELLED"}
+MAX_EVENTS = 100
+"""The most events one invitation may bring (a series is one event)."""
 
 
 def uid_of(item: Activity) -> str:
@@ -66,7 +68,7 @@ def _moment(event: Any, name: str) -> datetime | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValidationError(name.lower(), "has no time zone (floating times are ambiguous)")
-        return value.astimezone(UTC)
+        return read_timestamp(name.lower(), value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)  # an all-day event
     raise ValidationError(name.lower(), "expected a date or a date and time")
@@ -76,12 +78,19 @@ def _events(ics: bytes) -> tuple[str, list[Any]]:
     import icalendar  # lazily, as in meetings_calendar
 
     try:
-        calendar = icalendar.Calendar.from_ical(ics)
+        text = ics.decode()
+    except UnicodeDecodeError:
+        raise ValidationError("body", "an iCalendar file is UTF-8 text") from None
+    check_storable_text("body", text)
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
     except ValueError as exc:
         raise ValidationError("body", f"not an iCalendar file: {exc}") from None
     events = calendar.walk("VEVENT")
     if not events:
         raise ValidationError("body", "the calendar holds no event (VEVENT)")
+    if len(events) > MAX_EVENTS:
+        raise ValidationError("body", f"more than {MAX_EVENTS} events in one invitation")
     return str(calendar.get("method", "")).upper(), events
 
 
@@ -105,7 +114,10 @@ def import_invitation(
             raise ValidationError("dtstart", "every event needs a start")
         ends_at = _moment(event, "DTEND")
         if ends_at is None and event.get("duration") is not None:
-            ends_at = starts_at + event.decoded("duration")
+            try:
+                ends_at = starts_at + event.decoded("duration")
+            except OverflowError:
+                raise ValidationError("duration", "ends outside the years 1 to 9999") from None
         cancelled = method == "CANCEL" or str(event.get("status", "")).upper() == "CANCELLED"
         data = {
             "party_id": party_id,

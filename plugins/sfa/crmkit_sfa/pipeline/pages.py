@@ -22,6 +22,7 @@ from crmkit import (
     ValidationError,
     get_party,
     is_allowed,
+    parse_whole_number,
     party_table,
     require,
     user_table,
@@ -29,7 +30,7 @@ from crmkit import (
     visible,
 )
 from crmkit.web import actor_of, crm_of, page_response, read_form
-from crmkit_sfa.pipeline import activities, pipelines, service
+from crmkit_sfa.pipeline import activities, fields, pipelines, service
 from crmkit_sfa.pipeline.routes import (
     create_opportunity_as_actor,
     visible_activity,
@@ -58,7 +59,7 @@ def _names(conn: Connection, table: Any, column: Any, ids: set[int | None]) -> d
 
 def _version(form: dict[str, str]) -> int | None:
     raw = form.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_whole_number("version", raw, minimum=1) if raw else None
 
 
 def board(request: Request, error: str | None = None, status: int = 200) -> Response:
@@ -244,13 +245,12 @@ def new_opportunity(
     """The form of a new opportunity with the party ``?party_id=``."""
     crm, actor = crm_of(request), actor_of(request)
     require(crm.host, actor, "sfa:opportunity.write")
-    raw = request.query_params.get("party_id", "")
-    if not raw.isdigit():
-        raise ValidationError("party_id", "expected a party id")
+    party_id = fields.query_id("party_id", request.query_params.get("party_id"), required=True)
+    assert party_id is not None
     with crm.read() as conn:
-        party = get_party(conn, int(raw))
+        party = get_party(conn, party_id)
         if not is_allowed(crm.host, actor, "core:party.read", party, conn=conn):
-            raise NotFound(f"party {raw} does not exist")
+            raise NotFound(f"party {party_id} does not exist")
         known = pipelines.all_pipelines(crm, conn)
     return page_response(
         request,
@@ -270,8 +270,9 @@ async def post_new_opportunity(request: Request) -> Response:
 
     def create() -> service.Opportunity:
         data: dict[str, Any] = {k: form[k] for k in OPPORTUNITY_FORM if form.get(k, "").strip()}
-        raw = request.query_params.get("party_id", "")
-        data["party_id"] = int(raw) if raw.isdigit() else raw
+        data["party_id"] = fields.query_id(
+            "party_id", request.query_params.get("party_id"), required=True
+        )
         return create_opportunity_as_actor(request, data)
 
     try:

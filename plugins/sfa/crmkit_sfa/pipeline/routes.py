@@ -15,7 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import NotFound, ValidationError, get_party, is_allowed, require, visible
+from crmkit import (
+    NotFound,
+    ValidationError,
+    get_party,
+    is_allowed,
+    parse_whole_number,
+    require,
+    visible,
+)
 from crmkit.web import (
     Param,
     actor_of,
@@ -85,9 +93,7 @@ def _write(request: Request, permission: str, act: Callable[..., T], *args: Any)
 
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit", "100")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= LIST_LIMIT:
-        raise ValidationError("limit", f"expected a whole number from 1 to {LIST_LIMIT}")
-    return int(raw)
+    return parse_whole_number("limit", raw, minimum=1, maximum=LIST_LIMIT)
 
 
 def _filters(

@@ -19,6 +19,7 @@ from crmkit import (
     NotFound,
     Transaction,
     ValidationError,
+    check_custom,
     clean_territory,
     contact_point_table,
     convert_prospect,
@@ -176,10 +177,7 @@ def _values(
             fields.day(f"milestones[{i}].on", milestone["on"])
         values["milestones"] = milestones
     if "custom" in data:
-        custom = data["custom"]
-        if not isinstance(custom, dict):
-            raise ValidationError("custom", "expected an object")
-        values["custom"] = custom
+        values["custom"] = check_custom(data["custom"])
     return values
 
 
@@ -226,7 +224,7 @@ def create_opportunity(tx: Transaction, data: Mapping[str, Any]) -> Opportunity:
         party = get_party(tx.conn, party_id)
     except NotFound:
         raise ValidationError("party_id", f"party {party_id} does not exist") from None
-    pipeline_key = data.get("pipeline")
+    pipeline_key = fields.text("pipeline", data.get("pipeline"), limit=100)
     pipeline = pipeline_of(tx.app, pipeline_key, tx.conn) if pipeline_key else configured(tx.app)[0]
     stage = _stage(pipeline, data.get("stage", pipeline.stages[0].key))
     now = utcnow()
@@ -335,8 +333,10 @@ def update_opportunity(
         current = _write(tx, current, expected_version, values)
         expected_version = None  # checked by the write
     if moving:
-        # After the other fields: the exit criteria see the values given with the move.
-        return change_stage(tx, opportunity_id, data["stage"], expected_version)
+        # After the other fields: the exit criteria see the values given with the move,
+        # and a probability given with it is kept rather than the new stage's default.
+        given = current.probability if "probability" in data else None
+        return change_stage(tx, opportunity_id, data["stage"], expected_version, given)
     return current
 
 
@@ -371,11 +371,16 @@ def unmet_exit_criteria(
 
 
 def change_stage(
-    tx: Transaction, opportunity_id: int, stage_key: Any, expected_version: int | None = None
+    tx: Transaction,
+    opportunity_id: int,
+    stage_key: Any,
+    expected_version: int | None = None,
+    probability: int | None = None,
 ) -> Opportunity:
     """Move the opportunity to ``stage_key``; moving forward needs the exit criteria of each stage left.
 
-    The probability becomes the new stage's default; the stage's playbook is planned.
+    The probability becomes ``probability``, else the new stage's default; the
+    stage's playbook is planned.
     """
     current = _current(tx, opportunity_id)
     _open(current)
@@ -394,7 +399,11 @@ def change_stage(
         tx,
         current,
         expected_version,
-        {"stage": target.key, "probability": target.probability, "stage_entered_at": utcnow()},
+        {
+            "stage": target.key,
+            "probability": target.probability if probability is None else probability,
+            "stage_entered_at": utcnow(),
+        },
     )
     _enter(tx, moved, target, current.stage)
     tx.emit(

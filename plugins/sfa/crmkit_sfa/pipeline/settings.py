@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from attrs import field, frozen, validators
@@ -11,14 +12,27 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 ACTIVITY_KINDS = ("call", "meeting", "task", "visit", "note")
 REQUIRABLE_FIELDS = ("amount", "expected_close", "products", "contacts", "source", "owner_id")
 """Opportunity fields a stage may require before an opportunity leaves it."""
+MAX_STAGES = 50
+"""The most stages a pipeline has: each is checked, shown and counted on every board."""
+MAX_STEPS = 20
+"""The most playbook steps a stage has: entering it plans each one."""
+MAX_DAYS = 3650
+"""The most days a step may be due after entry, or an opportunity normally stay in a stage."""
+LABEL_LENGTH = 100
+SUBJECT_LENGTH = 300
+"""As long as an activity's subject may be."""
 
 _key = validators.matches_re(KEY)
 _percent = [validators.instance_of(int), validators.ge(0), validators.le(100)]
+_days = [validators.instance_of(int), validators.ge(0), validators.le(MAX_DAYS)]
+
+
+def _text(limit: int) -> list[Any]:
+    return [validators.min_len(1), validators.max_len(limit)]
 
 
 def _unique_keys(instance: object, attribute: Any, items: tuple[Any, ...]) -> None:
-    keys = [item.key for item in items]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    duplicates = sorted(key for key, n in Counter(item.key for item in items).items() if n > 1)
     if duplicates:
         raise ValueError(f"'{attribute.name}' has the key {duplicates[0]!r} twice")
 
@@ -28,9 +42,9 @@ class PlaybookStep:
     """An activity the sales policy prescribes on entering a stage: planned ``due_days`` after entry."""
 
     key: str = field(validator=_key)
-    subject: str = field(validator=validators.min_len(1))
+    subject: str = field(validator=_text(SUBJECT_LENGTH))
     kind: str = field(default="task", validator=validators.in_(ACTIVITY_KINDS))
-    due_days: int = field(default=0, validator=[validators.instance_of(int), validators.ge(0)])
+    due_days: int = field(default=0, validator=_days)
     required: bool = False
     """Leaving the stage needs this activity done."""
 
@@ -40,19 +54,27 @@ class Stage:
     """One step of a pipeline, its default probability and what it takes to leave it."""
 
     key: str = field(validator=_key)
-    label: str = field(validator=validators.min_len(1))
+    label: str = field(validator=_text(LABEL_LENGTH))
     probability: int = field(validator=_percent)
-    norm_days: int | None = None
+    norm_days: int | None = field(default=None, validator=validators.optional(_days))
     """How many days an opportunity normally stays; longer is "stuck"."""
     exit_fields: tuple[str, ...] = field(
-        default=(), validator=validators.deep_iterable(validators.in_(REQUIRABLE_FIELDS))
+        default=(),
+        validator=validators.deep_iterable(
+            validators.in_(REQUIRABLE_FIELDS), validators.max_len(len(REQUIRABLE_FIELDS))
+        ),
     )
     """Fields that must be filled before an opportunity leaves the stage."""
     exit_activities: tuple[str, ...] = field(
-        default=(), validator=validators.deep_iterable(validators.in_(ACTIVITY_KINDS))
+        default=(),
+        validator=validators.deep_iterable(
+            validators.in_(ACTIVITY_KINDS), validators.max_len(len(ACTIVITY_KINDS))
+        ),
     )
     """Kinds of activity of which one must be done on the opportunity before it leaves the stage."""
-    playbook: tuple[PlaybookStep, ...] = field(default=(), validator=_unique_keys)
+    playbook: tuple[PlaybookStep, ...] = field(
+        default=(), validator=[validators.max_len(MAX_STEPS), _unique_keys]
+    )
 
 
 @frozen
@@ -60,8 +82,10 @@ class Pipeline:
     """Stages an opportunity goes through in order, then it is won or lost."""
 
     key: str = field(validator=_key)
-    label: str = field(validator=validators.min_len(1))
-    stages: tuple[Stage, ...] = field(validator=[validators.min_len(1), _unique_keys])
+    label: str = field(validator=_text(LABEL_LENGTH))
+    stages: tuple[Stage, ...] = field(
+        validator=[validators.min_len(1), validators.max_len(MAX_STAGES), _unique_keys]
+    )
 
     def stage(self, key: str) -> Stage | None:
         return next((s for s in self.stages if s.key == key), None)

@@ -9,7 +9,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import ConflictError, MenuItem, ValidationError, is_allowed, require, utcnow
+from crmkit import (
+    ConflictError,
+    MenuItem,
+    ValidationError,
+    is_allowed,
+    parse_whole_number,
+    require,
+    utcnow,
+)
 from crmkit.web import actor_of, crm_of, page_response, read_form
 from crmkit_sfa.planning import forecast, targets
 from crmkit_sfa.planning.access import EVERY_SCOPE, READ, WRITE
@@ -58,9 +66,8 @@ def _target_data(form: dict[str, str], period: str) -> dict[str, Any]:
     data["period"] = period
     if data.get("measure") == "count":
         data.pop("currency", None)  # the form offers a currency for amounts only
-    owner = data.get("owner_id", "")
-    if owner.isascii() and owner.isdigit():
-        data["owner_id"] = int(owner)
+    if "owner_id" in data:
+        data["owner_id"] = parse_whole_number("owner_id", data["owner_id"].strip(), minimum=1)
     return data
 
 

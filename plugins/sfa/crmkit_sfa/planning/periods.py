@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from attrs import frozen
@@ -13,7 +13,7 @@ from crmkit import ValidationError
 PeriodKind = Literal["month", "quarter", "year"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = ("month", "quarter", "year")
 _MONTHS_IN: dict[PeriodKind, int] = {"month": 1, "quarter": 3, "year": 12}
-_KEY = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|Q(?P<quarter>[1-4])))?$")
+_KEY = re.compile(r"(?P<year>[0-9]{4})(?:-(?:(?P<month>[0-9]{2})|Q(?P<quarter>[1-4])))?")
 
 
 @frozen
@@ -41,11 +41,12 @@ class Period:
     @property
     def key(self) -> str:
         """How people and URLs name it: ``2026``, ``2026-Q4``, ``2026-11``."""
+        year = f"{self.start.year:04d}"  # the year 1 is 0001, as it was given
         if self.kind == "year":
-            return str(self.start.year)
+            return year
         if self.kind == "quarter":
-            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
-        return f"{self.start.year}-{self.start.month:02d}"
+            return f"{year}-Q{(self.start.month - 1) // 3 + 1}"
+        return f"{year}-{self.start.month:02d}"
 
     @property
     def days(self) -> int:
@@ -69,18 +70,23 @@ def period_of(kind: PeriodKind, day: date) -> Period:
 
 
 def parse_period(field: str, value: object) -> Period:
-    """``2026``, ``2026-Q4`` or ``2026-11``; the error names ``field``."""
-    found = _KEY.match(value) if isinstance(value, str) else None
-    if found is None or not 1 <= int(found["month"] or 1) <= 12:
+    """``2026``, ``2026-Q4`` or ``2026-11``, from 0001 to 9999-11; the error names ``field``."""
+    found = _KEY.fullmatch(value) if isinstance(value, str) else None
+    if found is None or int(found["year"]) < 1 or not 1 <= int(found["month"] or 1) <= 12:
         raise ValidationError(
             field, f"expected a period like 2026, 2026-Q4 or 2026-11, got {value!r}"
         )
     year = int(found["year"])
     if found["quarter"]:
-        return Period("quarter", date(year, (int(found["quarter"]) - 1) * 3 + 1, 1))
-    if found["month"]:
-        return Period("month", date(year, int(found["month"]), 1))
-    return Period("year", date(year, 1, 1))
+        period = Period("quarter", date(year, (int(found["quarter"]) - 1) * 3 + 1, 1))
+    elif found["month"]:
+        period = Period("month", date(year, int(found["month"]), 1))
+    else:
+        period = Period("year", date(year, 1, 1))
+    # A period is compared up to the day after it, which the calendar must have.
+    if period.start.month - 1 + _MONTHS_IN[period.kind] >= 12 and year == MAXYEAR:
+        raise ValidationError(field, f"expected a period that ends before the year {MAXYEAR + 1}")
+    return period
 
 
 def week_start(day: date) -> date:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Actor, Crm, Transaction, ValidationError, is_allowed, require, utcnow
+from crmkit import Actor, Crm, Transaction, is_allowed, parse_whole_number, require, utcnow
 from crmkit.web import Param, actor_of, crm_of, json_response, operation, read_object
 from crmkit_sfa.planning import forecast, targets
 from crmkit_sfa.planning.access import EVERY_SCOPE, READ, WRITE
@@ -31,10 +31,12 @@ class TargetInput:
 
     scope: Literal["user", "team", "territory", "product_group"]
     scope_key: str = field(metadata={"json": {"maxLength": 100}})
-    period: str = field(metadata={"json": {"pattern": r"^\d{4}(-Q[1-4]|-\d{2})?$"}})
-    value: str | int
+    period: str = field(metadata={"json": {"pattern": r"^\d{4}(-Q[1-4]|-\d{2})?$", "maxLength": 7}})
+    value: str | int = field(metadata={"json": {"maxLength": 40}})
     measure: Literal["amount", "count"] = "amount"
-    currency: str | None = field(default=None, metadata={"json": {"pattern": "^[A-Z]{3}$"}})
+    currency: str | None = field(
+        default=None, metadata={"json": {"pattern": "^[A-Z]{3}$", "maxLength": 3}}
+    )
     owner_id: int | None = None
     version: int | None = None
 
@@ -50,11 +52,7 @@ SCOPE_PARAMS = (
 def version_from(request: Request) -> int | None:
     """The ``version`` query parameter: the body of a DELETE has no defined meaning (RFC 9110)."""
     raw = request.query_params.get("version")
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):
-        raise ValidationError("version", f"expected a whole number, got {raw!r}")
-    return int(raw)
+    return None if raw is None else parse_whole_number("version", raw, minimum=1)
 
 
 def period_from(request: Request) -> Period:

@@ -14,6 +14,7 @@ from crmkit import (
     ValidationError,
     clean_territory,
     is_allowed,
+    parse_whole_number,
     territory_condition,
     user_table,
 )
@@ -22,8 +23,6 @@ from crmkit_sfa.planning.access import EVERY_SCOPE
 
 ScopeKind = Literal["user", "team", "territory", "product_group", "all"]
 SCOPE_KINDS: tuple[ScopeKind, ...] = ("user", "team", "territory", "product_group", "all")
-MAX_USER_ID = 2**53 - 1
-"""Ids beyond what JSON exchanges reliably are no user's."""
 
 
 @frozen
@@ -47,9 +46,8 @@ def parse_scope(kind: object, key: object) -> Scope:
         raise ValidationError("scope_key", f"expected the {kind} the figures are for")
     key = key.strip()
     if kind == "user":
-        if not (key.isascii() and key.isdigit()) or not 0 < int(key) <= MAX_USER_ID:
-            raise ValidationError("scope_key", f"expected a user id, got {key!r}")
-        key = str(int(key))  # one spelling per user: "007" is user 7
+        # One spelling per user: "007" is user 7.
+        key = str(parse_whole_number("scope_key", key, minimum=1))
     if kind == "territory":
         key = clean_territory(key)
     return Scope(kind, key)

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
 from attrs import frozen
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
 
-from crmkit import ConflictError, NotFound, Transaction, ValidationError, user_table, utcnow
+from crmkit import (
+    ConflictError,
+    NotFound,
+    Transaction,
+    ValidationError,
+    read_decimal,
+    read_reference,
+    user_table,
+    utcnow,
+)
 from crmkit.web import optional_version
 from crmkit_sfa.pipeline.fields import changes
 from crmkit_sfa.pipeline.tables import opportunity
@@ -24,6 +33,7 @@ from crmkit_sfa.planning.money import money
 from crmkit_sfa.planning.periods import Period, parse_period
 from crmkit_sfa.planning.scopes import Scope, ScopeKind, parse_scope, scope_terms
 from crmkit_sfa.planning.tables import target
+from crmkit_sfa.quotes.money import minor_places
 from crmkit_sfa.quotes.tables import order, order_line
 
 Measure = Literal["amount", "count"]
@@ -31,7 +41,8 @@ MEASURES: tuple[Measure, ...] = ("amount", "count")
 TARGET_FIELDS = frozenset(
     {"scope", "scope_key", "period", "measure", "value", "currency", "owner_id", "version"}
 )
-MAX_VALUE = Decimal("9999999999999999.99")
+MAX_VALUE = Decimal("99999999999999")
+"""The largest target: its column holds 14 digits before the point."""
 
 
 @frozen
@@ -87,19 +98,11 @@ def period_of_target(item: Target) -> Period:
 
 
 def _value(currency: str | None, raw: Any) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-        raise ValidationError("value", 'expected a number (amounts as a string, e.g. "25000.00")')
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValidationError("value", f"expected a number, got {raw!r}") from None
-    if not value.is_finite() or value <= 0 or value > MAX_VALUE:
-        raise ValidationError("value", "expected a positive number")
-    if currency is None and value != value.to_integral_value():
-        raise ValidationError("value", "a count target is a whole number")
-    if currency is not None and value != money(value, currency):
-        raise ValidationError("value", f"more decimal places than {currency} has")
-    return value
+    """An amount (as many places as ``currency`` has) or, without a currency, a count."""
+    places = 0 if currency is None else minor_places(currency)
+    return read_decimal(
+        "value", raw, places=places, minimum=Decimal(0), maximum=MAX_VALUE, exclusive_minimum=True
+    )
 
 
 def _currency(measure: str, raw: Any) -> str | None:
@@ -110,15 +113,6 @@ def _currency(measure: str, raw: Any) -> str | None:
     if not isinstance(raw, str) or len(raw) != 3 or not raw.isalpha() or not raw.isupper():
         raise ValidationError("currency", "expected an ISO 4217 code such as EUR")
     return raw
-
-
-def _user_exists(conn: Connection, field: str, user_id: Any) -> int:
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
-        raise ValidationError(field, "expected a user id")
-    found = conn.execute(select(user_table.c.id).where(user_table.c.id == user_id)).first()
-    if found is None:
-        raise ValidationError(field, f"no user {user_id}")
-    return user_id
 
 
 def _checked(conn: Connection, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -137,12 +131,12 @@ def _checked(conn: Connection, data: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationError("measure", f"expected one of {', '.join(MEASURES)}")
     owner_id = data.get("owner_id")
     if scope.kind == "user":
-        user_id = _user_exists(conn, "scope_key", int(scope.key))
+        user_id = read_reference(conn, "scope_key", int(scope.key), user_table, "user")
         if owner_id is not None and owner_id != user_id:
             raise ValidationError("owner_id", "a user's target is owned by that user")
         owner_id = user_id
     elif owner_id is not None:
-        owner_id = _user_exists(conn, "owner_id", owner_id)
+        owner_id = read_reference(conn, "owner_id", owner_id, user_table, "user")
     currency = _currency(measure, data.get("currency"))
     return {
         "scope": scope.kind,

@@ -1,7 +1,9 @@
 """The order book's request bodies, declared for the OpenAPI document.
 
 The services check every body themselves, naming the field at fault; these
-classes tell clients what to send. Decimal numbers travel as strings.
+classes tell clients what to send. Decimal numbers travel as strings. Every
+text has a ``maxLength`` and every list a ``maxItems``: reading a body holds it
+to them, naming the field.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from typing import Any, ClassVar, Literal
 
 from attrs import field, frozen
 
-DECIMAL = {"pattern": r"^-?\d+(\.\d+)?$"}
+from crmkit_sfa.quotes.catalogue import MAX_PRICES
+from crmkit_sfa.quotes.quotations import MAX_LINES
+
+DECIMAL = {"pattern": r"^-?\d+(\.\d+)?$", "maxLength": 40}
+CURRENCY = {"pattern": "^[A-Za-z]{3}$", "maxLength": 3}
+
+
+def _text(limit: int) -> Any:
+    return field(default=None, metadata={"json": {"maxLength": limit}})
 
 
 def _decimal(description: str, default: Any = None) -> Any:
@@ -38,9 +48,9 @@ class ProductChange:
 
     __json_input__: ClassVar[bool] = True
 
-    name: str | None = None
-    product_group: str | None = None
-    unit: str | None = None
+    name: str | None = _text(200)
+    product_group: str | None = _text(64)
+    unit: str | None = _text(16)
     tax_rate: str | None = _decimal("Percent")
     active: bool | None = None
 
@@ -51,7 +61,7 @@ class PriceInput:
 
     __json_input__: ClassVar[bool] = True
 
-    product_code: str
+    product_code: str = field(metadata={"json": {"maxLength": 64}})
     unit_price: str = field(metadata={"json": DECIMAL})
     min_quantity: str = _decimal("The smallest quantity this price applies to", "1")
 
@@ -62,11 +72,11 @@ class PriceListInput:
 
     __json_input__: ClassVar[bool] = True
 
-    name: str
-    currency: str = field(metadata={"json": {"pattern": "^[A-Za-z]{3}$"}})
+    name: str = field(metadata={"json": {"maxLength": 200}})
+    currency: str = field(metadata={"json": CURRENCY})
     valid_from: date | None = None
     valid_to: date | None = None
-    prices: list[PriceInput] = field(factory=list)
+    prices: list[PriceInput] = field(factory=list, metadata={"json": {"maxItems": MAX_PRICES}})
 
 
 @frozen
@@ -75,7 +85,7 @@ class LineInput:
 
     __json_input__: ClassVar[bool] = True
 
-    product_code: str
+    product_code: str = field(metadata={"json": {"maxLength": 64}})
     quantity: str = field(metadata={"json": DECIMAL})
     unit_price: str | None = _decimal("Overrides the price list")
     discount: str | None = _decimal("Percent", "0")
@@ -91,11 +101,11 @@ class QuotationInput:
     __json_input__: ClassVar[bool] = True
 
     opportunity_id: int
-    currency: str | None = field(default=None, metadata={"json": {"pattern": "^[A-Za-z]{3}$"}})
+    currency: str | None = field(default=None, metadata={"json": CURRENCY})
     price_list_id: int | None = None
     valid_until: date | None = None
-    terms: str | None = None
-    lines: list[LineInput] = field(factory=list)
+    terms: str | None = _text(10_000)
+    lines: list[LineInput] = field(factory=list, metadata={"json": {"maxItems": MAX_LINES}})
 
 
 @frozen
@@ -106,8 +116,8 @@ class QuotationChange:
 
     price_list_id: int | None = None
     valid_until: date | None = None
-    terms: str | None = None
-    lines: list[LineInput] | None = None
+    terms: str | None = _text(10_000)
+    lines: list[LineInput] | None = field(default=None, metadata={"json": {"maxItems": MAX_LINES}})
 
 
 @frozen

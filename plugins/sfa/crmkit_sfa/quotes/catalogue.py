@@ -19,6 +19,8 @@ from crmkit_sfa.quotes.tables import price_list, price_list_item, product
 PRODUCT_FIELDS = ("code", "name", "product_group", "unit", "tax_rate", "active")
 PRICE_LIST_FIELDS = ("name", "currency", "valid_from", "valid_to", "prices")
 PRICE_FIELDS = ("product_code", "min_quantity", "unit_price")
+MAX_PRICES = 2000
+"""The most tiers a price list has: replacing it checks and writes every one in one request."""
 
 
 @frozen
@@ -171,6 +173,8 @@ def _price_list_values(
     given = data.get("prices", [])
     if not isinstance(given, list):
         raise ValidationError("prices", "expected a list")
+    if len(given) > MAX_PRICES:
+        raise ValidationError("prices", f"more than {MAX_PRICES} items")
     codes = [p.get("product_code") for p in given if isinstance(p, dict)]
     known = products_by_code(tx.conn, [c for c in codes if isinstance(c, str)])
     prices: list[dict[str, Any]] = []

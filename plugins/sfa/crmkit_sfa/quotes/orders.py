@@ -28,6 +28,7 @@ from crmkit import (
     Transaction,
     ValidationError,
     get_party,
+    newest_first,
     require,
     user_table,
     utcnow,
@@ -36,7 +37,6 @@ from crmkit_sfa.pipeline import fields as common
 from crmkit_sfa.pipeline.service import get_opportunity, mark_won
 from crmkit_sfa.quotes import fields
 from crmkit_sfa.quotes.money import round_money
-from crmkit_sfa.quotes.paging import page_of
 from crmkit_sfa.quotes.quotations import (
     Line,
     Quotation,
@@ -125,8 +125,9 @@ def accept_quotation(tx: Transaction, quotation_id: int) -> Order:
     Accepting an accepted quotation again answers with the order already placed.
     """
     found = get_quotation(tx.conn, quotation_id, for_update=True)
+    missing = f"no quotation {quotation_id}"
+    require_visible(tx.app, tx.conn, tx.actor, found.opportunity_id, "sfa:quote.accept", missing)
     deal = get_opportunity(tx.conn, found.opportunity_id)
-    require(tx.hooks, tx.actor, "sfa:quote.accept", deal, conn=tx.conn)
     if found.status == "accepted":
         placed = order_of_quotation(tx.conn, found.id)
         if placed is not None:
@@ -311,4 +312,4 @@ def list_orders(
                 "erp_status", f"expected none or one of {', '.join(ERP_STATUSES)}"
             )
         query = query.where(order.c.erp_status == erp_status)
-    return page_of(conn, query, order.c.id, cursor, limit, _summary)
+    return newest_first(conn, query, order.c.id, _summary, cursor=cursor, limit=limit)

@@ -17,12 +17,21 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import ConflictError, CrmError, MenuItem, ValidationError, get_party, is_allowed, utcnow
+from crmkit import (
+    ConflictError,
+    CrmError,
+    MenuItem,
+    ValidationError,
+    get_party,
+    is_allowed,
+    parse_whole_number,
+    utcnow,
+)
 from crmkit.web import actor_of, crm_of, page_response, read_form
 from crmkit_sfa.pipeline.service import get_opportunity
 from crmkit_sfa.quotes import catalogue, orders, quotations
 from crmkit_sfa.quotes.paging import MAX_LIMIT
-from crmkit_sfa.quotes.quotations import Quotation
+from crmkit_sfa.quotes.quotations import MAX_LINES, Quotation
 
 BLANK_LINES = 3
 """Empty rows under a draft's lines, for adding products without a script."""
@@ -42,18 +51,25 @@ ACTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _rows(form: dict[str, str], input_name: str = r"\w+") -> set[int]:
+    """The numbers of the form's line rows having an ``input_name`` input."""
+    # Row numbers as the editor writes them (its lines and blank rows): any other is not its field.
+    return {
+        int(m.group(1))
+        for name in form
+        if (m := re.fullmatch(rf"line-(0|[1-9][0-9]{{0,2}})-{input_name}", name))
+        and int(m.group(1)) < MAX_LINES + BLANK_LINES
+    }
+
+
 def _filled_rows(form: dict[str, str]) -> list[int]:
     """The form's line rows that name a product, in order (blank rows are skipped)."""
-    rows = {
-        int(m.group(1)) for name in form if (m := re.fullmatch(r"line-(\d+)-product_code", name))
-    }
+    rows = _rows(form, "product_code")
     return [i for i in sorted(rows) if form[f"line-{i}-product_code"].strip()]
 
 
 def _changes(form: dict[str, str]) -> dict[str, Any]:
     price_list = form.get("price_list_id", "")
-    if price_list and not price_list.isdigit():
-        raise ValidationError("price_list_id", "choose a price list")
     lines = []
     for i in _filled_rows(form):
         row = {name: form.get(f"line-{i}-{name}", "").strip() for name in LINE_INPUTS}
@@ -61,7 +77,9 @@ def _changes(form: dict[str, str]) -> dict[str, Any]:
     return {
         "valid_until": form.get("valid_until") or None,
         "terms": form.get("terms") or None,
-        "price_list_id": int(price_list) if price_list else None,
+        "price_list_id": parse_whole_number("price_list_id", price_list, minimum=1)
+        if price_list
+        else None,
         "lines": lines,
     }
 
@@ -147,8 +165,7 @@ def _editor(
 
 
 def _max_row(values: dict[str, str]) -> int:
-    found = [int(m.group(1)) for name in values if (m := re.fullmatch(r"line-(\d+)-\w+", name))]
-    return max(found, default=-1)
+    return max(_rows(values), default=-1)
 
 
 def editor_page(request: Request) -> Response:
@@ -213,10 +230,9 @@ async def new_quote_post(request: Request) -> Response:
     given = form.get("opportunity_id", "").strip()
 
     def draft() -> int:
-        if not given.isdigit():
-            raise ValidationError("opportunity_id", "expected the number of an opportunity")
+        opportunity_id = parse_whole_number("opportunity_id", given, minimum=1)
         with crm.transaction(actor) as tx:
-            return quotations.create_quotation(tx, {"opportunity_id": int(given)}).id
+            return quotations.create_quotation(tx, {"opportunity_id": opportunity_id}).id
 
     try:
         created = await run_in_threadpool(draft)

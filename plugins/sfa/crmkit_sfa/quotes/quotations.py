@@ -30,6 +30,7 @@ from crmkit import (
     Page,
     Transaction,
     ValidationError,
+    newest_first,
     require,
     utcnow,
     visible,
@@ -47,7 +48,6 @@ from crmkit_sfa.quotes.money import (
     totals,
     trimmed,
 )
-from crmkit_sfa.quotes.paging import page_of
 from crmkit_sfa.quotes.tables import product, quotation, quotation_line
 
 Status = Literal["draft", "sent", "accepted", "rejected", "superseded", "expired"]
@@ -250,7 +250,7 @@ def list_quotations(
         if status not in STATUSES:
             raise ValidationError("status", f"expected one of {', '.join(STATUSES)}")
         query = query.where(quotation.c.status == status)
-    return page_of(conn, query, quotation.c.id, cursor, limit, _summary)
+    return newest_first(conn, query, quotation.c.id, _summary, cursor=cursor, limit=limit)
 
 
 def _summary(row: Any) -> QuotationSummary:
@@ -416,11 +416,13 @@ def create_quotation(tx: Transaction, data: Mapping[str, Any]) -> Quotation:
     opportunity_id = common.identifier("opportunity_id", data.get("opportunity_id"))
     if opportunity_id is None:
         raise ValidationError("opportunity_id", "required")
+    missing = f"no opportunity {opportunity_id}"
     try:
-        deal = get_opportunity(tx.conn, opportunity_id)
+        # One the actor may not see is, to them, one that does not exist.
+        require_visible(tx.app, tx.conn, tx.actor, opportunity_id, "sfa:quote.write", missing)
     except NotFound:
-        raise ValidationError("opportunity_id", f"no opportunity {opportunity_id}") from None
-    require(tx.hooks, tx.actor, "sfa:quote.write", deal, conn=tx.conn)
+        raise ValidationError("opportunity_id", missing) from None
+    deal = get_opportunity(tx.conn, opportunity_id)
     if deal.status != "open":
         raise ConflictError(f"opportunity {opportunity_id} is {deal.status}: quote open ones")
     now = utcnow()
@@ -482,13 +484,8 @@ def _store_draft(
 
 def _writable(tx: Transaction, quotation_id: int) -> Quotation:
     found = get_quotation(tx.conn, quotation_id, for_update=True)
-    require(
-        tx.hooks,
-        tx.actor,
-        "sfa:quote.write",
-        get_opportunity(tx.conn, found.opportunity_id),
-        conn=tx.conn,
-    )
+    missing = f"no quotation {quotation_id}"
+    require_visible(tx.app, tx.conn, tx.actor, found.opportunity_id, "sfa:quote.write", missing)
     return found
 
 
