@@ -232,3 +232,124 @@ def test_health_answer_validates_against_its_declared_schema(make_crm):
     assert health.status_code == 200
     assert jsonschema_rs.is_valid(schema_of(doc, answers["200"], "application/json"), health.json())
     assert answers["503"]["content"] == answers["200"]["content"]
+
+
+@frozen
+class Note:
+    """A note, with the version an update must name."""
+
+    id: int
+    text: str
+    version: int
+
+
+@frozen
+class NoteChanges:
+    __json_input__ = True
+
+    text: str | None = None
+    version: int | None = None
+
+
+@frozen
+class Remark:
+    __json_input__ = True
+
+    note_id: int
+    text: str
+
+
+def endpoint(name: str, **declared: Any) -> Any:
+    """An endpoint named ``name`` (its operationId) declaring an operation, answering ``{}``."""
+
+    async def answer(request: Request) -> Response:
+        return JSONResponse({})
+
+    answer.__name__ = name
+    return operation(name.replace("_", " "), **declared)(answer)
+
+
+def app_with_notes(make_crm: Any) -> dict[str, Any]:
+    """A plugin whose notes are created, listed, read, changed, deleted and remarked on."""
+    note = "/notes/{note_id:id}"
+    routes = [
+        Route(
+            "/notes",
+            endpoint("create_note", request=NoteChanges, response=Note, status=201),
+            methods=["POST"],
+        ),
+        Route("/notes", endpoint("list_notes", response=list[Note]), methods=["GET"]),
+        Route(note, endpoint("read_note", response=Note), methods=["GET"]),
+        Route(note, endpoint("change_note", request=NoteChanges, response=Note), methods=["PATCH"]),
+        Route(
+            note,
+            endpoint("delete_note", status=204, query=(Param("version", int),)),
+            methods=["DELETE"],
+        ),
+        Route(f"{note}/history", endpoint("note_history", response=list[str]), methods=["GET"]),
+        Route("/remarks", endpoint("remark", request=Remark, status=201), methods=["POST"]),
+    ]
+    hooks = types.SimpleNamespace(register_routes=hookimpl(lambda: routes))
+    client = http_client(make_crm([register_plugin(hooks, name="notes")]))
+    return client.get("/api/openapi.json").json()
+
+
+def links_of(doc: dict[str, Any], path: str, method: str, status: str) -> dict[str, Any]:
+    return doc["paths"][path][method]["responses"][status].get("links", {})
+
+
+def test_a_created_record_links_to_every_operation_on_it_and_to_those_naming_it(make_crm):
+    doc = app_with_notes(make_crm)
+
+    links = links_of(doc, "/p/notes/notes", "post", "201")
+
+    assert set(links) == {"read_note", "change_note", "delete_note", "note_history", "remark"}
+    assert links["read_note"]["parameters"] == {"path.note_id": "$response.body#/id"}
+    # A change or a delete names the version read, in the body or the query as it takes it.
+    assert links["change_note"]["requestBody"] == {"version": "$response.body#/version"}
+    assert links["delete_note"]["parameters"] == {
+        "path.note_id": "$response.body#/id",
+        "query.version": "$response.body#/version",
+    }
+    assert links["remark"] == {
+        "operationId": "remark",
+        "description": "The id of the Note answered, as note_id",
+        "requestBody": {"note_id": "$response.body#/id"},
+    }
+
+
+def test_a_list_links_its_first_item_and_an_answer_without_a_record_links_nothing(make_crm):
+    doc = app_with_notes(make_crm)
+
+    listed = links_of(doc, "/p/notes/notes", "get", "200")
+
+    assert listed["read_note"]["parameters"] == {"path.note_id": "$response.body#/0/id"}
+    assert links_of(doc, "/p/notes/notes/{note_id}/history", "get", "200") == {}
+    assert links_of(doc, "/p/notes/remarks", "post", "201") == {}
+
+
+def test_kernel_and_plugin_links_reach_every_operation_naming_a_record(make_crm):
+    client = http_client(make_crm(["sfa"]))
+    doc = client.get("/api/openapi.json").json()
+    operations = {
+        item["operationId"]: (path, item)
+        for path, methods in doc["paths"].items()
+        for item in methods.values()
+    }
+    links = [
+        link
+        for methods in doc["paths"].values()
+        for item in methods.values()
+        for answer in item["responses"].values()
+        for link in answer.get("links", {}).values()
+    ]
+
+    linked = {link["operationId"] for link in links}
+    assert {op for op, (path, _item) in operations.items() if "{" in path} <= linked
+    for link in links:
+        _path, target = operations[link["operationId"]]
+        takes = {f"{p['in']}.{p['name']}" for p in target.get("parameters", [])}
+        assert set(link.get("parameters", {})) <= takes, link
+    # A prospect taken in is read through the party of the intake's answer.
+    intake = links_of(doc, "/api/v1/prospects", "post", "201")
+    assert intake["read_prospect"]["parameters"] == {"path.party_id": "$response.body#/party/id"}
