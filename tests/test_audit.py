@@ -146,9 +146,11 @@ def test_api_refuses_the_trail_to_a_role_without_audit_permission(
     crm: Crm, client_as: Callable[..., Any]
 ) -> None:
     party_id = add(crm)
+    call = logged_call(crm, party_id)
     with client_as(Actor(user_id=5, username="max", role="marketing")) as client:
         response = client.get(f"/api/v1/parties/{party_id}/audit")
-    assert response.status_code == 403
+        of_the_call = client.get(f"/api/v1/interactions/{call}/audit")
+    assert response.status_code == of_the_call.status_code == 403
 
 
 def logged_call(crm: Crm, party_id: int) -> int:

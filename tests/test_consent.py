@@ -173,6 +173,25 @@ def test_read_only_may_see_consent_but_not_record_it(
     assert state(crm, party_id) == {}
 
 
+def test_consent_of_a_party_out_of_sight_is_not_found_neither_recorded_nor_confirmed(
+    crm: Crm, client_as: Callable[..., Any]
+) -> None:
+    party_id = add(crm)
+    with crm.transaction() as tx:
+        _, token = record_consent(tx, party_id, "newsletter", "email", "pending", source="web")
+    body = {"purpose": "phone-calls", "channel": "phone", "status": "granted", "source": "call"}
+    stranger = Actor(user_id=99, username="sue", role="sales", territories=("FR",))
+    reader = Actor(user_id=3, username="rob", role="read-only")
+    with client_as(stranger) as client:
+        recorded = client.post(f"/api/v1/parties/{party_id}/consents", json=body)
+        confirmed = client.post("/api/v1/consents/confirm", json={"token": token})
+    # A token of a party one sees but may not write to is as good as unknown, too.
+    with client_as(reader) as client:
+        confirmed_by_reader = client.post("/api/v1/consents/confirm", json={"token": token})
+    assert recorded.status_code == confirmed.status_code == confirmed_by_reader.status_code == 404
+    assert state(crm, party_id) == {("newsletter", "email"): "pending"}
+
+
 def test_merging_keeps_the_consent_of_the_merged_party_on_the_survivor(crm: Crm) -> None:
     survivor, duplicate = add(crm), add(crm)
     with crm.transaction() as tx:

@@ -163,15 +163,35 @@ def test_the_review_queue_shows_only_pairs_the_actor_may_see(world, client_as, c
 
     p = world.parties
     with crm.transaction() as tx:
-        seen, hidden = open_reviews(tx, p["sam_own"], [(p["mia_own"], 0.7)]) + open_reviews(
-            tx, p["sue_own"], [(p["mia_own"], 0.7)]
+        [seen] = open_reviews(tx, p["sam_own"], [(p["mia_own"], 0.7)])
+        # Hidden from mia: one whose candidate she may not see, one whose existing party.
+        hidden = open_reviews(tx, p["sue_own"], [(p["mia_own"], 0.7)]) + open_reviews(
+            tx, p["sam_own"], [(p["sue_own"], 0.7)]
         )
 
     with client_as(world.actors["mia"]) as client:
         mia = [r["id"] for r in client.get("/api/v1/match-reviews").json()["items"]]
-        refused = client.post(f"/api/v1/match-reviews/{hidden}", json={"decision": "merge"})
+        refused = [
+            client.post(f"/api/v1/match-reviews/{h}", json={"decision": "merge"}).status_code
+            for h in hidden
+        ]
     with client_as(world.actors["ada"]) as client:
         ada = [r["id"] for r in client.get("/api/v1/match-reviews").json()["items"]]
 
-    assert mia == [seen] and ada == [seen, hidden]
-    assert refused.status_code == 404
+    assert mia == [seen] and ada == [seen, *hidden]
+    assert refused == [404, 404]
+
+
+def test_deciding_a_review_needs_the_merge_permission_for_its_parties(world, client_as, crm):
+    from crmkit.core.intake.review import get_review, open_reviews
+
+    p = world.parties
+    with crm.transaction() as tx:
+        [review] = open_reviews(tx, p["sam_own"], [(p["sam_territory"], 0.7)])
+
+    with client_as(world.actors["sam"]) as client:
+        refused = client.post(f"/api/v1/match-reviews/{review}", json={"decision": "merge"})
+
+    assert refused.status_code == 403
+    with crm.read() as conn:
+        assert get_review(conn, review).status == "open"

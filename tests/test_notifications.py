@@ -117,6 +117,7 @@ def test_my_work_page_shows_notifications_and_marks_one_read(make_crm):
     crm = make_crm()
     ann = add_user(crm, "ann")
     note_id = note_for(crm, ann.user_id, "Prospect escalated", link="/prospects/7")
+    note_for(crm, add_user(crm, "bob").user_id, "Not Ann's to count")
     client = client_as(make_crm, ann, csrf_token="tok-123")
 
     page = client.get("/work").text

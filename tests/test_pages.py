@@ -174,6 +174,8 @@ def test_read_only_actor_sees_no_forms_and_may_not_post(make_crm):
     assert "/edit" not in page and "Log an interaction" not in page
     assert client.get(f"/parties/{party_id}/edit").status_code == 403
     assert client.post("/parties/new", data={"last_name": "X"}).status_code == 403
+    edited = client.post(f"/parties/{party_id}/edit", data={"last_name": "X", "version": "1"})
+    assert edited.status_code == 403
     denied = client.post(
         f"/parties/{party_id}/interactions/new", data={"channel": "phone", "direction": "inbound"}
     )
@@ -225,6 +227,13 @@ def test_header_search_finds_by_phone_and_hides_what_the_actor_may_not_see(make_
     assert 'action="/search"' in client.get("/").text
 
 
+def test_header_search_is_refused_to_a_role_that_may_not_read_parties(make_crm):
+    crm = make_crm([login(Actor(user_id=None, username="guest", role="guest"))])
+    add_party(crm, last_name="Weber")
+
+    assert http_client(crm).get("/search", params={"q": "Weber"}).status_code == 403
+
+
 def test_forms_carry_the_sessions_csrf_token(make_crm):
     crm = make_crm([login(csrf_token="tok-123")])
     party_id = add_party(crm, last_name="Weber")
@@ -270,3 +279,13 @@ def test_party_page_hides_the_history_from_who_may_not_read_the_audit_trail(make
 
     assert page.status_code == 200
     assert 'id="history"' not in page.text
+
+
+def test_party_page_shows_no_timeline_to_who_may_not_read_interactions(make_crm):
+    crm = make_crm([login(Actor(user_id=None, username="max", role="marketing"))])
+    party_id = add_party(crm, last_name="Weber")
+
+    page = http_client(crm).get(f"/parties/{party_id}")
+
+    assert page.status_code == 200 and "Weber" in page.text
+    assert 'id="timeline"' not in page.text

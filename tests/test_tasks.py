@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crmkit import Actor, ConflictError, NotFound, ValidationError, create_task, hookimpl
+from crmkit import (
+    SYSTEM,
+    Actor,
+    ConflictError,
+    NotFound,
+    ValidationError,
+    create_task,
+    hookimpl,
+    is_allowed,
+)
 from crmkit.app import Crm
 from crmkit.core.audit import history
 from crmkit.core.entities import User
@@ -335,6 +344,18 @@ def test_another_users_task_is_not_found_even_for_an_admin(make_crm, role):
     assert client.get("/api/v1/tasks").json()["items"] == []
     with crm.read() as conn:
         assert get_task(conn, task_id).status == "open"
+
+
+def test_the_system_actor_has_no_tasks_of_its_own_but_may_change_anybodys(make_crm):
+    crm = make_crm()
+    task_id = task_for(crm, add_user(crm, "ann"))
+    client = client_as(make_crm, SYSTEM)
+
+    assert client.get("/api/v1/tasks").status_code == 403
+    assert client.get("/api/v1/notifications").status_code == 403
+    # Jobs run as the system actor.
+    with crm.read() as conn:
+        assert is_allowed(crm.host, SYSTEM, "core:task.write", get_task(conn, task_id))
 
 
 def test_read_only_user_sees_their_tasks_but_may_not_change_them(make_crm):

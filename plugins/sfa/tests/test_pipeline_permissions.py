@@ -6,14 +6,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 from crmkit_sfa.pipeline import activities, service
+from crmkit_sfa.pipeline.tables import activity, opportunity
+from sqlalchemy import select
 
-from crmkit import Actor, Crm
+from crmkit import SYSTEM, Actor, Crm, is_allowed, utcnow, visible
 from crmkit.testing import http_client
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import PartyMaker, SalesTeam
+    from conftest import PartyMaker, SalesRows, SalesTeam, UserMaker
 
 
 @pytest.fixture
@@ -59,6 +61,40 @@ def test_list_holds_own_territory_and_team_opportunities(
     assert titles(crm_as(getattr(team, who)), "/p/sfa/opportunities") == seen
 
 
+def test_a_manager_sees_a_teammate_s_deals_and_those_of_a_report_in_another_team(
+    crm: Crm,
+    team: SalesTeam,
+    deals: dict[str, int],
+    new_user: UserMaker,
+    new_party: PartyMaker,
+    crm_as: Callable[[Actor], Crm],
+) -> None:
+    teammate = new_user("tia", "sales", team="north")
+    report = new_user("rex", "sales", team="south", manager_id=team.manager.user_id)
+    for seller in (teammate, report):
+        party = new_party()
+        with crm.transaction(seller) as tx:
+            service.create_opportunity(tx, {"party_id": party, "title": seller.username})
+    seen = titles(crm_as(team.manager), "/p/sfa/opportunities")
+    assert seen == {"seller", "territory_seller", "tia", "rex"}
+
+
+def test_a_manager_without_a_team_shares_none_with_sellers_without_one(
+    crm: Crm, new_user: UserMaker, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
+) -> None:
+    manager = new_user("nina", "manager")
+    found = {}
+    for seller in (new_user("ray", "sales", manager_id=manager.user_id), new_user("lou", "sales")):
+        party = new_party()
+        with crm.transaction(seller) as tx:
+            found[seller.username] = service.create_opportunity(
+                tx, {"party_id": party, "title": seller.username}
+            ).id
+    assert titles(crm_as(manager), "/p/sfa/opportunities") == {"ray"}
+    with http_client(crm_as(manager)) as client:
+        assert client.get(f"/p/sfa/opportunities/{found['lou']}").status_code == 404
+
+
 def test_an_unseen_opportunity_is_not_found_and_cannot_be_changed(
     crm: Crm, team: SalesTeam, deals: dict[str, int], crm_as: Callable[[Actor], Crm]
 ) -> None:
@@ -89,6 +125,76 @@ def test_roles_without_the_permission_are_forbidden(
         assert (
             client.post(f"/p/sfa/opportunities/{deals['seller']}/won", json={}).status_code == 403
         )
+
+
+@pytest.mark.parametrize("role", ["system", "admin", "read-only"])
+def test_admins_readers_and_the_system_see_every_opportunity(
+    deals: dict[str, int], crm_as: Callable[[Actor], Crm], role: str
+) -> None:
+    actor = SYSTEM if role == "system" else Actor(user_id=None, username=role, role=role)
+    assert titles(crm_as(actor), "/p/sfa/opportunities") == set(deals)
+
+
+def test_a_manager_sees_the_unowned_opportunities_to_assign_them(
+    team: SalesTeam, rows: SalesRows, crm_as: Callable[[Actor], Crm]
+) -> None:
+    rows.opportunity(None, title="Nobody's")
+    assert titles(crm_as(team.manager), "/p/sfa/opportunities") == {"Nobody's"}
+    assert titles(crm_as(team.seller), "/p/sfa/opportunities") == set()
+
+
+def seen_by(crm: Crm, actor: Actor) -> list[tuple[str, int]]:
+    """The opportunities and activities ``actor`` sees, whatever the routes ask besides."""
+    kinds = {"sfa.opportunity": opportunity, "sfa.activity": activity}
+    with crm.read() as conn:
+        return [
+            (entity, found)
+            for entity, table in kinds.items()
+            for found in conn.execute(
+                select(table.c.id).where(visible(crm.host, actor, entity, table))
+            ).scalars()
+        ]
+
+
+def test_roles_other_than_sellers_see_nothing_not_even_what_they_own(
+    crm: Crm, new_user: UserMaker, rows: SalesRows
+) -> None:
+    agent = new_user("sid", "service")
+    rows.opportunity(agent.user_id, title="Handed over")
+    rows.activity(agent.user_id, utcnow(), subject="Call back")
+    assert seen_by(crm, agent) == []
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_a_seller_who_is_no_user_sees_nothing_not_even_what_nobody_owns(
+    crm: Crm, rows: SalesRows, role: str
+) -> None:
+    rows.opportunity(None, title="Nobody's")
+    rows.activity(None, utcnow(), subject="Nobody's call")
+    assert seen_by(crm, Actor(user_id=None, username="token", role=role)) == []
+
+
+def test_without_a_connection_only_ownership_decides(
+    crm: Crm, team: SalesTeam, deals: dict[str, int]
+) -> None:
+    with crm.read() as conn:
+        own = service.get_opportunity(conn, deals["seller"])
+        teams = service.get_opportunity(conn, deals["territory_seller"])
+        assert is_allowed(crm.host, team.manager, "sfa:opportunity.write", teams, conn=conn)
+    assert is_allowed(crm.host, team.seller, "sfa:opportunity.write", own)
+    # The team rule needs the database: without it, deny rather than guess.
+    assert not is_allowed(crm.host, team.manager, "sfa:opportunity.write", teams)
+
+
+def test_the_activity_list_holds_the_actor_s_own_unless_asked_for_others(
+    team: SalesTeam, rows: SalesRows, crm_as: Callable[[Actor], Crm]
+) -> None:
+    rows.activity(team.seller.user_id, utcnow(), subject="Sam's call")
+    rows.activity(team.manager.user_id, utcnow(), subject="Mona's call")
+    manager = crm_as(team.manager)
+    assert titles_of(manager, "/p/sfa/activities") == {"Mona's call"}
+    others = f"/p/sfa/activities?owner_id={team.seller.user_id}"
+    assert titles_of(manager, others) == {"Sam's call"}
 
 
 def test_activities_follow_their_opportunity_and_owner(

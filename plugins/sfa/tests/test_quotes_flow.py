@@ -536,12 +536,14 @@ def test_a_quotation_is_seen_by_whoever_sees_its_opportunity(
         with pytest.raises(NotFound):
             quotations.visible_quotation(crm, conn, team.outsider, created.id)
         assert quotations.list_quotations(crm, conn, team.outsider).items == []
-    with crm.transaction(team.outsider) as tx, pytest.raises(PermissionDenied):
+    # To whoever may not see it, it does not exist, for changes too.
+    with crm.transaction(team.outsider) as tx, pytest.raises(NotFound):
         quotations.send_quotation(tx, created.id)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as raised:
         draft(crm, team.outsider, deal, price_list_id)
+    assert raised.value.field == "opportunity_id"
     send(crm, team.seller, created.id)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         accept(crm, team.outsider, created.id)
 
 

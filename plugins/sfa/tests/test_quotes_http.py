@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from crmkit_sfa.pipeline.service import create_opportunity
+from crmkit_sfa.quotes.quotations import get_quotation
 
 from crmkit import SYSTEM, Actor, Crm
 from crmkit.testing import http_client
@@ -151,7 +153,7 @@ def test_bad_quotation_body_gets_a_problem_naming_the_field(
 
 
 def test_a_quotation_is_hidden_from_who_may_not_see_its_opportunity(
-    crm_as: CrmAs, team: SalesTeam, deal: int, price_list_id: int
+    crm: Crm, crm_as: CrmAs, team: SalesTeam, deal: int, price_list_id: int
 ) -> None:
     with http_client(crm_as(team.seller)) as client:
         created = quote(client, deal, price_list_id)
@@ -159,8 +161,41 @@ def test_a_quotation_is_hidden_from_who_may_not_see_its_opportunity(
         assert client.get(f"/p/sfa/quotations/{created['id']}").status_code == 404
         assert client.get(f"/p/sfa/quotes/{created['id']}/print").status_code == 404
         assert client.get("/p/sfa/quotations").json()["items"] == []
-        assert client.post(f"/p/sfa/quotations/{created['id']}/send").status_code == 403
+        # Changing it answers as for one that does not exist: no hint that it does.
+        for quotation_id in (created["id"], 999_999):
+            path = f"/p/sfa/quotations/{quotation_id}"
+            answers = [
+                client.patch(path, json={"terms": "Mine now"}),
+                *(client.post(f"{path}/{step}") for step in ("send", "reject", "accept")),
+                client.post(f"{path}/revisions", json={}),
+                client.post(f"/p/sfa/quotes/{quotation_id}", data={"action": "send"}),
+            ]
+            assert [a.status_code for a in answers] == [404] * 6, quotation_id
+        # So does quoting an opportunity out of sight.
+        drafted = client.post("/p/sfa/quotations", json={"opportunity_id": deal})
         assert client.post("/p/sfa/products", json={"code": "X"}).status_code == 403
+    assert drafted.status_code == 422 and drafted.json()["field"] == "opportunity_id"
+    assert drafted.json()["detail"].endswith(f"no opportunity {deal}")
+    with crm.read() as conn:
+        kept = get_quotation(conn, created["id"])
+    assert (kept.status, kept.terms) == ("draft", None)
+
+
+def test_a_quotation_seen_but_not_to_be_changed_is_forbidden(
+    crm_as: CrmAs, team: SalesTeam, deal: int, price_list_id: int
+) -> None:
+    with http_client(crm_as(team.seller)) as client:
+        created = quote(client, deal, price_list_id)
+    reader = Actor(user_id=None, username="rita", role="read-only")
+    path = f"/p/sfa/quotations/{created['id']}"
+    with http_client(crm_as(reader)) as client:
+        assert client.get(path).status_code == 200
+        refused = [
+            client.patch(path, json={"terms": "x"}),
+            *(client.post(f"{path}/{step}") for step in ("send", "reject", "accept")),
+            client.post("/p/sfa/quotations", json={"opportunity_id": deal}),
+        ]
+    assert [r.status_code for r in refused] == [403] * 5
 
 
 def test_an_order_is_hidden_from_who_may_not_see_its_opportunity(
@@ -206,6 +241,17 @@ def test_print_page_is_a_printable_document_with_lines_and_totals(
     assert f"Quotation {created['number']}" in html
     assert "Acme GmbH" in html and "10117 Berlin" in html
     assert "1222.16 EUR" in html and "1307.71 EUR" in html
+
+
+def test_print_page_styles_carry_the_nonce_its_content_security_policy_allows(
+    crm_as: CrmAs, team: SalesTeam, deal: int, price_list_id: int
+) -> None:
+    with http_client(crm_as(team.seller)) as client:
+        created = quote(client, deal, price_list_id)
+        page = client.get(f"/p/sfa/quotes/{created['id']}/print")
+    policy = page.headers["content-security-policy"]
+    (nonce,) = re.findall(r"style-src 'self' 'nonce-([^']+)'", policy)
+    assert page.text.count("<style") == page.text.count(f'<style nonce="{nonce}">') == 1
 
 
 def test_editor_saves_a_draft_and_shows_the_field_at_fault(
@@ -256,6 +302,29 @@ def test_editor_saves_a_draft_and_shows_the_field_at_fault(
     assert accepted.status_code == 200
     assert "Accepted: order" in accepted.text
     assert created["number"].replace("Q-", "SO-") in accepted.text
+
+
+@pytest.mark.parametrize("row", ["007", "\u0663"], ids=["leading zeros", "arabic digit"])
+def test_editor_rows_the_editor_did_not_write_are_not_its_lines(
+    crm_as: CrmAs, team: SalesTeam, deal: int, price_list_id: int, row: str
+) -> None:
+    # int() reads these row numbers, but the editor names no input so: not a line (was a 500).
+    with http_client(crm_as(team.seller)) as client:
+        created = quote(client, deal, price_list_id)
+        page = f"/p/sfa/quotes/{created['id']}"
+        form = {
+            "action": "save",
+            "valid_until": created["valid_until"],
+            "price_list_id": str(price_list_id),
+            "line-0-product_code": "PAL",
+            "line-0-quantity": "99",
+            f"line-{row}-product_code": "PAL",
+            f"line-{row}-quantity": "1",
+        }
+        saved = client.post(page, data=form, follow_redirects=False)
+        lines = client.get(f"/p/sfa/quotations/{created['id']}").json()["lines"]
+    assert saved.status_code == 303, saved.text
+    assert [line["quantity"] for line in lines] == ["99"]
 
 
 def test_quotation_list_pages_newest_first(
