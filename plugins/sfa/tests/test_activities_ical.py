@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import icalendar
 import pytest
 from crmkit_sfa.pipeline import activities
+from crmkit_sfa.pipeline.service import create_opportunity
 
 from crmkit import Crm
 from crmkit.testing import http_client
@@ -131,6 +132,32 @@ def test_an_invitation_beyond_the_calendar_is_refused_naming_the_problem(
             headers={"content-type": "text/calendar"},
         )
     assert (response.status_code, response.json()["field"]) == (422, field), response.text
+    with crm.read() as conn:
+        assert activities.activities_of_owner(conn, team.seller.user_id or 0) == []
+
+
+def test_an_invitation_is_not_filed_with_a_party_or_deal_out_of_sight(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
+) -> None:
+    theirs, mine = (
+        new_party(owner_id=team.outsider.user_id),
+        new_party(owner_id=team.seller.user_id),
+    )
+    with crm.transaction(team.outsider) as tx:
+        deal = create_opportunity(tx, {"party_id": mine, "title": "Theirs"}).id
+    with http_client(crm_as(team.seller)) as client:
+        answers = [
+            client.post(
+                f"/p/sfa/activities/invitations?{query}",
+                content=invitation(),
+                headers={"content-type": "text/calendar"},
+            )
+            for query in (f"party_id={theirs}", f"party_id={mine}&opportunity_id={deal}")
+        ]
+    assert [(a.status_code, a.json()["field"]) for a in answers] == [
+        (422, "party_id"),
+        (422, "opportunity_id"),
+    ]
     with crm.read() as conn:
         assert activities.activities_of_owner(conn, team.seller.user_id or 0) == []
 

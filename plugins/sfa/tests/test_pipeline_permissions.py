@@ -120,6 +120,7 @@ def test_roles_without_the_permission_are_forbidden(
     reader = Actor(user_id=None, username="rita", role="read-only")
     with http_client(crm_as(service_agent)) as client:
         assert client.get("/p/sfa/opportunities").status_code == 403
+        assert client.get("/p/sfa/activities").status_code == 403
     with http_client(crm_as(reader)) as client:
         assert len(client.get("/p/sfa/opportunities").json()) == 4
         assert (
@@ -253,3 +254,33 @@ def test_parties_and_deals_out_of_sight_cannot_be_referred_to(
     assert form.status_code == 404 and "Secret AG" not in form.text
     with crm.read() as conn:
         assert service.opportunities_of_party(conn, theirs) == []
+
+
+def test_a_deal_out_of_sight_cannot_be_referred_to_even_with_a_party_in_sight(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
+) -> None:
+    mine = new_party(owner_id=team.seller.user_id)
+    with crm.transaction(team.outsider) as tx:
+        theirs = service.create_opportunity(tx, {"party_id": mine, "title": "Theirs"}).id
+    call = {"party_id": mine, "opportunity_id": theirs, "kind": "call", "subject": "Hello"}
+    with http_client(crm_as(team.seller)) as client:
+        refused = client.post("/p/sfa/activities", json=call)
+    assert refused.status_code == 422 and refused.json()["field"] == "opportunity_id"
+    with crm.read() as conn:
+        assert activities.activities_of_opportunity(conn, theirs) == []
+
+
+def test_nobody_creates_what_they_could_not_reach_afterwards(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker, crm_as: Callable[[Actor], Crm]
+) -> None:
+    mine = new_party(owner_id=team.seller.user_id)
+    theirs = {"owner_id": team.outsider.user_id}
+    with http_client(crm_as(team.seller)) as client:
+        deal = client.post("/p/sfa/opportunities", json={"party_id": mine, "title": "X", **theirs})
+        call = client.post(
+            "/p/sfa/activities", json={"party_id": mine, "kind": "call", "subject": "X", **theirs}
+        )
+    assert (deal.status_code, call.status_code) == (403, 403)
+    with crm.read() as conn:
+        assert service.opportunities_of_party(conn, mine) == []
+        assert conn.execute(select(activity.c.id).where(activity.c.party_id == mine)).all() == []

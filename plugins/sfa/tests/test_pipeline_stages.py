@@ -175,6 +175,13 @@ def test_exit_activities_need_a_done_activity_of_that_kind(
                 "subject": "Inspect the plant",
             },
         )
+        # A visit done for another deal does not count for this one.
+        other = service.create_opportunity(tx, {"party_id": party, "title": "Spare parts"})
+        elsewhere = activities.create_activity(
+            tx,
+            {"party_id": party, "opportunity_id": other.id, "kind": "visit", "subject": "Store"},
+        )
+        activities.complete_activity(tx, elsewhere.id)
     with pytest.raises(ValidationError) as raised:
         move(crm, team, opp.id, "offer")
     assert "a visit must be done before leaving stage 'Site visit'" in str(raised.value)

@@ -82,6 +82,18 @@ def test_rescheduled_activity_overdue_again_is_raised_again(
     assert len(inbox.of(team.seller.user_id)) == 2
 
 
+def test_overdue_activity_handed_to_someone_else_is_raised_to_them_too(
+    crm: Crm, rows: SalesRows, team: SalesTeam, watched: Crm, inbox: Inbox
+) -> None:
+    call = rows.activity(team.seller.user_id, NOW - timedelta(hours=2))
+    remind(watched)
+    with crm.transaction() as tx:
+        handed_over = update(activity).where(activity.c.id == call)
+        tx.conn.execute(handed_over.values(owner_id=team.territory_seller.user_id))
+    remind(watched)
+    assert len(inbox.of(team.seller.user_id)) == len(inbox.of(team.territory_seller.user_id)) == 1
+
+
 def test_deal_stuck_longer_than_its_stages_norm_names_the_way_on(
     rows: SalesRows, team: SalesTeam, watched: Crm, inbox: Inbox
 ) -> None:
@@ -93,6 +105,7 @@ def test_deal_stuck_longer_than_its_stages_norm_names_the_way_on(
         seller, NOW + timedelta(days=1), opportunity_id=planned, subject="Demo", kind="visit"
     )
     rows.opportunity(seller, title="Fresh", stage_entered_at=NOW - timedelta(days=20))
+    rows.opportunity(None, title="Nobody's", stage_entered_at=NOW - timedelta(days=30))
     remind(watched)
     sent = {n["title"]: n for n in inbox.of(seller)}
     assert set(sent) == {
@@ -118,9 +131,10 @@ def test_passed_close_date_is_raised_once(
     rows.opportunity(seller, title="Late", expected_close=yesterday)
     rows.opportunity(seller, title="Today", expected_close=TODAY)
     rows.opportunity(seller, title="Won", expected_close=yesterday, status="won", closed_at=NOW)
+    rows.opportunity(None, title="Nobody's", expected_close=yesterday)
     remind(watched)
     remind(watched)
-    [sent] = inbox.of(seller)
+    [sent] = inbox.received
     assert sent["title"] == f"Late was expected to close on {yesterday.isoformat()}"
     assert "agree a new close date" in sent["body"]
 

@@ -156,13 +156,21 @@ def test_forecast_route_answers_for_your_own_deals_and_refuses_others_to_a_sales
     rows.opportunity(team.seller.user_id, "1000.00", probability=90)
     with http_client(crm_as(team.seller)) as client:
         own = client.get("/p/sfa/forecast", params={"period": QUARTER.key})
-        others = client.get("/p/sfa/forecast", params={"scope": "team", "scope_key": "north"})
+        others = [
+            client.get("/p/sfa/forecast", params={"scope": scope, "scope_key": key})
+            for scope, key in (
+                ("team", "north"),
+                ("user", str(team.outsider.user_id)),
+                # A team named as the salesperson's user id is not theirs either.
+                ("team", str(team.seller.user_id)),
+            )
+        ]
     assert own.status_code == 200, own.text
     assert (
         own.json()["currencies"][0]["figures"]["commit"] == "900.00"
         or own.json()["currencies"][0]["figures"]["commit"] == "1000.00"
     )
-    assert others.status_code == 403
+    assert [o.status_code for o in others] == [403] * 3
 
 
 def test_manager_sees_the_team_forecast(

@@ -213,17 +213,45 @@ def test_manager_sets_targets_over_http_and_a_salesperson_sees_only_their_own(
                 **period,
             },
         )
+        colleagues = client.post(
+            "/p/sfa/targets",
+            json={
+                "scope": "user",
+                "scope_key": str(team.territory_seller.user_id),
+                "value": "2000.00",
+                "currency": "EUR",
+                **period,
+            },
+        )
         assert mine.status_code == 201, mine.text
         assert teams.status_code == 201, teams.text
+        assert colleagues.status_code == 201, colleagues.text
         assert mine.json()["owner_id"] == team.seller.user_id
-        assert len(client.get("/p/sfa/targets", params=period).json()) == 2
+        assert len(client.get("/p/sfa/targets", params=period).json()) == 3
     with http_client(crm_as(team.seller)) as client:
         [seen] = client.get("/p/sfa/targets", params=period).json()
         refused = client.post("/p/sfa/targets", json={"scope": "team"})
         team_target = client.get(f"/p/sfa/targets/{teams.json()['id']}")
+        colleagues_target = client.get(f"/p/sfa/targets/{colleagues.json()['id']}")
+        colleague = {"scope": "user", "scope_key": str(team.territory_seller.user_id)}
+        asked_for = client.get("/p/sfa/targets", params={**period, **colleague})
     assert (seen["actual"], seen["gap"], seen["attainment_percent"]) == ("250.00", "750.00", "25.0")
     assert refused.status_code == 403
-    assert team_target.status_code == 403
+    assert team_target.status_code == colleagues_target.status_code == 403
+    assert asked_for.status_code == 403
+
+
+def test_a_team_named_like_a_salesperson_s_id_is_not_theirs_to_see(
+    team: SalesTeam, crm_as: Callable[[Actor], Crm]
+) -> None:
+    period = {"period": QUARTER.key}
+    body = {"scope": "team", "scope_key": str(team.seller.user_id), "measure": "count"}
+    with http_client(crm_as(team.manager)) as client:
+        namesake = client.post("/p/sfa/targets", json={**body, "value": 10, **period})
+    assert namesake.status_code == 201, namesake.text
+    with http_client(crm_as(team.seller)) as client:
+        assert client.get("/p/sfa/targets", params=period).json() == []
+        assert client.get(f"/p/sfa/targets/{namesake.json()['id']}").status_code == 403
 
 
 @pytest.mark.parametrize("period", ["0000", "0000-Q1", "9999-Q4"])

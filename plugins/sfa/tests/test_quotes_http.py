@@ -10,8 +10,8 @@ import pytest
 from crmkit_sfa.pipeline.service import create_opportunity
 from crmkit_sfa.quotes.quotations import get_quotation
 
-from crmkit import SYSTEM, Actor, Crm
-from crmkit.testing import http_client
+from crmkit import SYSTEM, Actor, Crm, hookimpl
+from crmkit.testing import http_client, register_plugin
 
 if TYPE_CHECKING:
     from conftest import PartyMaker, SalesTeam
@@ -209,6 +209,37 @@ def test_an_order_is_hidden_from_who_may_not_see_its_opportunity(
     with http_client(crm_as(team.outsider)) as client:
         assert client.get(f"/p/sfa/orders/{order['id']}").status_code == 404
         assert client.get("/p/sfa/orders").json()["items"] == []
+
+
+def test_roles_without_the_order_book_s_permissions_are_forbidden(crm_as: CrmAs) -> None:
+    agent = Actor(user_id=None, username="sid", role="service")
+    with http_client(crm_as(agent)) as client:
+        assert client.get("/p/sfa/quotations").status_code == 403
+        assert client.get("/p/sfa/orders").status_code == 403
+
+
+def test_a_plugin_withholding_quotations_and_orders_is_obeyed(
+    make_crm: Callable[..., Crm], crm_as: CrmAs, team: SalesTeam, deal: int, price_list_id: int
+) -> None:
+    with http_client(crm_as(team.seller)) as client:
+        path = f"/p/sfa/quotations/{quote(client, deal, price_list_id)['id']}"
+        client.post(f"{path}/send")
+        order = client.post(f"{path}/accept").json()
+
+    class Withholding:
+        @hookimpl
+        def actor_from_request(self) -> Actor:
+            return team.seller
+
+        @hookimpl
+        def permission_check(self, action: str) -> bool | None:
+            return False if action in ("sfa:quote.read", "sfa:order.read") else None
+
+    withholding = register_plugin(Withholding(), name="withholding")
+    app = make_crm(plugins=["sfa", withholding], create_tables=False)
+    with http_client(app) as client:
+        assert client.get(path).status_code == 403
+        assert client.get(f"/p/sfa/orders/{order['id']}").status_code == 403
 
 
 def test_the_openapi_document_describes_the_order_book(crm_as: CrmAs) -> None:
