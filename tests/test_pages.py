@@ -173,6 +173,7 @@ def test_read_only_actor_sees_no_forms_and_may_not_post(make_crm):
 
     assert "/edit" not in page and "Log an interaction" not in page
     assert client.get(f"/parties/{party_id}/edit").status_code == 403
+    assert client.get(f"/parties/{party_id}/interactions/new").status_code == 403
     assert client.post("/parties/new", data={"last_name": "X"}).status_code == 403
     edited = client.post(f"/parties/{party_id}/edit", data={"last_name": "X", "version": "1"})
     assert edited.status_code == 403

@@ -145,7 +145,7 @@ def test_a_manager_sees_the_unowned_opportunities_to_assign_them(
 
 
 def seen_by(crm: Crm, actor: Actor) -> list[tuple[str, int]]:
-    """The opportunities and activities ``actor`` sees, whatever the routes ask besides."""
+    """``(entity type, id)`` of the opportunities and activities the filters let ``actor`` see."""
     kinds = {"sfa.opportunity": opportunity, "sfa.activity": activity}
     with crm.read() as conn:
         return [
@@ -180,11 +180,11 @@ def test_without_a_connection_only_ownership_decides(
 ) -> None:
     with crm.read() as conn:
         own = service.get_opportunity(conn, deals["seller"])
-        teams = service.get_opportunity(conn, deals["territory_seller"])
-        assert is_allowed(crm.host, team.manager, "sfa:opportunity.write", teams, conn=conn)
+        teammates = service.get_opportunity(conn, deals["territory_seller"])
+        assert is_allowed(crm.host, team.manager, "sfa:opportunity.write", teammates, conn=conn)
     assert is_allowed(crm.host, team.seller, "sfa:opportunity.write", own)
     # The team rule needs the database: without it, deny rather than guess.
-    assert not is_allowed(crm.host, team.manager, "sfa:opportunity.write", teams)
+    assert not is_allowed(crm.host, team.manager, "sfa:opportunity.write", teammates)
 
 
 def test_the_activity_list_holds_the_actor_s_own_unless_asked_for_others(
