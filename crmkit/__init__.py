@@ -35,6 +35,14 @@ from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.pipeline import IntakeResult, intake_prospect
 from crmkit.core.interactions import build_interaction, log_interaction, timeline
 from crmkit.core.jobs import Job
+from crmkit.core.matching import (
+    DEFAULT_MATCH_CONFIG,
+    MatchConfig,
+    MatchRecord,
+    record_from_fields,
+    record_from_party,
+    score_pair,
+)
 from crmkit.core.notifications import Notification, notify
 from crmkit.core.pagination import Page, newest_first
 from crmkit.core.parties import (
@@ -66,6 +74,7 @@ from crmkit.version import API_VERSION
 
 __all__ = [
     "API_VERSION",
+    "DEFAULT_MATCH_CONFIG",
     "MAX_ID",
     "SYSTEM",
     "Actor",
@@ -84,6 +93,8 @@ __all__ = [
     "Interaction",
     "JSONType",
     "Job",
+    "MatchConfig",
+    "MatchRecord",
     "MenuItem",
     "Money",
     "NotFound",
@@ -138,7 +149,10 @@ __all__ = [
     "read_reference",
     "read_timestamp",
     "read_whole_number",
+    "record_from_fields",
+    "record_from_party",
     "require",
+    "score_pair",
     "territory_condition",
     "timeline",
     "update_party",

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Table
 
 from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.custom_fields import CustomFields
-from crmkit.core.db import Transaction, make_engine, reading, transaction
+from crmkit.core.db import LoopReaders, Transaction, make_engine, reading, transaction
 from crmkit.core.errors import PluginError
 from crmkit.core.events import KERNEL_EVENT_TYPES, Dispatcher, deliver
 from crmkit.core.group_commit import GroupCommit
@@ -33,6 +33,9 @@ from crmkit.version import API_VERSION
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+READ_HOOKS = ("permission_check", "permission_filter")
+"""The hooks a read calls: :meth:`Crm.query` runs on the event loop only if all are synchronous."""
 
 
 def _namespace(plugin: str) -> str:
@@ -78,7 +81,12 @@ class Crm:
         self.jobs = JobRunner(self, self.engine, jobs.values())
         self.dispatcher = Dispatcher(self.deliver_events)
         """Delivers events after commit in the background while it runs (a server starts it)."""
-        self._group_commit = GroupCommit(self) if self.engine.dialect.name == "sqlite" else None
+        sqlite = self.engine.dialect.name == "sqlite"
+        self._group_commit = GroupCommit(self) if sqlite else None
+        # A read calls the permission hooks synchronously, which an async implementation
+        # cannot answer on the event loop: then reads go to a worker thread as elsewhere.
+        reads_on_loop = sqlite and not any(map(self.host.has_async, READ_HOOKS))
+        self._loop_readers = LoopReaders(self.engine) if reads_on_loop else None
         self._started = False
 
     def _tables(self) -> list[Table]:
@@ -135,6 +143,8 @@ class Crm:
         if self._group_commit is not None:
             self._group_commit.stop()
         self.dispatcher.stop()
+        if self._loop_readers is not None:
+            self._loop_readers.close()
         if self._started:
             self.host.advise("shutdown", app=self)
             self._started = False
@@ -173,6 +183,28 @@ class Crm:
             return await anyio.to_thread.run_sync(self._write_now, work, actor)
         result: T = await self._group_commit.run(work, actor)
         return result
+
+    async def query(self, work: Callable[[Connection], T], *, scans: bool = False) -> T:
+        """``work(conn)``'s result, for a server's reads: ``work`` only queries.
+
+        On SQLite a read by key (a record, a page of its timeline) runs on the event
+        loop, on a connection the loop's thread keeps (:class:`crmkit.core.db.LoopReaders`):
+        it costs less than handing it to a worker thread and back, and it never waits
+        for a writer (WAL). A read that ``scans`` (a search, a filtered list) may take
+        milliseconds: it runs in a worker thread, where SQLite works beside the loop and
+        beside other such reads. On PostgreSQL, where every query is a round trip over
+        the network, reads run in a worker thread.
+        """
+        if self._loop_readers is not None and not scans:
+            with self._loop_readers.reading() as conn:
+                return work(conn)
+        import anyio.to_thread  # only servers get here; the CLI starts without it
+
+        return await anyio.to_thread.run_sync(self._query_now, work)
+
+    def _query_now(self, work: Callable[[Connection], T]) -> T:
+        with self.read() as conn:
+            return work(conn)
 
     def _write_now(self, work: Callable[[Transaction], T], actor: Actor) -> T:
         with self.transaction(actor) as tx:

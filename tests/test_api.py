@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import types
 from collections.abc import Callable
@@ -244,6 +245,23 @@ def test_a_party_hidden_by_permission_filter_cannot_be_changed(make_crm):
     problem(client.delete(f"/api/v1/customers/{hidden.id}", headers={"If-Match": '"1"'}), 404)
 
     assert count(crm) == 1
+
+
+def test_reads_honour_a_permission_check_that_is_async(make_crm):
+    # Reads run on the event loop where they can; an async hook must still decide them.
+    async def veto_hidden(resource: Any) -> bool | None:
+        await asyncio.sleep(0)
+        return False if getattr(resource, "last_name", None) == "Hidden" else None
+
+    crm, client = client_of(make_crm, plugin("asyncrules", permission_check=veto_hidden))
+    ann = created(client)
+    with crm.transaction() as tx:
+        hidden = create_party(tx, build_party("customer", {"last_name": "Hidden"}, region="DE"))
+
+    assert client.get(f"/api/v1/customers/{ann['id']}").status_code == 200
+    assert client.get(f"/api/v1/parties/{ann['id']}").status_code == 200
+    problem(client.get(f"/api/v1/customers/{hidden.id}"), 404)
+    problem(client.get(f"/api/v1/parties/{hidden.id}"), 404)
 
 
 def test_delete_erases_the_party_and_its_timeline(make_crm):

@@ -9,7 +9,7 @@ import pytest
 
 from crmkit.app import Crm
 from crmkit.testing import invoke
-from crmkit.testing.people import MAPPING, evaluate, write_test_set
+from crmkit.testing.people import DAMAGE_SETS, MAPPING, evaluate, write_test_set
 
 MAP_OPTIONS = [
     option for column, field in MAPPING.items() for option in ("--map", f"{column}={field}")
@@ -28,6 +28,28 @@ def test_match_writes_the_duplicate_pairs_of_a_generated_set(crm: Crm, tmp_path:
     assert rows[0] == ["id_a", "id_b", "score"]
     assert all(a < b and 0.9 <= float(score) <= 1.0 for a, b, score in rows[1:])
     assert evaluate(out, test_set).f1 >= 0.99
+
+
+@pytest.mark.parametrize("weights", [[], ["--estimate-weights"]])
+def test_match_finds_the_duplicates_of_typed_in_data_with_fixed_or_estimated_weights(
+    crm: Crm, tmp_path: Path, weights: list[str]
+) -> None:
+    test_set = write_test_set(tmp_path, 2000, seed=3, damage=DAMAGE_SETS["typed"])
+    out = tmp_path / "pairs.csv"
+    result = invoke(
+        crm,
+        "match",
+        str(test_set.csv_path),
+        "--id",
+        "id",
+        *MAP_OPTIONS,
+        "--out",
+        str(out),
+        *weights,
+    )
+    assert result.exit_code == 0, result.output
+    quality = evaluate(out, test_set)
+    assert quality.precision >= 0.995 and quality.f1 >= 0.99
 
 
 def test_review_pairs_are_written_only_when_asked(crm: Crm, tmp_path: Path) -> None:

@@ -114,6 +114,16 @@ def test_list_shows_each_plugin_with_version_state_and_dependencies(site: Site) 
     assert plugins["fakeaddon"]["description"] == "The fakeaddon plugin"
 
 
+def test_list_table_shows_each_plugins_description(site: Site) -> None:
+    site.install("fakebase", version="1.2.0")
+
+    result = run("list")
+
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.stdout.splitlines() if "fakebase" in line]
+    assert re.search(r"fakebase\s*│\s*1\.2\.0\s*│\s*The fakebase plugin\s*│\s*loaded", row), row
+
+
 def test_list_names_why_each_broken_plugin_failed(site: Site) -> None:
     install_broken_plugins(site)
 

@@ -33,6 +33,7 @@ import pytest
 from attrs import frozen
 from click.testing import CliRunner
 
+import crmkit
 from crmkit import SYSTEM, Actor, ConfigurationError, Crm, Settings, hookimpl
 from crmkit.cli import context
 from crmkit.cli.main import cli
@@ -40,6 +41,7 @@ from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party, merge_parties
 from crmkit.core.settings import load_settings, structure_settings
 from crmkit.core.tables import utcnow
+from crmkit.defaults.permissions import EVERYONE, KERNEL_PERMISSIONS
 from crmkit.hooks import specs
 from crmkit.hooks.host import discover
 from crmkit.hooks.plugin_info import PluginInfo
@@ -543,3 +545,154 @@ def test_tutorial_plugins_own_tests_pass(tutorial: Path) -> None:
         timeout=300,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+
+@pytest.mark.parametrize("block", of("python"), ids=str)
+def test_python_block_imports_only_the_public_api(block: Block) -> None:
+    internal = sorted(name for name in crmkit_imports(block.text) if not is_public(name))
+    assert internal == [], (
+        f"{block} imports {internal[0]}: use crmkit, crmkit.web or crmkit.testing"
+    )
+
+
+def test_public_names_are_documented() -> None:
+    text = "".join(page.read_text(encoding="utf-8") for page in PAGES)
+    for module in PUBLIC_MODULES:
+        for name in importlib.import_module(module).__all__:
+            assert re.search(rf"`[^`]*\b{name}\b[^`]*`", text), f"docs/ never names {module}.{name}"
+
+
+# --- The service reference is the code.
+
+SERVICES = DOCS / "services.md"
+PUBLIC_FUNCTIONS = sorted(
+    name for name in crmkit.__all__ if inspect.isfunction(getattr(crmkit, name))
+)
+
+
+def service_entries() -> dict[str, str]:
+    """The text of each ``### <name>`` entry of docs/services.md, up to the next heading."""
+    text = SERVICES.read_text(encoding="utf-8")
+    parts = re.split(r"^(#{1,3} .+)$", text, flags=re.M)
+    return {
+        heading.removeprefix("### "): body
+        for heading, body in zip(parts[1::2], parts[2::2], strict=True)
+        if heading.startswith("### ")
+    }
+
+
+def documented_signature(name: str, entry: str) -> ast.FunctionDef:
+    [block] = re.findall(r"```python\n(.*?)```", entry, flags=re.S)[:1] or [""]
+    module = ast.parse(block)
+    assert len(module.body) == 1 and isinstance(module.body[0], ast.FunctionDef), (
+        f"docs/services.md: the entry of {name} starts with a block holding its def"
+    )
+    return module.body[0]
+
+
+def parameters_as_documented(definition: ast.FunctionDef) -> list[tuple[str, str, str, Any]]:
+    """(kind, name, annotation, default) of each parameter; defaults evaluated as in crmkit."""
+    args = definition.args
+    positional = [("positional", a) for a in args.args]
+    keyword = [("keyword", a) for a in args.kwonlyargs]
+    defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
+    given = [*defaults, *args.kw_defaults]
+    return [
+        (
+            kind,
+            arg.arg,
+            ast.unparse(arg.annotation) if arg.annotation else "",
+            inspect.Parameter.empty
+            if default is None
+            else eval(ast.unparse(default), vars(crmkit)),
+        )
+        for (kind, arg), default in zip([*positional, *keyword], given, strict=True)
+    ]
+
+
+def parameters_in_code(function: Any) -> list[tuple[str, str, str, Any]]:
+    kinds = {inspect.Parameter.KEYWORD_ONLY: "keyword"}
+    return [
+        (
+            kinds.get(p.kind, "positional"),
+            p.name,
+            ast.unparse(ast.parse(p.annotation)) if p.annotation is not p.empty else "",
+            p.default,
+        )
+        for p in inspect.signature(function).parameters.values()
+    ]
+
+
+def test_the_service_reference_has_entries_to_check() -> None:
+    assert {"intake_prospect", "build_interaction", "get_party", "timeline"} <= set(
+        service_entries()
+    )
+
+
+@pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
+def test_every_public_function_has_an_entry_with_its_signature(name: str) -> None:
+    entries = service_entries()
+    assert name in entries, f"docs/services.md has no '### {name}' entry"
+    definition = documented_signature(name, entries[name])
+    function = getattr(crmkit, name)
+    assert definition.name == name
+    assert parameters_as_documented(definition) == parameters_in_code(function), (
+        f"docs/services.md: the signature of {name} is not {inspect.signature(function)}"
+    )
+    returns = inspect.signature(function).return_annotation
+    assert ast.unparse(definition.returns) == ast.unparse(ast.parse(returns)), (
+        f"docs/services.md: {name} returns {returns}"
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        name
+        for name in PUBLIC_FUNCTIONS
+        if {"tx", "conn", "crm"} & set(inspect.signature(getattr(crmkit, name)).parameters)
+    ],
+)
+def test_a_service_entry_says_its_transaction_permission_and_errors(name: str) -> None:
+    entry = service_entries()[name]
+    for what in ("Transaction", "Permission", "Errors"):
+        assert f"- **{what}:**" in entry, f"docs/services.md: {name} does not say its {what}"
+
+
+def test_every_service_entry_is_a_public_function() -> None:
+    sections = {"Roles and the kernel's permissions"}
+    assert set(service_entries()) - sections == set(PUBLIC_FUNCTIONS)
+
+
+def test_the_roles_table_is_the_kernels_grants() -> None:
+    text = SERVICES.read_text(encoding="utf-8")
+    [header] = re.findall(r"^\| permission \| what \|(.*)\|$", text, flags=re.M)
+    roles = [role.strip() for role in header.split("|")]
+    documented = {
+        match.group(1): (
+            match.group(2),
+            tuple(
+                r for r, cell in zip(roles, match.group(3).split("|"), strict=True) if "✓" in cell
+            ),
+        )
+        for match in re.finditer(r"^\| `(core:[\w.]+)` \| ([^|]+) \|(.*)\|$", text, flags=re.M)
+    }
+    granted = {p.name: (p.description, tuple(p.roles)) for p in KERNEL_PERMISSIONS}
+    assert set(roles) == set(EVERYONE)
+    assert {a: (d.strip(), tuple(sorted(r))) for a, (d, r) in documented.items()} == {
+        a: (d, tuple(sorted(r))) for a, (d, r) in granted.items()
+    }
+
+
+def test_upgrade_guide_names_the_current_api_version() -> None:
+    page = (DOCS / "upgrade-guide.md").read_text(encoding="utf-8")
+    assert f"(currently **{crmkit.API_VERSION}**)" in page
+    assert f"this is {crmkit.API_VERSION}`" in page
+
+
+def test_docs_name_route_helpers_by_their_public_name() -> None:
+    # One name everywhere: `crmkit.web.actor_of`, never the module it happens to live in.
+    text = "".join(page.read_text(encoding="utf-8") for page in PAGES)
+    named = set(re.findall(r"`crmkit\.web\.([\w.]+)", text))
+    assert named, "the docs name no helper of crmkit.web"
+    assert named - set(importlib.import_module("crmkit.web").__all__) == set()

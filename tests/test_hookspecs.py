@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from crmkit import Crm, hookimpl, hookspec
 from crmkit.hooks import specs
 from crmkit.hooks.markers import PROJECT
+from crmkit.testing import register_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 SEMANTICS_WORDS = ("collect", "first", "veto", "advisory", "historic")
@@ -77,3 +81,34 @@ def test_every_hook_is_documented_with_its_semantics(name: str) -> None:
     assert documented[name] == specs.SEMANTICS[name], (
         f"docs/hooks.md: the line after '## {name}' must be 'Semantics: **{specs.SEMANTICS[name]}**'"
     )
+
+
+def test_a_plugin_deprecates_an_argument_of_a_hook_it_publishes(
+    make_crm: Callable[..., Crm], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(specs, "SEMANTICS", dict(specs.SEMANTICS))  # the hook is this test's
+    published = types.ModuleType("crmkit_loyalty_hookspecs")
+
+    @hookspec(
+        "collect",
+        warn_on_impl_args={"points": DeprecationWarning("loyalty_earned(points): use amount")},
+    )
+    def loyalty_earned(amount: int, points: int) -> None:
+        """Semantics: collect."""
+
+    published.loyalty_earned = loyalty_earned  # type: ignore[attr-defined]
+
+    class Loyalty:
+        @hookimpl
+        def add_hookspecs(self) -> types.ModuleType:
+            return published
+
+    class OldStyle:
+        @hookimpl
+        def loyalty_earned(self, points: int) -> None:
+            pass
+
+    loyalty = register_plugin(Loyalty(), name="loyalty")
+    dependent = register_plugin(OldStyle(), name="bonus", depends=("loyalty",))
+    with pytest.warns(DeprecationWarning, match=r"loyalty_earned\(points\): use amount"):
+        make_crm(plugins=[loyalty, dependent])

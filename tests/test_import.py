@@ -19,11 +19,19 @@ from sqlalchemy.schema import CreateTable
 from crmkit import CustomField, User, ValidationError, hookimpl
 from crmkit.app import Crm
 from crmkit.core.importing import IMPORT_SYSTEM, ImportOptions, import_parties
-from crmkit.core.parties import build_party, create_party, find_by_contact, get_party, merge_parties
+from crmkit.core.parties import (
+    build_party,
+    create_party,
+    find_by_contact,
+    get_party,
+    load_parties,
+    merge_parties,
+)
 from crmkit.core.privacy import erase_party
 from crmkit.core.tables import contact_point, external_id, outbox, party
 from crmkit.core.users import create_user
-from crmkit.testing import invoke, register_plugin
+from crmkit.testing import invoke, make_app, register_plugin
+from crmkit.testing import test_database as fresh_database
 
 if TYPE_CHECKING:
     from crmkit.testing import TestDatabase
@@ -415,6 +423,48 @@ def test_an_import_killed_midway_loses_and_duplicates_nothing_when_run_again(
     assert (result.created, result.skipped) == (27, 30)
     assert count(crm, party) == 57
     assert count(crm, contact_point) == 114
+
+
+def stored_parties(app: Crm) -> list[tuple[str, list[str], list[str]]]:
+    with app.engine.connect() as conn:
+        found = load_parties(conn, list(conn.execute(select(party.c.id)).scalars()))
+    return sorted(
+        (p.display_name, sorted(e.normalised for e in p.emails), sorted(n.e164 for n in p.phones))
+        for p in found.values()
+    )
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_prospects_merged_into_each_other_killed_midway_end_as_one_run_when_run_again(
+    crm: Crm, crm_db: TestDatabase, tmp_path: Path
+) -> None:
+    rows = people(50)
+    # The same people again further on, with another phone: merged into their first row,
+    # in the same batch or an earlier one.
+    for position, again in ((9, 3), (26, 12), (33, 31), (45, 44), (52, 20)):
+        rows.insert(position, [*rows[again][:3], f"0171 {2_000_000 + again}"])
+    path = write_csv(tmp_path / "p.csv", rows)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_IMPORT, crm_db.url, crm_db.schema or "", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert 0 < count(crm, external_id) < len(rows), "some batches committed before the kill"
+
+    again = import_parties(crm, "prospect", path, ImportOptions(batch_size=10))
+
+    (tmp_path / "clean").mkdir()
+    with fresh_database(tmp_path / "clean") as database:
+        clean = make_app(database=database)
+        once = import_parties(clean, "prospect", path, ImportOptions(batch_size=10))
+        assert stored_parties(crm) == stored_parties(clean)
+        clean.close()
+    assert (once.created, once.merged) == (50, 5)
+    assert again.created + again.merged + again.skipped == len(rows)
+    assert count(crm, external_id) == len(rows)
+    assert count(crm, party) == 50
 
 
 # --- Events

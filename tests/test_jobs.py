@@ -104,10 +104,11 @@ def test_one_failing_job_does_not_stop_the_others(app: Crm, chores: Chores) -> N
         "chores.sync",
         "chores.tidy",
         "core.deliver_outbox",
+        "core.deliver_webhooks",
         "core.escalate_missed_first_contacts",
         "core.expire_untouched_prospects",
     ]
-    assert [r.ok for r in results] == [False, True, True, True, True]
+    assert [r.ok for r in results] == [False, True, True, True, True, True]
     assert chores.ran == ["sync", "tidy"]
 
 
@@ -115,12 +116,20 @@ def test_due_jobs_follow_their_interval(app: Crm) -> None:
     app.jobs.run_due()
     now = utcnow()
     assert app.jobs.due(now) == []
-    assert app.jobs.due(now + timedelta(seconds=31)) == ["core.deliver_outbox"]
-    assert app.jobs.due(now + timedelta(seconds=61)) == ["chores.sync", "core.deliver_outbox"]
+    assert app.jobs.due(now + timedelta(seconds=31)) == [
+        "core.deliver_outbox",
+        "core.deliver_webhooks",
+    ]
+    assert app.jobs.due(now + timedelta(seconds=61)) == [
+        "chores.sync",
+        "core.deliver_outbox",
+        "core.deliver_webhooks",
+    ]
     assert app.jobs.due(now + timedelta(hours=1)) == [
         "chores.sync",
         "chores.tidy",
         "core.deliver_outbox",
+        "core.deliver_webhooks",
         "core.escalate_missed_first_contacts",
         "core.expire_untouched_prospects",
     ]
@@ -189,6 +198,7 @@ def test_jobs_list_shows_schedule_last_run_success_and_error(
     assert header.split() == ["JOB", "EVERY", "LAST", "RUN", "LAST", "SUCCESS", "LAST", "ERROR"]
     assert row.split() == ["core.deliver_outbox", "30s", "never", "never", "-"]
     assert [r.split()[0] for r in kernel_jobs] == [
+        "core.deliver_webhooks",
         "core.escalate_missed_first_contacts",
         "core.expire_untouched_prospects",
     ]

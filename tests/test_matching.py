@@ -19,8 +19,10 @@ from crmkit.core.matching import (
     score_pair,
 )
 from crmkit.core.matching.clustering import cluster_pairs
+from crmkit.core.matching.estimate import estimate_weights
 from crmkit.core.matching.source import read_records
-from crmkit.testing.people import MAPPING, write_test_set
+from crmkit.core.matching.weights import DEFAULT_WEIGHTS
+from crmkit.testing.people import DAMAGE_SETS, MAPPING, write_test_set
 
 
 def record(**fields: str) -> object:
@@ -259,3 +261,168 @@ def test_a_file_that_cannot_be_cut_at_line_ends_is_read_whole(
     )
     assert source.ids == ["1", "2"]
     assert [r.last_name for r in source.records] == ["weiss", "gross"]
+
+
+BARE = {k: v for k, v in HANS.items() if k not in ("email", "phone", "birth_date")}
+"""Hans with his names and address only: little evidence, so each grade decides."""
+
+
+def matches(a: dict[str, str], b: dict[str, str]) -> bool:
+    return score_pair(record(**a), record(**b)) >= DEFAULT_MATCH_CONFIG.auto_merge
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        # A national id with two digits swapped.
+        ({**HANS, "national_id": "4817263"}, {**BARE, "national_id": "4812763"}),
+        # A postcode with two digits swapped, no city to go by.
+        ({**BARE, "city": "", "postcode": "10115"}, {**BARE, "city": "", "postcode": "10151"}),
+        # A house number with one digit mistyped.
+        (
+            {**BARE, "street_number": "12", "birth_date": "1980-01-31"},
+            {**BARE, "street_number": "13", "birth_date": "1980-01-30"},
+        ),
+        # A phone with one digit mistyped.
+        (
+            {
+                "first_name": "Hans",
+                "last_name": "Müller",
+                "phone": "030 1234567",
+                "birth_date": "1980-01-31",
+            },
+            {
+                "first_name": "Hans",
+                "last_name": "Müller",
+                "phone": "030 1234557",
+                "birth_date": "1980-01-30",
+            },
+        ),
+        # An external id with one digit mistyped.
+        (
+            {"first_name": "Hans", "last_name": "Müller", "external_id": "K-104233"},
+            {"first_name": "Hans", "last_name": "Müller", "external_id": "K-104323"},
+        ),
+    ],
+)
+def test_an_identifier_or_number_mistyped_by_one_digit_still_matches(
+    ours: dict[str, str], theirs: dict[str, str]
+) -> None:
+    assert matches(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"first_name": "Hnas", "last_name": "Mülelr"},  # a letter swapped in both
+        {"first_name": "Has", "last_name": "Müler"},  # a letter dropped in both
+        {"first_name": "Müler", "last_name": "Hnas"},  # swapped, and both misspelt
+    ],
+)
+def test_names_mistyped_in_both_parts_still_match(changes: dict[str, str]) -> None:
+    assert matches(
+        BARE | {"birth_date": "1980-01-31"}, BARE | {"birth_date": "1980-01-31", **changes}
+    )
+
+
+def test_one_mistyped_first_name_at_the_same_address_is_still_one_person() -> None:
+    assert matches(BARE, {**BARE, "first_name": "Hnas"})
+
+
+def test_a_mistyped_nickname_is_compared_as_written() -> None:
+    paco = {"first_name": "Paco", "last_name": "Gómez", "birth_date": "1970-05-12", "country": "ES"}
+    assert matches(paco, {**paco, "first_name": "Pato"})
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ({**BARE, "postcode": "10115"}, {**BARE, "postcode": "10151"}),  # the city is kept
+        (
+            {**BARE, "birth_date": "1980-01-31"},
+            {**BARE, "birth_date": "1980-01-31", "first_name": "Jans", "last_name": "Nüller"},
+        ),  # date of birth and postcode are kept
+    ],
+)
+def test_blocking_lets_pairs_with_a_mistyped_postcode_or_initials_meet(
+    ours: dict[str, str], theirs: dict[str, str]
+) -> None:
+    assert set(blocking_keys(record(**ours))) & set(blocking_keys(record(**theirs)))
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        # Twins: one birth date, one address, one phone, other first names.
+        ({**HANS, "email": ""}, {**HANS, "email": "", "first_name": "Lukas"}),
+        (
+            {**HANS, "email": "", "first_name": "Daniel"},
+            {**HANS, "email": "", "first_name": "Daniela"},
+        ),
+        (
+            {**HANS, "email": "", "first_name": "Mario"},
+            {**HANS, "email": "", "first_name": "Maria"},
+        ),
+        # Father and son: one name, one address, one phone, other birth dates.
+        ({**HANS, "email": ""}, {**HANS, "email": "", "birth_date": "2008-04-17"}),
+        # Namesakes in one city, ids that differ in more than one digit.
+        ({**HANS, "national_id": "4817263", "email": ""}, {**BARE, "national_id": "4817999"}),
+    ],
+)
+def test_people_who_share_much_but_are_two_stay_apart(
+    ours: dict[str, str], theirs: dict[str, str]
+) -> None:
+    assert score_pair(record(**ours), record(**theirs)) < DEFAULT_MATCH_CONFIG.review
+
+
+def test_estimated_weights_forgive_identifiers_mistyped_more_often_than_usual() -> None:
+    # Comparisons: first, last, organisation, birth date, address, email, phone, ids, country.
+    same_person = (1, 1, 0, 1, 6, 0, 0, 1, 0, 0)
+    id_mistyped = (1, 1, 0, 1, 6, 0, 0, 2, 0, 0)
+    household = (5, 1, 0, 4, 6, 0, 1, 3, 0, 0)
+    counts = {same_person: 600, id_mistyped: 400, household: 3000}
+    estimated = estimate_weights(counts)
+    assert estimated.levels[7][2] > DEFAULT_WEIGHTS.levels[7][2] + 1
+    assert all(
+        new >= old
+        for new_levels, old_levels in zip(estimated.levels, DEFAULT_WEIGHTS.levels, strict=True)
+        for new, old in zip(new_levels, old_levels, strict=True)
+    )
+    assert estimated.score(household) < DEFAULT_MATCH_CONFIG.review
+
+
+def test_without_pairs_to_learn_from_the_fixed_weights_stay() -> None:
+    estimated = estimate_weights({})
+    assert estimated.prior == DEFAULT_WEIGHTS.prior
+    for new_levels, old_levels in zip(estimated.levels, DEFAULT_WEIGHTS.levels, strict=True):
+        assert new_levels == pytest.approx(old_levels, abs=0.01)
+
+
+def test_typed_damage_mistypes_digits_and_classic_damage_writes_the_set_it_always_did(
+    tmp_path: Path,
+) -> None:
+    classic, typed = tmp_path / "classic", tmp_path / "typed"
+    classic.mkdir(), typed.mkdir()
+    write_test_set(classic, 2000, seed=5)
+    write_test_set(typed, 2000, seed=5, damage=DAMAGE_SETS["typed"])
+    with (classic / "people.csv").open(newline="") as text:
+        rows = list(csv.DictReader(text))
+    assert not any(row["customer_no"] for row in rows)
+    # The first rows of seed 5 as the generator wrote them before typed damage existed.
+    assert [(r["id"], r["given_name"], r["family_name"], r["zip"]) for r in rows[:2]] == [
+        ("R0001", "Stefanie", "Otto", "70861"),
+        ("R0002", "Sophie", "Moore", "EH0 1CC"),
+    ]
+    source = read_records(
+        typed / "people.csv", id_column="id", mapping=MAPPING, default_region="DE", workers=0
+    )
+    by_id = dict(zip(source.ids, source.records, strict=True))
+    mistyped = [
+        (by_id[a], by_id[b])
+        for a, b in _true_pairs(typed / "people.pairs.csv")
+        if by_id[a].postcode != by_id[b].postcode
+        and len(by_id[a].postcode) == len(by_id[b].postcode)
+        and sum(x != y for x, y in zip(by_id[a].postcode, by_id[b].postcode, strict=True)) <= 2
+        and by_id[a].city == by_id[b].city
+    ]
+    assert mistyped

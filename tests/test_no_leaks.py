@@ -30,6 +30,16 @@ NOT_PARTY_DATA = {
 """Routes that answer with no party or interaction (users are staff, not customers)."""
 OWN_WORK = {"/api/v1/tasks", "/api/v1/notifications"}
 """The actor's own tasks and notifications; that no one sees another's is tested with them."""
+WEBHOOKS = {
+    "/api/v1/webhooks",
+    "/api/v1/webhooks/{webhook_id}",
+    "/api/v1/webhooks/{webhook_id}/deliveries",
+    "/api/v1/webhooks/deliveries/{delivery_id}",
+}
+"""For webhook administrators, who see every record; deliveries name events by id only."""
+EVENT_FEED = "/api/v1/events"
+"""Events name their record by ``entity`` and ``entity_id``."""
+PARTY_ROLES = ("prospect", "customer", "party")
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 
 
@@ -79,6 +89,8 @@ def test_every_api_route_is_classified(api_routes: list[str]) -> None:
             or path in (LOOKUP, REVIEWS)
             or path in NOT_PARTY_DATA
             or path in OWN_WORK
+            or path in WEBHOOKS
+            or path == EVENT_FEED
             or params in ({"party_id"}, {"interaction_id"})
         )
         assert known, f"GET {path}: unknown route; classify it in tests/test_no_leaks.py"
@@ -129,6 +141,14 @@ def test_no_endpoint_leaks_a_record_the_actor_may_not_see(
                 items = queue.json().get("items", []) if queue.status_code == 200 else []
                 named = {r[k] for r in items for k in ("candidate_id", "existing_id")}
                 assert named <= world.visible_ids(name), f"GET {path} shows {named}"
+            elif path == EVENT_FEED:
+                events = client.get(path, params={"limit": 500}).json()["items"]
+                about = {int(e["entity_id"]) for e in events if e["entity"] in PARTY_ROLES}
+                assert about <= world.visible_ids(name), f"GET {path} shows {about}"
+                items = {int(e["entity_id"]) for e in events if e["entity"] == "interaction"}
+                reads_timelines = world.actors[name].role != "marketing"
+                allowed = {world.interactions[p] for p in world.sees[name] if reads_timelines}
+                assert items <= allowed, f"GET {path} shows interactions {items - allowed}"
             elif params == {"party_id"}:
                 for party_name, party_id in world.parties.items():
                     url = path.replace("{party_id}", str(party_id))

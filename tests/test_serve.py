@@ -7,17 +7,20 @@ would from a proxy on the same machine.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from sqlalchemy import select
 
 from crmkit.app import Crm
-from crmkit.cli.serve import proxy_options
+from crmkit.cli.serve import server_options
 from crmkit.core.settings import Settings
 from crmkit.core.tables import login_failure
 from crmkit.core.web_leads import FORM_LIMIT
@@ -29,13 +32,16 @@ ANNA = {"last_name": "Schmidt", "email": "anna.schmidt@gmail.com"}
 
 
 @contextmanager
-def served(crm: Crm) -> Iterator[httpx.Client]:
+def served(crm: Crm, **logging_options: Any) -> Iterator[httpx.Client]:
     """An HTTP client of ``crm`` served by uvicorn with the options ``crmkit serve`` gives it."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(
-        create_asgi(crm), log_level="warning", lifespan="on", **proxy_options(crm.settings)
+        create_asgi(crm),
+        lifespan="on",
+        **{"log_level": "warning", **logging_options},
+        **server_options(crm.settings),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
@@ -120,3 +126,20 @@ def test_a_proxy_not_trusted_cannot_forward_an_address(make_crm):
 
     assert answer.status_code == 202
     assert counted_addresses(crm) == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize("wanted", [False, True])
+def test_a_line_per_request_is_logged_only_when_the_access_log_is_on(
+    make_crm, caplog: pytest.LogCaptureFixture, wanted: bool
+):
+    crm = make_crm(settings=Settings(access_log=wanted))
+    # Without uvicorn's logging configuration its access records reach pytest's handler.
+    with (
+        caplog.at_level(logging.INFO, logger="uvicorn.access"),
+        served(crm, log_config=None, log_level="info") as client,
+    ):
+        answers = [client.get("/api/v1/health") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200] * 3
+    logged = [r for r in caplog.records if r.name == "uvicorn.access"]
+    assert len(logged) == (3 if wanted else 0)

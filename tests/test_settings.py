@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import tomllib
+from datetime import date
 from pathlib import Path
 
 import attrs
 import pytest
 
 from crmkit import ConfigurationError
-from crmkit.core.settings import Settings, is_enabled, load_settings, parse_plugin_list
+from crmkit.core.settings import (
+    Settings,
+    is_enabled,
+    load_settings,
+    parse_plugin_list,
+    structure_settings,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -111,6 +119,64 @@ def test_wrong_type_explains_what_was_expected(tmp_path: Path) -> None:
     path = write(tmp_path, "[crmkit]\nmax_body_bytes = 'lots'\n")
     with pytest.raises(ConfigurationError, match=r"expected int, got 'lots'"):
         load_settings(environ={}, config_path=path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[crmkit]\nmax_body_bytes = 2.5\n", "expected int, got 2.5"),
+        ("[crmkit]\nmax_body_bytes = true\n", "expected int, got True"),
+        ("[intake]\nreview_threshold = true\n", "expected float | None, got True"),
+        ("[intake]\nreview_threshold = nan\n", "expected float | None, got nan"),
+    ],
+)
+def test_a_value_is_never_bent_into_the_type_of_its_setting(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    # 2.5 is not read as 2 nor true as 1: what was written is used, or refused.
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(environ={}, config_path=path)
+    assert caught.value.reason == expected
+
+
+@attrs.frozen
+class Window:
+    opens: date
+    share: float = 0.5
+
+
+@attrs.frozen
+class Calendar:
+    """A plugin's settings class, as in docs/configuration.md."""
+
+    days: int = 2
+    windows: tuple[Window, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+def test_toml_values_become_the_types_of_a_settings_class() -> None:
+    document = tomllib.loads(
+        "days = 3\nnames = ['a', 'b']\n"
+        "[[windows]]\nopens = 2026-01-01\nshare = 1\n"
+        "[[windows]]\nopens = '2026-07-01'\n"
+    )
+    calendar = structure_settings(Calendar, document, "plugins.calendar")
+    assert calendar == Calendar(
+        days=3,
+        windows=(Window(date(2026, 1, 1), 1.0), Window(date(2026, 7, 1))),
+        names=("a", "b"),
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        structure_settings(Calendar, {"windows": [{"opens": "soon"}]}, "plugins.calendar")
+    assert caught.value.key == "plugins.calendar.windows[0].opens"
+
+
+def test_environment_variables_give_numbers_as_text(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={"CRMKIT_MAX_BODY_BYTES": "2048"}, config_path=tmp_path / "absent.toml"
+    )
+    assert settings.max_body_bytes == 2048
 
 
 def test_bad_environment_variable_is_named(tmp_path: Path) -> None:

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import re
+import subprocess
+import sys
+import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from sqlalchemy import func, select
 
 from crmkit import Crm, hookimpl, party_table, user_table
 from crmkit.testing import (
     DEMO_PASSWORD,
     http_client,
+    make_app,
     register_plugin,
     seed_demo_data,
     settings_from_file,
+    test_database,
 )
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_settings_from_file_reads_the_file_and_not_the_environment(
@@ -85,3 +96,59 @@ def test_seeding_demo_data_twice_is_an_error(make_crm: Callable[..., Crm]) -> No
 
     with pytest.raises(RuntimeError, match="demo data already"):
         seed_demo_data(crm, customers=2, prospects=2, now=NOW)
+
+
+def test_test_database_takes_its_folder_as_a_path_or_a_string(tmp_path: Path) -> None:
+    for folder in (tmp_path / "as-path", str(tmp_path / "as-text")):
+        Path(folder).mkdir()
+        with test_database(folder) as db:
+            crm = make_app(database=db)
+            with crm.read() as conn:
+                assert conn.execute(select(func.count()).select_from(party_table)).scalar() == 0
+            crm.close()
+
+
+# What a plugin's suite does with the kit, run where every warning is an error.
+KIT_IN_USE = """
+import tempfile
+from crmkit.testing import http_client, invoke, make_app, test_database
+
+with tempfile.TemporaryDirectory() as folder, test_database(folder) as db:
+    crm = make_app(database=db)
+    with http_client(crm) as client:
+        assert client.get("/api/v1/health").status_code == 200
+    assert invoke(crm, "jobs", "list").exit_code == 0
+    crm.close()
+"""
+
+
+def test_the_kit_in_use_warns_nothing() -> None:
+    run = subprocess.run(
+        [sys.executable, "-W", "error", "-c", KIT_IN_USE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_the_testing_extra_brings_what_the_kit_imports_and_nothing_more() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extra = {Requirement(r).name for r in project["optional-dependencies"]["testing"]}
+    kernel = {Requirement(r).name for r in project["dependencies"]}
+    distributions = packages_distributions()
+    imported = {
+        name
+        for path in (ROOT / "crmkit" / "testing").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for module in (
+            [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        )
+        for name in distributions.get(module.partition(".")[0], [])
+    }
+    needed = {canonicalize_name(n) for n in imported} - {canonicalize_name(n) for n in kernel}
+    needed -= {"crmkit"}
+    # Starlette's TestClient, behind http_client, runs on httpx2 from Starlette 1.2 on.
+    assert {canonicalize_name(n) for n in extra} == needed | {"httpx2", "starlette"}

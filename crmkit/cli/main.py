@@ -26,6 +26,7 @@ KERNEL_COMMANDS: dict[str, str] = {
     "serve": "crmkit.cli.serve:serve",
     "tokens": "crmkit.cli.tokens:tokens",
     "users": "crmkit.cli.users:users",
+    "webhooks": "crmkit.cli.webhooks:webhooks",
     "worker": "crmkit.cli.jobs:worker",
 }
 

@@ -63,6 +63,11 @@ def _default_region() -> str:
     type=click.IntRange(0),
     help="Worker processes; 0 works in this one [default: one per CPU for large files].",
 )
+@click.option(
+    "--estimate-weights",
+    is_flag=True,
+    help="Weigh comparisons as estimated from the file's own pairs (EM), not as single intake does.",
+)
 def match(
     file: Path,
     id_column: str,
@@ -73,6 +78,7 @@ def match(
     delimiter: str,
     encoding: str,
     workers: int | None,
+    estimate_weights: bool,
 ) -> None:
     """Find records of one person or organisation in FILE and write them as pairs to --out.
 
@@ -121,6 +127,7 @@ def match(
             config,
             threshold=threshold,
             workers=workers,
+            estimate=estimate_weights,
             progress=advance,
         )
         rows = sorted(pairs_of_ids(source.ids, found))

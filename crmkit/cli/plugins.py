@@ -84,18 +84,19 @@ def plugins() -> None:
 @plugins.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def list_plugins(as_json: bool) -> None:
-    """Every installed plugin: version, state (loaded, disabled, failed, with why), dependencies."""
+    """Every installed plugin: version, description, state (loaded, disabled, failed, with why), dependencies."""
     report = plugin_report()
     if as_json:
         document = {"plugins": [_as_json(s) for s in report.statuses], "problem": report.problem}
         click.echo(json.dumps(document, indent=2))
         return
-    table = Table("Plugin", "Version", "State", "Depends on", "Reason")
+    table = Table("Plugin", "Version", "Description", "State", "Depends on", "Reason")
     for status in report.statuses:
-        # Text, not markup: a reason may contain brackets.
+        # Text, not markup: a reason or a description may contain brackets.
         table.add_row(
             Text(status.name),
             Text(status.version or ""),
+            Text(status.description or ""),
             Text(status.state, style=STATE_STYLES[status.state]),
             Text(", ".join(status.depends)),
             Text(status.reason or ""),

@@ -29,6 +29,17 @@ def proxy_options(settings: Settings) -> dict[str, Any]:
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for serving the CRM: the proxies believed and the request log.
+
+    The event loop and the HTTP parser stay uvicorn's ``auto``: uvloop and httptools,
+    which crmkit depends on (uvicorn's ``standard`` extra), wherever they install;
+    asyncio and h11 elsewhere. A line per request is written only when ``access_log``
+    asks for it: formatting and writing it costs more than a cached read does.
+    """
+    return {"access_log": settings.access_log, **proxy_options(settings)}
+
+
 def asgi_app() -> Starlette:
     """The configured CRM's web application (an import string for uvicorn, so ``--reload`` works)."""
     from crmkit.cli.context import get_app
@@ -55,7 +66,7 @@ def serve(host: str, port: int, reload: bool) -> None:
         host=host,
         port=port,
         reload=reload,
-        **proxy_options(get_app().settings),
+        **server_options(get_app().settings),
     )
 
 
@@ -111,4 +122,4 @@ def demo(
 
     click.echo(f"crmkit demo: {LOGIN_HINT}")
     click.echo(f"crmkit demo: open http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(demo_asgi(crm), host=host, port=port, **proxy_options(crm.settings))
+    uvicorn.run(demo_asgi(crm), host=host, port=port, **server_options(crm.settings))

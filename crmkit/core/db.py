@@ -111,6 +111,43 @@ def reading(engine: Engine) -> Iterator[Connection]:
         _reading.reset(outer)
 
 
+class LoopReaders:
+    """A connection of its own for each thread that reads on an event loop, kept open.
+
+    A read on the loop (:meth:`crmkit.app.Crm.query`) then pays for its transaction,
+    not for a trip through the pool; a loop runs one read at a time, so its thread
+    never needs two.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._own = threading.local()
+        self._opened: list[Connection] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """As :func:`reading`, on this thread's connection, in a transaction of its own."""
+        conn: Connection | None = getattr(self._own, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._own.conn = self._engine.connect()
+            with self._lock:
+                self._opened.append(conn)
+        outer = _reading.set(True)
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            _reading.reset(outer)
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``: SQLite (WAL, foreign keys on) or PostgreSQL through psycopg 3."""
     parsed = make_url(url)

@@ -103,6 +103,42 @@ def write_event(
     return Event(row_id, event_type, entity, key, payload, tx.actor.user_id, now)
 
 
+def write_events(
+    tx: Transaction, events: Sequence[tuple[str, str | None, Any, dict[str, Any]]]
+) -> list[Event]:
+    """Insert outbox rows in ``tx`` in one statement, in order: as :func:`write_event` each
+    ``(event_type, entity, entity_id, payload)`` would, for the events of a batch."""
+    if not events:
+        return []
+    known = getattr(tx.app, "event_types", None)
+    for event_type, *_ in events:
+        if known is not None and event_type not in known:
+            raise ValidationError("event_type", f"event type {event_type!r} is not registered")
+    now = utcnow()
+    delivered = None if tx.hooks.implementers("on_event") else now
+    rows: list[dict[str, Any]] = [
+        {
+            "event_type": event_type,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "payload": payload,
+            "actor_id": tx.actor.user_id,
+            "created_at": now,
+            "attempts": 0,
+            "delivered_at": delivered,
+        }
+        for event_type, entity, entity_id, payload in events
+    ]
+    ids = tx.conn.execute(_INSERT_IN_ORDER, rows).scalars().all()
+    return [
+        Event(i, event_type, entity, row["entity_id"], payload, tx.actor.user_id, now)
+        for i, row, (event_type, entity, _, payload) in zip(ids, rows, events, strict=True)
+    ]
+
+
+_INSERT_IN_ORDER = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
+
+
 def _event(row: Any) -> Event:
     return Event(
         row.id, row.event_type, row.entity, row.entity_id, row.payload, row.actor_id, row.created_at

@@ -57,9 +57,9 @@ from crmkit.core.import_mapping import (
     import_fields,
     plan_columns,
 )
+from crmkit.core.intake.batch import take_in_batch
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.match_keys import match_key_rows
-from crmkit.core.intake.pipeline import check_prospect, store
 from crmkit.core.parties import contact_rows, party_row
 from crmkit.core.search import search_rows
 from crmkit.core.tables import (
@@ -322,11 +322,15 @@ def _highest_gone_party_id(conn: Connection) -> int:
     return int(conn.execute(gone).scalar() or 0)
 
 
+COPY_FROM_ROWS = 100
+"""Fewer rows are inserted by executemany on PostgreSQL too: starting a COPY costs more."""
+
+
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys): COPY on PostgreSQL, else one executemany."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
         _copy(conn, table, rows)
     else:
         conn.execute(insert(table), rows)
@@ -572,27 +576,33 @@ class _Importer:
     def _take_in(
         self, tx: Transaction, fresh: list[tuple[Candidate, str]]
     ) -> tuple[list[Refusal], list[int]]:
-        """Prospects, one by one through the intake pipeline: the rows refused for a hard
-        finding, and the ids of the prospects stored (not merged).
+        """Prospects, as a set through intake (:mod:`crmkit.core.intake.batch`): the rows refused
+        for a hard finding, and the ids of the prospects stored (not merged).
 
-        Unlike other rows they are matched (against the database and the rows
-        stored before them), so they cannot be inserted in bulk.
+        Unlike other rows they are matched, against the database and the rows before them.
         """
-        settings = self.app.settings.intake
+        prospects = []
+        for candidate, _ in fresh:
+            assert isinstance(candidate.entity, Prospect)
+            prospects.append((candidate.entity, candidate.findings))
+        results = take_in_batch(
+            tx,
+            prospects,
+            region=self.region,
+            settings=self.app.settings.intake,
+            # The file is the integrator's: it vouches for its rows.
+            vouched=True,
+            allocate=allocate_party_ids,
+            insert=bulk_insert,
+        )
         refusals: list[Refusal] = []
         keys: list[dict[str, Any]] = []
         stored: list[int] = []
-        for candidate, key in fresh:
-            assert isinstance(candidate.entity, Prospect)
-            checked = check_prospect(
-                tx, candidate.entity, candidate.findings, region=self.region, settings=settings
-            )
-            if checked.rejected:
-                refusals.append(self._rejection(candidate, checked.findings))
+        now = utcnow()
+        for (candidate, key), result in zip(fresh, results, strict=True):
+            if result.party_id is None:
+                refusals.append(self._rejection(candidate, result.findings))
                 continue
-            # The file is the integrator's: it vouches for its rows.
-            result = store(tx, checked, settings, vouched=True)
-            assert result.party_id is not None
             if result.outcome == "merged":
                 self.result.merged += 1
             else:
@@ -604,7 +614,7 @@ class _Importer:
                     "system": IMPORT_SYSTEM,
                     "external_id": key,
                     "party_id": result.party_id,
-                    "created_at": utcnow(),
+                    "created_at": now,
                 }
             )
         bulk_insert(tx.conn, external_id, keys)

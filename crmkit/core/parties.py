@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -32,6 +32,7 @@ from crmkit.core.intake.match_keys import (
     unindex_match_keys,
 )
 from crmkit.core.intake.merge_log import carry_intake, describe, record_merge
+from crmkit.core.json_rows import json_rows
 from crmkit.core.pagination import (
     Page,
     check_limit,
@@ -41,13 +42,14 @@ from crmkit.core.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from crmkit.core.search import index_party, unindex_party
+from crmkit.core.search import index_party, search_rows, unindex_party
 from crmkit.core.tables import (
     consent,
     contact_point,
     external_id,
     interaction,
     party,
+    search_term,
     utcnow,
 )
 from crmkit.core.territories import territory_key
@@ -262,7 +264,55 @@ def contact_rows(party_id: int, entity: Party) -> list[dict[str, Any]]:
     return rows
 
 
-def _entity(row: Any, contacts: Sequence[Any]) -> Party:
+_CONTACTS = (
+    select(
+        json_rows(
+            contact_point.c.kind,
+            contact_point.c.position,
+            contact_point.c.value,
+            contact_point.c.key,
+            contact_point.c.data,
+        )
+    )
+    .where(contact_point.c.party_id == party.c.id)
+    .scalar_subquery()
+    .label("contacts")
+)
+"""Each party's contact points as ``[kind, position, value, key, data]`` arrays."""
+_LOADED = (
+    *(
+        party.c[name]
+        for name in (
+            "id",
+            "role",
+            "kind",
+            "first_name",
+            "last_name",
+            "organisation_name",
+            "birth_date",
+            "owner_id",
+            "custom",
+            "version",
+            "created_at",
+            "updated_at",
+            "source",
+            "status",
+            "customer_number",
+            "converted_at",
+        )
+    ),
+    _CONTACTS,
+)
+"""What an entity is made of: only the columns it has, its contact points gathered along."""
+
+
+def party_rows(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """The parties matching every condition with their contact points, one row each (:func:`party_of`)."""
+    return select(*_LOADED).where(*conditions)
+
+
+def party_of(row: Any) -> Party:
+    """The entity of a row of :func:`party_rows`."""
     cls = PARTY_CLASSES[row.role]
     values: dict[str, Any] = dict(
         id=row.id,
@@ -282,27 +332,34 @@ def _entity(row: Any, contacts: Sequence[Any]) -> Party:
         values.update(customer_number=row.customer_number, converted_at=row.converted_at)
     else:
         values["status"] = row.status
-    ordered = sorted(contacts, key=lambda c: (c.kind, c.position))
-    values["emails"] = tuple(EmailAddress(c.value, c.key) for c in ordered if c.kind == "email")
-    values["phones"] = tuple(PhoneNumber(c.value) for c in ordered if c.kind == "phone")
-    values["addresses"] = tuple(PostalAddress(**c.data) for c in ordered if c.kind == "address")
+    emails, phones, addresses = [], [], []
+    # [kind, position, value, key, data], in the order they were given.
+    for kind, _position, value, key, data in sorted(row.contacts or (), key=_contact_order):
+        if kind == "email":
+            emails.append(EmailAddress(value, key))
+        elif kind == "phone":
+            phones.append(PhoneNumber(value))
+        elif kind == "address":
+            addresses.append(PostalAddress(**data))
+    values.update(emails=tuple(emails), phones=tuple(phones), addresses=tuple(addresses))
     return cls(**values)
+
+
+def _contact_order(contact: Sequence[Any]) -> tuple[str, int]:
+    return contact[0], contact[1]
+
+
+_PARTIES_BY_ID = party_rows(party.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def load_parties(
     conn: Connection, ids: Sequence[int], conditions: Sequence[ColumnElement[bool]] = ()
 ) -> dict[int, Party]:
-    """Parties by id (those matching every condition) with their contact points, in two queries."""
+    """Parties by id (those matching every condition) with their contact points, in one query."""
     if not ids:
         return {}
-    rows = conn.execute(select(party).where(party.c.id.in_(ids), *conditions)).all()
-    found = [row.id for row in rows]
-    if not found:
-        return {}
-    contacts: dict[int, list[Any]] = {}
-    for c in conn.execute(select(contact_point).where(contact_point.c.party_id.in_(found))):
-        contacts.setdefault(c.party_id, []).append(c)
-    return {row.id: _entity(row, contacts.get(row.id, [])) for row in rows}
+    statement = _PARTIES_BY_ID.where(*conditions) if conditions else _PARTIES_BY_ID
+    return {row.id: party_of(row) for row in conn.execute(statement, {"ids": ids})}
 
 
 def party_by_id(*conditions: ColumnElement[bool]) -> Select[Any]:
@@ -311,11 +368,10 @@ def party_by_id(*conditions: ColumnElement[bool]) -> Select[Any]:
     Build it once and keep it: executing the same statement object again skips
     SQLAlchemy's statement building and cache-key walk, most of a look-up's cost.
     """
-    return select(party).where(party.c.id == bindparam("party_id"), *conditions)
+    return party_rows(party.c.id == bindparam("party_id"), *conditions)
 
 
 _PARTY_BY_ID = party_by_id()
-_CONTACTS_OF_PARTY = select(contact_point).where(contact_point.c.party_id == bindparam("party_id"))
 
 
 def load_party(
@@ -323,9 +379,7 @@ def load_party(
 ) -> Party | None:
     """One party with its contact points, if ``statement`` (from :func:`party_by_id`) finds it."""
     row = conn.execute(statement, {"party_id": party_id}).first()
-    if row is None:
-        return None
-    return _entity(row, conn.execute(_CONTACTS_OF_PARTY, {"party_id": party_id}).all())
+    return None if row is None else party_of(row)
 
 
 def get_party(conn: Connection, party_id: int, role: str | None = None) -> Party:
@@ -348,26 +402,37 @@ def _validate_custom(tx: Transaction, entity: Party) -> None:
     entity.custom = fields.validate(entity.role, entity.custom)
 
 
+_INSERT_PARTY = insert(party).returning(party.c.id)
+_INSERT_CONTACTS = insert(contact_point)
+_INSERT_TERMS = insert(search_term)
+
+
 def create_party(tx: Transaction, entity: Party) -> Party:
     """Store a new prospect or customer with its contact points; emits ``<role>.created``."""
+    return insert_new_party(tx, entity, columns={}, now=utcnow())
+
+
+def insert_new_party(
+    tx: Transaction, entity: Party, *, columns: Mapping[str, Any], now: datetime
+) -> Party:
+    """:func:`create_party`, with values of ``core_party`` columns that are no field of
+    the entity (intake's quality and scores) and the creation time, written in the
+    same insert."""
     if entity.id is not None:
         raise ValidationError("id", "a new party has no id yet")
     check_identity(entity)
     _validate_custom(tx, entity)
-    tx.hooks.call(
-        "entity_validate", tx=tx, entity_type=entity.role, entity=entity, changes=party_row(entity)
-    )
-    now = utcnow()
+    row = party_row(entity)
+    tx.hooks.call("entity_validate", tx=tx, entity_type=entity.role, entity=entity, changes=row)
     entity.version, entity.created_at, entity.updated_at = 1, now, now
-    entity.id = tx.conn.execute(
-        insert(party)
-        .values(**party_row(entity), version=1, created_at=now, updated_at=now)
-        .returning(party.c.id)
-    ).scalar_one()
+    stamps = {"version": 1, "created_at": now, "updated_at": now}
+    entity.id = tx.conn.execute(_INSERT_PARTY, {**row, **columns, **stamps}).scalar_one()
     rows = contact_rows(entity.id, entity)
     if rows:
-        tx.conn.execute(insert(contact_point), rows)
-    index_party(tx.conn, entity.id, entity)
+        tx.conn.execute(_INSERT_CONTACTS, rows)
+    terms = search_rows(entity.id, entity)
+    if terms:
+        tx.conn.execute(_INSERT_TERMS, terms)
     add_match_keys(tx.conn, entity.id, entity)
     tx.hooks.call("entity_saved", tx=tx, entity_type=entity.role, entity=entity, change="created")
     audit.record(tx, "party", entity.id, "created", audit.diff({}, audited(entity)))
@@ -395,7 +460,7 @@ def _write(tx: Transaction, entity: Party, expected_version: int, changes: dict[
         tx.conn.execute(delete(contact_point).where(contact_point.c.party_id == entity.id))
         rows = contact_rows(entity.id, entity)  # type: ignore[arg-type]
         if rows:
-            tx.conn.execute(insert(contact_point), rows)
+            tx.conn.execute(_INSERT_CONTACTS, rows)
     index_party(tx.conn, entity.id, entity)  # type: ignore[arg-type]
     index_match_keys(tx.conn, entity.id, entity)  # type: ignore[arg-type]
     entity.version, entity.updated_at = expected_version + 1, now
@@ -674,7 +739,7 @@ def list_parties(
         raise ValidationError("sort", f"expected one of {', '.join(SORTS)}")
     check_limit(limit)
     key = SORTS[sort]
-    query = select(party.c.id, key.label("k")).where(party.c.role == role, *conditions)
+    query = party_rows(party.c.role == role, *conditions).add_columns(key.label("k"))
     if cursor is not None:
         last_key, raw_id = decode_cursor(cursor, 2)
         last_value = cursor_text(last_key) if sort == "name" else cursor_datetime(last_key)
@@ -689,8 +754,7 @@ def list_parties(
     rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    loaded = load_parties(conn, [r.id for r in rows])
-    items = [loaded[r.id] for r in rows]
+    items = [party_of(r) for r in rows]
     next_cursor = encode_cursor([rows[-1].k, rows[-1].id]) if more else None
     return Page(items, next_cursor)
 

@@ -34,6 +34,7 @@ from crmkit.core.errors import ValidationError
 from crmkit.core.tables import party, search_term
 from crmkit.core.text import strip_accents
 from crmkit.core.untrusted import check_storable_text
+from crmkit.core.values import parsed_phone
 
 if TYPE_CHECKING:
     from crmkit.core.entities import Party
@@ -70,7 +71,7 @@ def _words(text: str) -> set[str]:
 
 def _phone_terms(e164: str) -> set[str]:
     """The number's digits internationally (``4930123``) and nationally without trunk prefix."""
-    number = phonenumbers.parse(e164)
+    number = parsed_phone(e164)
     return {e164.lstrip("+"), phonenumbers.national_significant_number(number)}
 
 

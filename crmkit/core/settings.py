@@ -7,12 +7,13 @@ Sources, strongest first: ``CRMKIT_*`` environment variables, then ``crmkit.toml
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import tomllib
 import typing
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -45,6 +46,36 @@ def _bool(value: Any) -> bool:
 
 
 _converter.register_structure_hook(bool, lambda v, _: _bool(v))
+
+
+# cattrs alone would call int() and float(): 3.7 would become 3 and true 1. A setting is
+# what was written, or an error; text comes from environment variables.
+def _whole(value: Any, _: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
+        return int(value)
+    raise ValueError(f"{value!r} is not a whole number")
+
+
+def _number(value: Any, _: Any) -> float:
+    number = float(value) if isinstance(value, int | float | str) else math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a number")
+    return number
+
+
+def _day(value: Any, _: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    raise ValueError(f"{value!r} is not a date")
+
+
+_converter.register_structure_hook(int, _whole)
+_converter.register_structure_hook(float, _number)
+_converter.register_structure_hook(date, _day)
 
 
 def _texts(value: Any, _: Any) -> tuple[str, ...]:
@@ -144,6 +175,8 @@ class Settings:
     """Mark the session and login cookies Secure even on a request that came over plain HTTP."""
     revoke_tokens_on_password_change: bool = True
     """A new password revokes the user's API tokens; off, the tokens go on working."""
+    access_log: bool = False
+    """Log a line per HTTP request (uvicorn's access log); off, only errors are logged."""
     plugins: Mapping[str, bool] = field(factory=dict)
     """Plugin enablement from ``[plugins]`` / ``CRMKIT_PLUGINS``; missing means the plugin's default."""
     plugin_settings: Mapping[str, Mapping[str, Any]] = field(factory=dict)

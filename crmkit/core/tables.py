@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -407,6 +408,63 @@ notification = Table(
     Index(None, "user_id", "read_at", "id"),
 )
 
+webhook_subscription = Table(
+    "core_webhook_subscription",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("event_types", JSONType, nullable=False),
+    Column("entity", String(100)),
+    Column("description", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("owner_id", Id, ForeignKey("core_user.id", ondelete="SET NULL")),
+    # Events up to this outbox id happened before the subscription existed.
+    Column("after_event_id", Id, nullable=False),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("disabled_reason", Text),
+    *timestamps(),
+)
+
+webhook_delivery = Table(
+    "core_webhook_delivery",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id",
+        Id,
+        ForeignKey("core_webhook_subscription.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", Id, nullable=False),
+    # Deliveries with the same key reach a subscriber in event order (one per party).
+    Column("order_key", String(210), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_attempt_at", UTCDateTime()),
+    Column("delivered_at", UTCDateTime()),
+    Column("response_status", Integer),
+    Column("last_error", Text),
+    UniqueConstraint("subscription_id", "event_id"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "subscription_id", "order_key", "id"),
+)
+
+webhook_cursor = Table(
+    "core_webhook_cursor",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    # Every outbox event up to here has its deliveries.
+    Column("last_event_id", Id, nullable=False),
+    # A missing id below ``gap_until`` was taken by a transaction that had not committed
+    # when it was first seen; it is given up once every transaction running then has ended.
+    Column("gap_until", Id),
+    Column("gap_horizon", BigInteger),
+    Column("gap_seen_at", UTCDateTime()),
+)
+
 KERNEL_TABLES: tuple[Table, ...] = (
     user,
     party,
@@ -428,4 +486,7 @@ KERNEL_TABLES: tuple[Table, ...] = (
     merge_log,
     task,
     notification,
+    webhook_subscription,
+    webhook_delivery,
+    webhook_cursor,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from decimal import Decimal
 
@@ -30,14 +31,10 @@ class EmailAddress:
     @classmethod
     def parse(cls, raw: str, *, field_name: str = "email") -> EmailAddress:
         text = raw.strip()
-        try:
-            checked = validate_email(text, check_deliverability=False)
-        except EmailNotValidError as exc:
-            raise ValidationError(
-                field_name, f"{text!r} is not a valid email address: {exc}"
-            ) from None
-        # Local parts are case-sensitive in theory; no real mailbox provider treats them so.
-        return cls(original=text, normalised=checked.normalized.casefold())
+        normalised, problem = _normalised_email(text)
+        if normalised is None:
+            raise ValidationError(field_name, f"{text!r} is not a valid email address: {problem}")
+        return cls(original=text, normalised=normalised)
 
     def __str__(self) -> str:
         return self.original
@@ -53,23 +50,53 @@ class PhoneNumber:
     def parse(
         cls, raw: str, *, region: str | None = None, field_name: str = "phone"
     ) -> PhoneNumber:
-        try:
-            number = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException as exc:
-            raise ValidationError(field_name, f"{raw!r} is not a phone number: {exc}") from None
-        if not phonenumbers.is_valid_number(number):
-            where = f" for region {region}" if region else ""
-            raise ValidationError(field_name, f"{raw!r} is not a valid phone number{where}")
-        return cls(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        e164, problem = _e164(raw, region)
+        if e164 is None:
+            raise ValidationError(field_name, problem)
+        return cls(e164)
 
     def international(self) -> str:
         """The number formatted for people, e.g. ``+49 30 123456``."""
         return phonenumbers.format_number(
-            phonenumbers.parse(self.e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            parsed_phone(self.e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
         )
 
     def __str__(self) -> str:
         return self.e164
+
+
+# Parsing an address or a number costs more than anything else done with it, and one
+# taken in is read several times over (normalised, checked, indexed for search and matching).
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalised_email(text: str) -> tuple[str | None, str]:
+    """``(the form to match by, "")`` for a valid address, else ``(None, why not)``."""
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return None, str(exc)
+    # Local parts are case-sensitive in theory; no real mailbox provider treats them so.
+    return checked.normalized.casefold(), ""
+
+
+@functools.lru_cache(maxsize=8192)
+def _e164(raw: str, region: str | None) -> tuple[str | None, str]:
+    """``(E.164, "")`` for a valid number, else ``(None, why not)``."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        return None, f"{raw!r} is not a phone number: {exc}"
+    if not phonenumbers.is_valid_number(number):
+        where = f" for region {region}" if region else ""
+        return None, f"{raw!r} is not a valid phone number{where}"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
+
+
+@functools.lru_cache(maxsize=8192)
+def parsed_phone(e164: str) -> phonenumbers.PhoneNumber:
+    """A stored number, parsed; the object is shared, so callers only read it."""
+    return phonenumbers.parse(e164)
 
 
 def _country_code(value: str | None) -> str | None:

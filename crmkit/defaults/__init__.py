@@ -14,4 +14,5 @@ MODULES: tuple[str, ...] = (
     "crmkit.defaults.work",
     "crmkit.defaults.perishability",
     "crmkit.defaults.lead_form",
+    "crmkit.defaults.webhooks",
 )

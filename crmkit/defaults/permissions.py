@@ -62,6 +62,11 @@ KERNEL_PERMISSIONS = [
     Permission("core:consent.write", "Record consent and its withdrawal", WRITERS),
     Permission("core:user.admin", "Manage users and tokens", ("admin",)),
     Permission("core:import", "Import and export data", ("admin", "manager")),
+    Permission(
+        "core:webhook.admin",
+        "Manage webhook subscriptions, see their deliveries and every event in the feed",
+        ("admin",),
+    ),
 ]
 
 SEES_EVERY_PARTY = frozenset({"admin", "marketing", "read-only"})

@@ -23,7 +23,7 @@ the attrs class, so that configuration is validated before any hook runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from crmkit.hooks.markers import hookspec
@@ -57,16 +57,27 @@ SEMANTICS: dict[str, Semantics] = {}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def spec(semantics: Semantics) -> Callable[[F], F]:
+def spec(
+    semantics: Semantics,
+    *,
+    warn_on_impl: Warning | None = None,
+    warn_on_impl_args: Mapping[str, Warning] | None = None,
+) -> Callable[[F], F]:
     """Declare a hook specification with its calling semantics (public as ``crmkit.hookspec``).
 
     Plugins publishing hooks of their own use it too, in the module their
-    ``add_hookspecs`` returns.
+    ``add_hookspecs`` returns. ``warn_on_impl`` deprecates the whole hook,
+    ``warn_on_impl_args`` some of its arguments: each plugin implementing them
+    gets the warning when it is loaded.
     """
 
     def mark(function: F) -> F:
         SEMANTICS[function.__name__] = semantics
-        return hookspec(historic=semantics == "historic")(function)
+        return hookspec(
+            historic=semantics == "historic",
+            warn_on_impl=warn_on_impl,
+            warn_on_impl_args=warn_on_impl_args,
+        )(function)
 
     return mark
 
@@ -244,6 +255,23 @@ def match_party(conn: Connection, candidate: Party) -> list[tuple[int, float]] |
     Look at every party, whoever is acting: what intake then does with a match
     (merge, or hand the prospect over for review) obeys the caller's scope in one
     place, ``crmkit.core.intake.merge_rule``.
+    Semantics: first.
+    """
+
+
+@spec("first")
+def match_parties(
+    tx: Transaction, candidates: Sequence[Party]
+) -> list[list[tuple[int, float]]] | None:
+    """Find the stored parties that are the same as each of ``candidates`` (a batch being imported).
+
+    Return one list per candidate, in their order, each as ``match_party`` returns
+    it. Match against the parties stored in ``tx``: intake compares the candidates
+    with each other itself, with the kernel's matching engine, as it takes them in
+    in order. The kernel's default implementation looks the whole batch up with
+    one statement per kind of key; while a plugin implements ``match_party`` alone,
+    it asks ``match_party`` for each candidate instead, so that the plugin's
+    answer wins.
     Semantics: first.
     """
 

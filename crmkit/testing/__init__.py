@@ -1,5 +1,8 @@
 """Test kit for crmkit and its plugins (also registered as the ``crmkit`` pytest plugin).
 
+``pip install crmkit[testing]`` brings what it runs on: pytest, and httpx2 for
+Starlette's ``TestClient`` behind :func:`http_client`.
+
 * :func:`make_app` builds a CRM with only the plugins named, on a fresh database
   (SQLite, or PostgreSQL when ``CRMKIT_TEST_DATABASE_URL`` is set).
 * :func:`register_plugin` turns any object with ``@hookimpl`` functions into a

@@ -33,6 +33,8 @@ _counter = itertools.count(1)
 class TestDatabase:
     """A database of its own for one test: a SQLite file, or a PostgreSQL schema."""
 
+    __test__ = False  # not a test class, although a test module that imports it holds a Test*
+
     url: str
     engine: Engine
     schema: str | None = None
@@ -47,11 +49,11 @@ class TestDatabase:
 
 
 @contextmanager
-def test_database(tmp_path: Path) -> Iterator[TestDatabase]:
-    """A fresh, empty database, dropped afterwards."""
+def test_database(folder: str | os.PathLike[str]) -> Iterator[TestDatabase]:
+    """A fresh, empty database, dropped afterwards: a SQLite file in ``folder``, or a PostgreSQL schema."""
     server = os.environ.get(TEST_DATABASE_ENV)
     if not server:
-        url = f"sqlite:///{tmp_path / 'crmkit.db'}"
+        url = f"sqlite:///{Path(folder) / 'crmkit.db'}"
         db = TestDatabase(url, make_engine(url))
     else:
         schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -65,6 +67,10 @@ def test_database(tmp_path: Path) -> Iterator[TestDatabase]:
         yield db
     finally:
         db.drop()
+
+
+# Not a test, although a test module that imports it holds a test_* function.
+test_database.__test__ = False  # type: ignore[attr-defined]
 
 
 def register_plugin(impl: Any, name: str | None = None, **info: Any) -> PluginInfo:

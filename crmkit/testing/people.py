@@ -1,10 +1,15 @@
 """A labelled test set for identity matching: people and organisations, their duplicates, the truth.
 
-Deterministic from a seed. Each party (a person, a company, a company's
-employee, a member of a household) appears once or several times, each copy
-damaged the way real data is: typing errors, nicknames, swapped first and last
-names, a full name in one column, missing values, other spellings of phones,
-emails, streets and dates of birth, a move or a new email address. Members of
+Deterministic from a seed and a :class:`Damage`. Each party (a person, a
+company, a company's employee, a member of a household) appears once or
+several times, each copy damaged the way real data is: typing errors,
+nicknames, swapped first and last names, a full name in one column, missing
+values, other spellings of phones, emails, streets and dates of birth, a move
+or a new email address. The ``typed`` damage (:data:`DAMAGE_SETS`) adds what
+data typed in by hand has on top: a mistyped digit (one substituted, two
+transposed) in national ids, customer numbers, postcodes, house numbers and
+phones, more letters dropped, added, substituted or swapped in names, and more
+swapped names; the ``classic`` damage writes the same files as before it existed. Members of
 one household (same address and landline) and colleagues at one company (same
 address, switchboard and email domain) are different parties and must not be
 matched. Countries, cities, streets and company words come from the demo data.
@@ -42,6 +47,7 @@ COLUMNS = (
     "country",
     "dob",
     "national_id",
+    "customer_no",
 )
 """The columns of the generated CSV file."""
 
@@ -53,6 +59,7 @@ MAPPING = {
     "house_number": "street_number",
     "zip": "postcode",
     "dob": "birth_date",
+    "customer_no": "external_id",
 }
 """CSV column -> crmkit field for the columns not named like their field."""
 
@@ -231,6 +238,24 @@ class Damage:
     no_address: float = 0.08
     moved: float = 0.04
     no_country: float = 0.2
+    digit_typo: float = 0.0
+    """Each of national id, customer number, postcode, house number and phone, apart."""
+    customer_number: float = 0.0
+    """Share of parties with a customer number from an earlier system (in about half their copies)."""
+
+
+DAMAGE_SETS = {
+    "classic": Damage(),
+    "typed": Damage(
+        typo=0.2,
+        swapped_names=0.08,
+        no_birth_date=0.12,
+        no_email=0.2,
+        digit_typo=0.06,
+        customer_number=0.3,
+    ),
+}
+"""The named kinds of damage a test set is made with; ``typed`` is the harder one."""
 
 
 @define
@@ -249,6 +274,7 @@ class _Party:
     city: str = ""
     birth_date: date | None = None
     national_id: str = ""
+    customer_number: str = ""
 
 
 @frozen
@@ -434,6 +460,18 @@ class PeopleGenerator:
             return text[:at] + letter + text[at + 1 :]
         return text[: at - 1] + text[at] + text[at - 1] + text[at + 1 :]
 
+    def _digit_typo(self, text: str, start: int = 0) -> str:
+        """``text`` with one digit from ``start`` on replaced or swapped with its neighbour."""
+        places = [i for i, c in enumerate(text) if c.isdigit() and i >= start]
+        if not places:
+            return text
+        at = self.rng.choice(places)
+        swappable = at + 1 in places and text[at] != text[at + 1]
+        if swappable and self.rng.random() < 0.5:
+            return text[:at] + text[at + 1] + text[at] + text[at + 2 :]
+        digit = self.rng.choice([d for d in "0123456789" if d != text[at]])
+        return text[:at] + digit + text[at + 1 :]
+
     def _phone_text(self, e164: str) -> str:
         number = phonenumbers.parse(e164)
         style = self.rng.randrange(4)
@@ -455,7 +493,11 @@ class PeopleGenerator:
         rng, damage = self.rng, self.damage
 
         def chance(probability: float) -> bool:
-            return not first and rng.random() < probability
+            # Nothing drawn for damage that cannot happen: sets made before it existed stay the same.
+            return not first and probability > 0 and rng.random() < probability
+
+        def typed(text: str, start: int = 0) -> str:
+            return self._digit_typo(text, start) if text and chance(damage.digit_typo) else text
 
         country = party.country
         row: dict[str, Any] = dict.fromkeys(COLUMNS, "")
@@ -486,7 +528,8 @@ class PeopleGenerator:
             row["email"] = ";".join(e.upper() if chance(0.1) else e for e in emails)
         phones = party.phones if not chance(damage.new_phone) else [self._phone(country, True)]
         if not chance(damage.no_phone):
-            row["phone"] = ";".join(self._phone_text(p) for p in phones)
+            # Past "+" and the country code (at most three digits), which nobody mistypes unnoticed.
+            row["phone"] = ";".join(self._phone_text(typed(p, start=5)) for p in phones)
         if not chance(damage.no_address):
             moved = _Party(country=country)
             if chance(damage.moved):
@@ -494,22 +537,26 @@ class PeopleGenerator:
             else:
                 moved.street, moved.number = party.street, party.number
                 moved.postcode, moved.city = party.postcode, party.city
-            street = moved.street
+            street, number = moved.street, typed(moved.number)
             for long, short in _STREET_VARIANTS:
                 if long in street and rng.random() < 0.3:
                     street = street.replace(long, short)
             if rng.random() < 0.3:
                 row["street"] = (
-                    f"{moved.number} {street}"
+                    f"{number} {street}"
                     if country.code in ("US", "GB", "FR")
-                    else f"{street} {moved.number}"
+                    else f"{street} {number}"
                 )
             else:
-                row["street"], row["house_number"] = street, moved.number
-            row["zip"], row["city"] = moved.postcode, moved.city
+                row["street"], row["house_number"] = street, number
+            row["zip"], row["city"] = typed(moved.postcode), moved.city
         if not chance(damage.no_country):
             row["country"] = rng.choice((country.code, _COUNTRY_NAMES[country.code]))
-        row["national_id"] = party.national_id if party.national_id and rng.random() < 0.7 else ""
+        row["national_id"] = (
+            typed(party.national_id) if party.national_id and rng.random() < 0.7 else ""
+        )
+        if party.customer_number and rng.random() < 0.5:
+            row["customer_no"] = typed(party.customer_number)
         return row
 
 
@@ -520,7 +567,11 @@ def write_test_set(
     generator = PeopleGenerator(seed, damage)
     rng = generator.rng
     rows: list[tuple[int, dict[str, str]]] = []
+    numbers = generator.damage.customer_number
     for party_number, party in enumerate(generator.parties()):
+        if numbers and rng.random() < numbers:
+            # Distinct for each party (37 and the range are coprime), drawn from no generator.
+            party.customer_number = f"{10_000_000 + party_number * 37 % 90_000_000}"
         copies = 1
         if rng.random() < DUPLICATE_SHARE:
             copies += rng.choice((1, 1, 1, 2, 2, 3))

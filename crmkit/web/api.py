@@ -1,9 +1,9 @@
 """The kernel's JSON API under ``/api/v1/``: parties, interactions, users, lookup, timelines.
 
-Reads are plain functions that Starlette runs in its thread pool; writes read
-their body on the event loop and do their database work in a worker thread, in
-one transaction with the actor, through the core services and the permission
-hooks. An update or a delete names the version it read (``If-Match: "<version>"``, or a
+Reads run through :meth:`crmkit.app.Crm.query` (on SQLite on the event loop, on
+PostgreSQL in a worker thread); writes read their body on the event loop and do
+their database work through :meth:`crmkit.app.Crm.write`, in one transaction with
+the actor, through the core services and the permission hooks. An update or a delete names the version it read (``If-Match: "<version>"``, or a
 ``version`` field, which a delete sends as ``?version=``): a stale one gets 412
 (``If-Match``) or 409, none gets 428.
 """
@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Customer, Interaction, Party, Prospect, User
@@ -213,11 +213,12 @@ def _role_routes(role: str) -> list[Route]:
     list_params = LIST_PARAMS if role == "prospect" else LIST_PARAMS[:-1]
 
     @operation(f"List {role}s the actor may see", response=page_type, query=list_params)
-    def list_role(request: Request) -> Response:
+    async def list_role(request: Request) -> Response:
         crm, actor = crm_of(request), actor_of(request)
         query = parse_party_query(request.query_params)
-        with crm.read() as conn:
-            page = list_visible_parties(crm, conn, actor, role, query)
+        page = await crm.query(
+            lambda conn: list_visible_parties(crm, conn, actor, role, query), scans=True
+        )
         return json_response(crm, page)
 
     @operation(
@@ -239,11 +240,11 @@ def _role_routes(role: str) -> list[Route]:
         )
 
     @operation(f"One {role}", response=cls, errors=(404,))
-    def read(request: Request) -> Response:
+    async def read(request: Request) -> Response:
         crm, actor = crm_of(request), actor_of(request)
         check_parameters(request.query_params, ())
-        with crm.read() as conn:
-            entity = visible_party(crm, conn, actor, request.path_params["party_id"], role)
+        party_id = request.path_params["party_id"]
+        entity = await crm.query(lambda conn: visible_party(crm, conn, actor, party_id, role))
         return with_etag(json_response(crm, entity), entity.version)
 
     @operation(
@@ -305,12 +306,12 @@ def _role_routes(role: str) -> list[Route]:
 
 
 @operation("One prospect or customer", response=Prospect | Customer, errors=(404,))
-def party_detail(request: Request) -> Response:
+async def party_detail(request: Request) -> Response:
     """One prospect or customer with its contact points and custom fields."""
     crm, actor = crm_of(request), actor_of(request)
     check_parameters(request.query_params, ())
-    with crm.read() as conn:
-        entity = visible_party(crm, conn, actor, request.path_params["party_id"])
+    party_id = request.path_params["party_id"]
+    entity = await crm.query(lambda conn: visible_party(crm, conn, actor, party_id))
     return with_etag(json_response(crm, entity), entity.version)
 
 
@@ -320,22 +321,20 @@ def party_detail(request: Request) -> Response:
     query=LIST_PARAMS[:1] + LIST_PARAMS[2:3],
     errors=(404,),
 )
-def party_timeline(request: Request) -> Response:
+async def party_timeline(request: Request) -> Response:
     """A page of the party's timeline, newest first; ``cursor`` and ``limit`` as in lists."""
     crm, actor = crm_of(request), actor_of(request)
     params = request.query_params
     check_parameters(params, ("cursor", "limit"))
-    with crm.read() as conn:
-        entity = visible_party(crm, conn, actor, request.path_params["party_id"])
-        page = visible_timeline(
-            crm,
-            conn,
-            actor,
-            entity,
-            cursor=params.get("cursor") or None,
-            limit=int_parameter(params, "limit", DEFAULT_LIMIT),
-        )
-    return json_response(crm, page)
+    party_id = request.path_params["party_id"]
+    cursor = params.get("cursor") or None
+    limit = int_parameter(params, "limit", DEFAULT_LIMIT)
+
+    def page(conn: Connection) -> Page[Interaction]:
+        entity = visible_party(crm, conn, actor, party_id)
+        return visible_timeline(crm, conn, actor, entity, cursor=cursor, limit=limit)
+
+    return json_response(crm, await crm.query(page))
 
 
 @operation(
@@ -405,7 +404,7 @@ async def merge(request: Request) -> Response:
         Param("email", str, "An email address"),
     ),
 )
-def caller_lookup(request: Request) -> Response:
+async def caller_lookup(request: Request) -> Response:
     """Who is calling: the visible parties with the phone number or email given."""
     crm, actor = crm_of(request), actor_of(request)
     params = request.query_params
@@ -413,15 +412,17 @@ def caller_lookup(request: Request) -> Response:
     kind, key = contact_key(
         phone=params.get("phone"), email=params.get("email"), region=crm.settings.default_region
     )
-    require(crm.host, actor, "core:party.read")
-    conditions = [
-        (party.c.role != role) | visible(crm.host, actor, role, party)
-        for role in ("prospect", "customer")
-    ]
-    with crm.read() as conn:
+
+    def seen(conn: Connection) -> list[Party]:
+        require(crm.host, actor, "core:party.read")
+        conditions = [
+            (party.c.role != role) | visible(crm.host, actor, role, party)
+            for role in ("prospect", "customer")
+        ]
         found = lookup(conn, kind, key, conditions=conditions)
-        seen = [p for p in found if is_allowed(crm.host, actor, "core:party.read", p, conn=conn)]
-    return json_response(crm, seen)
+        return [p for p in found if is_allowed(crm.host, actor, "core:party.read", p, conn=conn)]
+
+    return json_response(crm, await crm.query(seen))
 
 
 # --- Interactions.
@@ -452,14 +453,14 @@ async def create_interaction(request: Request) -> Response:
 
 
 @operation("One interaction", response=Interaction, errors=(404,))
-def read_interaction(request: Request) -> Response:
+async def read_interaction(request: Request) -> Response:
     """One interaction, if the actor may see its party's timeline."""
     crm, actor = crm_of(request), actor_of(request)
     check_parameters(request.query_params, ())
-    with crm.read() as conn:
-        item = visible_interaction(
-            crm, conn, actor, request.path_params["interaction_id"], "core:interaction.read"
-        )
+    item_id = request.path_params["interaction_id"]
+    item = await crm.query(
+        lambda conn: visible_interaction(crm, conn, actor, item_id, "core:interaction.read")
+    )
     return json_response(crm, item)
 
 
@@ -467,13 +468,16 @@ def read_interaction(request: Request) -> Response:
 
 
 @operation("Every user", response=list[User])
-def users_list(request: Request) -> Response:
+async def users_list(request: Request) -> Response:
     """Every user, by username."""
     crm, actor = crm_of(request), actor_of(request)
     check_parameters(request.query_params, ())
-    require(crm.host, actor, "core:user.admin")
-    with crm.read() as conn:
-        return json_response(crm, list_users(conn))
+
+    def users(conn: Connection) -> list[User]:
+        require(crm.host, actor, "core:user.admin")
+        return list_users(conn)
+
+    return json_response(crm, await crm.query(users))
 
 
 @operation(
@@ -500,13 +504,17 @@ async def user_create(request: Request) -> Response:
 
 
 @operation("One user", response=User, errors=(404,))
-def user_read(request: Request) -> Response:
+async def user_read(request: Request) -> Response:
     """One user."""
     crm, actor = crm_of(request), actor_of(request)
     check_parameters(request.query_params, ())
-    require(crm.host, actor, "core:user.admin")
-    with crm.read() as conn:
-        found = get_user(conn, request.path_params["user_id"])
+    user_id = request.path_params["user_id"]
+
+    def one(conn: Connection) -> User:
+        require(crm.host, actor, "core:user.admin")
+        return get_user(conn, user_id)
+
+    found = await crm.query(one)
     return with_etag(json_response(crm, found), found.version)
 
 
@@ -552,31 +560,25 @@ PARTY = "/parties/{party_id:id}"
 USER = "/users/{user_id:id}"
 
 ROUTES: list[BaseRoute] = [
-    Mount(
-        "/api/v1",
-        routes=[
-            Route("/health", health, name="api_health"),
-            *_role_routes("customer"),
-            *_role_routes("prospect"),
-            Route(PARTY, party_detail, methods=["GET"], name="api_party"),
-            Route(f"{PARTY}/timeline", party_timeline, methods=["GET"], name="api_timeline"),
-            Route(f"{PARTY}/merge", merge, methods=["POST"], name="api_merge"),
-            Route(
-                "/prospects/{party_id:id}/convert", convert, methods=["POST"], name="api_convert"
-            ),
-            Route("/lookup", caller_lookup, methods=["GET"], name="api_lookup"),
-            Route("/interactions", create_interaction, methods=["POST"], name="api_log"),
-            Route(
-                "/interactions/{interaction_id:id}",
-                read_interaction,
-                methods=["GET"],
-                name="api_interaction",
-            ),
-            Route("/users", users_list, methods=["GET"], name="api_users"),
-            Route("/users", user_create, methods=["POST"], name="api_create_user"),
-            Route(USER, user_read, methods=["GET"], name="api_user"),
-            Route(USER, user_change, methods=["PATCH"], name="api_change_user"),
-            Route(USER, user_archive, methods=["DELETE"], name="api_archive_user"),
-        ],
-    )
+    Route("/health", health, name="api_health"),
+    *_role_routes("customer"),
+    *_role_routes("prospect"),
+    Route(PARTY, party_detail, methods=["GET"], name="api_party"),
+    Route(f"{PARTY}/timeline", party_timeline, methods=["GET"], name="api_timeline"),
+    Route(f"{PARTY}/merge", merge, methods=["POST"], name="api_merge"),
+    Route("/prospects/{party_id:id}/convert", convert, methods=["POST"], name="api_convert"),
+    Route("/lookup", caller_lookup, methods=["GET"], name="api_lookup"),
+    Route("/interactions", create_interaction, methods=["POST"], name="api_log"),
+    Route(
+        "/interactions/{interaction_id:id}",
+        read_interaction,
+        methods=["GET"],
+        name="api_interaction",
+    ),
+    Route("/users", users_list, methods=["GET"], name="api_users"),
+    Route("/users", user_create, methods=["POST"], name="api_create_user"),
+    Route(USER, user_read, methods=["GET"], name="api_user"),
+    Route(USER, user_change, methods=["PATCH"], name="api_change_user"),
+    Route(USER, user_archive, methods=["DELETE"], name="api_archive_user"),
 ]
+"""Below ``/api/v1``, where :mod:`crmkit.web.app` mounts them with the other API routes."""

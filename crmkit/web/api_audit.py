@@ -175,19 +175,19 @@ async def confirm(request: Request) -> Response:
     return await run_post(request, work)
 
 
-PARTY = "/api/v1/parties/{party_id:id}"
+PARTY = "/parties/{party_id:id}"
 
 ROUTES: list[BaseRoute] = [
     Route(f"{PARTY}/audit", party_audit, methods=["GET"], name="api_party_audit"),
     Route(
-        "/api/v1/interactions/{interaction_id:id}/audit",
+        "/interactions/{interaction_id:id}/audit",
         interaction_audit,
         methods=["GET"],
         name="api_interaction_audit",
     ),
-    Route("/api/v1/users/{user_id:id}/audit", user_audit, methods=["GET"], name="api_user_audit"),
+    Route("/users/{user_id:id}/audit", user_audit, methods=["GET"], name="api_user_audit"),
     Route(f"{PARTY}/consents", party_consents, methods=["GET"], name="api_party_consents"),
     Route(f"{PARTY}/consents", add_consent, methods=["POST"], name="api_add_consent"),
-    Route("/api/v1/consents/confirm", confirm, methods=["POST"], name="api_confirm_consent"),
+    Route("/consents/confirm", confirm, methods=["POST"], name="api_confirm_consent"),
 ]
-"""Full paths: they sit beside the kernel API's ``/api/v1`` mount, before it in the routing."""
+"""Below ``/api/v1``, where :mod:`crmkit.web.app` mounts them with the kernel API."""

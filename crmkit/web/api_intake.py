@@ -229,16 +229,14 @@ async def review_decision(request: Request) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
-    Route(f"{API}/prospects", create_prospect, methods=["POST"], name="api_create_prospect"),
+    Route("/prospects", create_prospect, methods=["POST"], name="api_create_prospect"),
+    Route("/parties/{party_id:id}/merges", party_merges, methods=["GET"], name="api_merges"),
+    Route("/match-reviews", reviews, methods=["GET"], name="api_match_reviews"),
     Route(
-        f"{API}/parties/{{party_id:id}}/merges", party_merges, methods=["GET"], name="api_merges"
-    ),
-    Route(f"{API}/match-reviews", reviews, methods=["GET"], name="api_match_reviews"),
-    Route(
-        f"{API}/match-reviews/{{review_id:id}}",
+        "/match-reviews/{review_id:id}",
         review_decision,
         methods=["POST"],
         name="api_match_review",
     ),
 ]
-"""Full paths: they sit beside the kernel API's ``/api/v1`` mount, before it in the routing."""
+"""Below ``/api/v1``, where :mod:`crmkit.web.app` mounts them with the kernel API."""

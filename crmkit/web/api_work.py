@@ -145,14 +145,14 @@ async def read_notification(request: Request) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
-    Route("/api/v1/tasks", my_tasks, methods=["GET"], name="api_tasks"),
-    Route("/api/v1/tasks/{task_id:id}", change_task, methods=["PATCH"], name="api_change_task"),
-    Route("/api/v1/notifications", my_notifications, methods=["GET"], name="api_notifications"),
+    Route("/tasks", my_tasks, methods=["GET"], name="api_tasks"),
+    Route("/tasks/{task_id:id}", change_task, methods=["PATCH"], name="api_change_task"),
+    Route("/notifications", my_notifications, methods=["GET"], name="api_notifications"),
     Route(
-        "/api/v1/notifications/{notification_id:id}/read",
+        "/notifications/{notification_id:id}/read",
         read_notification,
         methods=["POST"],
         name="api_read_notification",
     ),
 ]
-"""Full paths: they sit beside the kernel API's ``/api/v1`` mount, before it in the routing."""
+"""Below ``/api/v1``, where :mod:`crmkit.web.app` mounts them with the kernel API."""

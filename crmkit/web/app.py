@@ -23,6 +23,7 @@ from crmkit.web import (
     api,
     api_audit,
     api_intake,
+    api_webhooks,
     api_work,
     forms,
     intake_pages,
@@ -31,6 +32,7 @@ from crmkit.web import (
     my_work,
     openapi,
     pages,
+    webhook_pages,
 )
 from crmkit.web.auth import ActorMiddleware
 from crmkit.web.context import Site
@@ -86,17 +88,26 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
 
     asgi = Starlette(
         routes=[
-            *api_audit.ROUTES,
-            *api_work.ROUTES,
+            # One mount for the whole API: a request of a page is not matched against
+            # every API route, nor one of the API against every page's.
+            Mount(
+                "/api/v1",
+                routes=[
+                    *api.ROUTES,
+                    *api_audit.ROUTES,
+                    *api_work.ROUTES,
+                    *api_intake.ROUTES,
+                    *api_webhooks.ROUTES,
+                ],
+            ),
             *lead_form.ROUTES,
-            *api_intake.ROUTES,
-            *api.ROUTES,
             *openapi.ROUTES,
             *pages.ROUTES,
             *intake_pages.ROUTES,
             *forms.ROUTES,
             *login.ROUTES,
             *my_work.ROUTES,
+            *webhook_pages.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *plugin_routes(app),
         ],

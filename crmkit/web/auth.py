@@ -11,23 +11,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from crmkit.core.actors import Actor
 from crmkit.web.context import call_hook, route_path
 from crmkit.web.errors import NotAuthenticated
-from crmkit.web.lead_form import PUBLIC_PATHS as LEAD_FORM_PATHS
 from crmkit.web.login import login_url
 from crmkit.web.problems import JSON_PREFIXES
+from crmkit.web.public import is_public
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
-
-PUBLIC_PATHS = frozenset({"/api/v1/health", "/login", "/api/openapi.json", "/api/docs"})
-"""Served to anyone: load balancers probe health, visitors log in, and programmers read how
-the API is called (the description of the routes, which holds no data)."""
-PUBLIC_PREFIXES = ("/static/",)
-"""Served to anyone: the error pages need their style sheet."""
-
-
-def is_public(path: str) -> bool:
-    """Whether ``path`` is served without an actor."""
-    return path in PUBLIC_PATHS or path in LEAD_FORM_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 def _actor_or_refusal(crm: Crm, scope: Scope, actor: Any) -> Actor | Response:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import secrets
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP_NONCE = "csp_nonce"
@@ -42,6 +41,19 @@ def security_headers(nonce: str) -> dict[str, str]:
     }
 
 
+_FIXED = tuple(
+    (name.lower().encode(), value.encode())
+    for name, value in security_headers("").items()
+    if name != "Content-Security-Policy"
+)
+_POLICY = security_headers("{nonce}")["Content-Security-Policy"]
+
+
+def _encoded(nonce: str) -> list[tuple[bytes, bytes]]:
+    """:func:`security_headers` as raw ASGI headers, built from their parts made once."""
+    return [(b"content-security-policy", _POLICY.replace("{nonce}", nonce).encode()), *_FIXED]
+
+
 class SecurityHeadersMiddleware:
     """Adds :func:`security_headers` to every HTTP response, error pages included."""
 
@@ -57,11 +69,10 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(raw=list(message.get("headers", [])))
-                for name, value in security_headers(nonce).items():
-                    if name not in headers:
-                        headers[name] = value
-                message["headers"] = headers.raw
+                raw = list(message.get("headers", ()))
+                own = {name.lower() for name, _ in raw}
+                raw.extend(h for h in _encoded(nonce) if h[0] not in own)
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -42,9 +42,8 @@ from crmkit.web.context import site_of
 from crmkit.web.openapi import operation
 from crmkit.web.payloads import json_response, read_form, read_object
 from crmkit.web.problems import PROBLEM_JSON, problem_for
+from crmkit.web.public import LEAD_FORM_PATH
 from crmkit.web.templating import render
-
-LEAD_FORM_PATH = "/forms/lead"
 
 
 @attrs.frozen
@@ -228,9 +227,8 @@ async def confirm_consent_page(request: Request) -> Response:
     return _confirmation_page(request, token="", state="confirmed")
 
 
-PUBLIC_PATHS = frozenset({LEAD_FORM_PATH, CONFIRM_PATH})
-"""Served to anyone: the visitors these pages are for have no login."""
 ROUTES: list[BaseRoute] = [
+    # Public (crmkit.web.public): the visitors these pages are for have no login.
     Route(LEAD_FORM_PATH, lead_form, methods=["GET"], name="lead_form"),
     Route(LEAD_FORM_PATH, send_enquiry, methods=["POST"], name="send_enquiry"),
     Route(CONFIRM_PATH, consent_page, methods=["GET"], name="consent_confirmation"),

@@ -31,7 +31,7 @@ when the target takes one), and to each operation without path parameters
 that takes a ``visit_id`` query parameter or body field.
 
 Every operation needs a bearer token, except on the paths served to anyone
-(:func:`crmkit.web.auth.is_public`), whose ``security`` is empty. An operation
+(:func:`crmkit.web.public.is_public`), whose ``security`` is empty. An operation
 that also takes a browser's form (``form=``, an attrs class of its fields)
 answers such a post with an HTML page: 200 when it succeeded, else the page of
 the error's status. A 429 always carries ``Retry-After``.
@@ -62,6 +62,7 @@ from crmkit.core.values import EmailAddress, PhoneNumber
 from crmkit.web.context import site_of
 from crmkit.web.csrf import FORM_TYPE
 from crmkit.web.problems import PROBLEM_JSON
+from crmkit.web.public import is_public
 from crmkit.web.sizes import OPERATION
 from crmkit.web.templating import render
 
@@ -163,9 +164,6 @@ def operation(
 
 def document(app: Crm, routes: Sequence[BaseRoute], title: str = "crmkit") -> dict[str, Any]:
     """The OpenAPI 3.1 document of every declared operation among ``routes``."""
-    # Imported here: the public pages' routes declare their operations with this module.
-    from crmkit.web.auth import is_public
-
     builder = _Builder()
     paths: dict[str, dict[str, Any]] = {}
     for path, methods, endpoint, params in _walk(routes, ""):

@@ -29,6 +29,7 @@ KERNEL_MENU: tuple[MenuItem, ...] = (
     MenuItem("Customers", "/customers", "core:party.read", order=10),
     MenuItem("Prospects", "/prospects", "core:party.read", order=20),
     MenuItem("Duplicates", "/match-reviews", "core:party.merge", order=25),
+    MenuItem("Webhooks", "/admin/webhooks", "core:webhook.admin", order=90),
 )
 
 

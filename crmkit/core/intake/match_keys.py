@@ -20,14 +20,22 @@ def keys_of(record: MatchRecord) -> list[str]:
 
 def match_key_rows(party_id: int, entity: Party) -> list[dict[str, object]]:
     """``core_match_key`` rows of a party about to be inserted in bulk."""
-    return [{"party_id": party_id, "key": key} for key in keys_of(record_from_party(entity))]
+    return key_rows(party_id, keys_of(record_from_party(entity)))
+
+
+def key_rows(party_id: int, keys: list[str]) -> list[dict[str, object]]:
+    """``core_match_key`` rows of a party's keys (:func:`keys_of`)."""
+    return [{"party_id": party_id, "key": key} for key in keys]
+
+
+_INSERT_KEYS = insert(match_key)
 
 
 def add_match_keys(conn: Connection, party_id: int, entity: Party) -> None:
     """Store the match keys of a party just created."""
     rows = match_key_rows(party_id, entity)
     if rows:
-        conn.execute(insert(match_key), rows)
+        conn.execute(_INSERT_KEYS, rows)
 
 
 def index_match_keys(conn: Connection, party_id: int, entity: Party) -> None:

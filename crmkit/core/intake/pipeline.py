@@ -12,10 +12,11 @@ is merged below the merge threshold.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from attrs import frozen
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from crmkit.core.actors import Actor
 from crmkit.core.db import Transaction
@@ -29,9 +30,15 @@ from crmkit.core.intake.normalise import normalise
 from crmkit.core.intake.review import open_reviews
 from crmkit.core.matching.config import DEFAULT_MATCH_CONFIG
 from crmkit.core.notifications import notify
-from crmkit.core.parties import NAME_FIELDS, build_party, create_party, get_party, merge_incoming
+from crmkit.core.parties import (
+    NAME_FIELDS,
+    build_party,
+    get_party,
+    insert_new_party,
+    merge_incoming,
+)
 from crmkit.core.settings import IntakeSettings
-from crmkit.core.tables import party, user, utcnow
+from crmkit.core.tables import user, utcnow
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -131,32 +138,11 @@ def store(
     """
     prospect = checked.prospect
     assert prospect is not None and not checked.rejected
-    reasons = [
-        *scoring.core_reasons(prospect, checked.quality),
-        *scoring.plugin_reasons(tx.hooks.collect_by_plugin("score_prospect", prospect=prospect)),
-    ]
-    score = scoring.total(reasons)
-    band = scoring.band(score, settings)
-    merge_at, review_at = thresholds(settings)
+    assessed = assess(tx, checked, settings)
+    intake, deadline = assessed.columns, assessed.deadline
     matches = tx.hooks.call("match_party", conn=tx.conn, candidate=prospect) or []
-    best_id, best = matches[0] if matches else (None, 0.0)
-    intake = {
-        "quality": checked.quality,
-        "findings": [f.as_json() for f in checked.findings],
-        "score": score,
-        "score_band": band,
-        "score_reasons": [r.as_json() for r in reasons],
-    }
-    deadline = settings.first_contact_deadline(band)
+    survivor, refused = merge_target(tx, prospect, matches, settings, vouched=vouched)
     reviews: tuple[int, ...] = ()
-    survivor: Party | None = None
-    refused: Party | None = None
-    if best_id is not None and best >= merge_at:
-        existing = get_party(tx.conn, best_id)
-        if may_merge(tx, existing, prospect, vouched=vouched):
-            survivor = existing
-        else:
-            refused = existing
     if survivor is not None:
         assert survivor.id is not None
         # Merged straight into the survivor: a prospect stored only to be merged away in the
@@ -166,59 +152,120 @@ def store(
         outcome: Outcome = "merged"
     else:
         if refused is not None and prospect.owner_id is None:
-            prospect.owner_id = _active_owner(tx, refused)
+            prospect.owner_id = active_owner(tx, refused)
         prospect.owner_id = choose_owner(tx, prospect, settings)
-        created = create_party(tx, prospect)
-        assert created.id is not None and created.created_at is not None
-        tx.conn.execute(
-            update(party)
-            .where(party.c.id == created.id)
-            .values(**intake, first_contact_due_at=created.created_at + deadline)
-        )
+        now = utcnow()
+        due = {**intake, "first_contact_due_at": now + deadline}
+        created = insert_new_party(tx, prospect, columns=due, now=now)
+        assert created.id is not None
         party_id = created.id
-        # A prospect handed over is reviewed against the party it was kept from alone: each
-        # repeat of it would otherwise be queued against every earlier one as well.
-        queued = (
-            [(refused.id, best)]
-            if refused is not None and refused.id is not None
-            else [(i, s) for i, s in matches if s >= review_at]
-        )
+        queued = queued_reviews(matches, refused, settings)
         reviews = tuple(open_reviews(tx, created.id, queued))
         outcome = "review" if reviews else "created"
         if refused is not None and prospect.owner_id == refused.owner_id:
-            _tell_owner(tx, refused, prospect)
+            tell_owner(tx, refused, prospect)
     assert party_id is not None
     result = IntakeResult(
         outcome,
         party_id,
         checked.findings,
         checked.quality,
-        score,
-        band,
+        assessed.score,
+        assessed.band,
         reviews,
         handed_over=refused is not None,
     )
-    tx.emit(
-        "prospect.received",
-        "prospect",
-        party_id,
-        {
-            "id": party_id,
-            "outcome": outcome,
-            "source": prospect.source,
-            "quality": checked.quality,
-            "score": score,
-            "band": band,
-        },
-    )
+    announce(tx, result, prospect)
     return result
+
+
+@frozen
+class Assessment:
+    """A checked prospect's score, and the intake columns of the party it becomes or merges into."""
+
+    score: int
+    band: scoring.Band
+    columns: dict[str, Any]
+    """``quality``, ``findings``, ``score``, ``score_band`` and ``score_reasons``."""
+    deadline: timedelta
+    """How soon after it is taken in it must be contacted (``first_contact_due_at``)."""
+
+
+def assess(tx: Transaction, checked: Checked, settings: IntakeSettings) -> Assessment:
+    """Score a checked prospect: the kernel's rules and every plugin's ``score_prospect``."""
+    prospect = checked.prospect
+    assert prospect is not None
+    reasons = [
+        *scoring.core_reasons(prospect, checked.quality),
+        *scoring.plugin_reasons(tx.hooks.collect_by_plugin("score_prospect", prospect=prospect)),
+    ]
+    score = scoring.total(reasons)
+    band = scoring.band(score, settings)
+    columns = {
+        "quality": checked.quality,
+        "findings": [f.as_json() for f in checked.findings],
+        "score": score,
+        "score_band": band,
+        "score_reasons": [r.as_json() for r in reasons],
+    }
+    return Assessment(score, band, columns, settings.first_contact_deadline(band))
+
+
+def merge_target(
+    tx: Transaction,
+    prospect: Prospect,
+    matches: Sequence[tuple[int, float]],
+    settings: IntakeSettings,
+    *,
+    vouched: bool,
+) -> tuple[Party | None, Party | None]:
+    """``(survivor, refused)``: the best match at or above the merge threshold, as the party to
+    merge ``prospect`` into if :mod:`.merge_rule` allows, else as the party it is kept from."""
+    if not matches or matches[0][1] < thresholds(settings)[0]:
+        return None, None
+    existing = get_party(tx.conn, matches[0][0])
+    if may_merge(tx, existing, prospect, vouched=vouched):
+        return existing, None
+    return None, existing
+
+
+def queued_reviews(
+    matches: Sequence[tuple[int, float]], refused: Party | None, settings: IntakeSettings
+) -> list[tuple[int, float]]:
+    """The ``(party id, score)`` pairs a prospect stored on its own is queued for review against."""
+    # A prospect handed over is reviewed against the party it was kept from alone: each
+    # repeat of it would otherwise be queued against every earlier one as well.
+    if refused is not None and refused.id is not None:
+        return [(refused.id, matches[0][1])]
+    review_at = thresholds(settings)[1]
+    return [(i, s) for i, s in matches if s >= review_at]
+
+
+def announce(tx: Transaction, result: IntakeResult, prospect: Prospect) -> None:
+    """Emit ``prospect.received`` for a prospect taken in (stored or merged)."""
+    tx.emit(*received(result, prospect))
+
+
+def received(
+    result: IntakeResult, prospect: Prospect
+) -> tuple[str, str, int | None, dict[str, Any]]:
+    """The ``prospect.received`` event of a prospect taken in: type, entity, id and payload."""
+    payload = {
+        "id": result.party_id,
+        "outcome": result.outcome,
+        "source": prospect.source,
+        "quality": result.quality,
+        "score": result.score,
+        "band": result.band,
+    }
+    return "prospect.received", "prospect", result.party_id, payload
 
 
 def rejection(checked: Checked) -> IntakeResult:
     return IntakeResult("rejected", None, checked.findings, 0, 0, "cold")
 
 
-def _active_owner(tx: Transaction, existing: Party) -> int | None:
+def active_owner(tx: Transaction, existing: Party) -> int | None:
     """The owner of ``existing``, when that is a user still at work."""
     if existing.owner_id is None:
         return None
@@ -226,7 +273,7 @@ def _active_owner(tx: Transaction, existing: Party) -> int | None:
     return existing.owner_id if active.scalar_one_or_none() else None
 
 
-def _tell_owner(tx: Transaction, existing: Party, created: Prospect) -> None:
+def tell_owner(tx: Transaction, existing: Party, created: Prospect) -> None:
     """Notify the owner of ``existing`` of a prospect handed to them that may be theirs."""
     owner = existing.owner_id
     if owner is None or owner == tx.actor.user_id:

@@ -37,21 +37,23 @@ def _review(row: Any) -> MatchReview:
     return MatchReview(**row._mapping)
 
 
+_OPEN = insert(match_review).returning(match_review.c.id)
+
+
 def open_reviews(tx: Transaction, candidate_id: int, matches: list[tuple[int, float]]) -> list[int]:
     """Queue ``candidate_id`` against each ``(party id, score)``; emits ``match_review.opened``."""
     now = utcnow()
     ids = []
     for existing_id, score in matches:
         review_id = tx.conn.execute(
-            insert(match_review)
-            .values(
-                candidate_id=candidate_id,
-                existing_id=existing_id,
-                score=round(score * 100),
-                status="open",
-                created_at=now,
-            )
-            .returning(match_review.c.id)
+            _OPEN,
+            {
+                "candidate_id": candidate_id,
+                "existing_id": existing_id,
+                "score": round(score * 100),
+                "status": "open",
+                "created_at": now,
+            },
         ).scalar_one()
         tx.emit(
             "match_review.opened",

@@ -16,6 +16,7 @@ from phonenumbers import PhoneNumberType
 
 from crmkit.core.entities import Prospect
 from crmkit.core.intake.findings import Finding
+from crmkit.core.values import parsed_phone
 
 FAKE_WORDS = frozenset(
     [
@@ -151,7 +152,7 @@ def _phone_is_fake(number: phonenumbers.PhoneNumber) -> bool:
 def phone_checks(prospect: Prospect, context: SanityContext) -> Iterable[Finding]:
     home = next((a.country for a in prospect.addresses if a.country), None) or context.region
     for i, phone in enumerate(prospect.phones):
-        number = phonenumbers.parse(phone.e164)
+        number = parsed_phone(phone.e164)
         if _phone_is_fake(number):
             yield Finding("phone_fake", "soft", f"phones[{i}]", f"{phone} looks like test data")
             continue

@@ -43,6 +43,12 @@ def _person_keys(record: MatchRecord) -> list[str]:
         keys.append(f"d:{record.birth_date.isoformat()}:{_initials(names)}")
     if place:
         keys.append(f"np:{pair}:{place[:12]}")
+    if record.city and record.postcode:
+        # A mistyped postcode keeps the city; whole names keep the block small in a big one.
+        keys.append(f"nc:{_name_pair(names, None)[:40]}:{_compact(record.city)[:12]}")
+    if record.birth_date and record.postcode:
+        # Names mistyped in their first letters keep the date of birth and the postcode.
+        keys.append(f"dp:{record.birth_date.isoformat()}:{record.postcode[:12]}")
     if not keys:
         keys.append(f"n:{_name_pair(names, None)}")
     return keys

@@ -1,24 +1,73 @@
-"""How alike two records are: evidence per field, summed as log-odds and turned into a score.
+"""How alike two records are, field by field: one comparison level per field (Fellegi-Sunter).
 
-Each comparison adds weight for agreement and takes weight for disagreement,
-in proportion to how telling it is: a shared email says much, a shared phone
-less (households and offices share one), a different date of birth or first
-name says "another person" loudly (parent and child, colleagues). Missing
-values add nothing either way.
+Each comparison puts a pair of records on one of a few levels ("equal",
+"one digit mistyped", "different", ...); level 0 of every comparison means a
+value is missing on one side, which says nothing either way. What each level
+is worth is not decided here but in :mod:`~crmkit.core.matching.weights`: a
+fixed set for single records, and for a whole file a set estimated from the
+file itself (:mod:`~crmkit.core.matching.estimate`).
+
+Identifiers and numbers (national id, external id, postcode, house number,
+phone) are graded: equal, one digit substituted or two neighbours swapped, or
+different. Names are graded by likeness, so that one letter dropped, added,
+substituted or swapped, in the first name, the last name or both, and in
+swapped first and last names too, still counts as close.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from datetime import date
 
+from attrs import frozen
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from crmkit.core.matching.nicknames import canonical_first_name
 from crmkit.core.matching.record import MatchRecord
+from crmkit.core.matching.weights import DEFAULT_WEIGHTS
 
-SCORE_MIDPOINT = 5.3
-"""Evidence (log-odds) at which a pair scores 0.5; 7.5, strong evidence, scores 0.9."""
+
+@frozen
+class Comparison:
+    """One field's comparison and the names of its levels; level 0 is "missing"."""
+
+    name: str
+    levels: tuple[str, ...]
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("first_name", ("missing", "equal", "initial", "close", "near", "different")),
+    Comparison("last_name", ("missing", "equal", "close", "near", "different")),
+    Comparison(
+        "organisation", ("not two", "equal", "close", "near", "different", "not the same kind")
+    ),
+    Comparison(
+        "birth_date", ("missing", "equal", "day and month swapped", "one part", "different")
+    ),
+    Comparison(
+        "address",
+        (
+            "missing",
+            "same place, a street missing",
+            "another place",
+            "another street",
+            "another house number",
+            "house number mistyped",
+            "equal",
+        ),
+    ),
+    Comparison("email", ("missing", "shared", "different")),
+    Comparison("phone", ("missing", "shared", "mistyped", "different")),
+    Comparison("national_id", ("missing", "equal", "mistyped", "different")),
+    Comparison("external_id", ("missing", "equal", "mistyped", "different")),
+    Comparison("country", ("missing", "equal", "different")),
+)
+"""Every comparison, in the order :func:`compare` gives their levels."""
+
+Pattern = tuple[int, ...]
+"""The level of each comparison of :data:`COMPARISONS` for one pair of records."""
+
+_EQUAL, _CLOSE, _NEAR, _DIFFERENT = 1, 2, 3, 4
 
 
 def similarity(a: str, b: str) -> float:
@@ -35,115 +84,171 @@ def similarity(a: str, b: str) -> float:
     return score
 
 
-def _first_name_similarity(a: str, b: str) -> float:
-    if not a or not b:
-        return 0.0
-    if len(a) == 1 or len(b) == 1:  # an initial
-        return 0.9 if a[0] == b[0] else 0.0
-    return similarity(canonical_first_name(a), canonical_first_name(b))
-
-
-def _graded(score: float, exact: float, close: float, near: float, differ: float) -> float:
+def _likeness(score: float) -> int:
     if score >= 0.97:
-        return exact
+        return _EQUAL
     if score >= 0.9:
-        return close
+        return _CLOSE
     if score >= 0.82:
-        return near
-    return differ
+        return _NEAR
+    return _DIFFERENT
 
 
-def _name_likeness(a: str, b: str, score: float) -> float:
-    """``score``, raised to "close" for one typing error in a name too short for Jaro-Winkler."""
-    if score < 0.9 and len(a) >= 3 and len(b) >= 3 and OSA.distance(a, b, score_cutoff=1) <= 1:
-        return 0.9
-    return score
+def _one_typing_error(a: str, b: str) -> bool:
+    """One letter dropped, added, substituted, or two neighbours swapped."""
+    return OSA.distance(a, b, score_cutoff=1) <= 1
 
 
-def _person_names(a: MatchRecord, b: MatchRecord) -> float:
-    straight = (
-        _first_name_similarity(a.first_name, b.first_name),
-        similarity(a.last_name, b.last_name),
-    )
-    swapped = (
-        _first_name_similarity(a.first_name, b.last_name),
-        similarity(a.last_name, b.first_name),
-    )
-    is_swapped = sum(swapped) > sum(straight)
-    first, last = swapped if is_swapped else straight
-    first_b, last_b = (b.last_name, b.first_name) if is_swapped else (b.first_name, b.last_name)
-    weight = 0.0
-    if a.last_name and last_b:
-        weight += _graded(_name_likeness(a.last_name, last_b, last), 3.0, 2.0, 0.0, -4.0)
-    if a.first_name and first_b:
-        weight += _graded(_name_likeness(a.first_name, first_b, first), 3.0, 1.5, 0.0, -7.0)
-    return weight
-
-
-def _birth_dates(a: date | None, b: date | None) -> float:
-    if a is None or b is None:
-        return 0.0
+def _name_level(a: str, b: str) -> int:
+    """Likeness of two names; one typing error in a name of at least three letters is close."""
     if a == b:
-        return 4.5
+        return _EQUAL
+    level = _likeness(similarity(a, b))
+    if level > _CLOSE and len(a) >= 3 and len(b) >= 3 and _one_typing_error(a, b):
+        return _CLOSE
+    return level
+
+
+_GENDER_ENDINGS = frozenset("aeio")
+
+
+def _other_gender(a: str, b: str) -> bool:
+    """ "Daniel" and "Daniela", "Mario" and "Maria": one name's form for a man and for a woman.
+
+    Twins and siblings are named so; typing errors seldom change or add the last letter.
+    """
+    shorter, longer = sorted((a, b), key=len)
+    if len(longer) == len(shorter) + 1:
+        return longer.startswith(shorter) and longer[-1] in _GENDER_ENDINGS
+    return (
+        len(a) == len(b) >= 3
+        and a != b
+        and a[:-1] == b[:-1]
+        and a[-1] in _GENDER_ENDINGS
+        and b[-1] in _GENDER_ENDINGS
+    )
+
+
+def _first_name_level(a: str, b: str) -> int:
+    """Like :func:`_name_level`, nicknames resolved; an initial is its own level (2).
+
+    A mistyped nickname ("Pato" for "Paco") stands for no full name: the names
+    as written are compared too, and the closer of the two counts.
+    """
+    if a == b:
+        return _EQUAL
+    if len(a) == 1 or len(b) == 1:
+        return 2 if a[0] == b[0] else 5
+    if _other_gender(a, b):
+        return 5
+    level = _name_level(canonical_first_name(a), canonical_first_name(b))
+    if level > _EQUAL:
+        level = min(level, _name_level(a, b))
+    return level + 1 if level > _EQUAL else level
+
+
+def _person_names(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
+    """Levels of the first and the last name, compared straight or swapped, whichever is closer."""
+
+    def levels(first_b: str, last_b: str) -> tuple[int, int]:
+        first = _first_name_level(a.first_name, first_b) if a.first_name and first_b else 0
+        last = _name_level(a.last_name, last_b) if a.last_name and last_b else 0
+        return first, last
+
+    straight = levels(b.first_name, b.last_name)
+    if 0 < straight[0] <= _CLOSE + 1 and 0 < straight[1] <= _CLOSE:
+        return straight  # both close at least: swapped, they could not be closer
+    swapped = levels(b.last_name, b.first_name)
+    # Fewer steps from "equal" is closer; a missing name (0) counts as far.
+    return min(straight, swapped, key=lambda pair: sum(level or 6 for level in pair))
+
+
+def _organisations(a: MatchRecord, b: MatchRecord) -> int:
+    if a.is_person and b.is_person:
+        return 0
+    if a.organisation and b.organisation and not (a.is_person or b.is_person):
+        return _likeness(similarity(a.organisation, b.organisation))
+    return 5  # a person and an organisation, or a record without a name
+
+
+def _birth_dates(a: date | None, b: date | None) -> int:
+    if a is None or b is None:
+        return 0
+    if a == b:
+        return 1
     if (a.year, a.month, a.day) == (b.year, b.day, b.month):
-        return 3.0  # the same date read day-first on one side and month-first on the other
+        return 2  # the same date read day-first on one side and month-first on the other
     differing = (a.year != b.year) + (a.month != b.month) + (a.day != b.day)
-    if differing == 1:
-        return 1.0  # a typing error in one part
-    return -6.0
+    return 3 if differing == 1 else 4
 
 
-def _address(a: MatchRecord, b: MatchRecord) -> float:
+def _mistyped(a: str, b: str) -> bool:
+    """One digit (or character) substituted or two neighbours swapped, in values of two or more."""
+    return len(a) == len(b) >= 2 and _one_typing_error(a, b)
+
+
+def _identifier(a: str, b: str) -> int:
+    if not a or not b:
+        return 0
+    if a == b:
+        return 1
+    return 2 if _mistyped(a, b) else 3
+
+
+def _address(a: MatchRecord, b: MatchRecord) -> int:
+    same_postcode = bool(a.postcode) and a.postcode == b.postcode
     if not (a.street and b.street):
-        if (a.postcode and a.postcode == b.postcode) or (a.city and a.city == b.city):
-            return 0.3
-        return 0.0
-    same_place = (a.postcode and a.postcode == b.postcode) or (
-        a.city and similarity(a.city, b.city) >= 0.9
+        return 1 if same_postcode or (a.city and a.city == b.city) else 0
+    same_place = (
+        same_postcode
+        or (a.city and similarity(a.city, b.city) >= 0.9)
+        or (a.postcode and b.postcode and _mistyped(a.postcode, b.postcode))
     )
     if not same_place:
-        return -2.5
+        return 2
     if similarity(a.street, b.street) < 0.85:
-        return 0.0
-    if a.street_number and b.street_number and a.street_number != b.street_number:
-        return -0.5
-    return 2.5
+        return 3
+    number_a, number_b = a.street_number, b.street_number
+    if number_a and number_b and number_a != number_b:
+        return 5 if _mistyped(number_a, number_b) else 4
+    return 6
 
 
-def _shared(a: tuple[str, ...], b: tuple[str, ...], agree: float, differ: float) -> float:
+def _emails(a: Sequence[str], b: Sequence[str]) -> int:
     if not a or not b:
-        return 0.0
-    return agree if set(a) & set(b) else differ
+        return 0
+    return 1 if set(a) & set(b) else 2
 
 
-def _identifiers(a: MatchRecord, b: MatchRecord) -> float:
-    weight = 0.0
-    if a.national_id and b.national_id:
-        weight += 10.0 if a.national_id == b.national_id else -12.0
-    if a.external_id and a.external_id == b.external_id:
-        weight += 10.0
-    return weight
+def _phones(a: Sequence[str], b: Sequence[str]) -> int:
+    if not a or not b:
+        return 0
+    if set(a) & set(b):
+        return 1
+    return 2 if any(_mistyped(x, y) for x in a for y in b) else 3
 
 
-def _names(a: MatchRecord, b: MatchRecord) -> float:
-    if a.is_person and b.is_person:
-        return _person_names(a, b)
-    if a.organisation and b.organisation and not (a.is_person or b.is_person):
-        return _graded(similarity(a.organisation, b.organisation), 6.0, 3.0, 0.0, -5.0)
-    return -3.0  # a person and an organisation, or a record without a name
-
-
-def evidence(a: MatchRecord, b: MatchRecord) -> float:
-    """The log-odds that ``a`` and ``b`` are one party, summed over every field."""
-    weight = _names(a, b) + _identifiers(a, b) + _address(a, b)
-    weight += _birth_dates(a.birth_date, b.birth_date)
-    weight += _shared(a.emails, b.emails, 5.0, -1.0)
-    weight += _shared(a.phones, b.phones, 2.5, -0.7)
-    if a.country and b.country and a.country != b.country:
-        weight -= 2.0
-    return weight
+def compare(a: MatchRecord, b: MatchRecord) -> Pattern:
+    """The level of every comparison of :data:`COMPARISONS` for ``a`` and ``b`` (symmetric)."""
+    first, last = _person_names(a, b) if a.is_person and b.is_person else (0, 0)
+    country = 0 if not (a.country and b.country) else 1 if a.country == b.country else 2
+    return (
+        first,
+        last,
+        _organisations(a, b),
+        _birth_dates(a.birth_date, b.birth_date),
+        _address(a, b),
+        _emails(a.emails, b.emails),
+        _phones(a.phones, b.phones),
+        _identifier(a.national_id, b.national_id),
+        _identifier(a.external_id, b.external_id),
+        country,
+    )
 
 
 def score_pair(a: MatchRecord, b: MatchRecord) -> float:
-    """How sure it is that ``a`` and ``b`` are the same person or organisation, in [0, 1]."""
-    return 1.0 / (1.0 + math.exp(SCORE_MIDPOINT - evidence(a, b)))
+    """How sure it is that ``a`` and ``b`` are the same person or organisation, in [0, 1].
+
+    Scored with the fixed :data:`~crmkit.core.matching.weights.DEFAULT_WEIGHTS`.
+    """
+    return DEFAULT_WEIGHTS.score(compare(a, b))

@@ -1,0 +1,26 @@
+"""Kernel job: send outbox events to the webhook subscriptions (``crmkit worker`` runs it)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from crmkit.core.jobs import Job
+from crmkit.core.webhook_delivery import deliver_webhooks
+from crmkit.hooks.markers import hookimpl
+
+
+def _deliver(app: Any) -> None:
+    deliver_webhooks(app)
+
+
+@hookimpl
+def register_jobs() -> list[Job]:
+    return [
+        Job(
+            "core.deliver_webhooks",
+            _deliver,
+            every=timedelta(seconds=2),
+            description="Send new events to webhook subscriptions and retry failed deliveries",
+        ),
+    ]

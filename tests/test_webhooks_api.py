@@ -1,0 +1,123 @@
+"""Webhooks over the API and in the admin page: for holders of ``core:webhook.admin`` only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from crmkit.app import Crm
+from crmkit.core.actors import Actor
+from crmkit.core.parties import build_party, create_party
+from crmkit.core.signatures import verify
+from crmkit.core.users import User, create_user
+from crmkit.core.webhook_delivery import DeliveryPolicy, deliver_webhooks
+from tests.webhook_receiver import Receiver, receiving
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as found:
+        yield found
+
+
+def user(crm: Crm, username: str, role: str) -> Actor:
+    with crm.transaction() as tx:
+        made = create_user(tx, User(username=username, display_name=username, role=role))
+    return Actor(user_id=made.id, username=username, role=role)
+
+
+def problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_an_admin_subscribes_sees_deliveries_tests_and_redelivers(
+    crm: Crm, client_as: Callable[[Actor], Any], receiver: Receiver
+) -> None:
+    ada = user(crm, "ada", "admin")
+    with client_as(ada) as client:
+        created = client.post(
+            "/api/v1/webhooks",
+            json={"url": receiver.url, "event_types": ["prospect.created"], "description": "ERP"},
+        )
+        assert created.status_code == 201, created.text
+        secret = created.json()["secret"]
+        webhook_id = created.json()["subscription"]["id"]
+        assert client.get(f"/api/v1/webhooks/{webhook_id}").json()["url"] == receiver.url
+        assert "secret" not in client.get("/api/v1/webhooks").json()[0]
+
+        tested = client.post(f"/api/v1/webhooks/{webhook_id}/test")
+        assert tested.json()["status"] == 204
+        assert verify(secret, receiver.received[0].headers, receiver.received[0].body)
+
+        with crm.transaction() as tx:
+            data = {"first_name": "Ann", "last_name": "Hook", "emails": ["ann@example.org"]}
+            create_party(tx, build_party("prospect", data, region="DE"))
+        deliver_webhooks(crm, DeliveryPolicy())
+        (delivery,) = client.get(f"/api/v1/webhooks/{webhook_id}/deliveries").json()["items"]
+        assert (delivery["status"], delivery["event_type"]) == ("succeeded", "prospect.created")
+
+        again = client.post(f"/api/v1/webhooks/deliveries/{delivery['id']}/redeliver")
+        assert again.json()["status"] == "pending"
+        deliver_webhooks(crm, DeliveryPolicy())
+        assert receiver.ids()[1:] == [delivery["message_id"]] * 2
+
+        disabled = client.patch(f"/api/v1/webhooks/{webhook_id}", json={"active": False})
+        assert disabled.json()["active"] is False
+
+        page = client.get("/admin/webhooks")
+        assert page.status_code == 200
+        assert delivery["message_id"] in page.text and "Redeliver" in page.text
+        button = f"/admin/webhooks/deliveries/{delivery['id']}/redeliver"
+        assert f'action="{button}"' in page.text
+        pressed = client.post(button, follow_redirects=False)
+        assert (pressed.status_code, pressed.headers["location"]) == (303, "/admin/webhooks")
+        logged = client.get(f"/api/v1/webhooks/deliveries/{delivery['id']}").json()
+        assert logged["status"] == "pending"
+        assert 'href="/admin/webhooks"' in client.get("/").text, "in the admin's menu"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "ftp://example.org", "event_types": ["*"]}, "url"),
+        ({"url": "http://[::1/hook", "event_types": ["*"]}, "url"),
+        ({"url": "http://example.org:99999/", "event_types": ["*"]}, "url"),
+        ({"url": "https://example.org/\ud800", "event_types": ["*"]}, "url"),
+        ({"url": "https://example.org", "event_types": ["*"], "entity": "a\u0000b"}, "entity"),
+        ({"url": "https://example.org", "event_types": []}, "event_types"),
+        ({"url": "https://example.org", "event_types": ["nope.done"]}, "event_types"),
+        ({"url": "https://example.org", "event_types": ["*", "*"]}, "event_types"),
+        ({"url": "https://example.org", "event_types": ["*"], "secret": "s3cret"}, "secret"),
+        ({"event_types": ["*"]}, "url"),
+        ({"url": "https://example.org", "event_types": ["*"], "colour": "red"}, "colour"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_field_and_adds_nothing(
+    crm: Crm, client_as: Callable[[Actor], Any], body: dict[str, Any], field: str
+) -> None:
+    with client_as(user(crm, "ada", "admin")) as client:
+        # Sent as JSON escapes, which carry text (a lone surrogate) no encoder would.
+        sent = json.dumps(body)
+        headers = {"content-type": "application/json"}
+        refused = problem(client.post("/api/v1/webhooks", content=sent, headers=headers), 422)
+        assert field in refused["detail"]
+        assert client.get("/api/v1/webhooks").json() == []
+
+
+def test_only_webhook_admins_may_manage_webhooks(
+    crm: Crm, client_as: Callable[[Actor], Any]
+) -> None:
+    with client_as(user(crm, "mia", "manager")) as client:
+        problem(client.get("/api/v1/webhooks"), 403)
+        body = {"url": "https://example.org", "event_types": ["*"]}
+        problem(client.post("/api/v1/webhooks", json=body), 403)
+        assert client.get("/admin/webhooks").status_code == 403
+        assert "/admin/webhooks" not in client.get("/").text
