@@ -264,6 +264,26 @@ def test_reads_honour_a_permission_check_that_is_async(make_crm):
     problem(client.get(f"/api/v1/parties/{hidden.id}"), 404)
 
 
+def test_reads_on_loops_of_threads_that_ended_give_their_connections_back(make_crm):
+    # Each test client runs its own loop thread; more of them than the pool holds, one after
+    # another, must not wait for connections kept by threads long gone.
+    crm = make_crm()
+    if crm.engine.dialect.name != "sqlite":
+        pytest.skip("reads run on the loop on SQLite only")
+    limit = crm.engine.pool.size() + crm.engine.pool._max_overflow  # type: ignore[attr-defined]
+    answers = []
+    for _ in range(limit + 5):
+        reader = threading.Thread(
+            target=lambda: answers.append(
+                asyncio.run(crm.query(lambda conn: conn.scalar(select(1))))
+            )
+        )
+        reader.start()
+        reader.join(timeout=20)
+        assert not reader.is_alive(), "a read waited for a connection held by an ended thread"
+    assert answers == [1] * (limit + 5)
+
+
 def test_delete_erases_the_party_and_its_timeline(make_crm):
     crm, client = client_of(make_crm)
     ann = created(client)

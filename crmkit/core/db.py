@@ -116,13 +116,14 @@ class LoopReaders:
 
     A read on the loop (:meth:`crmkit.app.Crm.query`) then pays for its transaction,
     not for a trip through the pool; a loop runs one read at a time, so its thread
-    never needs two.
+    never needs two. A thread that has ended gives its connection back to the pool
+    when the next thread opens one: test clients start a loop thread each.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._own = threading.local()
-        self._opened: list[Connection] = []
+        self._opened: dict[threading.Thread, Connection] = {}
         self._lock = threading.Lock()
 
     @contextmanager
@@ -130,9 +131,7 @@ class LoopReaders:
         """As :func:`reading`, on this thread's connection, in a transaction of its own."""
         conn: Connection | None = getattr(self._own, "conn", None)
         if conn is None or conn.closed:
-            conn = self._own.conn = self._engine.connect()
-            with self._lock:
-                self._opened.append(conn)
+            conn = self._own.conn = self._open()
         outer = _reading.set(True)
         try:
             with conn.begin():
@@ -140,11 +139,19 @@ class LoopReaders:
         finally:
             _reading.reset(outer)
 
+    def _open(self) -> Connection:
+        with self._lock:
+            ended = [t for t in self._opened if not t.is_alive()]
+            for thread in ended:
+                self._opened.pop(thread).close()
+            conn = self._opened[threading.current_thread()] = self._engine.connect()
+        return conn
+
     def close(self) -> None:
         """Close every thread's connection."""
         with self._lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
+            opened, self._opened = self._opened, {}
+        for conn in opened.values():
             conn.close()
 
 
