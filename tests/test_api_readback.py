@@ -120,11 +120,14 @@ def test_a_value_a_finding_names_may_be_dropped_but_no_other():
     ]
 
 
-def test_a_replayed_answer_is_held_only_to_the_record_read():
-    answer = {"id": 7, "text": "first", "version": 2}
+def test_a_replayed_answer_is_the_first_requests_as_it_was_then():
+    answer = {"id": 7, "text": "first", "version": 1}
+    # Changed since the first request (archived, say): the replay still answers as then.
+    stored = {"id": 7, "text": "first", "version": 2, "active": False}
 
-    assert check({"text": "second"}, answer, answer, replayed=True) == []
+    assert check({"text": "second"}, answer, stored, replayed=True) == []
     assert check({"text": "second"}, answer, answer) != []
+    assert check({"text": "first"}, answer, stored) != []
 
 
 def test_a_record_deleted_with_204_must_be_gone():
