@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from crmkit.core.jobs import Job
-from crmkit.core.webhook_delivery import deliver_webhooks
 from crmkit.hooks.markers import hookimpl
 
 
 def _deliver(app: Any) -> None:
+    # httpx and the delivery code load only where the job runs, not with every command.
+    from crmkit.core.webhook_delivery import deliver_webhooks
+
     deliver_webhooks(app)
 
 
