@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from crmkit.app import Crm
 from crmkit.core.actors import SYSTEM, Actor
+from crmkit.core.consent import Consent, consents_of, record_consent
 from crmkit.core.custom_fields import CustomField, check_custom
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Customer, Interaction, Party, Prospect, RecordRef, User
@@ -21,6 +22,14 @@ from crmkit.core.errors import (
     ValidationError,
 )
 from crmkit.core.events import Event, EventType
+from crmkit.core.external_id_changes import ExternalIdChange
+from crmkit.core.external_ids import (
+    ExternalId,
+    external_id_history,
+    external_ids_of,
+    find_by_external_id,
+    link_external_id,
+)
 from crmkit.core.inputs import (
     MAX_ID,
     parse_whole_number,
@@ -32,7 +41,8 @@ from crmkit.core.inputs import (
     read_whole_number,
 )
 from crmkit.core.intake.findings import Finding
-from crmkit.core.intake.pipeline import IntakeResult, intake_prospect
+from crmkit.core.intake.pipeline import IntakeResult, intake_prospect, take_in_prospect
+from crmkit.core.intake.resolve import Resolution, resolve_party
 from crmkit.core.interactions import build_interaction, log_interaction, timeline
 from crmkit.core.jobs import Job
 from crmkit.core.matching import (
@@ -43,7 +53,7 @@ from crmkit.core.matching import (
     record_from_party,
     score_pair,
 )
-from crmkit.core.notifications import Notification, notify
+from crmkit.core.notifications import Notification, notify, withdraw_notifications
 from crmkit.core.pagination import Page, newest_first
 from crmkit.core.parties import (
     build_party,
@@ -80,6 +90,7 @@ __all__ = [
     "Actor",
     "ConfigurationError",
     "ConflictError",
+    "Consent",
     "Crm",
     "CrmError",
     "CustomField",
@@ -87,6 +98,8 @@ __all__ = [
     "EmailAddress",
     "Event",
     "EventType",
+    "ExternalId",
+    "ExternalIdChange",
     "Finding",
     "Id",
     "IntakeResult",
@@ -109,6 +122,7 @@ __all__ = [
     "PostalAddress",
     "Prospect",
     "RecordRef",
+    "Resolution",
     "Settings",
     "Task",
     "Transaction",
@@ -121,12 +135,16 @@ __all__ = [
     "check_custom",
     "check_storable_text",
     "clean_territory",
+    "consents_of",
     "contact_point_table",
     "convert_prospect",
     "create_party",
     "create_task",
     "erase_party",
     "export_party",
+    "external_id_history",
+    "external_ids_of",
+    "find_by_external_id",
     "forget_event_payloads",
     "get_party",
     "hookimpl",
@@ -135,6 +153,7 @@ __all__ = [
     "intake_prospect",
     "interaction_table",
     "is_allowed",
+    "link_external_id",
     "list_parties",
     "log_interaction",
     "merge_parties",
@@ -149,14 +168,18 @@ __all__ = [
     "read_reference",
     "read_timestamp",
     "read_whole_number",
+    "record_consent",
     "record_from_fields",
     "record_from_party",
     "require",
+    "resolve_party",
     "score_pair",
+    "take_in_prospect",
     "territory_condition",
     "timeline",
     "update_party",
     "user_table",
     "utcnow",
     "visible",
+    "withdraw_notifications",
 ]

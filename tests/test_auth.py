@@ -21,7 +21,7 @@ from crmkit.core import auth, passwords
 from crmkit.core.audit import history
 from crmkit.core.entities import User
 from crmkit.core.errors import ValidationError
-from crmkit.core.permissions import require
+from crmkit.core.permissions import require, scope_needed, scopes_allow
 from crmkit.core.settings import Settings
 from crmkit.core.tables import api_token, login_failure, password, session, utcnow
 from crmkit.core.users import create_user
@@ -467,12 +467,12 @@ def test_scopes_restrict_writes_even_for_an_admin(make_crm):
 
 
 def test_scope_needed_by_an_action():
-    assert auth.scope_needed("core:party.read") == "read"
-    assert auth.scope_needed("core:user.admin") == "admin"
-    assert auth.scope_needed("core:party.merge") == "write"
-    assert auth.scope_needed("core:import") == "write"
-    assert not auth.scopes_allow(["write"], "core:user.admin")
-    assert auth.scopes_allow(["admin"], "sfa:quote.write")
+    assert scope_needed("core:party.read") == "read"
+    assert scope_needed("core:user.admin") == "admin"
+    assert scope_needed("core:party.merge") == "write"
+    assert scope_needed("core:import") == "write"
+    assert not scopes_allow(["write"], "core:user.admin")
+    assert scopes_allow(["admin"], "sfa:quote.write")
 
 
 # --- The failed-login limit

@@ -45,3 +45,24 @@ def test_commands_of_a_plugin_that_is_not_loaded_are_refused_with_the_reason(
     result = invoke(app, "greetings", "hello", "Ada")
     assert result.exit_code == 1
     assert "plugin greetings is not loaded (failed: requires crmkit API >=9" in result.output
+
+
+class Quiet:
+    @hookimpl
+    def register_jobs(self) -> list[object]:
+        return []
+
+
+def test_only_plugins_with_commands_get_a_group(make_crm: Callable[..., Crm]) -> None:
+    greetings = register_plugin(Greetings(), name="greetings")
+    app = make_crm(plugins=[greetings, register_plugin(Quiet(), name="quiet")])
+
+    listing = invoke(app, "--help")
+
+    assert listing.exit_code == 0, listing.output
+    groups = {line.split()[0] for line in listing.output.splitlines() if line.startswith("  ")}
+    assert "greetings" in groups and "quiet" not in groups
+    assert {"db", "import", "plugins"} <= groups
+    refused = invoke(app, "quiet", "--help")
+    assert refused.exit_code == 1
+    assert "plugin quiet has no commands" in refused.output

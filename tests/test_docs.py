@@ -696,3 +696,14 @@ def test_docs_name_route_helpers_by_their_public_name() -> None:
     named = set(re.findall(r"`crmkit\.web\.([\w.]+)", text))
     assert named, "the docs name no helper of crmkit.web"
     assert named - set(importlib.import_module("crmkit.web").__all__) == set()
+
+
+def test_the_event_catalogue_lists_every_kernel_event_type(
+    make_crm: Callable[..., Crm],
+) -> None:
+    page = (DOCS / "webhooks.md").read_text(encoding="utf-8")
+    catalogue = page.split("## Event types", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([\w.]+)` \| ", catalogue, flags=re.M)
+    registered = make_crm(plugins=[]).event_types
+    assert len(documented) == len(set(documented)), "an event type documented twice"
+    assert set(documented) == registered

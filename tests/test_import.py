@@ -90,6 +90,30 @@ def with_owner(crm: Crm) -> Crm:
 # --- Validation and normalisation
 
 
+def test_customers_country_names_become_codes_and_an_unknown_one_is_refused(
+    crm: Crm, tmp_path: Path
+) -> None:
+    header = ["last_name", "email", "city", "country"]
+    rows = [
+        ["Sato", "sato@example.jp", "Tokyo", "Japan"],
+        ["Novak", "novak@example.cz", "Brno", "CZECH REPUBLIC"],
+        ["Lund", "lund@example.se", "Malmö", "swe"],
+        ["Tumnus", "tumnus@example.org", "Cair Paravel", "Narnia"],
+    ]
+    path = write_csv(tmp_path / "customers.csv", rows, header)
+
+    result = import_parties(crm, "customer", path)
+
+    assert (result.created, result.rejected) == (3, 1)
+    countries = [
+        party_with_email(crm, f"{name}@example.{tld}").addresses[0].country
+        for name, tld in (("sato", "jp"), ("novak", "cz"), ("lund", "se"))
+    ]
+    assert countries == ["JP", "CZ", "SE"]
+    (refused,) = rejects_of(result.rejects_path)
+    assert "Narnia" in refused["reason"] and "country" in refused["column"]
+
+
 def test_valid_rows_become_normalised_parties_with_their_contact_points(
     with_owner: Crm, customers_csv: Path
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,7 +274,11 @@ def outcome(app: Crm, existing: set[int], rejects: Path) -> dict[str, Any]:
             (label[r.candidate_id], label[r.existing_id], r.score, r.status)
             for r in conn.execute(select(match_review))
         )
-        notes = Counter((names[r.user_id], r.title) for r in conn.execute(select(notification)))
+        # A notification names the parties by id: by their labels here.
+        notes = Counter(
+            (names[r.user_id], re.sub(r"\d+", lambda m: label[int(m[0])], r.title))
+            for r in conn.execute(select(notification))
+        )
         events = Counter(
             (
                 r.event_type,

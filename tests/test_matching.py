@@ -56,6 +56,34 @@ def test_month_first_dates_are_read_in_us_records_and_where_day_first_is_impossi
     assert record(birth_date="not a date").birth_date is None
 
 
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("Portugal", "PT"),
+        ("poland", "PL"),
+        ("Czechia", "CZ"),
+        ("Czech Republic", "CZ"),
+        ("JAPAN", "JP"),
+        ("CAN", "CA"),
+        ("Sweden", "SE"),
+        ("United Kingdom of Great Britain and Northern Ireland", "GB"),
+        ("Côte d'Ivoire", "CI"),
+        ("Cote D'Ivoire", "CI"),
+        ("South Korea", "KR"),
+        ("The Netherlands", "NL"),
+        ("Deutschland", "DE"),
+        ("ÖSTERREICH", "AT"),
+        ("España", "ES"),
+        ("pt", "PT"),
+        ("Narnia", ""),
+        ("Korea", ""),
+        ("", ""),
+    ],
+)
+def test_countries_are_known_by_code_alpha_3_and_name(raw: str, code: str) -> None:
+    assert record(country=raw).country == code
+
+
 def test_values_are_normalised_for_matching() -> None:
     hans = record(
         full_name="Dr. Hans Mueller",

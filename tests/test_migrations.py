@@ -36,7 +36,7 @@ note = Table(
     Index(None, "party_id", "written_at"),
 )
 
-CORE_HEAD = "core_0007"
+CORE_HEAD = "core_0010"
 """The newest revision of the kernel's branch: update it with every new core revision."""
 
 
@@ -300,6 +300,9 @@ def test_autogenerate_writes_only_the_plugins_own_tables(
     assert touched_tables(source) == {"notes_demo_note"}
     assert "branch_labels = ('notes_demo',)" in source
     assert "depends_on = 'core'" in source
+    assert "# ###" not in source, "alembic's please-adjust markers are left out"
+    assert source.startswith('"""create notes')
+    compile(source, path.name, "exec")
     migrate.upgrade(app)
     assert migrate.diff(app, "notes_demo") == []
     assert migrate.current(app)["notes_demo"] == "notes_demo_0001"

@@ -18,6 +18,8 @@ from crmkit.app import Crm
 from crmkit.web.app import create_asgi
 
 PARTY_LISTS = {"/api/v1/customers": "customer", "/api/v1/prospects": "prospect"}
+VCARD_LISTS = {"/api/v1/customers/vcard": "customer", "/api/v1/prospects/vcard": "prospect"}
+"""The lists as vCards: a card names its party by ``FN`` (``<party name> Leakcheck``)."""
 LOOKUP = "/api/v1/lookup"
 REVIEWS = "/api/v1/match-reviews"
 """The review queue names its parties by ``candidate_id`` and ``existing_id``."""
@@ -86,6 +88,7 @@ def test_every_api_route_is_classified(api_routes: list[str]) -> None:
         params = set(PARAMETER.findall(path))
         known = (
             path in PARTY_LISTS
+            or path in VCARD_LISTS
             or path in (LOOKUP, REVIEWS)
             or path in NOT_PARTY_DATA
             or path in OWN_WORK
@@ -128,6 +131,14 @@ def test_no_endpoint_leaks_a_record_the_actor_may_not_see(
                     found = client.get(path, params={"q": query, "limit": 500})
                     check_answer(found, world, name, f"GET {path}?q={query}")
                 answered += 1
+            elif path in VCARD_LISTS:
+                role = VCARD_LISTS[path]
+                for query in ({"limit": 500}, {"q": "Leakcheck", "limit": 500}):
+                    cards = client.get(path, params=query)
+                    assert cards.status_code == 200, f"GET {path}: {cards.text}"
+                    shown = set(re.findall(r"^FN:(\S+) Leakcheck\r$", cards.text, re.MULTILINE))
+                    expected_names = {n for n in world.sees[name] if world.roles[n] == role}
+                    assert shown == expected_names, f"GET {path}?{query}"
             elif path == LOOKUP:
                 found = client.get(path, params={"phone": world.shared_phone})
                 check_answer(found, world, name, f"GET {path}")

@@ -8,15 +8,12 @@ would from a proxy on the same machine.
 from __future__ import annotations
 
 import logging
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from crmkit.app import Crm
@@ -24,7 +21,7 @@ from crmkit.cli.serve import server_options
 from crmkit.core.settings import Settings
 from crmkit.core.tables import login_failure
 from crmkit.core.web_leads import FORM_LIMIT
-from crmkit.web.app import create_asgi
+from tests import live_server
 
 BOT = {"email": "bot@gmail.com", "website": "x"}
 """An enquiry the honeypot drops: it still counts against the address's budget."""
@@ -34,30 +31,8 @@ ANNA = {"last_name": "Schmidt", "email": "anna.schmidt@gmail.com"}
 @contextmanager
 def served(crm: Crm, **logging_options: Any) -> Iterator[httpx.Client]:
     """An HTTP client of ``crm`` served by uvicorn with the options ``crmkit serve`` gives it."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(
-        create_asgi(crm),
-        lifespan="on",
-        **{"log_level": "warning", **logging_options},
-        **server_options(crm.settings),
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]})
-    thread.start()
-    try:
-        for _ in range(500):
-            if server.started:
-                break
-            thread.join(0.01)
-        assert server.started, "uvicorn did not start"
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        listener.close()
+    with live_server.served(crm, **logging_options, **server_options(crm.settings)) as client:
+        yield client
 
 
 def counted_addresses(crm: Crm) -> set[str]:

@@ -10,10 +10,12 @@ import pytest
 
 from crmkit.app import Crm
 from crmkit.core.actors import Actor
+from crmkit.core.auth import create_token
 from crmkit.core.parties import build_party, create_party
 from crmkit.core.signatures import verify
 from crmkit.core.users import User, create_user
 from crmkit.core.webhook_delivery import DeliveryPolicy, deliver_webhooks
+from crmkit.testing import http_client
 from tests.webhook_receiver import Receiver, receiving
 
 PROBLEM = "application/problem+json"
@@ -121,3 +123,33 @@ def test_only_webhook_admins_may_manage_webhooks(
         problem(client.post("/api/v1/webhooks", json=body), 403)
         assert client.get("/admin/webhooks").status_code == 403
         assert "/admin/webhooks" not in client.get("/").text
+
+
+def test_a_token_whose_scope_is_too_small_is_told_so_not_its_role(crm: Crm) -> None:
+    user(crm, "ada", "admin")
+    with crm.transaction() as tx:
+        write = create_token(tx, "ada", "help desk", ["write"]).token
+        admin = create_token(tx, "ada", "ops", ["admin"]).token
+    body = {"url": "https://example.org/hook", "event_types": ["prospect.created"]}
+    with http_client(crm) as client:
+        refused = client.post(
+            "/api/v1/webhooks", json=body, headers={"authorization": f"Bearer {write}"}
+        )
+        detail = problem(refused, 403)["detail"]
+        assert "scope (write)" in detail and "needs admin" in detail
+        assert "ada may not" not in detail
+        by_admin = {"authorization": f"Bearer {admin}"}
+        assert client.get("/api/v1/webhooks", headers=by_admin).json() == []
+        created = client.post("/api/v1/webhooks", json=body, headers=by_admin)
+        assert created.status_code == 201, created.text
+
+
+def test_a_role_without_the_permission_is_still_named_with_an_admin_scope_token(
+    crm: Crm,
+) -> None:
+    user(crm, "mia", "manager")
+    with crm.transaction() as tx:
+        token = create_token(tx, "mia", "ops", ["admin"]).token
+    with http_client(crm) as client:
+        refused = client.get("/api/v1/webhooks", headers={"authorization": f"Bearer {token}"})
+        assert problem(refused, 403)["detail"] == "mia may not core:webhook.admin"

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from crmkit.cli import context
-from crmkit.core.exporting import EXPORT_FORMATS, EXPORTABLE, export_records
-from crmkit.core.importing import MAX_BATCH_SIZE, ImportOptions, ImportResult, import_parties
+from crmkit.core.exporting import EXPORT_FORMATS, EXPORTABLE, PartySelection, export_records
+from crmkit.core.import_profiles import PROFILES
+from crmkit.core.importing import (
+    IMPORT_FORMATS,
+    MAX_BATCH_SIZE,
+    ImportOptions,
+    ImportResult,
+    import_parties,
+)
+from crmkit.core.vcard import VERSIONS
 
 ROLES = {"customers": "customer", "prospects": "prospect"}
 
@@ -46,6 +55,17 @@ def _summary(result: ImportResult) -> str:
     metavar="CSVCOLUMN=FIELD",
     help="Read FIELD from CSVCOLUMN (repeatable); other columns named like a field are read too.",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(sorted(PROFILES), case_sensitive=False),
+    help="Read another CRM's export: its column names, record ids, statuses and opt-outs.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(IMPORT_FORMATS),
+    help="csv or vcard [default: vcard for .vcf and .vcard files, else csv].",
+)
 @click.option("--delimiter", default=",", show_default=True, help="The column separator.")
 @click.option("--encoding", default="utf-8", show_default=True, help="The file's text encoding.")
 @click.option(
@@ -77,6 +97,8 @@ def import_(
     what: str,
     file: Path,
     pairs: tuple[str, ...],
+    profile: str | None,
+    fmt: str | None,
     delimiter: str,
     encoding: str,
     key: str | None,
@@ -85,12 +107,15 @@ def import_(
     batch_size: int,
     workers: int | None,
 ) -> None:
-    """Import customers or prospects from a CSV file; running it again imports nothing twice.
+    """Import customers or prospects from a CSV or vCard file; running it again imports nothing twice.
 
-    Fields: first_name, last_name, organisation_name, kind, birth_date, email(s),
+    CSV fields: first_name, last_name, organisation_name, kind, birth_date, email(s),
     phone(s) (several in one cell separated by ';'), street, street_number,
     address_line2, postcode, city, region, country, source, status (prospects),
     customer_number (customers), owner (a username) and custom fields by name.
+    --profile salesforce or hubspot reads those products' exports as they are.
+
+    vCard 3.0 and 4.0 (and 2.1) files: one party per card, keyed by its UID.
     """
     options = ImportOptions(
         mapping=_mapping(pairs),
@@ -101,6 +126,8 @@ def import_(
         rejects=rejects,
         batch_size=batch_size,
         workers=workers,
+        profile=profile,
+        format=fmt,
     )
     app = context.get_app()
     size = file.stat().st_size if file.is_file() else 0
@@ -125,20 +152,47 @@ def import_(
     "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True
 )
 @click.option(
+    "--vcard-version",
+    type=click.Choice(VERSIONS),
+    default="4.0",
+    show_default=True,
+    help="The vCard version written with --format vcard.",
+)
+@click.option(
+    "--id",
+    "ids",
+    type=click.IntRange(1),
+    multiple=True,
+    help="Only the customer or prospect with this id (repeatable).",
+)
+@click.option("--search", help="Only customers or prospects a search for these words finds.")
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file [default: standard output].",
 )
-def export(what: str, fmt: str, output: Path | None) -> None:
-    """Export customers, prospects or interactions as CSV or JSON lines, streamed.
+def export(
+    what: str,
+    fmt: str,
+    vcard_version: str,
+    ids: tuple[int, ...],
+    search: str | None,
+    output: Path | None,
+) -> None:
+    """Export customers, prospects or interactions as CSV, JSON lines or vCard, streamed.
 
-    A customers or prospects CSV export can be imported back as it is.
+    A customers or prospects CSV or vCard export can be imported back as it is.
     """
     app = context.get_app()
+    selection = PartySelection(ids, search) if ids or search is not None else None
+
+    def write(out: IO[str]) -> int:
+        return export_records(app, what, fmt, out, selection=selection, vcard_version=vcard_version)
+
     if output is None:
-        export_records(app, what, fmt, sys.stdout)
+        write(sys.stdout)
         return
     with output.open("w", newline="", encoding="utf-8") as out:
-        count = export_records(app, what, fmt, out)
+        count = write(out)
     click.echo(f"exported {count} {what} to {output}", err=True)

@@ -1,7 +1,8 @@
 """Entry point of ``crmkit``; kernel commands and each plugin's group load lazily.
 
-``crmkit --help`` and ``crmkit plugins …`` import no plugin code; ``crmkit
-<plugin> …`` imports only the application (and so the enabled plugins) when run.
+``crmkit plugins …`` imports no plugin code. ``crmkit --help`` loads the
+application (and so the enabled plugins) to list a group only for each plugin
+that registers commands; ``crmkit <plugin> …`` loads it when run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ KERNEL_COMMANDS: dict[str, str] = {
     "jobs": "crmkit.cli.jobs:jobs",
     "match": "crmkit.cli.match:match",
     "plugins": "crmkit.cli.plugins:plugins",
+    "privacy": "crmkit.cli.privacy:privacy",
     "serve": "crmkit.cli.serve:serve",
     "tokens": "crmkit.cli.tokens:tokens",
     "users": "crmkit.cli.users:users",
@@ -47,6 +49,13 @@ def _plugin_names(ctx: click.Context) -> list[str]:
     if isinstance(given, Crm):
         return sorted(given.host.statuses)
     return sorted(c.name for c in discover() if c.info is not None)
+
+
+def _plugins_with_commands() -> list[str]:
+    """The loaded plugins implementing ``register_commands``: the groups ``--help`` lists."""
+    from crmkit.cli.context import get_app
+
+    return sorted(get_app().host.implementers("register_commands"))
 
 
 class PluginCommands(click.Group):
@@ -77,6 +86,8 @@ class PluginCommands(click.Group):
             if plugin == self.plugin:
                 for command in commands:
                     self.add_command(command)
+        if not self.commands:
+            raise click.ClickException(f"plugin {self.plugin} has no commands")
         self._loaded = True
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -91,8 +102,8 @@ class PluginCommands(click.Group):
 class Root(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         try:
-            plugins = _plugin_names(ctx)
-        except Exception:  # a broken install must not break --help
+            plugins = _plugins_with_commands()
+        except Exception:  # a broken install or configuration must not break --help
             plugins = []
         return sorted(KERNEL_COMMANDS) + [p for p in plugins if p not in KERNEL_COMMANDS]
 

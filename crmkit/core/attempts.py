@@ -12,7 +12,6 @@ key does the same for that key.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -68,18 +67,8 @@ class Budget:
     limit: Limit
 
 
-def _lock_id(budget: Budget) -> int:
-    # A stable signed 64-bit number per key: the space PostgreSQL's advisory locks live in.
-    digest = hashlib.blake2b(f"{budget.kind}\0{budget.key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
 def _lock(tx: Transaction, budgets: Sequence[Budget]) -> None:
-    if tx.conn.dialect.name != "postgresql":
-        return  # SQLite: the transaction holds the database's write lock already.
-    # Always in the same order, so that two attempts sharing keys cannot deadlock.
-    for lock_id in sorted({_lock_id(b) for b in budgets}):
-        tx.conn.execute(select(func.pg_advisory_xact_lock(lock_id)))
+    tx.hold(*(f"attempts\0{b.kind}\0{b.key}" for b in budgets))
 
 
 def _prune(tx: Transaction, budgets: Sequence[Budget], now: datetime) -> None:

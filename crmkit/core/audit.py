@@ -21,7 +21,15 @@ from crmkit.core.tables import audit, utcnow
 if TYPE_CHECKING:
     from crmkit.core.db import Transaction
 
-ACTIONS: tuple[str, ...] = ("created", "updated", "deleted", "converted", "merged", "erased")
+ACTIONS: tuple[str, ...] = (
+    "created",
+    "updated",
+    "deleted",
+    "converted",
+    "merged",
+    "erased",
+    "exported",
+)
 
 
 @frozen

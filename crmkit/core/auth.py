@@ -33,6 +33,7 @@ from crmkit.core.attempts import (
 from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, ValidationError
 from crmkit.core.passwords import MAX_PASSWORD_LENGTH, check_new_password
+from crmkit.core.permissions import SCOPES
 from crmkit.core.tables import api_token, password, session, user, utcnow
 from crmkit.core.users import get_user, update_user
 
@@ -49,8 +50,6 @@ SESSION_LIFETIME = timedelta(days=7)
 SEEN_EVERY = timedelta(minutes=5)
 """A session's (or token's) last use is written at most this often: not one write per request."""
 
-SCOPES: tuple[str, ...] = ("read", "write", "admin")
-"""API token scopes, each including the ones before it."""
 TOKEN_START = "crm_"
 
 
@@ -603,18 +602,3 @@ def deactivate_user(tx: Transaction, username: str, *, now: datetime | None = No
         update_user(tx, row.id, {"active": False}, row.version)
     close_sessions(tx, row.id)
     revoke_tokens_of(tx, row.id, now=now)
-
-
-# --- Scopes
-
-
-def scope_needed(action: str) -> str:
-    """The token scope an action needs: ``*.read`` needs read, ``*.admin`` admin, the rest write."""
-    verb = action.split(":", 1)[-1].rsplit(".", 1)[-1]
-    return verb if verb in ("read", "admin") else "write"
-
-
-def scopes_allow(scopes: Iterable[str], action: str) -> bool:
-    """Whether a token with ``scopes`` may attempt ``action`` (its role must still allow it)."""
-    rank = max((SCOPES.index(s) for s in scopes if s in SCOPES), default=-1)
-    return rank >= SCOPES.index(scope_needed(action))

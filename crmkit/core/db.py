@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
-from sqlalchemy import Connection, Engine, create_engine, make_url
+from sqlalchemy import Connection, Engine, create_engine, func, make_url, select
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
@@ -196,6 +197,25 @@ class Transaction:
         written = write_event(self, event_type, entity, entity_id, payload)
         self.events.append(written)
         return written
+
+    def hold(self, *keys: str) -> None:
+        """Hold these names until the transaction ends: another transaction holding one of them
+        waits, so that two writers deciding on the same thing (is this email known?) take turns.
+
+        On SQLite every writing transaction holds the database's write lock from its
+        start already; on PostgreSQL it takes a transaction-scoped advisory lock per name.
+        """
+        if self.conn.dialect.name != "postgresql":
+            return
+        # Always in the same order, so that two transactions sharing names cannot deadlock.
+        for lock_id in sorted({_lock_id(key) for key in keys}):
+            self.conn.execute(select(func.pg_advisory_xact_lock(lock_id)))
+
+
+def _lock_id(key: str) -> int:
+    # A stable signed 64-bit number per name: the space PostgreSQL's advisory locks live in.
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @contextmanager

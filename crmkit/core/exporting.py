@@ -12,18 +12,22 @@ front, phone numbers (``'+4930...``) and negative numbers included, and ``crmkit
 import`` takes it off again (see :mod:`crmkit.core.csv_cells`). Columns of custom
 fields, which plugins register, are written the same way. JSON lines are written as
 they are: no spreadsheet opens them.
+
+Customers and prospects are also written as vCards (3.0 or 4.0, see
+:mod:`crmkit.core.vcard_parties`), which ``crmkit import`` reads back as well.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import Connection, select
+from attrs import frozen
+from sqlalchemy import ColumnElement, Connection, select
 
 from crmkit.core.csv_cells import neutralise
 from crmkit.core.db import reading
@@ -32,14 +36,17 @@ from crmkit.core.errors import ValidationError
 from crmkit.core.import_mapping import import_fields
 from crmkit.core.interactions import from_row, row_of
 from crmkit.core.parties import ADDRESS_FIELDS, load_parties
+from crmkit.core.search import party_search
 from crmkit.core.tables import interaction, party, user
 from crmkit.core.values import MULTI_VALUE_SEPARATOR
+from crmkit.core.vcard import VERSIONS
+from crmkit.core.vcard_parties import party_card
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
 
 EXPORTABLE = ("customers", "interactions", "prospects")
-EXPORT_FORMATS = ("csv", "jsonl")
+EXPORT_FORMATS = ("csv", "jsonl", "vcard")
 PARTITION = 500
 """Rows fetched and loaded at a time."""
 
@@ -60,24 +67,78 @@ INTERACTION_COLUMNS = (
 )
 
 
-def export_records(app: Crm, what: str, fmt: str, out: IO[str]) -> int:
-    """Write every record of ``what`` (customers, prospects, interactions) to ``out``; return the count."""
+@frozen
+class PartySelection:
+    """Which customers or prospects an export holds; by default all of them."""
+
+    ids: Sequence[int] = ()
+    """Only these parties (an unknown id is refused)."""
+    search: str | None = None
+    """Only parties a search for these words finds, as the list's ``q`` does."""
+
+
+def export_records(
+    app: Crm,
+    what: str,
+    fmt: str,
+    out: IO[str],
+    *,
+    selection: PartySelection | None = None,
+    vcard_version: str = "4.0",
+) -> int:
+    """Write every record of ``what`` (customers, prospects, interactions) to ``out``; return the count.
+
+    ``selection`` narrows customers and prospects; ``vcard_version`` is 3.0 or 4.0.
+    """
     if what not in EXPORTABLE:
         raise ValidationError("what", f"expected one of {', '.join(EXPORTABLE)}, got {what!r}")
     if fmt not in EXPORT_FORMATS:
         raise ValidationError("format", f"expected one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    if vcard_version not in VERSIONS:
+        raise ValidationError("version", f"expected one of {', '.join(VERSIONS)}")
+    if what == "interactions" and (fmt == "vcard" or selection is not None):
+        raise ValidationError("format" if fmt == "vcard" else "selection", "only for parties")
     # One read-only connection: on SQLite, writers go on while a long export runs.
     with reading(app.engine) as conn:
         owners = _Usernames(conn)
         if what == "interactions":
             records = _interactions(conn, owners)
             columns: tuple[str, ...] = INTERACTION_COLUMNS
-        else:
-            role = what.removesuffix("s")
-            custom = tuple(app.custom_fields.of(role))
-            records = _parties(conn, role, owners, custom, flat=fmt == "csv")
-            columns = ("id", *import_fields(role, custom), "created_at", "updated_at")
+            return _write_csv(out, columns, records) if fmt == "csv" else _write_jsonl(out, records)
+        role = what.removesuffix("s")
+        entities = _entities(conn, role, _conditions(conn, role, selection or PartySelection()))
+        if fmt == "vcard":
+            return write_cards(out, entities, vcard_version)
+        custom = tuple(app.custom_fields.of(role))
+        records = _parties(entities, owners, custom, flat=fmt == "csv")
+        columns = ("id", *import_fields(role, custom), "created_at", "updated_at")
         return _write_csv(out, columns, records) if fmt == "csv" else _write_jsonl(out, records)
+
+
+def write_cards(out: IO[str], entities: Iterable[Party], version: str) -> int:
+    """Write each party as a vCard of ``version``; return the count."""
+    count = 0
+    for entity in entities:
+        out.write(party_card(entity, version))
+        count += 1
+    return count
+
+
+def _conditions(
+    conn: Connection, role: str, selection: PartySelection
+) -> list[ColumnElement[bool]]:
+    conditions = [party.c.role == role]
+    if selection.ids:
+        wanted = set(selection.ids)
+        found = set(
+            conn.execute(select(party.c.id).where(party.c.id.in_(wanted), *conditions)).scalars()
+        )
+        if missing := sorted(wanted - found):
+            raise ValidationError("id", f"no {role} {missing[0]}")
+        conditions.append(party.c.id.in_(wanted))
+    if selection.search is not None:
+        conditions.append(party_search(selection.search))
+    return conditions
 
 
 def _write_csv(out: IO[str], columns: tuple[str, ...], records: Iterable[dict[str, Any]]) -> int:
@@ -136,19 +197,29 @@ class _Usernames:
         return None if user_id is None else self.known.get(user_id)
 
 
-def _parties(
-    conn: Connection, role: str, owners: _Usernames, custom: tuple[str, ...], *, flat: bool
-) -> Iterator[dict[str, Any]]:
+def _entities(
+    conn: Connection, role: str, conditions: Sequence[ColumnElement[bool]]
+) -> Iterator[Party]:
     ids = conn.execution_options(yield_per=PARTITION).execute(
-        select(party.c.id).where(party.c.role == role).order_by(party.c.id)
+        select(party.c.id).where(*conditions).order_by(party.c.id)
     )
     for partition in ids.partitions():
         wanted = [row.id for row in partition]
         loaded = load_parties(conn, wanted)
-        owners.load(p.owner_id for p in loaded.values())
         for party_id in wanted:
-            entity = loaded[party_id]
-            yield _flat(entity, owners, custom) if flat else _nested(entity, owners)
+            yield loaded[party_id]
+
+
+def _parties(
+    entities: Iterable[Party],
+    owners: _Usernames,
+    custom: tuple[str, ...],
+    *,
+    flat: bool,
+) -> Iterator[dict[str, Any]]:
+    for entity in entities:
+        owners.load((entity.owner_id,))  # each user once: a look-up only for one not seen yet
+        yield _flat(entity, owners, custom) if flat else _nested(entity, owners)
 
 
 def _common(entity: Party, owners: _Usernames) -> dict[str, Any]:

@@ -16,8 +16,10 @@ from attrs import define, frozen
 from crmkit.core.custom_fields import CustomFields
 from crmkit.core.entities import Party
 from crmkit.core.errors import ValidationError
+from crmkit.core.import_profiles import ProfilePlan
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.normalise import normalise
+from crmkit.core.matching.record import normalise_country
 from crmkit.core.parties import ADDRESS_FIELDS, NAME_FIELDS, build_party, party_row
 from crmkit.core.untrusted import check_storable_text
 from crmkit.core.values import MULTI_VALUE_SEPARATOR
@@ -140,10 +142,17 @@ def plan_columns(
 
 @frozen
 class Row:
-    """One CSV record; ``number`` counts the header as row 1, as a spreadsheet shows it."""
+    """One CSV record; ``number`` counts the header as row 1, as a spreadsheet shows it.
+
+    A record read from a vCard file is a card, numbered from 1.
+    """
 
     number: int
     values: list[str]
+    unreadable: str | None = None
+    """Why the record could not be read (a broken card); it is refused with this reason."""
+    more_addresses: tuple[Mapping[str, str], ...] = ()
+    """Addresses after the one in the address columns (a card's further ADR properties)."""
 
 
 @frozen
@@ -168,6 +177,10 @@ class Candidate:
     """The hash of the normalised party, when the rows have no key column."""
     findings: tuple[Finding, ...] = ()
     """Prospects: values dropped while normalising (see :mod:`crmkit.core.intake.normalise`)."""
+    link: tuple[str, str] | None = None
+    """The row's (system, id) in the product a profile reads, linked to the party."""
+    withdrawn: tuple[str, ...] = ()
+    """Channels the row opted out of (a profile's opt-out columns)."""
 
     def refusal(self, plan: ColumnPlan, exc: ValidationError) -> Refusal:
         return Refusal(self.row, plan.column_of(exc.field, self.origins), exc.field, exc.reason)
@@ -181,12 +194,15 @@ class RowBuilder:
     plan: ColumnPlan
     region: str | None
     custom_fields: CustomFields
+    profile: ProfilePlan | None = None
 
     def build(self, rows: Sequence[Row], owners: Mapping[str, int]) -> list[Candidate | Refusal]:
         """A candidate or a refusal per row; ``owners`` maps the rows' owner usernames to ids."""
         return [self._build(row, owners) for row in rows]
 
     def _build(self, row: Row, owners: Mapping[str, int]) -> Candidate | Refusal:
+        if row.unreadable is not None:
+            return Refusal(row, "", "", row.unreadable)
         width = len(self.plan.header)
         if len(row.values) != width:
             return Refusal(row, "", "", f"expected {width} columns, got {len(row.values)}")
@@ -195,10 +211,14 @@ class RowBuilder:
                 check_storable_text(column, value)
             except ValidationError as exc:
                 return Refusal(row, column, "", exc.reason)
+        if self.profile is not None and (refused := self.profile.refusal(row.values)):
+            return Refusal(row, "", "", refused)
         origins: dict[str, list[int]] = {}
         findings: list[Finding] = []
         try:
             data = self._data(row, owners, origins)
+            if self.profile is not None:
+                self.profile.apply(row.values, data, self.role)
             if self.role == "prospect":
                 # Prospects go through the intake pipeline: an unusable value is a finding.
                 data, findings = normalise(data, region=self.region)
@@ -207,7 +227,10 @@ class RowBuilder:
         except ValidationError as exc:
             return Refusal(row, self.plan.column_of(exc.field, origins), exc.field, exc.reason)
         key = row_key(entity) if self.plan.key is None else None
-        return Candidate(row, entity, origins, key, tuple(findings))
+        if self.profile is None:
+            return Candidate(row, entity, origins, key, tuple(findings))
+        link, withdrawn = self.profile.link(row.values), self.profile.withdrawn(row.values)
+        return Candidate(row, entity, origins, key, tuple(findings), link, withdrawn)
 
     def _data(
         self, row: Row, owners: Mapping[str, int], origins: dict[str, list[int]]
@@ -220,7 +243,10 @@ class RowBuilder:
             value = values[i].strip()
             if not value:
                 continue
-            if name in ADDRESS_FIELDS:
+            if name == "country":
+                # A name ("Japan") becomes its code here, for customers as for prospects.
+                address[name] = normalise_country(value) or value
+            elif name in ADDRESS_FIELDS:
                 address[name] = value
             elif name == "owner":
                 if value not in owners:
@@ -237,8 +263,10 @@ class RowBuilder:
                         origins.setdefault(name, []).append(i)
             if items:
                 data[name] = items
-        if address:
-            data["addresses"] = [address]
+        addresses = [address] if address else []
+        addresses += [dict(more) for more in row.more_addresses]
+        if addresses:
+            data["addresses"] = addresses
         custom = {name: values[i].strip() for name, i in self.plan.custom.items()}
         if any(custom.values()):
             data["custom"] = {name: value for name, value in custom.items() if value}

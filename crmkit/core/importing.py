@@ -15,6 +15,11 @@ system's id) or else a hash of the normalised row. The key is stored in
 same transaction as the party, so importing a file again, or again after an
 interrupted run, creates every party exactly once.
 
+A vCard file is read as rows too, one per card (:mod:`crmkit.core.vcard_import`),
+and a profile (:mod:`crmkit.core.import_profiles`) reads another CRM's CSV export
+as it is, linking each row's record id as an external id of that product and
+recording its opt-outs as withdrawn consent, in the batch's transaction.
+
 Cells are read as :mod:`crmkit.core.csv_cells` says: a ``'`` that ``crmkit export``
 put in front of a formula-like cell (``'+4930...``, ``'-5``) is taken off again, and
 the rejects file is written the way exports are.
@@ -42,14 +47,17 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 import phonenumbers
 from attrs import define, field, frozen
-from sqlalchemy import JSON, Connection, Integer, Table, cast, func, insert, select, text
+from sqlalchemy import JSON, Connection, Dialect, Integer, Table, cast, func, insert, select, text
 
 from crmkit.core.actors import SYSTEM, Actor
+from crmkit.core.consent import record_consent
 from crmkit.core.csv_cells import neutralise, restore
 from crmkit.core.db import Transaction, reading
 from crmkit.core.entities import Prospect
 from crmkit.core.errors import ValidationError
+from crmkit.core.external_ids import link_external_id
 from crmkit.core.import_mapping import (
+    MULTI_FIELDS,
     Candidate,
     Refusal,
     Row,
@@ -57,6 +65,7 @@ from crmkit.core.import_mapping import (
     import_fields,
     plan_columns,
 )
+from crmkit.core.import_profiles import OPT_OUT_PURPOSE, ProfilePlan, import_profile, plan_profile
 from crmkit.core.intake.batch import take_in_batch
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.match_keys import match_key_rows
@@ -72,10 +81,13 @@ from crmkit.core.tables import (
     user,
     utcnow,
 )
+from crmkit.core.vcard_import import VCARD_SUFFIXES, CardRows
+from crmkit.core.vcard_parties import CARD_COLUMNS, KEY_COLUMN
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
 
+IMPORT_FORMATS = ("csv", "vcard")
 IMPORT_SYSTEM = "import"
 """``core_external_id.system`` of imported rows."""
 
@@ -107,6 +119,10 @@ class ImportOptions:
     Workers are spawned: a script importing with them guards its entry point with
     ``if __name__ == "__main__":``, as any program using multiprocessing does.
     """
+    profile: str | None = None
+    """Another product's export layout (:data:`crmkit.core.import_profiles.PROFILES`); CSV only."""
+    format: str | None = None
+    """``csv`` or ``vcard``; None reads ``.vcf`` and ``.vcard`` files as vCard, others as CSV."""
 
 
 @define
@@ -142,7 +158,7 @@ def import_parties(
     actor: Actor = SYSTEM,
     progress: ProgressCallback | None = None,
 ) -> ImportResult:
-    """Import prospects or customers (``role``) from the CSV file at ``path``.
+    """Import prospects or customers (``role``) from the CSV or vCard file at ``path``.
 
     Bad options, a missing file, an unknown mapped field or an undecodable file
     raise :class:`ValidationError` before anything is written.
@@ -151,31 +167,81 @@ def import_parties(
     custom = tuple(app.custom_fields.of(role))
     fields = import_fields(role, custom)
     rejects_path = _check_options(options, path)
+    vcard = _reads_vcard(options, path)
     check_encoding(path, options.encoding)
     with path.open("rb") as raw:
-        reader = csv.reader(
-            io.TextIOWrapper(raw, encoding=_reader_encoding(options.encoding), newline=""),
-            delimiter=options.delimiter,
-        )
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            raise ValidationError(str(path), f"row 1: {exc}") from None
-        if header is None:
-            raise ValidationError(str(path), "is empty (expected a header row)")
-        plan = plan_columns(
-            [restore(name) for name in header], options.mapping, fields, options.key, custom
-        )
+        text = io.TextIOWrapper(raw, encoding=_reader_encoding(options.encoding), newline="")
+        cards = CardRows() if vcard else None
+        if cards is not None:
+            source = _Source(CARD_COLUMNS, cards.batches(text, options.batch_size), key=KEY_COLUMN)
+        else:
+            source = _csv_source(text, options, path)
+        plan = plan_columns(source.header, source.mapping, fields, source.key, custom)
         region = (options.region or app.settings.default_region or "").upper() or None
-        builder = RowBuilder(role, plan, region, app.custom_fields)
-        result = ImportResult(rejects_path=rejects_path, ignored_columns=plan.ignored)
+        builder = RowBuilder(role, plan, region, app.custom_fields, source.profile)
+        read = source.profile.read if source.profile is not None else frozenset()
+        ignored = tuple(c for c in plan.ignored if c not in read)
+        result = ImportResult(rejects_path=rejects_path, ignored_columns=ignored)
         workers = _workers(options.workers, path.stat().st_size)
         with rejects_path.open("w", newline="", encoding="utf-8") as rejects:
-            importer = _Importer(app, builder, actor, path, result, rejects)
-            batches = _batches(reader, options.batch_size, path)
+            unit = "card" if vcard else "row"
+            importer = _Importer(app, builder, actor, path, result, rejects, unit)
             with _building(builder, workers) as build:
-                importer.run(batches, build, workers, lambda: _report(progress, result, raw))
+                after = functools.partial(_report, progress, result, raw)
+                importer.run(source.batches, build, workers, after)
+    if cards is not None:  # known once every card is read
+        result.ignored_columns = tuple(sorted(cards.ignored))
     return result
+
+
+@frozen
+class _Source:
+    """The rows of a file, its header, and how the header maps to fields."""
+
+    header: Sequence[str]
+    batches: Iterator[list[Row]]
+    mapping: Mapping[str, str] = field(factory=dict)
+    key: str | None = None
+    profile: ProfilePlan | None = None
+
+
+def _reads_vcard(options: ImportOptions, path: Path) -> bool:
+    if options.format is not None and options.format not in IMPORT_FORMATS:
+        raise ValidationError("--format", f"expected one of {', '.join(IMPORT_FORMATS)}")
+    vcard = options.format == "vcard" or (
+        options.format is None and path.suffix.lower() in VCARD_SUFFIXES
+    )
+    if vcard and options.profile is not None:
+        raise ValidationError("--profile", "applies to CSV files, not vCard")
+    if vcard and options.mapping:
+        raise ValidationError(
+            "--map", "applies to CSV files; a vCard's properties have fixed fields"
+        )
+    return vcard
+
+
+def _csv_source(text: IO[str], options: ImportOptions, path: Path) -> _Source:
+    reader = csv.reader(text, delimiter=options.delimiter)
+    try:
+        read = next(reader, None)
+    except csv.Error as exc:
+        raise ValidationError(str(path), f"row 1: {exc}") from None
+    if read is None:
+        raise ValidationError(str(path), "is empty (expected a header row)")
+    header = [restore(name) for name in read]
+    batches = _batches(reader, options.batch_size, path)
+    if options.profile is None:
+        return _Source(header, batches, options.mapping, options.key)
+    profile = plan_profile(import_profile(options.profile), header)
+    # --map goes before the profile: a field it names is no longer fed by the profile's column.
+    chosen = set(options.mapping.values())
+    mapping = {
+        column: target
+        for column, target in profile.mapping.items()
+        if target in MULTI_FIELDS or target not in chosen
+    }
+    mapping.update(options.mapping)
+    return _Source(header, batches, mapping, options.key or profile.key, profile)
 
 
 def _report(progress: ProgressCallback | None, result: ImportResult, raw: IO[bytes]) -> None:
@@ -197,6 +263,8 @@ def _check_options(options: ImportOptions, path: Path) -> Path:
         raise ValidationError("--workers", "must be 0 or more")
     if options.region is not None and options.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise ValidationError("--region", f"{options.region!r} is not a phone region")
+    if options.profile is not None:
+        import_profile(options.profile)  # an unknown one is refused before anything else
     rejects = options.rejects or path.with_name(path.name + ".rejects.csv")
     if rejects.resolve() == path.resolve():
         raise ValidationError("--rejects", "must not be the file being imported")
@@ -330,10 +398,38 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     """Insert ``rows`` (dicts with the same keys): COPY on PostgreSQL, else one executemany."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
-        _copy(conn, table, rows)
-    else:
-        conn.execute(insert(table), rows)
+    if conn.dialect.name == "postgresql":
+        if len(rows) >= COPY_FROM_ROWS:
+            _copy(conn, table, rows)
+        else:
+            conn.execute(insert(table), rows)
+        return
+    columns = tuple(rows[0])
+    statement, processors = _plain_insert(conn.dialect, table, columns)
+    # SQLAlchemy's executemany prepares each row's parameters on its own, costing more than
+    # SQLite takes to insert it; the columns' own bind processors give the same stored values.
+    params = []
+    for column, process in zip(columns, processors, strict=True):
+        values = [row[column] for row in rows]
+        params.append(values if process is None else list(map(process, values)))
+    conn.exec_driver_sql(statement, list(zip(*params, strict=True)))
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_insert(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
+    """A driver-level ``INSERT`` of ``columns`` into ``table``, and each column's bind processor."""
+    preparer = dialect.identifier_preparer
+    statement = (
+        f"INSERT INTO {preparer.format_table(table)} "
+        f"({', '.join(preparer.quote(c) for c in columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    processors = tuple(
+        table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+    )
+    return statement, processors
 
 
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -391,9 +487,11 @@ class _Importer:
         path: Path,
         result: ImportResult,
         rejects: IO[str],
+        unit: str = "row",
     ) -> None:
         self.app = app
         self.plan = builder.plan
+        self.profile = builder.profile
         self.role = builder.role
         self.region = builder.region or app.settings.default_region
         self.actor = actor
@@ -401,7 +499,8 @@ class _Importer:
         self.result = result
         self._rejects_file = rejects
         self._rejects = csv.writer(rejects, quoting=csv.QUOTE_ALL)  # as exports are
-        self._reject_row(["row", "column", "field", "reason", *self.plan.header])
+        self.unit = unit
+        self._reject_row([unit, "column", "field", "reason", *self.plan.header])
 
     def run(
         self, batches: Iterator[list[Row]], build: Build, ahead: int, after: Callable[[], None]
@@ -455,6 +554,10 @@ class _Importer:
         assert self.plan.key is not None
         column = self.plan.header[self.plan.key]
         value = row.values[self.plan.key].strip()
+        if self.profile is not None and self.plan.key == self.profile.key_index:
+            # The product's record id in the one form it has (a Salesforce id of 15 or 18
+            # characters), so that a file exported either way is known on a re-import.
+            value = self.profile.profile.normalise_id(value)
         key = f"{self.role}:{value}"
         if not value:
             batch.refusals.append(Refusal(row, column, "key", "the key column is empty"))
@@ -562,6 +665,8 @@ class _Importer:
         bulk_insert(tx.conn, search_term, terms)
         bulk_insert(tx.conn, match_key, match_keys)
         bulk_insert(tx.conn, external_id, keys)
+        for (candidate, _), party_id in zip(fresh, ids, strict=True):
+            self._attach(tx, candidate, party_id)
         for candidate, _ in fresh:
             tx.hooks.call(
                 "entity_saved",
@@ -603,6 +708,7 @@ class _Importer:
             if result.party_id is None:
                 refusals.append(self._rejection(candidate, result.findings))
                 continue
+            self._attach(tx, candidate, result.party_id)
             if result.outcome == "merged":
                 self.result.merged += 1
             else:
@@ -619,6 +725,21 @@ class _Importer:
             )
         bulk_insert(tx.conn, external_id, keys)
         return refusals, stored
+
+    def _attach(self, tx: Transaction, candidate: Candidate, party_id: int) -> None:
+        """What a profile read besides the party: its record id in the product, its opt-outs."""
+        if candidate.link is not None:
+            link_external_id(tx, party_id, *candidate.link)
+        for channel in candidate.withdrawn:
+            record_consent(
+                tx,
+                party_id,
+                OPT_OUT_PURPOSE,
+                channel,
+                "withdrawn",
+                source=f"import of {self.path.name}"[:100],
+                evidence=f"{self.unit} {candidate.row.number}: opted out in the exporting system",
+            )
 
     def _rejection(self, candidate: Candidate, findings: Sequence[Finding]) -> Refusal:
         failed = [f for f in findings if f.severity == "hard"]

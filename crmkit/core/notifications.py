@@ -7,16 +7,18 @@ that a channel plugin (email, chat) can also deliver it after commit.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from crmkit.core.db import Transaction
 from crmkit.core.errors import NotFound, ValidationError
 from crmkit.core.inputs import read_reference
 from crmkit.core.pagination import Page, newest_first
+from crmkit.core.privacy import forget_event_payloads
 from crmkit.core.tables import notification, user, utcnow
 from crmkit.core.tasks import check_text
 
@@ -138,3 +140,14 @@ def mark_read(tx: Transaction, notification_id: int) -> Notification:
         .values(read_at=utcnow())
     )
     return get_notification(tx.conn, notification_id)
+
+
+def withdraw_notifications(tx: Transaction, notification_ids: Iterable[int]) -> None:
+    """Delete these notifications and keep only the id in the events that announced them.
+
+    For a plugin's ``erase_party``: a notification naming the party (a reminder to
+    call them) must go with it, read or not.
+    """
+    ids = list(notification_ids)
+    forget_event_payloads(tx, "notification", ids)
+    tx.conn.execute(delete(notification).where(notification.c.id.in_(ids)))

@@ -25,6 +25,7 @@ from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import PARTY_CLASSES, PARTY_KINDS, PROSPECT_STATUSES, Customer, Party
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
+from crmkit.core.external_id_changes import record_merged_ids
 from crmkit.core.inputs import read_date, read_id
 from crmkit.core.intake.match_keys import (
     add_match_keys,
@@ -48,6 +49,7 @@ from crmkit.core.tables import (
     contact_point,
     external_id,
     interaction,
+    merge_log,
     party,
     search_term,
     utcnow,
@@ -615,6 +617,7 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
         raise NotFound(f"party {missing} does not exist")
     survivor, merged = parties[survivor_id], parties[merged_id]
     original, changes = _take_in(tx, survivor, merged)
+    record_merged_ids(tx, survivor_id, merged_id)
     # Consent is evidence that must outlive the duplicate; the latest statement of either wins.
     moved = {
         name: tx.conn.execute(
@@ -627,6 +630,12 @@ def merge_parties(tx: Transaction, survivor_id: int, merged_id: int) -> Party:
     unindex_party(tx.conn, merged_id)
     unindex_match_keys(tx.conn, merged_id)
     carry_intake(tx.conn, survivor_id, merged_id)
+    # The merged party's own merges become the survivor's: its log would go with it.
+    tx.conn.execute(
+        update(merge_log)
+        .where(merge_log.c.survivor_id == merged_id)
+        .values(survivor_id=survivor_id)
+    )
     tx.conn.execute(delete(party).where(party.c.id == merged_id))
     _save_merge(tx, original, survivor, merged, moved, changes)
     audit.record(tx, "party", merged_id, "merged", {"survivor_id": [None, survivor_id]})

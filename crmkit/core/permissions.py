@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import frozen
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from crmkit.hooks.host import PluginHost
 
 ROLES: tuple[str, ...] = ("admin", "manager", "sales", "service", "marketing", "read-only")
+SCOPES: tuple[str, ...] = ("read", "write", "admin")
+"""API token scopes, each including the ones before it."""
 
 PER_ACTOR_LIMIT = 4096
 """Values :func:`per_actor` keeps per host; past it they are built afresh."""
@@ -78,7 +80,29 @@ def require(
 ) -> None:
     """Raise :class:`PermissionDenied` unless ``actor`` may perform ``action``."""
     if not is_allowed(host, actor, action, resource, conn=conn):
-        raise PermissionDenied(f"{actor.username} may not {action}")
+        raise PermissionDenied(_refusal(actor, action))
+
+
+def _refusal(actor: Actor, action: str) -> str:
+    # A token's scope is checked before the role: blaming the role would send its owner
+    # to an administrator for a grant they already have.
+    if actor.scopes is not None and not scopes_allow(actor.scopes, action):
+        held = ", ".join(actor.scopes) or "none"
+        needed = scope_needed(action)
+        return f"this API token's scope ({held}) does not allow {action}: it needs {needed}"
+    return f"{actor.username} may not {action}"
+
+
+def scope_needed(action: str) -> str:
+    """The token scope an action needs: ``*.read`` needs read, ``*.admin`` admin, the rest write."""
+    verb = action.split(":", 1)[-1].rsplit(".", 1)[-1]
+    return verb if verb in ("read", "admin") else "write"
+
+
+def scopes_allow(scopes: Iterable[str], action: str) -> bool:
+    """Whether a token with ``scopes`` may attempt ``action`` (its role must still allow it)."""
+    rank = max((SCOPES.index(s) for s in scopes if s in SCOPES), default=-1)
+    return rank >= SCOPES.index(scope_needed(action))
 
 
 def visible(host: PluginHost, actor: Actor, entity_type: str, table: Table) -> ColumnElement[bool]:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, String, cast, delete, select, update
+from sqlalchemy import Connection, String, cast, delete, or_, select, update
 
 from crmkit.core import audit as trail
 from crmkit.core.errors import ConflictError, NotFound, PluginError
+from crmkit.core.external_id_changes import changes_concerning, forget_changes
 from crmkit.core.tables import (
     audit,
     consent,
     contact_point,
     external_id,
+    idempotency_key,
     interaction,
+    merge_log,
     outbox,
     party,
     search_term,
@@ -30,6 +34,7 @@ KERNEL_SECTIONS: tuple[str, ...] = (
     "contact_points",
     "interactions",
     "external_ids",
+    "external_id_changes",
     "consents",
 )
 """The sections of an export that hold the kernel's own data; plugins add theirs beside them."""
@@ -77,6 +82,9 @@ def export_party(conn: Connection, hooks: PluginHost, party_id: int) -> dict[str
             .order_by(external_id.c.system, external_id.c.external_id),
             skip=("party_id",),
         ),
+        "external_id_changes": [
+            {k: _plain(v) for k, v in row.items()} for row in changes_concerning(conn, party_id)
+        ],
         "consents": _rows(
             conn,
             select(consent).where(consent.c.party_id == party_id).order_by(consent.c.id),
@@ -91,6 +99,21 @@ def export_party(conn: Connection, hooks: PluginHost, party_id: int) -> dict[str
     return document
 
 
+def export_on_request(tx: Transaction, party_id: int) -> dict[str, Any]:
+    """The party's export (:func:`export_party`) handed out, with an ``exported`` entry in the trail.
+
+    The entry says who exported the party and when, never what the export held.
+    """
+    document = export_party(tx.conn, tx.hooks, party_id)
+    trail.record(tx, "party", party_id, "exported", {})
+    return document
+
+
+def export_text(document: dict[str, Any]) -> str:
+    """An export as JSON text: keys sorted, so that two exports of the same data are the same text."""
+    return json.dumps(trail.plain(document), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
 def forget_event_payloads(tx: Transaction, entity: str, entity_ids: Iterable[int]) -> None:
     """Keep only the id in the payloads of past events about these records of ``entity``.
 
@@ -103,6 +126,50 @@ def forget_event_payloads(tx: Transaction, entity: str, entity_ids: Iterable[int
             .where(outbox.c.entity == entity, outbox.c.entity_id == str(entity_id))
             .values(payload={"id": entity_id})
         )
+
+
+def _merged_into(conn: Connection, party_id: int) -> list[int]:
+    """The ids of the parties merged into ``party_id``, directly or through another merge."""
+    query = select(merge_log.c.merged_id).where(
+        merge_log.c.survivor_id == party_id, merge_log.c.merged_id.is_not(None)
+    )
+    return [int(i) for i in conn.execute(query).scalars()]
+
+
+def _names_party(answer: Any, ids: frozenset[int]) -> bool:
+    """Whether a stored API answer shows one of the parties, or a record of one (``party_id``)."""
+    if isinstance(answer, dict):
+        if answer.get("role") in ("prospect", "customer") and answer.get("id") in ids:
+            return True
+        if answer.get("party_id") in ids:
+            return True
+        return any(_names_party(value, ids) for value in answer.values())
+    if isinstance(answer, list):
+        return any(_names_party(value, ids) for value in answer)
+    return False
+
+
+def _forget_answers(tx: Transaction, ids: list[int]) -> None:
+    """Delete the answers kept for retried requests (Idempotency-Key) that show the parties.
+
+    Replaying such an answer would show the person again; a retry after the erasure is
+    taken as a new request instead.
+    """
+    body = cast(idempotency_key.c.body, String)
+    # The text test narrows the rows; reading the answers decides.
+    candidates = tx.conn.execute(
+        select(idempotency_key.c.actor, idempotency_key.c.key, idempotency_key.c.body).where(
+            or_(*(body.contains(str(one)) for one in ids))
+        )
+    )
+    wanted = frozenset(ids)
+    for row in candidates:
+        if _names_party(row.body, wanted):
+            tx.conn.execute(
+                delete(idempotency_key).where(
+                    idempotency_key.c.actor == row.actor, idempotency_key.c.key == row.key
+                )
+            )
 
 
 def erase_party(tx: Transaction, party_id: int, expected_version: int | None = None) -> None:
@@ -123,26 +190,31 @@ def erase_party(tx: Transaction, party_id: int, expected_version: int | None = N
             f"{role} {party_id} is at version {found.version}, not {expected_version}"
         )
     tx.hooks.call("erase_party", tx=tx, party_id=party_id)
+    # The parties merged into this one were the same person: their events and trail too.
+    ids = [party_id, *_merged_into(tx.conn, party_id)]
     logged = select(cast(interaction.c.id, String)).where(interaction.c.party_id == party_id)
     tx.conn.execute(
         update(audit)
         .where(audit.c.entity == "interaction", audit.c.entity_id.in_(logged))
         .values(changes={})
     )
+    forget_changes(tx, party_id)  # before the party's ids go: they say which changes are its
     for table in (interaction, external_id, contact_point, consent, search_term):
         tx.conn.execute(delete(table).where(table.c.party_id == party_id))
     tx.conn.execute(delete(party).where(party.c.id == party_id))
     # Past events about the party carry its name in their payload; keep only the id.
-    tx.conn.execute(
-        update(outbox)
-        .where(outbox.c.entity.in_(("prospect", "customer")), outbox.c.entity_id == str(party_id))
-        .values(payload={"id": party_id})
-    )
+    for one in ids:
+        tx.conn.execute(
+            update(outbox)
+            .where(outbox.c.entity.in_(("prospect", "customer")), outbox.c.entity_id == str(one))
+            .values(payload={"id": one})
+        )
     # The trail's before/after values are personal data too; who changed the record when stays.
     tx.conn.execute(
         update(audit)
-        .where(audit.c.entity == "party", audit.c.entity_id == str(party_id))
+        .where(audit.c.entity == "party", audit.c.entity_id.in_([str(one) for one in ids]))
         .values(changes={})
     )
+    _forget_answers(tx, ids)
     trail.record(tx, "party", party_id, "erased", {})
     tx.emit("party.erased", role, party_id, {"id": party_id})

@@ -177,6 +177,8 @@ class Settings:
     """A new password revokes the user's API tokens; off, the tokens go on working."""
     access_log: bool = False
     """Log a line per HTTP request (uvicorn's access log); off, only errors are logged."""
+    signature_tolerance: int = field(default=300, validator=attrs.validators.ge(1))
+    """Seconds a signed request's timestamp may lie from the server's clock (plugins' public routes)."""
     plugins: Mapping[str, bool] = field(factory=dict)
     """Plugin enablement from ``[plugins]`` / ``CRMKIT_PLUGINS``; missing means the plugin's default."""
     plugin_settings: Mapping[str, Mapping[str, Any]] = field(factory=dict)

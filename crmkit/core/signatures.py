@@ -14,9 +14,11 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from crmkit.core.errors import ValidationError
+from attrs import frozen
+
+from crmkit.core.errors import ConflictError, PermissionDenied, ValidationError
 
 PREFIX = "whsec_"
 KEY_BYTES = 32
@@ -59,6 +61,101 @@ def signed_headers(key: bytes, message_id: str, body: bytes, timestamp: int) -> 
     }
 
 
+MAX_ID_LENGTH = 200
+"""The longest ``webhook-id`` a receiver remembers (the specification's ids are far shorter)."""
+
+
+class SignatureRefused(PermissionDenied):
+    """A signed request that cannot be shown to come from its sender; ``field`` names the header."""
+
+    title = "Signature refused"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class SignatureMissing(SignatureRefused):
+    """A header the signature scheme needs is absent or unreadable."""
+
+    title = "Signature missing"
+
+
+class SignatureMismatch(SignatureRefused):
+    """No signature matches the body as received: a wrong secret, or a body changed after signing."""
+
+    title = "Signature mismatch"
+
+
+class StaleSignature(SignatureRefused):
+    """The signed timestamp lies too far from the receiver's clock: a replay, or a clock astray."""
+
+    title = "Stale signature"
+
+
+class ReplayedRequest(ConflictError):
+    """A signed request whose id has been received already; ``field`` names the header."""
+
+    title = "Replayed request"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@frozen
+class Signed:
+    """What a verified Standard Webhooks request says about itself."""
+
+    message_id: str
+    timestamp: int
+    """Unix seconds, as signed."""
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    value = headers.get(name)
+    if not value:
+        raise SignatureMissing(name, "the header is missing")
+    return value
+
+
+def check(
+    keys: Sequence[bytes],
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: float | None = None,
+    tolerance: int = TOLERANCE,
+) -> Signed:
+    """The id and time of ``body`` sent with ``headers`` when one of ``keys`` signed it.
+
+    Several keys while the receiver rotates its secret; several signatures in the
+    header while the sender does. Raises :class:`SignatureMissing`,
+    :class:`StaleSignature` or :class:`SignatureMismatch`, each naming the header.
+    ``headers`` must look names up in lower case (see :func:`verify`).
+    """
+    message_id = _header(headers, "webhook-id")
+    stamp = _header(headers, "webhook-timestamp")
+    given = _header(headers, "webhook-signature").split()
+    if len(message_id) > MAX_ID_LENGTH:
+        raise SignatureMissing("webhook-id", f"longer than {MAX_ID_LENGTH} characters")
+    if not stamp.isascii() or not stamp.isdigit():
+        raise SignatureMissing("webhook-timestamp", "expected Unix seconds")
+    timestamp = int(stamp)
+    drift = (time.time() if now is None else now) - timestamp
+    if abs(drift) > tolerance:
+        when = f"{int(drift)} s ago" if drift > 0 else f"{int(-drift)} s ahead"
+        raise StaleSignature(
+            "webhook-timestamp", f"signed {when}; at most {tolerance} s either way are accepted"
+        )
+    expected = [sign(key, message_id, timestamp, body) for key in keys]
+    # Every pair is compared, in constant time each: how far a guess matched leaks nothing.
+    matches = [hmac.compare_digest(e, g) for e in expected for g in given]
+    if not any(matches):
+        raise SignatureMismatch("webhook-signature", "no signature matches the body as received")
+    return Signed(message_id, timestamp)
+
+
 def verify(
     secret: str,
     headers: Mapping[str, str],
@@ -72,13 +169,8 @@ def verify(
     ``headers`` must look names up in lower case (a dict of lower-cased names, or
     any case-insensitive mapping such as Starlette's or httpx's headers).
     """
-    message_id = headers.get("webhook-id")
-    stamp = headers.get("webhook-timestamp")
-    given = headers.get("webhook-signature")
-    if not message_id or not stamp or not given or not stamp.isdigit():
+    try:
+        check([secret_key(secret)], headers, body, now=now, tolerance=tolerance)
+    except SignatureRefused:
         return False
-    timestamp = int(stamp)
-    if abs((time.time() if now is None else now) - timestamp) > tolerance:
-        return False
-    expected = sign(secret_key(secret), message_id, timestamp, body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in given.split())
+    return True

@@ -65,7 +65,13 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 """JSON on SQLite, JSONB (indexable, comparable) on PostgreSQL."""
 
 Id = BigInteger().with_variant(Integer(), "sqlite")
-"""Primary keys: 64-bit, but SQLite's rowid alias needs the plain INTEGER type."""
+"""Primary keys: 64-bit, but SQLite's rowid alias needs the plain INTEGER type.
+
+A table whose primary key is an ``Id`` the database hands out is declared
+``sqlite_autoincrement=True``: its ids are named elsewhere (events, the audit trail,
+URLs, other systems), and without it SQLite gives the id of a deleted newest row
+to the next one.
+"""
 
 
 def utcnow() -> datetime:
@@ -93,6 +99,7 @@ user = Table(
     Column("active", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
     *timestamps(),
+    sqlite_autoincrement=True,
 )
 
 party = Table(
@@ -129,8 +136,6 @@ party = Table(
     Index(None, "owner_id"),
     Index(None, "customer_number"),
     Index(None, "first_contact_due_at"),
-    # A party's id is quoted elsewhere (merge logs, events, ERP systems): SQLite must never
-    # hand the id of a merged or erased party to a new one.
     sqlite_autoincrement=True,
 )
 
@@ -147,6 +152,7 @@ contact_point = Table(
     Column("data", JSONType),
     Index(None, "party_id", "kind", "position"),
     Index(None, "kind", "key"),
+    sqlite_autoincrement=True,
 )
 
 external_id = Table(
@@ -157,6 +163,25 @@ external_id = Table(
     Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Index(None, "party_id"),
+)
+
+external_id_change = Table(
+    "core_external_id_change",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("system", String(100), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    # No foreign keys: the history outlives the party an id was taken from (merged away).
+    Column("from_party_id", Id, nullable=False),
+    Column("to_party_id", Id, nullable=False),
+    # ``relinked`` (a source named another party) or ``merged`` (its party was merged away).
+    Column("reason", String(10), nullable=False),
+    Column("changed_by", String(150), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Index(None, "system", "external_id", "id"),
+    Index(None, "from_party_id"),
+    Index(None, "to_party_id"),
+    sqlite_autoincrement=True,
 )
 
 interaction = Table(
@@ -177,6 +202,7 @@ interaction = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     # The timeline reads newest first by (occurred_at, id) for one party.
     Index(None, "party_id", "occurred_at", "id"),
+    sqlite_autoincrement=True,
 )
 
 outbox = Table(
@@ -197,6 +223,7 @@ outbox = Table(
     Column("pending_subscribers", JSONType),
     Column("last_error", Text),
     Index(None, "delivered_at", "id"),
+    sqlite_autoincrement=True,
 )
 
 job_state = Table(
@@ -262,6 +289,7 @@ api_token = Table(
     Column("last_used_at", UTCDateTime()),
     Column("revoked_at", UTCDateTime()),
     Index(None, "user_id"),
+    sqlite_autoincrement=True,
 )
 
 login_failure = Table(
@@ -275,6 +303,7 @@ login_failure = Table(
     Column("failed_at", UTCDateTime(), nullable=False),
     Index(None, "kind", "key", "failed_at"),
     Index(None, "failed_at"),
+    sqlite_autoincrement=True,
 )
 
 audit = Table(
@@ -290,6 +319,7 @@ audit = Table(
     Column("action", String(20), nullable=False),
     Column("changes", JSONType, nullable=False),
     Index(None, "entity", "entity_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 consent = Table(
@@ -308,6 +338,7 @@ consent = Table(
     Column("token_hash", String(64), unique=True),
     # History is append-only; the latest row per (purpose, channel) is the one in force.
     Index(None, "party_id", "purpose", "channel", "id"),
+    sqlite_autoincrement=True,
 )
 
 SearchTerm = String(100).with_variant(String(100, collation="C"), "postgresql")
@@ -353,6 +384,7 @@ match_review = Table(
     Index(None, "status", "id"),
     Index(None, "candidate_id"),
     Index(None, "existing_id"),
+    sqlite_autoincrement=True,
 )
 
 merge_log = Table(
@@ -369,6 +401,7 @@ merge_log = Table(
     Column("merged_at", UTCDateTime(), nullable=False),
     Column("details", JSONType, nullable=False),
     Index(None, "survivor_id", "id"),
+    sqlite_autoincrement=True,
 )
 
 # --- Work for users: tasks to do and notifications to read.
@@ -391,6 +424,7 @@ task = Table(
     # "My open tasks, soonest due first" is the one list every user reads.
     Index(None, "owner_id", "status", "due_at"),
     Index(None, "party_id"),
+    sqlite_autoincrement=True,
 )
 
 notification = Table(
@@ -406,6 +440,7 @@ notification = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("read_at", UTCDateTime()),
     Index(None, "user_id", "read_at", "id"),
+    sqlite_autoincrement=True,
 )
 
 webhook_subscription = Table(
@@ -424,6 +459,7 @@ webhook_subscription = Table(
     Column("consecutive_failures", Integer, nullable=False),
     Column("disabled_reason", Text),
     *timestamps(),
+    sqlite_autoincrement=True,
 )
 
 webhook_delivery = Table(
@@ -450,6 +486,7 @@ webhook_delivery = Table(
     UniqueConstraint("subscription_id", "event_id"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "subscription_id", "order_key", "id"),
+    sqlite_autoincrement=True,
 )
 
 webhook_cursor = Table(
@@ -465,11 +502,24 @@ webhook_cursor = Table(
     Column("gap_seen_at", UTCDateTime()),
 )
 
+signed_receipt = Table(
+    "core_signed_receipt",
+    metadata,
+    # The ids of signed requests a plugin's public route accepted, kept while a replay of
+    # one could still carry a timestamp the route accepts, so that it is refused instead.
+    Column("source", String(100), primary_key=True),
+    Column("message_id", String(200), primary_key=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index(None, "expires_at"),
+)
+
 KERNEL_TABLES: tuple[Table, ...] = (
     user,
     party,
     contact_point,
     external_id,
+    external_id_change,
     interaction,
     outbox,
     job_state,
@@ -489,4 +539,5 @@ KERNEL_TABLES: tuple[Table, ...] = (
     webhook_subscription,
     webhook_delivery,
     webhook_cursor,
+    signed_receipt,
 )

@@ -7,6 +7,7 @@ import unicodedata
 from decimal import Decimal
 
 import phonenumbers
+import pycountry
 from attrs import field, frozen
 from email_validator import EmailNotValidError, validate_email
 
@@ -50,6 +51,8 @@ class PhoneNumber:
     def parse(
         cls, raw: str, *, region: str | None = None, field_name: str = "phone"
     ) -> PhoneNumber:
+        if raw in _formatted:
+            return cls(raw)
         e164, problem = _e164(raw, region)
         if e164 is None:
             raise ValidationError(field_name, problem)
@@ -90,7 +93,17 @@ def _e164(raw: str, region: str | None) -> tuple[str | None, str]:
     if not phonenumbers.is_valid_number(number):
         where = f" for region {region}" if region else ""
         return None, f"{raw!r} is not a valid phone number{where}"
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), ""
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(_formatted) >= _FORMATTED_KEPT:
+        _formatted.clear()
+    _formatted.add(e164)
+    return e164, ""
+
+
+_FORMATTED_KEPT = 65_536
+_formatted: set[str] = set()
+"""Numbers :func:`_e164` wrote lately: valid E.164 as they are, so reading one back (intake
+normalises a number, then builds the party from it) needs no parser."""
 
 
 @functools.lru_cache(maxsize=8192)
@@ -99,11 +112,23 @@ def parsed_phone(e164: str) -> phonenumbers.PhoneNumber:
     return phonenumbers.parse(e164)
 
 
+@functools.lru_cache(maxsize=8192)
+def phone_type(e164: str) -> int:
+    """The kind of line (a ``phonenumbers.PhoneNumberType``) of a stored number."""
+    return phonenumbers.number_type(parsed_phone(e164))
+
+
+COUNTRY_CODES: frozenset[str] = frozenset(
+    {country.alpha_2 for country in pycountry.countries} | phonenumbers.SUPPORTED_REGIONS
+)
+"""ISO 3166 alpha-2 codes, and the few more that phone numbers use (XK for Kosovo, AC, TA)."""
+
+
 def _country_code(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     code = value.strip().upper()
-    if code not in phonenumbers.SUPPORTED_REGIONS:
+    if code not in COUNTRY_CODES:
         raise ValidationError("country", f"{value!r} is not an ISO 3166 alpha-2 country code")
     return code
 

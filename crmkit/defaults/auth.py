@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from crmkit.core import auth
+from crmkit.core.permissions import scopes_allow
 from crmkit.core.tables import utcnow
 from crmkit.hooks.markers import hookimpl
 
@@ -56,6 +57,6 @@ async def actor_from_request(app: Crm, request: Request) -> Actor | None:
 
 @hookimpl
 def permission_check(actor: Actor, action: str, resource: Any) -> bool | None:
-    if actor.scopes is not None and not auth.scopes_allow(actor.scopes, action):
+    if actor.scopes is not None and not scopes_allow(actor.scopes, action):
         return False
     return None

@@ -1,4 +1,4 @@
-"""Kernel jobs: redeliver outbox events whose first delivery failed or was cut short."""
+"""Kernel jobs: redeliver outbox events whose first delivery failed or was cut short, drop stale receipts."""
 
 from __future__ import annotations
 
@@ -6,12 +6,19 @@ from datetime import timedelta
 from typing import Any
 
 from crmkit.core.jobs import Job
+from crmkit.core.receipts import prune_receipts
+from crmkit.core.tables import utcnow
 from crmkit.hooks.markers import hookimpl
 
 
 def deliver_outbox(app: Any) -> None:
     while app.deliver_events():
         pass
+
+
+def prune_signed_receipts(app: Any) -> None:
+    with app.transaction() as tx:
+        prune_receipts(tx, utcnow())
 
 
 @hookimpl
@@ -22,5 +29,11 @@ def register_jobs() -> list[Job]:
             deliver_outbox,
             every=timedelta(seconds=30),
             description="Deliver domain events not yet delivered to every subscriber",
+        ),
+        Job(
+            "core.prune_signed_receipts",
+            prune_signed_receipts,
+            every=timedelta(hours=1),
+            description="Forget the ids of signed requests whose replays are refused for their age",
         ),
     ]

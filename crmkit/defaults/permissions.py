@@ -47,6 +47,11 @@ KERNEL_PERMISSIONS = [
     ),
     Permission("core:party.merge", "Merge duplicate parties", ("admin", "manager")),
     Permission(
+        "core:party.export",
+        "Export everything held on a person, for their data request",
+        ("admin", "manager"),
+    ),
+    Permission(
         "core:interaction.read",
         "See timelines",
         ("admin", "manager", "sales", "service", "read-only"),

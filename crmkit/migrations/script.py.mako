@@ -1,3 +1,10 @@
+<%!
+    def operations(rendered):
+        """Autogenerate's operations without its "please adjust" markers: a revision reads as written."""
+        lines = rendered.splitlines()
+        kept = [line for line in lines if not line.lstrip().startswith("# ### ")]
+        return "\n".join(kept).strip() or "pass"
+%>\
 """${message}
 
 Revision ID: ${up_revision}
@@ -22,8 +29,8 @@ depends_on = ${repr(depends_on)}
 
 
 def upgrade() -> None:
-    ${upgrades if upgrades else "pass"}
+    ${operations(upgrades) if upgrades else "pass"}
 
 
 def downgrade() -> None:
-    ${downgrades if downgrades else "pass"}
+    ${operations(downgrades) if downgrades else "pass"}

@@ -23,6 +23,8 @@ from crmkit.web import (
     api,
     api_audit,
     api_intake,
+    api_privacy,
+    api_vcard,
     api_webhooks,
     api_work,
     forms,
@@ -40,6 +42,7 @@ from crmkit.web.csrf import CsrfMiddleware
 from crmkit.web.headers import SecurityHeadersMiddleware
 from crmkit.web.limits import BodyLimitMiddleware, QueryTextMiddleware
 from crmkit.web.problems import ProblemMiddleware, http_exception
+from crmkit.web.public_routes import public_plugin_paths
 from crmkit.web.templating import make_environment
 from crmkit.web.ui import collect_timeline_renderers
 
@@ -86,6 +89,7 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
         finally:
             await anyio.to_thread.run_sync(app.close)
 
+    mounts = plugin_routes(app)
     asgi = Starlette(
         routes=[
             # One mount for the whole API: a request of a page is not matched against
@@ -97,7 +101,9 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
                     *api_audit.ROUTES,
                     *api_work.ROUTES,
                     *api_intake.ROUTES,
+                    *api_privacy.ROUTES,
                     *api_webhooks.ROUTES,
+                    *api_vcard.ROUTES,
                 ],
             ),
             *lead_form.ROUTES,
@@ -109,14 +115,14 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
             *my_work.ROUTES,
             *webhook_pages.ROUTES,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
-            *plugin_routes(app),
+            *mounts,
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware),
             Middleware(ProblemMiddleware, site=site),
             Middleware(BodyLimitMiddleware, max_bytes=app.settings.max_body_bytes),
             Middleware(QueryTextMiddleware),
-            Middleware(ActorMiddleware, crm=app),
+            Middleware(ActorMiddleware, crm=app, public_routes=public_plugin_paths(mounts)),
             Middleware(CsrfMiddleware),
         ],
         exception_handlers={HTTPException: http_exception},

@@ -14,6 +14,7 @@ from crmkit.web.errors import NotAuthenticated
 from crmkit.web.login import login_url
 from crmkit.web.problems import JSON_PREFIXES
 from crmkit.web.public import is_public
+from crmkit.web.public_routes import PublicPluginPaths
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -41,15 +42,18 @@ def _actor_or_refusal(crm: Crm, scope: Scope, actor: Any) -> Actor | Response:
 class ActorMiddleware:
     """Finds who makes each request; without an actor only the public paths answer.
 
+    The public paths are the kernel's and those of the plugins' ``public_routes``.
+
     Anything else answers 401, except pages of the UI, which send the visitor to the login form.
     """
 
-    def __init__(self, app: ASGIApp, crm: Crm) -> None:
+    def __init__(self, app: ASGIApp, crm: Crm, public_routes: PublicPluginPaths) -> None:
         self.app = app
         self.crm = crm
+        self.public_routes = public_routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_public(route_path(scope)):
+        if scope["type"] != "http" or self._is_public(route_path(scope)):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -60,3 +64,7 @@ class ActorMiddleware:
             return
         request.state.actor = outcome
         await self.app(scope, receive, send)
+
+    def _is_public(self, path: str) -> bool:
+        # A plugin's public route authenticates its requests itself, by their signature.
+        return is_public(path) or path in self.public_routes

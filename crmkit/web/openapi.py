@@ -111,6 +111,8 @@ class Operation:
     answers: tuple[tuple[int, Any], ...] = ()
     """Statuses beyond ``status`` answered with a body of a type rather than a problem."""
     description: str = ""
+    media_type: str = "application/json"
+    """The content type of the ``response`` body (``text/vcard`` for a ``str``)."""
 
     def request_schema(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The JSON schema of the request body, if any, and the component schemas it refers to."""
@@ -135,6 +137,7 @@ def operation(
     form: Any = None,
     answers: Mapping[int, Any] | None = None,
     description: str = "",
+    media_type: str = "application/json",
 ) -> Callable[[F], F]:
     """Declare an endpoint's operation for the OpenAPI document.
 
@@ -142,6 +145,7 @@ def operation(
     ``application/x-www-form-urlencoded`` body, taken besides (or instead of) ``request``.
     ``answers``: further statuses whose body is of a type (``{503: Health}``), not a problem.
     ``description``: what the summary leaves out, such as when each error is answered.
+    ``media_type``: the content type of the ``response`` body, when it is not JSON.
     """
 
     def mark(endpoint: F) -> F:
@@ -155,6 +159,7 @@ def operation(
             form,
             tuple(sorted((answers or {}).items())),
             description,
+            media_type,
         )
         setattr(endpoint, ATTRIBUTE, declared)
         return endpoint
@@ -248,7 +253,9 @@ class _Builder:
                 }
             )
         responses: dict[str, Any] = {
-            str(declared.status): self._answer(declared.summary, declared.response)
+            str(declared.status): self._answer(
+                declared.summary, declared.response, declared.media_type
+            )
         }
         for status, answer in declared.answers:
             responses[str(status)] = self._answer(HTTPStatus(status).phrase, answer)
@@ -288,11 +295,13 @@ class _Builder:
         item["responses"] = dict(sorted(responses.items()))
         return item
 
-    def _answer(self, description: str, body: Any) -> dict[str, Any]:
+    def _answer(
+        self, description: str, body: Any, media_type: str = "application/json"
+    ) -> dict[str, Any]:
         if body is None:
             return {"description": description}
         schema = self.schema(body)
-        return {"description": description, "content": {"application/json": {"schema": schema}}}
+        return {"description": description, "content": {media_type: {"schema": schema}}}
 
     def schema(self, tp: Any) -> dict[str, Any]:
         """The JSON schema of a Python type, as the app's converter writes it."""

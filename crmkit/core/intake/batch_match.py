@@ -52,9 +52,10 @@ def contact_entries(party: Party) -> set[Entry]:
     }
 
 
-def entries_of(party: Party) -> set[Entry]:
-    """What intake indexes a party by: its blocking keys and its emails and phones."""
-    return {("key", k) for k in keys_of(record_from_party(party))} | contact_entries(party)
+def entries_of(party: Party, record: MatchRecord) -> set[Entry]:
+    """What intake indexes a party by: its blocking keys (``record``: the party's) and its
+    emails and phones."""
+    return {("key", k) for k in keys_of(record)} | contact_entries(party)
 
 
 def ranked(scored: Iterable[tuple[int, float]]) -> Matches:
@@ -152,7 +153,8 @@ class BatchMatcher:
         flush: Callable[[], None],
         database: list[Matches] | None = None,
     ) -> BatchMatcher:
-        rows = [(record_from_party(p), entries_of(p)) for p in prospects]
+        records = [record_from_party(p) for p in prospects]
+        rows = [(r, entries_of(p, r)) for p, r in zip(prospects, records, strict=True)]
         matcher = cls(conn, rows, [p.id or 0 for p in prospects], flush, database)
         if database is None:
             matcher._shared = look_up(
@@ -195,10 +197,10 @@ class BatchMatcher:
         whether the merge changed it (and so re-indexed it)."""
         assert survivor.id is not None
         party_id = survivor.id
-        self._parties[party_id] = record_from_party(survivor)
+        record = self._parties[party_id] = record_from_party(survivor)
         if not rewritten:
             return
-        after = entries_of(survivor)
+        after = entries_of(survivor, record)
         for entry in before - after:
             gained = self._gained.setdefault(entry, set())
             if party_id in gained:

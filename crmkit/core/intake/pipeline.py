@@ -32,6 +32,7 @@ from crmkit.core.matching.config import DEFAULT_MATCH_CONFIG
 from crmkit.core.notifications import notify
 from crmkit.core.parties import (
     NAME_FIELDS,
+    NAME_LIMITS,
     build_party,
     get_party,
     insert_new_party,
@@ -85,23 +86,50 @@ def thresholds(settings: IntakeSettings) -> tuple[float, float]:
 
 
 def check(
-    tx: Transaction, data: Mapping[str, Any], *, source: str, region: str, settings: IntakeSettings
+    tx: Transaction,
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    region: str,
+    settings: IntakeSettings,
+    nameless: bool = False,
 ) -> Checked:
     """Normalise ``data`` and run every sanity rule, the plugins' (``sanity_check``) included.
 
     Data of the wrong shape (an unknown field, a number where text belongs)
     raises :class:`ValidationError` naming the field, as any write does.
+    ``nameless``: the machine-source profile, for a source that vouches for what
+    it sends: a prospect without a name is taken in when it has an email
+    address or a phone number, which stands in for its name (:func:`stand_in_name`).
     """
     cleaned, findings = normalise(data, region=region)
     if not cleaned.get("source"):
         cleaned["source"] = source
+    skipped: tuple[str, ...] = ()
     if not any(isinstance(cleaned.get(n), str) and cleaned[n].strip() for n in NAME_FIELDS):
         field = "organisation_name" if cleaned.get("kind") == "organisation" else "last_name"
-        missing = Finding("name_missing", "hard", field, "no name: not a person or company")
-        return Checked(None, (*findings, missing), 0)
+        stand_in = stand_in_name(cleaned) if nameless else None
+        if stand_in is None:
+            missing = Finding("name_missing", "hard", field, "no name: not a person or company")
+            return Checked(None, (*findings, missing), 0)
+        cleaned[field] = stand_in
+        unknown = Finding("name_unknown", "soft", field, f"no name: {stand_in} stands in for it")
+        findings.append(unknown)
+        # The stand-in is no name to judge: a number has no letters, an address is one word.
+        skipped = ("fake_name", "name_incomplete")
     prospect = build_party("prospect", cleaned, region=region)
     assert isinstance(prospect, Prospect)
-    return check_prospect(tx, prospect, findings, region=region, settings=settings)
+    return check_prospect(tx, prospect, findings, region=region, settings=settings, skipped=skipped)
+
+
+def stand_in_name(cleaned: Mapping[str, Any]) -> str | None:
+    """What stands in for the name of a prospect known only by how to reach it: its first
+    email address, else its first phone number; None when it has neither."""
+    for kind in ("emails", "phones"):
+        values = cleaned.get(kind)
+        if isinstance(values, list) and values and isinstance(values[0], str):
+            return values[0][: NAME_LIMITS["last_name"]]
+    return None
 
 
 def check_prospect(
@@ -111,8 +139,10 @@ def check_prospect(
     *,
     region: str,
     settings: IntakeSettings,
+    skipped: Sequence[str] = (),
 ) -> Checked:
-    """Run every sanity rule on a normalised prospect; ``earlier``: findings of normalising."""
+    """Run every sanity rule on a normalised prospect; ``earlier``: findings of normalising;
+    ``skipped``: codes not to report on top of ``[intake] disabled_rules``."""
     extra = [
         finding
         for _, found in tx.hooks.collect_by_plugin("sanity_check", record=prospect)
@@ -124,7 +154,11 @@ def check_prospect(
         | {d.lower() for d in settings.disposable_domains},
     )
     found = sanity.check(
-        prospect, context, earlier=earlier, extra=extra, disabled=settings.disabled_rules
+        prospect,
+        context,
+        earlier=earlier,
+        extra=extra,
+        disabled=(*settings.disabled_rules, *skipped),
     )
     return Checked(prospect, tuple(found), sanity.quality(found))
 
@@ -278,12 +312,13 @@ def tell_owner(tx: Transaction, existing: Party, created: Prospect) -> None:
     owner = existing.owner_id
     if owner is None or owner == tx.actor.user_id:
         return
+    # The notification names no one: it outlives the parties, which may be erased.
     notify(
         tx,
         owner,
-        f"Possible duplicate of {existing.display_name} taken in",
-        body=f"{created.display_name} came in through {created.source or 'intake'} "
-        f"and waits for a review against {existing.display_name}.",
+        f"Possible duplicate of your {existing.role} {existing.id} taken in",
+        body=f"A {created.role} came in through {created.source or 'intake'} "
+        f"and waits for a review against your {existing.role} {existing.id}.",
         link=f"/parties/{created.id}",
         kind="duplicate",
     )
@@ -297,12 +332,42 @@ def take_in(
     region: str,
     settings: IntakeSettings,
     vouched: bool,
+    nameless: bool = False,
 ) -> IntakeResult:
-    """Run ``data`` through the whole pipeline in ``tx``; ``vouched``: see :mod:`.merge_rule`."""
-    checked = check(tx, data, source=source, region=region, settings=settings)
+    """Run ``data`` through the whole pipeline in ``tx``; ``vouched``: see :mod:`.merge_rule`;
+    ``nameless``: see :func:`check`."""
+    checked = check(tx, data, source=source, region=region, settings=settings, nameless=nameless)
     if checked.rejected:
         return rejection(checked)
     return store(tx, checked, settings, vouched=vouched)
+
+
+def take_in_prospect(
+    tx: Transaction,
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    vouched: bool | None = None,
+) -> IntakeResult:
+    """Take one prospect in from any source (a form, a connector, a campaign), in the caller's ``tx``.
+
+    ``source`` names where it came from, unless ``data`` names it itself. Bad
+    data raises :class:`ValidationError` naming the field; a prospect failing a
+    hard check comes back ``rejected`` with its findings, and nothing is stored.
+    ``vouched`` says whether the source vouches for the data: a match it would
+    change is then merged, else reviewed. By default a user vouches and the
+    system (an anonymous form, a webhook) does not. Nothing of it stays unless
+    ``tx`` commits.
+    """
+    crm = app_of(tx)
+    return take_in(
+        tx,
+        data,
+        source=source,
+        region=crm.settings.default_region,
+        settings=crm.settings.intake,
+        vouched=vouches(tx.actor, vouched),
+    )
 
 
 def intake_prospect(
@@ -313,21 +378,20 @@ def intake_prospect(
     source: str,
     vouched: bool | None = None,
 ) -> IntakeResult:
-    """Take one prospect in from any source (a form, a connector, a campaign), in its own transaction.
-
-    ``source`` names where it came from, unless ``data`` names it itself. Bad
-    data raises :class:`ValidationError` naming the field; a prospect failing a
-    hard check comes back ``rejected`` with its findings, and nothing is stored.
-    ``vouched`` says whether the source vouches for the data: a match it would
-    change is then merged, else reviewed. By default a user vouches and the
-    system (an anonymous form, a webhook) does not.
-    """
+    """:func:`take_in_prospect` in a transaction of its own, for ``actor``, committed before it returns."""
     with crm.transaction(actor) as tx:
-        return take_in(
-            tx,
-            data,
-            source=source,
-            region=crm.settings.default_region,
-            settings=crm.settings.intake,
-            vouched=actor.user_id is not None if vouched is None else vouched,
-        )
+        return take_in_prospect(tx, data, source=source, vouched=vouched)
+
+
+def vouches(actor: Actor, vouched: bool | None) -> bool:
+    """Whether a source vouches for its data: as said, else when a user (not the system) sends it."""
+    return actor.user_id is not None if vouched is None else vouched
+
+
+def app_of(tx: Transaction) -> Crm:
+    """The application ``tx`` was opened by (``crm.transaction``), whose settings intake follows."""
+    if tx.app is None:
+        # A programming error, not bad input: only the kernel's internals open bare transactions.
+        raise TypeError("intake needs a transaction of crm.transaction(actor) or crm.write(work)")
+    crm: Crm = tx.app
+    return crm

@@ -7,7 +7,7 @@ switches codes off, and plugins add rules through the ``sanity_check`` hook.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 import phonenumbers
@@ -16,7 +16,7 @@ from phonenumbers import PhoneNumberType
 
 from crmkit.core.entities import Prospect
 from crmkit.core.intake.findings import Finding
-from crmkit.core.values import parsed_phone
+from crmkit.core.values import parsed_phone, phone_type
 
 FAKE_WORDS = frozenset(
     [
@@ -124,9 +124,8 @@ def _email_is_fake(local: str, domain: str) -> bool:
 def email_checks(prospect: Prospect, context: SanityContext) -> Iterable[Finding]:
     for i, email in enumerate(prospect.emails):
         local, _, domain = email.normalised.rpartition("@")
-        if domain in context.disposable_domains or any(
-            domain.endswith(f".{d}") for d in context.disposable_domains
-        ):
+        labels = domain.split(".")
+        if any(".".join(labels[i:]) in context.disposable_domains for i in range(len(labels))):
             yield Finding(
                 "email_disposable",
                 "soft",
@@ -140,11 +139,19 @@ def email_checks(prospect: Prospect, context: SanityContext) -> Iterable[Finding
 _SEQUENCES = ("0123456789", "9876543210")
 
 
-def _phone_is_fake(number: phonenumbers.PhoneNumber) -> bool:
+@lru_cache(maxsize=8192)
+def _phone_is_fake(e164: str) -> bool:
     """The subscriber's digits (after the area or network code) run 1234567 or repeat one digit."""
+    number = parsed_phone(e164)
     national = str(number.national_number)
+    if len(set(national)) == 1:
+        return True
+    # Where the subscriber's digits begin takes formatting the whole number to find out; only
+    # a number ending in a repeated digit or in five of a run can be fake, and few do.
+    if national[-1] != national[-2] and not any(national[-5:] in s for s in _SEQUENCES):
+        return False
     subscriber = national[phonenumbers.length_of_national_destination_code(number) :]
-    if len(set(national)) == 1 or len(set(subscriber)) == 1:
+    if len(set(subscriber)) == 1:
         return True
     return len(subscriber) >= 5 and any(subscriber in s for s in _SEQUENCES)
 
@@ -152,19 +159,17 @@ def _phone_is_fake(number: phonenumbers.PhoneNumber) -> bool:
 def phone_checks(prospect: Prospect, context: SanityContext) -> Iterable[Finding]:
     home = next((a.country for a in prospect.addresses if a.country), None) or context.region
     for i, phone in enumerate(prospect.phones):
-        number = parsed_phone(phone.e164)
-        if _phone_is_fake(number):
+        if _phone_is_fake(phone.e164):
             yield Finding("phone_fake", "soft", f"phones[{i}]", f"{phone} looks like test data")
             continue
-        kind = phonenumbers.number_type(number)
-        if kind not in REACHABLE_PHONE_TYPES:
+        if phone_type(phone.e164) not in REACHABLE_PHONE_TYPES:
             yield Finding(
                 "phone_type",
                 "soft",
                 f"phones[{i}]",
                 f"{phone} is no personal line (premium rate, toll free, shared cost or similar)",
             )
-        country = phonenumbers.region_code_for_number(number)
+        country = phonenumbers.region_code_for_number(parsed_phone(phone.e164))
         if country and country != home:
             yield Finding(
                 "phone_region", "soft", f"phones[{i}]", f"{phone} is from {country}, not {home}"

@@ -10,6 +10,7 @@ from attrs import frozen
 
 from crmkit.core.entities import Prospect
 from crmkit.core.settings import IntakeSettings
+from crmkit.core.values import phone_type
 
 Band = Literal["hot", "warm", "cold"]
 
@@ -29,10 +30,7 @@ class ScoreReason:
 def core_reasons(prospect: Prospect, quality: int) -> list[ScoreReason]:
     """The kernel's rules: good data and more ways to reach the prospect score higher."""
     reasons = [ScoreReason(round(quality * 0.3), f"data quality {quality}/100", "core")]
-    mobile = any(
-        phonenumbers.number_type(phonenumbers.parse(p.e164)) == phonenumbers.PhoneNumberType.MOBILE
-        for p in prospect.phones
-    )
+    mobile = any(phone_type(p.e164) == phonenumbers.PhoneNumberType.MOBILE for p in prospect.phones)
     if mobile:
         reasons.append(ScoreReason(20, "reachable on a mobile phone", "core"))
     elif prospect.phones:

@@ -9,13 +9,14 @@ from datetime import date
 
 import attrs
 import phonenumbers
+import pycountry
 from attrs import frozen
 
 from crmkit.core.entities import Party
 from crmkit.core.errors import ValidationError
 from crmkit.core.matching.dates import parse_birth_date
 from crmkit.core.matching.text import fold, fold_name
-from crmkit.core.values import MULTI_VALUE_SEPARATOR
+from crmkit.core.values import COUNTRY_CODES, MULTI_VALUE_SEPARATOR
 
 MATCH_FIELDS: tuple[str, ...] = (
     "first_name",
@@ -117,33 +118,24 @@ _STREET_WORDS = {
     "piazza": "p",
     "plaza": "pl",
 }
-_COUNTRY_NAMES = {
-    "germany": "DE",
+# Names pycountry does not know: local and informal ones seen in address books and CRM exports.
+_LOCAL_COUNTRY_NAMES = {
     "deutschland": "DE",
-    "deu": "DE",
-    "france": "FR",
-    "fra": "FR",
-    "united kingdom": "GB",
     "uk": "GB",
     "great britain": "GB",
     "england": "GB",
-    "gbr": "GB",
-    "united states": "US",
-    "united states of america": "US",
-    "usa": "US",
-    "spain": "ES",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
     "espana": "ES",
-    "esp": "ES",
-    "italy": "IT",
     "italia": "IT",
-    "ita": "IT",
-    "austria": "AT",
     "osterreich": "AT",
-    "switzerland": "CH",
     "schweiz": "CH",
     "suisse": "CH",
-    "netherlands": "NL",
+    "svizzera": "CH",
     "nederland": "NL",
+    "holland": "NL",
+    "russia": "RU",
 }
 
 
@@ -284,14 +276,30 @@ def normalise_phone(raw: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """Folded English short, official and common names and alpha-3 codes, to alpha-2 codes."""
+    names = {}
+    for country in pycountry.countries:
+        for name in ("alpha_3", "name", "official_name", "common_name"):
+            if value := getattr(country, name, None):
+                names[fold(value)] = country.alpha_2
+    return names | _LOCAL_COUNTRY_NAMES
+
+
+@functools.lru_cache(maxsize=4096)
 def normalise_country(raw: str | None) -> str:
-    """An ISO alpha-2 code from a code or a common country name; "" when unknown."""
+    """An ISO 3166 alpha-2 code from a code, an alpha-3 code or a country's name; "" when unknown.
+
+    Case and accents do not count ("ÖSTERREICH", "Côte d'Ivoire"), nor a leading "the".
+    """
     if not raw:
         return ""
     code = raw.strip().upper()
-    if len(code) == 2 and code in phonenumbers.SUPPORTED_REGIONS:
+    if len(code) == 2 and code in COUNTRY_CODES:
         return code
-    return _COUNTRY_NAMES.get(fold(raw), "")
+    folded = fold(raw)
+    return _country_names().get(folded.removeprefix("the "), "")
 
 
 def _street(raw: str) -> str:

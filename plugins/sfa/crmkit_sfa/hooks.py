@@ -15,6 +15,7 @@ from crmkit_sfa.pipeline import routes as pipeline_routes
 from crmkit_sfa.pipeline import tables as pipeline_tables
 from crmkit_sfa.pipeline.timeline import render_sfa_entry
 from crmkit_sfa.planning import access as planning_access
+from crmkit_sfa.planning import alerts
 from crmkit_sfa.planning import jobs as planning_jobs
 from crmkit_sfa.planning import pages as planning_pages
 from crmkit_sfa.planning import routes as planning_routes
@@ -123,8 +124,10 @@ def export_party(conn: Connection, party_id: int) -> dict[str, Any]:
 
 @hookimpl
 def erase_party(tx: Transaction, party_id: int) -> None:
-    # First: erasing the opportunities cascades to the orders whose events are to be stripped.
+    # First: erasing the opportunities cascades to the orders whose events are to be stripped,
+    # and the alerts are found through the activities and opportunities.
     quote_privacy.forget_orders(tx, party_id)
+    alerts.withdraw_alerts_about(tx, party_id)
     privacy.erase(tx, party_id)
 
 

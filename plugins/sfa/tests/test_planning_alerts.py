@@ -12,11 +12,11 @@ from crmkit_sfa.planning.periods import period_of
 from crmkit_sfa.planning.targets import create_target
 from sqlalchemy import update
 
-from crmkit import Crm, Event, Settings, hookimpl, utcnow
-from crmkit.testing import register_plugin
+from crmkit import Actor, Crm, Event, Settings, erase_party, hookimpl, utcnow
+from crmkit.testing import http_client, register_plugin
 
 if TYPE_CHECKING:
-    from conftest import SalesRows, SalesTeam
+    from conftest import PartyMaker, SalesRows, SalesTeam
 
 NOW = utcnow()
 TODAY = NOW.date()
@@ -200,3 +200,32 @@ def test_run_rate_alert_goes_to_owner_and_manager_with_the_deals_to_close_the_ga
         "Small sure deal (90%, 500.00 EUR); Big long shot (20%, 100,000.00 EUR)"
     )
     assert inbox.of(team.outsider.user_id) == []
+
+
+def test_erasing_a_party_withdraws_the_reminders_that_name_it(
+    crm: Crm,
+    crm_as: Callable[[Actor], Crm],
+    new_party: PartyMaker,
+    rows: SalesRows,
+    team: SalesTeam,
+) -> None:
+    seller = team.seller.user_id
+    assert seller is not None
+    other = new_party(owner_id=seller)
+    rows.activity(seller, NOW - timedelta(hours=2), subject="Call Anna Berg back")
+    rows.opportunity(seller, title="Berg kitchen", expected_close=TODAY - timedelta(days=3))
+    rows.activity(seller, NOW - timedelta(hours=2), subject="Call Otto Kern", party_id=other)
+    remind(crm)
+    inbox = http_client(crm_as(team.seller))
+    assert len(inbox.get("/api/v1/notifications").json()["items"]) == 3
+
+    with crm.transaction() as tx:
+        erase_party(tx, rows.party_id)
+
+    left = inbox.get("/api/v1/notifications").json()["items"]
+    assert [n["title"] for n in left] == ["Overdue call: Call Otto Kern"]
+    feed = http_client(crm_as(Actor(user_id=None, username="ada", role="admin")))
+    events = feed.get("/api/v1/events", params={"limit": 500}).json()["items"]
+    announced = [e["payload"] for e in events if e["type"] == "core.notification_created"]
+    assert [p.get("title") for p in announced if "title" in p] == [left[0]["title"]]
+    assert len(announced) == 3  # the events stay, holding only the notification's id

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from crmkit_sfa.pipeline import activities, service
-from crmkit_sfa.pipeline.tables import opportunity
+from crmkit_sfa.pipeline.tables import activity, opportunity
 from crmkit_sfa.planning import forecast
 from crmkit_sfa.planning.tables import forecast_snapshot
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from crmkit import (
     SYSTEM,
@@ -21,6 +21,7 @@ from crmkit import (
     export_party,
     hookimpl,
     merge_parties,
+    utcnow,
 )
 from crmkit.testing import check_plugin, http_client, invoke, register_plugin
 
@@ -149,3 +150,43 @@ def test_upgrading_makes_custom_values_stored_too_deep_readable_again(
     assert json.loads(kept["deep"]) == deep
     with http_client(app) as client:
         assert client.get("/p/sfa/opportunities").status_code == 200
+
+
+def test_activity_of_an_erased_party_keeps_its_id_to_itself(
+    crm: Crm, team: SalesTeam, new_party: PartyMaker
+) -> None:
+    def plan(party: int) -> int:
+        with crm.transaction(team.seller) as tx:
+            data = {"party_id": party, "kind": "call", "subject": "Call back"}
+            return activities.create_activity(tx, data).id
+
+    kept = plan(new_party())
+    erased_party = new_party()
+    erased = [plan(erased_party), plan(erased_party)]
+    with crm.transaction(SYSTEM) as tx:
+        erase_party(tx, erased_party)
+
+    # SQLite without AUTOINCREMENT gave the erased party's newest id to the next activity.
+    assert plan(new_party()) > max(kept, *erased)
+
+
+def test_upgrading_keeps_every_activity_and_its_id(
+    make_crm: Callable[..., Crm], rows_in: Callable[[Crm], SalesRows]
+) -> None:
+    app = make_crm(["sfa"], create_tables=False)
+    invoke(app, "db", "upgrade", "core@head")
+    invoke(app, "db", "upgrade", "sfa@sfa_0005")
+    rows = rows_in(app)
+    ids = [rows.activity(None, utcnow()) for _ in range(3)]
+    with app.transaction() as tx:
+        tx.conn.execute(delete(activity).where(activity.c.id == ids[-1]))
+    with app.read() as conn:
+        before = conn.execute(select(activity).order_by(activity.c.id)).all()
+
+    invoke(app, "db", "upgrade")
+
+    with app.read() as conn:
+        assert conn.execute(select(activity).order_by(activity.c.id)).all() == before
+    with app.transaction() as tx:
+        tx.conn.execute(delete(activity).where(activity.c.id == ids[-2]))
+    assert rows.activity(None, utcnow()) > ids[-2]

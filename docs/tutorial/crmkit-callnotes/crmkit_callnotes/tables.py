@@ -22,4 +22,6 @@ follow_up = Table(
     # The open follow-ups of a party, and the due ones of everybody, are the two look-ups.
     Index(None, "party_id", "done_at"),
     Index(None, "done_at", "due_on"),
+    # A follow-up's id is named in events and URLs: SQLite must never give it to another.
+    sqlite_autoincrement=True,
 )

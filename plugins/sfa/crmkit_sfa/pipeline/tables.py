@@ -59,6 +59,7 @@ opportunity = Table(
     ),
     Index("ix_sfa_opportunity_closed", "status", "closed_at", "currency", "amount", "owner_id"),
     Index(None, "party_id"),
+    sqlite_autoincrement=True,
 )
 
 stage_change = Table(
@@ -73,6 +74,7 @@ stage_change = Table(
     Column("changed_by", Id, ForeignKey("core_user.id")),
     Column("changed_at", UTCDateTime(), nullable=False),
     Index(None, "opportunity_id", "changed_at"),
+    sqlite_autoincrement=True,
 )
 
 activity = Table(
@@ -103,6 +105,7 @@ activity = Table(
     Index(None, "opportunity_id"),
     Index(None, "party_id"),
     Index(None, "owner_id", "ical_uid"),
+    sqlite_autoincrement=True,
 )
 
 pipeline = Table(

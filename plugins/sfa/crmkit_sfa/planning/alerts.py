@@ -12,9 +12,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import ColumnElement, Connection, exists, func, insert, select
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, or_, select
 
-from crmkit import Crm, Transaction, notify, utcnow
+from crmkit import Crm, Transaction, notify, utcnow, withdraw_notifications
 from crmkit_sfa.pipeline.pipelines import all_pipelines
 from crmkit_sfa.pipeline.settings import Pipeline
 from crmkit_sfa.pipeline.tables import activity, opportunity
@@ -273,3 +273,24 @@ def raise_reminders(app: Crm) -> int:
             *past_close_dates(tx.conn, now),
         ]
         return raise_alerts(tx, found)
+
+
+ABOUT_ACTIVITIES = ("overdue_activity",)
+ABOUT_OPPORTUNITIES = ("stuck_in_stage", "close_date_passed")
+
+
+def withdraw_alerts_about(tx: Transaction, party_id: int) -> None:
+    """For an erasure: the alerts about the party's activities and deals, and their notifications.
+
+    Their titles name the activity or the deal, and so often the person. Run it
+    before the activities and opportunities are deleted.
+    """
+    activities = select(activity.c.id).where(activity.c.party_id == party_id)
+    deals = select(opportunity.c.id).where(opportunity.c.party_id == party_id)
+    about = or_(
+        and_(alert.c.kind.in_(ABOUT_ACTIVITIES), alert.c.subject_id.in_(activities)),
+        and_(alert.c.kind.in_(ABOUT_OPPORTUNITIES), alert.c.subject_id.in_(deals)),
+    )
+    sent = tx.conn.execute(select(alert.c.notification_id).where(about)).scalars()
+    withdraw_notifications(tx, [n for n in sent if n is not None])
+    tx.conn.execute(delete(alert).where(about))

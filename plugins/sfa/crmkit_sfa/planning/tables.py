@@ -30,6 +30,7 @@ alert = Table(
     Column("raised_at", UTCDateTime(), nullable=False),
     # Raised once per condition and recipient; the constraint also settles a race.
     UniqueConstraint("kind", "subject_id", "since", "user_id"),
+    sqlite_autoincrement=True,
 )
 
 target = Table(
@@ -50,6 +51,7 @@ target = Table(
     UniqueConstraint("scope", "scope_key", "period_kind", "period_start", "measure"),
     # The run-rate job reads the targets of the periods under way.
     Index(None, "period_start"),
+    sqlite_autoincrement=True,
 )
 
 forecast_snapshot = Table(
@@ -69,6 +71,7 @@ forecast_snapshot = Table(
     Column("best_case", Numeric(18, 4), nullable=False),
     Column("won", Numeric(18, 4), nullable=False),
     Index(None, "period_kind", "period_start", "taken_on"),
+    sqlite_autoincrement=True,
 )
 
 TABLES = [alert, target, forecast_snapshot]

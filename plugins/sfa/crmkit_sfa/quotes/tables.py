@@ -42,6 +42,7 @@ product = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 price_list = Table(
@@ -53,6 +54,7 @@ price_list = Table(
     Column("valid_from", Date),
     Column("valid_to", Date),
     Column("created_at", UTCDateTime(), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 price_list_item = Table(
@@ -67,6 +69,7 @@ price_list_item = Table(
     Column("unit_price", UNIT_PRICE, nullable=False),
     # One price per volume tier; pricing reads a product's tiers of one list.
     UniqueConstraint("price_list_id", "product_id", "min_quantity"),
+    sqlite_autoincrement=True,
 )
 
 quotation = Table(
@@ -102,6 +105,7 @@ quotation = Table(
     Index(None, "party_id"),
     # The expiry job looks for sent quotations past their date.
     Index(None, "status", "valid_until"),
+    sqlite_autoincrement=True,
 )
 
 quotation_line = Table(
@@ -121,6 +125,7 @@ quotation_line = Table(
     Column("gross", AMOUNT, nullable=False),
     Column("requested_date", Date),
     UniqueConstraint("quotation_id", "position"),
+    sqlite_autoincrement=True,
 )
 
 order = Table(
@@ -155,6 +160,7 @@ order = Table(
     Index(None, "party_id"),
     # Target actuals sum the orders placed in a period.
     Index(None, "placed_at"),
+    sqlite_autoincrement=True,
 )
 
 order_line = Table(
@@ -177,6 +183,7 @@ order_line = Table(
     Column("gross", AMOUNT, nullable=False),
     Column("requested_date", Date),
     UniqueConstraint("order_id", "position"),
+    sqlite_autoincrement=True,
 )
 
 TABLES = [product, price_list, price_list_item, quotation, quotation_line, order, order_line]

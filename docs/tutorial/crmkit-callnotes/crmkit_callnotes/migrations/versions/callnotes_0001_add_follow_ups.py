@@ -50,6 +50,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_callnotes_follow_up")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("callnotes_follow_up", schema=None) as batch_op:
         batch_op.create_index(

@@ -1,0 +1,158 @@
+"""Resolving a party for a machine source: which party an event from another system is about.
+
+A connector (help desk, shop, ERP, a channel) learns of a person by its own
+record id, an email address or a phone number, again and again. It is looked
+up by those strong keys, in this order: the external id of the source system,
+then the exact email address, then the phone number (E.164). One party found,
+and visible to the actor, is a **match**: the party is neither changed nor
+merged, so no merge log entry, no ``party.merged``, no event at all; the caller
+logs its interaction on it. Several parties sharing the key, or one the actor
+may not see, go through intake, whose matching and review decide, as for any
+prospect; none goes through intake as a new prospect, where a source that
+vouches for its data needs no name (the machine-source profile of
+:func:`~crmkit.core.intake.pipeline.check`). The external id is then linked to
+the party, unless another party holds it already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from attrs import frozen
+from sqlalchemy import Connection, select
+
+from crmkit.core.db import Transaction
+from crmkit.core.errors import ValidationError
+from crmkit.core.external_ids import (
+    check_external_key,
+    external_key_lock,
+    link_external_id,
+    linked_party_id,
+)
+from crmkit.core.intake.normalise import normalise
+from crmkit.core.intake.pipeline import IntakeResult, app_of, take_in, vouches
+from crmkit.core.parties import NAME_FIELDS, build_party, get_party
+from crmkit.core.permissions import is_allowed
+from crmkit.core.tables import contact_point
+
+FoundBy = Literal["external_id", "email", "phone"]
+Outcome = Literal["found", "created", "merged", "review", "rejected"]
+
+
+@frozen
+class Resolution:
+    """Which party an event is about, and how it was found or made."""
+
+    outcome: Outcome
+    """``found`` by a strong key, else what intake made of it (see :class:`IntakeResult`)."""
+    party_id: int | None
+    """None when rejected."""
+    found_by: FoundBy | None = None
+    """The key that found it (outcome ``found``)."""
+    intake: IntakeResult | None = None
+    """What intake made of it (any outcome but ``found``): findings, quality, score, reviews."""
+
+
+def resolve_party(
+    tx: Transaction,
+    data: Mapping[str, Any],
+    *,
+    source: str,
+    system: str | None = None,
+    external_id: str | None = None,
+    vouched: bool | None = None,
+) -> Resolution:
+    """The party ``data`` (as for intake) is, found by strong key or taken in, in ``tx``.
+
+    See the module: the external id of ``system``, then email, then phone; a
+    unique party the actor may see is a match and changes nothing; else intake
+    with the machine-source profile (no name needed when ``vouched``), and the
+    external id is linked to the party intake gives.
+    """
+    key = _external_key(system, external_id)
+    crm = app_of(tx)
+    region = crm.settings.default_region
+    emails, phones = _contact_keys(data, region)
+    # Two events of one new person at once must make one party: the second waits for the
+    # first to commit, then finds what it made, by external id or by email or phone.
+    tx.hold(
+        *([external_key_lock(*key)] if key is not None else []),
+        *(f"contact\0email\0{e}" for e in emails),
+        *(f"contact\0phone\0{p}" for p in phones),
+    )
+    if key is not None:
+        linked = linked_party_id(tx.conn, *key)
+        if linked is not None and _sees(tx, linked):
+            return Resolution("found", linked, "external_id")
+    by_contact: tuple[tuple[FoundBy, list[str]], ...] = (("email", emails), ("phone", phones))
+    for kind, keys in by_contact:
+        holders = _holders(tx.conn, kind, keys)
+        if len(holders) == 1 and _sees(tx, holders[0]):
+            if key is not None:
+                _link_if_free(tx, holders[0], key)
+            return Resolution("found", holders[0], kind)
+        if holders:
+            break  # shared or hidden: intake's matching and review decide
+    trust = vouches(tx.actor, vouched)
+    result = take_in(
+        tx,
+        data,
+        source=source,
+        region=region,
+        settings=crm.settings.intake,
+        vouched=trust,
+        nameless=trust,
+    )
+    if key is not None and result.party_id is not None:
+        _link_if_free(tx, result.party_id, key)
+    return Resolution(result.outcome, result.party_id, intake=result)
+
+
+def _external_key(system: str | None, external_id: str | None) -> tuple[str, str] | None:
+    if system is None and external_id is None:
+        return None
+    if system is None:
+        raise ValidationError("system", "an external id needs the system it comes from")
+    if external_id is None:
+        raise ValidationError("external_id", "a system needs the external id of the record")
+    return check_external_key(system, external_id)
+
+
+def _contact_keys(data: Mapping[str, Any], region: str) -> tuple[list[str], list[str]]:
+    """The normalised emails and E.164 phones of ``data``.
+
+    Data of the wrong shape is refused naming the field, as intake refuses it,
+    also when a key finds the party and intake never runs. A missing name is
+    no error here: it is intake's to judge.
+    """
+    cleaned, _ = normalise(data, region=region)
+    placeholders = {name: "-" for name in NAME_FIELDS if not cleaned.get(name)}
+    probe = build_party("prospect", {**cleaned, **placeholders}, region=region)
+    return [e.normalised for e in probe.emails], [p.e164 for p in probe.phones]
+
+
+def _holders(conn: Connection, kind: str, keys: Sequence[str]) -> list[int]:
+    """Up to two of the parties having one of the contact points: enough to tell one from several."""
+    if not keys:
+        return []
+    query = (
+        select(contact_point.c.party_id)
+        .where(contact_point.c.kind == kind, contact_point.c.key.in_(keys))
+        .distinct()
+        .order_by(contact_point.c.party_id)
+        .limit(2)
+    )
+    return [int(row.party_id) for row in conn.execute(query)]
+
+
+def _sees(tx: Transaction, party_id: int) -> bool:
+    found = get_party(tx.conn, party_id)
+    return is_allowed(tx.hooks, tx.actor, "core:party.read", found, conn=tx.conn)
+
+
+def _link_if_free(tx: Transaction, party_id: int, key: tuple[str, str]) -> None:
+    """Link the external id to ``party_id`` unless it points to a party already: one the actor
+    could not see, which a source the actor runs must not take away."""
+    if linked_party_id(tx.conn, *key) is None:
+        link_external_id(tx, party_id, *key)

@@ -1,0 +1,213 @@
+"""The delivery jobs: hand queued messages over, at most once each, and record every outcome.
+
+One loop serves every outbox (email to the SMTP relay, SMS to the HTTP gateway).
+Steps of one message, each committed before the next:
+
+1. **lease**: a batch of due ``queued`` messages gets ``next_attempt_at`` moved to the
+   lease's end; a worker that dies now leaves them ``queued``, due again after the lease;
+2. **sending**: just before it is handed over, the message moves to ``sending``
+   (consent is checked in the same transaction: withdrawn means ``suppressed``);
+3. **outcome**: ``sent``, ``queued`` again with a later ``next_attempt_at`` (the
+   other side cannot have it), ``failed`` (refused for good, or the last attempt),
+   or ``unknown`` (the connection broke while the other side may have taken it).
+
+A message left in ``sending`` longer than ``sending_timeout_seconds`` had its worker
+die between steps 2 and 3: the relay or gateway may have it or not. It becomes
+``unknown`` and is never sent again by itself (see the README).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, select, update
+
+from crmkit import Crm, Transaction, utcnow
+from crmkit_channels import timeline
+from crmkit_channels.consent import may_contact
+from crmkit_channels.handover import Handover
+from crmkit_channels.outboxes import EMAIL, SMS, Outbox
+from crmkit_channels.settings import ChannelsSettings
+
+
+class Carrier(Protocol):
+    """What takes a channel's messages over: the SMTP relay, the SMS gateway."""
+
+    def hand_over(self, row: Any) -> Handover:
+        """Hand one outbox row over; never raises for what the other side or the network does."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _carrier(outbox: Outbox, settings: ChannelsSettings) -> Carrier:
+    # smtplib and httpx load only where a delivery job runs.
+    if outbox is SMS:
+        from crmkit_channels.gateway import Gateway
+
+        return Gateway(settings)
+    from crmkit_channels.smtp import Relay
+
+    return Relay(settings.smtp, settings.from_address)
+
+
+def retry_delay(settings: ChannelsSettings, attempts: int) -> timedelta:
+    """The wait after ``attempts`` failed ones: doubling from the first, capped, jittered to 50-100 %."""
+    full = min(settings.first_retry_seconds * 2 ** (attempts - 1), settings.max_retry_seconds)
+    return timedelta(seconds=full * random.uniform(0.5, 1.0))
+
+
+def _lease(app: Crm, outbox: Outbox, settings: ChannelsSettings) -> tuple[list[int], datetime]:
+    table = outbox.table
+    now = utcnow()
+    lease_end = now + timedelta(seconds=settings.lease_seconds)
+    due = and_(table.c.status == "queued", table.c.next_attempt_at <= now)
+    chosen = select(table.c.id).where(due).order_by(table.c.id).limit(settings.batch)
+    with app.transaction() as tx:
+        ids = tx.conn.execute(
+            update(table)
+            .where(table.c.id.in_(chosen.scalar_subquery()), due)
+            .values(next_attempt_at=lease_end)
+            .returning(table.c.id)
+        ).scalars()
+        return sorted(ids), lease_end
+
+
+def _start(app: Crm, outbox: Outbox, message_id: int, lease_end: datetime) -> Any:
+    """The message, moved to ``sending`` if the lease is still ours and consent allows; else None."""
+    table = outbox.table
+    ours = and_(
+        table.c.id == message_id, table.c.status == "queued", table.c.next_attempt_at == lease_end
+    )
+    with app.transaction() as tx:
+        row = tx.conn.execute(select(table).where(ours)).first()
+        if row is None:
+            return None
+        if not row.transactional and not may_contact(
+            tx.conn, row.party_id, row.purpose, outbox.channel
+        ):
+            finish(
+                tx, outbox, row.id, "queued", "suppressed", timeline.no_consent(outbox, row.purpose)
+            )
+            return None
+        moved = tx.conn.execute(
+            update(table)
+            .where(ours)
+            .values(status="sending", sending_at=utcnow(), attempts=table.c.attempts + 1)
+        ).rowcount
+        return row if moved == 1 else None
+
+
+def finish(
+    tx: Transaction,
+    outbox: Outbox,
+    message_id: int,
+    was: str,
+    status: str,
+    reason: str | None,
+    receipt: str | None = None,
+) -> bool:
+    """Move a message from status ``was`` to a final one and say so on the timeline; whether it moved."""
+    table = outbox.table
+    values: dict[str, Any] = {
+        "status": status,
+        "last_error": reason,
+        "finished_at": utcnow(),
+        "next_attempt_at": None,
+    }
+    if receipt is not None and outbox.receipt_column is not None:
+        values[outbox.receipt_column] = receipt
+    moved = tx.conn.execute(
+        update(table)
+        .where(table.c.id == message_id, table.c.status == was)
+        .values(values)
+        .returning(*table.c)
+    ).first()
+    if moved is None:  # another worker, or a status callback, got there first
+        return False
+    timeline.record(tx, outbox, moved, status, reason)
+    return True
+
+
+def _record(
+    app: Crm, outbox: Outbox, settings: ChannelsSettings, row: Any, handover: Handover
+) -> None:
+    table = outbox.table
+    attempts = row.attempts + 1
+    with app.transaction() as tx:
+        if handover.verdict == "retry" and attempts < settings.max_attempts:
+            tx.conn.execute(
+                update(table)
+                .where(table.c.id == row.id, table.c.status == "sending")
+                .values(
+                    status="queued",
+                    last_error=handover.detail,
+                    next_attempt_at=utcnow() + retry_delay(settings, attempts),
+                )
+            )
+            return
+        status = "failed" if handover.verdict == "retry" else handover.verdict
+        detail = handover.detail
+        if handover.verdict == "retry":
+            detail = f"given up after {attempts} attempts; last: {detail}"
+        finish(tx, outbox, row.id, "sending", status, detail, handover.receipt)
+
+
+def give_up_on_abandoned(app: Crm, settings: ChannelsSettings, outbox: Outbox = EMAIL) -> int:
+    """Mark ``unknown`` the messages left in ``sending`` by a worker that died; how many."""
+    table = outbox.table
+    cutoff = utcnow() - timedelta(seconds=settings.sending_timeout_seconds)
+    with app.transaction() as tx:
+        rows = tx.conn.execute(
+            select(table.c.id, table.c.sending_at).where(
+                table.c.status == "sending", table.c.sending_at < cutoff
+            )
+        ).all()
+        for row in rows:
+            reason = f"its worker stopped while handing it over ({row.sending_at.isoformat()})"
+            finish(tx, outbox, row.id, "sending", "unknown", reason)
+    return len(rows)
+
+
+class Pace:
+    """Keeps hand-overs at most ``per_second`` apart."""
+
+    def __init__(self, per_second: float, sleep: Callable[[float], Any] = time.sleep) -> None:
+        self.interval = 1.0 / per_second
+        self.sleep = sleep
+        self.next_at = 0.0
+
+    def wait(self) -> None:
+        now = time.monotonic()
+        if now < self.next_at:
+            self.sleep(self.next_at - now)
+        self.next_at = max(now, self.next_at) + self.interval
+
+
+def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(seconds=30)) -> int:
+    """Hand over due messages of ``outbox`` until none is left or ``budget`` is spent; how many."""
+    settings: ChannelsSettings = app.settings_of["channels"]
+    give_up_on_abandoned(app, settings, outbox)
+    ends = time.monotonic() + budget.total_seconds()
+    carrier = _carrier(outbox, settings)
+    pace = Pace(settings.rate_per_second)
+    handed = 0
+    try:
+        while time.monotonic() < ends:
+            ids, lease_end = _lease(app, outbox, settings)
+            if not ids:
+                break
+            for message_id in ids:
+                row = _start(app, outbox, message_id, lease_end)
+                if row is None:
+                    continue
+                pace.wait()
+                _record(app, outbox, settings, row, carrier.hand_over(row))
+                handed += 1
+    finally:
+        carrier.close()
+    return handed

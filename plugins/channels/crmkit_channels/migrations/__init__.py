@@ -1,0 +1,1 @@
+"""The Alembic branch ``channels``: revision files in ``versions/``."""

@@ -1,0 +1,181 @@
+"""The send interface: ``send(tx, message)`` records an email or an SMS in the outbox of the caller's transaction.
+
+Nothing leaves the CRM here: the message is rendered, checked and stored, and is
+rolled back with the caller's transaction. The delivery jobs hand it to the relay
+or the gateway after commit (see :mod:`crmkit_channels.delivery`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.utils import parseaddr
+from typing import Any, overload
+
+from attrs import field, frozen
+from sqlalchemy import insert
+
+from crmkit import (
+    ConfigurationError,
+    EmailAddress,
+    Transaction,
+    ValidationError,
+    get_party,
+    require,
+    utcnow,
+)
+from crmkit_channels import timeline
+from crmkit_channels.consent import may_contact
+from crmkit_channels.links import unsubscribe_headers, unsubscribe_url
+from crmkit_channels.messages import check_purpose_and_variables, party_variables, settings_of
+from crmkit_channels.outboxes import EMAIL
+from crmkit_channels.rendering import build_mime, new_message_id, render
+from crmkit_channels.settings import ChannelsSettings
+from crmkit_channels.signing import dkim_signed
+from crmkit_channels.sms_outbox import SmsMessage, SmsOutbound, queue_sms
+from crmkit_channels.tables import email
+
+RESERVED = frozenset({"party", "unsubscribe_url"})
+"""The variables every email template is given, which a message's own may not replace."""
+
+
+@frozen
+class EmailMessage:
+    """An email to one party: a named template, or a subject and text (and HTML) of its own.
+
+    ``purpose`` names the consent it needs (``newsletter``, ``marketing``); a
+    ``transactional`` email (an order confirmation, a password reset) needs none
+    and carries no unsubscribe headers. ``variables`` are the recipient's own,
+    beside ``party``. ``to`` overrides the party's first email address.
+    """
+
+    party_id: int
+    purpose: str
+    template: str | None = None
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    variables: Mapping[str, Any] = field(factory=dict)
+    transactional: bool = False
+    to: str | None = None
+
+
+@frozen
+class Outbound:
+    """An email as the outbox holds it."""
+
+    id: int
+    party_id: int
+    status: str
+    message_id: str
+    recipient: str
+    subject: str
+
+
+def _sources(settings: ChannelsSettings, message: EmailMessage) -> tuple[str, str, str | None]:
+    """The templates of the subject, text and HTML (None: text only)."""
+    if message.template is not None:
+        if message.subject is not None or message.text is not None or message.html is not None:
+            raise ValidationError("template", "give a template or a subject and text, not both")
+        found = settings.template(message.template)
+        if found is None:
+            known = ", ".join(sorted(t.name for t in settings.templates)) or "none"
+            raise ValidationError(
+                "template", f"no template named {message.template!r} (known: {known})"
+            )
+        return found.subject, found.text, found.html
+    if not message.subject or not message.text:
+        raise ValidationError("subject", "expected a template, or a subject and a text")
+    return message.subject, message.text, message.html
+
+
+@overload
+def send(tx: Transaction, message: EmailMessage) -> Outbound: ...
+
+
+@overload
+def send(tx: Transaction, message: SmsMessage) -> SmsOutbound: ...
+
+
+def send(tx: Transaction, message: EmailMessage | SmsMessage) -> Outbound | SmsOutbound:
+    """Record ``message`` in its channel's outbox, in ``tx``; a delivery job sends it after commit.
+
+    The actor needs ``core:party.read`` on the party. A non-transactional message
+    to a party without consent for its purpose on the message's channel is
+    recorded ``suppressed`` (on the party's timeline too) and never sent. Raises
+    ValidationError naming the field for an unknown template, one that does not
+    render, a header value with a line break, a party without an email address
+    or phone number, an SMS over the segment limit; ConfigurationError naming the
+    setting for what the settings lack.
+    """
+    if isinstance(message, SmsMessage):
+        return queue_sms(tx, message)
+    return _queue_email(tx, message)
+
+
+def _queue_email(tx: Transaction, message: EmailMessage) -> Outbound:
+    check_purpose_and_variables(message.purpose, message.variables, RESERVED)
+    settings = settings_of(tx)
+    if not settings.from_address:
+        raise ConfigurationError("plugins.channels.from_address", "set the From of the emails")
+    party = get_party(tx.conn, message.party_id)
+    require(tx.hooks, tx.actor, "core:party.read", party, conn=tx.conn)
+    recipient = _recipient(party, message.to)
+    subject_source, text_source, html_source = _sources(settings, message)
+    variables = {**message.variables, "party": party_variables(party, email=recipient)}
+    extra: dict[str, str] = {}
+    if not message.transactional:
+        link = unsubscribe_url(settings, message.party_id, message.purpose)
+        variables["unsubscribe_url"] = link
+        extra = unsubscribe_headers(settings, link)
+    subject = render("subject", subject_source, variables)
+    text = render("text", text_source, variables)
+    html = None if html_source is None else render("html", html_source, variables, html=True)
+    message_id = new_message_id(parseaddr(settings.from_address)[1].rpartition("@")[2])
+    raw = build_mime(
+        sender=settings.from_address,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=message_id,
+        extra_headers=extra,
+    )
+    if settings.dkim is not None:
+        raw = dkim_signed(settings.dkim, raw)
+    allowed = message.transactional or may_contact(
+        tx.conn, message.party_id, message.purpose, EMAIL.channel
+    )
+    status = "queued" if allowed else "suppressed"
+    reason = None if allowed else timeline.no_consent(EMAIL, message.purpose)
+    now = utcnow()
+    row = {
+        "party_id": message.party_id,
+        "purpose": message.purpose,
+        "transactional": message.transactional,
+        "template": message.template,
+        "recipient": recipient,
+        "subject": subject,
+        "message_id": message_id,
+        "raw": raw,
+        "variables": dict(message.variables),
+        "status": status,
+        "attempts": 0,
+        "next_attempt_at": now if allowed else None,
+        "last_error": reason,
+        "created_by": tx.actor.username,
+        "created_at": now,
+        "finished_at": None if allowed else now,
+    }
+    email_id = tx.conn.execute(insert(email).values(row).returning(email.c.id)).scalar_one()
+    outbound = Outbound(email_id, message.party_id, status, message_id, recipient, subject)
+    if not allowed:
+        timeline.record(tx, EMAIL, outbound, status, reason)
+    return outbound
+
+
+def _recipient(party: Any, given: str | None) -> str:
+    if given is not None:
+        return EmailAddress.parse(given, field_name="to").original
+    if not party.emails:
+        raise ValidationError("party_id", f"party {party.id} has no email address")
+    return str(party.emails[0].original)

@@ -1,0 +1,158 @@
+"""The plugin's settings: the ``[plugins.channels]`` table of crmkit.toml."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from attrs import field, frozen, validators
+
+from crmkit_channels.rendering import check_template
+
+
+def _distinct_names(instance: Any, attribute: Any, value: tuple[Any, ...]) -> None:
+    names = [t.name for t in value]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"templates: the name {name!r} is used twice")
+
+
+@frozen
+class EmailTemplate:
+    """One named email: its subject, plain text and (optional) HTML, each a Jinja2 template.
+
+    They are rendered in Jinja2's sandbox with ``party`` (``id``, ``name``,
+    ``first_name``, ``last_name``, ``organisation_name``, ``email``),
+    ``unsubscribe_url`` (not in transactional mail) and the message's own variables.
+    """
+
+    name: str = field(validator=validators.and_(validators.min_len(1), validators.max_len(100)))
+    """What ``EmailMessage(template=...)`` calls it."""
+    subject: str = field(validator=check_template)
+    text: str = field(validator=check_template)
+    html: str | None = field(default=None, validator=validators.optional(check_template))
+
+
+@frozen
+class SmtpSettings:
+    """The relay every email is handed to: ``[plugins.channels.smtp]``."""
+
+    host: str = "localhost"
+    port: int = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` upgrades a plain connection (port 587), ``tls`` is implicit TLS (port 465)."""
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+    """Seconds to wait for the relay's answer."""
+    ca_file: str | None = None
+    """A PEM file of the CA that signed the relay's certificate, when not a public one."""
+
+
+@frozen
+class DkimSettings:
+    """DKIM signing of every email: ``[plugins.channels.dkim]``.
+
+    Publish the public key as TXT record ``<selector>._domainkey.<domain>``.
+    """
+
+    domain: str
+    """The signing domain (``d=``), normally the one of ``from_address``."""
+    selector: str
+    """The selector (``s=``) under which the public key is published."""
+    private_key_file: str
+    """A PEM file with the RSA private key (PKCS#1 or PKCS#8), readable by the worker."""
+
+
+@frozen
+class MailInSettings:
+    """Inbound mail, ``crmkit channels mail-in``: ``[plugins.channels.mail_in]``."""
+
+    domains: tuple[str, ...] = field(default=(), converter=lambda v: tuple(d.lower() for d in v))
+    """The domains whose mail the server accepts (``acme.example``); mail to others gets 550."""
+    max_message_bytes: int = field(default=25_000_000, validator=validators.ge(10_000))
+    """The largest message taken (SMTP ``SIZE``); a larger one is refused with 552."""
+    max_attachment_bytes: int = field(default=10_000_000, validator=validators.ge(1))
+    """A larger attachment is dropped, with a note on the message."""
+    max_attachments_bytes: int = field(default=20_000_000, validator=validators.ge(1))
+    """Attachments of one message past this total are dropped, with a note."""
+    vouched: bool = False
+    """Whether a sender's address is trusted enough to take in a new prospect without a name."""
+
+
+@frozen
+class SmsTemplate:
+    """One named text message, a Jinja2 template rendered in the sandbox.
+
+    It is given ``party`` (``id``, ``name``, ``first_name``, ``last_name``,
+    ``organisation_name``, ``phone``) and the message's own variables.
+    """
+
+    name: str = field(validator=validators.and_(validators.min_len(1), validators.max_len(100)))
+    """What ``SmsMessage(template=...)`` calls it."""
+    body: str = field(validator=check_template)
+
+
+@frozen
+class SmsSettings:
+    """The SMS gateway, shaped like Twilio's Messages API: ``[plugins.channels.sms]``."""
+
+    account_sid: str = ""
+    """The account (``AC…``): the path of the API and the basic-auth user; required to send."""
+    auth_token: str = ""
+    """The basic-auth password, and the key that signs the gateway's webhooks."""
+    from_number: str | None = None
+    """The sender, an E.164 number (or an alphanumeric sender id where allowed)."""
+    messaging_service_sid: str | None = None
+    """A messaging service (``MG…``) that picks the sender instead of ``from_number``."""
+    base_url: str = "https://api.twilio.com"
+    """Where the API is; another gateway speaking the same API, or a test server."""
+    timeout: float = field(default=30.0, validator=validators.gt(0))
+    """Seconds to wait for the gateway's answer."""
+    max_segments: int = field(default=10, validator=validators.ge(1))
+    """A message longer than this many segments is refused by ``send``."""
+    templates: tuple[SmsTemplate, ...] = field(default=(), validator=_distinct_names)
+    """Named templates: ``[[plugins.channels.sms.templates]]``."""
+
+    def template(self, name: str) -> SmsTemplate | None:
+        """The template called ``name``, if there is one."""
+        return next((t for t in self.templates if t.name == name), None)
+
+
+@frozen
+class ChannelsSettings:
+    """How the channels plugin sends."""
+
+    smtp: SmtpSettings = field(factory=SmtpSettings)
+    sms: SmsSettings = field(factory=SmsSettings)
+    from_address: str = ""
+    """The ``From`` of every email, e.g. ``Acme <news@acme.example>``; required to send."""
+    public_url: str = ""
+    """The CRM's address as recipients reach it (``https://crm.acme.example``), for unsubscribe
+    links and the SMS gateway's status callbacks."""
+    unsubscribe_mailto: str | None = None
+    """An address whose mail an operator reads, offered as the mailto unsubscribe."""
+    link_secret: str = ""
+    """The key that signs unsubscribe links: at least 32 characters, kept secret."""
+    rate_per_second: float = field(default=10.0, validator=validators.gt(0))
+    """At most this many emails a second are handed to the relay by one worker."""
+    batch: int = field(default=100, validator=validators.ge(1))
+    """Emails leased by one worker at a time."""
+    max_attempts: int = field(default=8, validator=validators.ge(1))
+    """Attempts before an email that the relay keeps deferring (4xx) is given up as failed."""
+    first_retry_seconds: float = field(default=60.0, validator=validators.gt(0))
+    max_retry_seconds: float = field(default=3600.0, validator=validators.gt(0))
+    lease_seconds: float = field(default=300.0, validator=validators.gt(0))
+    """How long a leased batch waits for its worker before another worker may take it: longer
+    than a batch takes (``batch`` / ``rate_per_second``, plus the relay's slowness)."""
+    sending_timeout_seconds: float = field(default=300.0, validator=validators.gt(0))
+    """After this long in ``sending`` (its worker died mid-send) an email becomes ``unknown``."""
+    dkim: DkimSettings | None = None
+    """Sign with DKIM when set; RFC 8058 wants the unsubscribe headers signed."""
+    templates: tuple[EmailTemplate, ...] = field(default=(), validator=_distinct_names)
+    """Named templates: ``[[plugins.channels.templates]]``."""
+    mail_in: MailInSettings = field(factory=MailInSettings)
+    """Inbound mail: ``[plugins.channels.mail_in]``."""
+
+    def template(self, name: str) -> EmailTemplate | None:
+        """The template called ``name``, if there is one."""
+        return next((t for t in self.templates if t.name == name), None)

@@ -1,0 +1,86 @@
+"""The outboxes (one row per message, from the caller's transaction to its final state) and the SMS received."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from crmkit import Id, JSONType, UTCDateTime, metadata
+
+email = Table(
+    "channels_email",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(50), nullable=False),
+    Column("transactional", Boolean, nullable=False),
+    Column("template", String(100)),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("message_id", String(250), nullable=False, unique=True),
+    # The message exactly as it is handed to the relay (headers and MIME body).
+    Column("raw", Text, nullable=False),
+    Column("variables", JSONType, nullable=False),
+    # queued, sending, sent, failed, suppressed, unknown (see the README).
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("sending_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    # The delivery job's two scans: what is due, and what was left in sending by a dead worker.
+    Index("ix_channels_email_due", "status", "next_attempt_at", "id"),
+    Index(None, "party_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+sms = Table(
+    "channels_sms",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(50), nullable=False),
+    Column("transactional", Boolean, nullable=False),
+    Column("template", String(100)),
+    # E.164, as the gateway is given it.
+    Column("recipient", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    # GSM-7 or UCS-2, and how many segments the body takes: what the carrier bills.
+    Column("encoding", String(10), nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("variables", JSONType, nullable=False),
+    # queued, sending, sent, delivered, undelivered, failed, suppressed, unknown.
+    Column("status", String(20), nullable=False),
+    # The gateway's message SID, once it accepted the message, and its latest status callback.
+    Column("sid", String(64), unique=True),
+    Column("gateway_status", String(20)),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("sending_at", UTCDateTime()),
+    Column("last_error", Text),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime()),
+    Index("ix_channels_sms_due", "status", "next_attempt_at", "id"),
+    Index(None, "party_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+sms_received = Table(
+    "channels_sms_received",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # The gateway's SID: a webhook it delivers twice is stored once.
+    Column("sid", String(64), nullable=False, unique=True),
+    # None when intake rejected the sender as a party.
+    Column("party_id", Id, ForeignKey("core_party.id", ondelete="CASCADE")),
+    Column("sender", String(20), nullable=False),
+    Column("recipient", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    # STOP, START … when the whole message was an opt-out or opt-in keyword.
+    Column("keyword", String(20)),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Index(None, "party_id", "id"),
+    sqlite_autoincrement=True,
+)
