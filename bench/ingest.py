@@ -20,7 +20,9 @@ on the PostgreSQL server, dropped afterwards):
   PostgreSQL. Only the inserts are timed (the rows are read beforehand).
 
 Prints rows/s of both and their ratio (medians of the runs) for SQLite, and for
-PostgreSQL when ``--database-url`` is given; the last line is one JSON object.
+PostgreSQL when ``--database-url`` is given, and the CPU time the import spent per
+row (this process, and its worker processes): on a machine busy with other work,
+the figure that stays comparable between runs. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import argparse
 import csv
 import json
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -398,6 +401,15 @@ def tenths(progress: list[tuple[int, float]], rows: int) -> tuple[float, float]:
     return first[0] / first[1], (done - start_of_last[0]) / (end - start_of_last[1])
 
 
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds of this process and of its ended children (the import's worker processes):
+    what a row costs, however busy the machine is with other work."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def measure(
     url: str | None, path: Path, rows: int, role: str, batch_size: int, workdir: Path
 ) -> dict[str, float]:
@@ -405,6 +417,7 @@ def measure(
     with fresh_database(url, workdir) as (db_url, engine):
         app = Crm(Settings(database_url=db_url), candidates=[], engine=engine)
         marks: list[tuple[int, float]] = []
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
         result = import_parties(
             app,
@@ -414,6 +427,7 @@ def measure(
             progress=lambda done, _: marks.append((done.rows, time.perf_counter() - started)),
         )
         imported = rows / (time.perf_counter() - started)
+        cpu = [after - before for after, before in zip(_cpu_seconds(), cpu_before, strict=True)]
         assert result.rows == rows, result
         first, last = tenths(marks, rows)
         with fresh_database(url, workdir) as (_, target):
@@ -426,6 +440,8 @@ def measure(
         "first_tenth_rows_per_s": first,
         "last_tenth_rows_per_s": last,
         "last_to_first": last / first,
+        "cpu_ms_per_row": 1000 * cpu[0] / rows,
+        "worker_cpu_ms_per_row": 1000 * cpu[1] / rows,
         "created": result.created,
         "merged": result.merged,
         "rejected": result.rejected,
@@ -470,7 +486,9 @@ def main() -> None:
                     f"last 10 % {summary['last_tenth_rows_per_s']:,.0f}, "
                     f"last/first {summary['last_to_first']:.2f}), "
                     f"plain insert {summary['baseline_rows_per_s']:,.0f} rows/s, "
-                    f"ratio {summary['ratio']:.2f} (created {summary['created']:.0f}, "
+                    f"ratio {summary['ratio']:.2f}; CPU {summary['cpu_ms_per_row']:.2f} ms a row "
+                    f"(+ {summary['worker_cpu_ms_per_row']:.2f} in workers) "
+                    f"(created {summary['created']:.0f}, "
                     f"merged {summary['merged']:.0f}, rejected {summary['rejected']:.0f})"
                 )
                 figures[f"{name}_{role}"] = summary

@@ -1,7 +1,9 @@
 """crmkit-channels: outbound email and SMS with consent at send time and deliveries that never go twice.
 
 Other plugins call :func:`send` inside their own transaction, and a plugin claiming
-inbound mail in ``route_inbound`` is given an :class:`InboundEmail`; the rest is internal.
+inbound mail in ``route_inbound`` is given an :class:`InboundEmail`; a campaign reads
+its emails' opens, clicks and bounces with :func:`delivery_states`, an administrator
+the suppression list with :func:`list_suppressions`; the rest is internal.
 """
 
 from __future__ import annotations
@@ -9,13 +11,21 @@ from __future__ import annotations
 from crmkit_channels.mail_routing import AttachmentInfo, InboundEmail
 from crmkit_channels.outbox import EmailMessage, Outbound, send
 from crmkit_channels.sms_outbox import SmsMessage, SmsOutbound
+from crmkit_channels.states import DeliveryStates, MessageState, delivery_states
+from crmkit_channels.suppression import Suppression, list_suppressions, remove_suppression
 
 __all__ = [
     "AttachmentInfo",
+    "DeliveryStates",
     "EmailMessage",
     "InboundEmail",
+    "MessageState",
     "Outbound",
     "SmsMessage",
     "SmsOutbound",
+    "Suppression",
+    "delivery_states",
+    "list_suppressions",
+    "remove_suppression",
     "send",
 ]

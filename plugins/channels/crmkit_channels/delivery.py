@@ -28,7 +28,7 @@ from sqlalchemy import and_, select, update
 
 from crmkit import Crm, Transaction, utcnow
 from crmkit_channels import timeline
-from crmkit_channels.consent import may_contact
+from crmkit_channels.gate import why_not_sent
 from crmkit_channels.handover import Handover
 from crmkit_channels.outboxes import EMAIL, SMS, Outbox
 from crmkit_channels.settings import ChannelsSettings
@@ -87,12 +87,16 @@ def _start(app: Crm, outbox: Outbox, message_id: int, lease_end: datetime) -> An
         row = tx.conn.execute(select(table).where(ours)).first()
         if row is None:
             return None
-        if not row.transactional and not may_contact(
-            tx.conn, row.party_id, row.purpose, outbox.channel
-        ):
-            finish(
-                tx, outbox, row.id, "queued", "suppressed", timeline.no_consent(outbox, row.purpose)
-            )
+        reason = why_not_sent(
+            tx.conn,
+            outbox,
+            party_id=row.party_id,
+            purpose=row.purpose,
+            transactional=row.transactional,
+            recipient=row.recipient,
+        )
+        if reason is not None:
+            finish(tx, outbox, row.id, "queued", "suppressed", reason)
             return None
         moved = tx.conn.execute(
             update(table)

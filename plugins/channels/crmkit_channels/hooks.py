@@ -8,15 +8,46 @@ import click
 from sqlalchemy import Connection, Table
 from starlette.routing import BaseRoute
 
-from crmkit import Job, Transaction, hookimpl
-from crmkit_channels import jobs, privacy, sms_in, sms_status, unsubscribe
+from crmkit import Actor, Job, MenuItem, Permission, Transaction, hookimpl
+from crmkit_channels import (
+    access,
+    api,
+    api_templates,
+    jobs,
+    pages,
+    privacy,
+    sms_in,
+    sms_status,
+    stored_templates,
+    tracking_routes,
+    unsubscribe,
+)
+from crmkit_channels.auto_answer_tables import auto_answer
 from crmkit_channels.inbound_tables import inbound_attachment, inbound_email
+from crmkit_channels.suppression import ADMIN as SUPPRESSION_ADMIN
 from crmkit_channels.tables import email, sms, sms_received
+from crmkit_channels.template_tables import template
+from crmkit_channels.tracking_tables import email_event, suppression
 
 
 @hookimpl
 def register_tables() -> list[Table]:
-    return [email, sms, sms_received, inbound_email, inbound_attachment]
+    return [
+        email,
+        sms,
+        sms_received,
+        inbound_email,
+        inbound_attachment,
+        auto_answer,
+        email_event,
+        suppression,
+        template,
+    ]
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    return [SUPPRESSION_ADMIN, *access.PERMISSIONS, *stored_templates.PERMISSIONS]
 
 
 @hookimpl
@@ -28,13 +59,22 @@ def register_jobs() -> list[Job]:
 def register_commands() -> list[click.Command]:
     # The SMTP server (and aiosmtpd) loads only when a command of the plugin runs.
     from crmkit_channels.mail_in import mail_in
+    from crmkit_channels.suppression_cli import suppression_group
 
-    return [mail_in]
+    return [mail_in, suppression_group]
 
 
 @hookimpl
 def register_routes() -> list[BaseRoute]:
-    return [*unsubscribe.ROUTES, *sms_status.ROUTES, *sms_in.ROUTES]
+    return [
+        *unsubscribe.ROUTES,
+        *sms_status.ROUTES,
+        *sms_in.ROUTES,
+        *tracking_routes.ROUTES,
+        *api.ROUTES,
+        *api_templates.ROUTES,
+        *pages.ROUTES,
+    ]
 
 
 @hookimpl
@@ -50,3 +90,8 @@ def export_party(conn: Connection, party_id: int) -> dict[str, Any]:
 @hookimpl
 def erase_party(tx: Transaction, party_id: int) -> None:
     privacy.erase(tx, party_id)
+
+
+@hookimpl
+def entity_actions(actor: Actor, entity_type: str, entity: Any) -> list[MenuItem]:
+    return pages.party_actions(entity_type, entity)

@@ -44,7 +44,8 @@ class MailIn:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        sender = envelope.mail_from or ""
+        # aiosmtpd gives the null sender of a bounce (MAIL FROM:<>) as "<>".
+        sender = "" if envelope.mail_from in (None, "<>") else envelope.mail_from
         recipients = list(envelope.rcpt_tos)
         try:
             inbound_id = await self.app.write(

@@ -6,7 +6,8 @@ Two steps, each committed before the next:
    any other message's sender is resolved to a party (``resolve_party``), and the
    message is logged on that party's timeline;
 2. **routed**: ``route_inbound`` is asked which plugin takes it, and the answer
-   is recorded.
+   is recorded, with the auto-answer (:mod:`crmkit_channels.auto_answer`) in the
+   same transaction.
 
 A crash between the steps leaves the message ``received`` or ``placed``; the job
 ``channels.route_inbound_mail`` finishes it. ``route_inbound`` may therefore be
@@ -33,7 +34,9 @@ from crmkit import (
     resolve_party,
     utcnow,
 )
+from crmkit_channels import auto_answer
 from crmkit_channels.inbound_tables import inbound_attachment, inbound_email
+from crmkit_channels.returns import take_report
 from crmkit_channels.settings import ChannelsSettings
 from crmkit_channels.timeline import REF_KIND, SOURCE
 
@@ -196,14 +199,16 @@ def _message(app: Crm, inbound_id: int) -> InboundEmail:
 
 
 def _hand_over(app: Crm, inbound_id: int) -> None:
-    """Step 2: ask ``route_inbound``, record who claimed the message."""
+    """Step 2: ask ``route_inbound``, record who claimed the message and its auto-answer."""
     claimed_by = app.route_inbound(_message(app, inbound_id))
     with app.transaction(SYSTEM) as tx:
-        tx.conn.execute(
+        done = tx.conn.execute(
             update(inbound_email)
             .where(inbound_email.c.id == inbound_id, inbound_email.c.status == "placed")
             .values(status="routed", claimed_by=claimed_by, routed_at=utcnow())
         )
+        if done.rowcount == 1:
+            auto_answer.answer(tx, inbound_id)
 
 
 def _failed(app: Crm, inbound_id: int, error: Exception) -> None:
@@ -223,6 +228,8 @@ def _failed(app: Crm, inbound_id: int, error: Exception) -> None:
 def route(app: Crm, inbound_id: int) -> None:
     """Take one stored message through both steps, as far as it has not gone; never raises."""
     try:
+        if take_report(app, inbound_id):
+            return
         _place(app, inbound_id)
         with app.read() as conn:
             status = conn.execute(

@@ -12,6 +12,7 @@ from crmkit import Transaction, utcnow
 from crmkit_channels.inbound_tables import inbound_attachment, inbound_email
 from crmkit_channels.mail_parsing import ParsedMail, parse
 from crmkit_channels.settings import MailInSettings
+from crmkit_channels.subject_tokens import tokens_in
 from crmkit_channels.tables import email
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,29 @@ def _unreadable(raw: bytes, error: Exception) -> ParsedMail:
     )
 
 
-def _answered(tx: Transaction, thread_ids: Sequence[str]) -> tuple[int | None, int | None]:
-    """The outbound email (its id and party) the message answers: the nearest one of its thread."""
+def _answered(
+    tx: Transaction, thread_ids: Sequence[str], subject: str
+) -> tuple[int | None, int | None]:
+    """The outbound email (its id and party) the message answers: the nearest one of its thread,
+    else the one whose token its subject carries."""
+    by_thread = _answered_by_thread(tx, thread_ids)
+    if by_thread[0] is not None:
+        return by_thread
+    tokens = tokens_in(subject)
+    if not tokens:
+        return None, None
+    rows = tx.conn.execute(
+        select(email.c.subject_token, email.c.id, email.c.party_id).where(
+            email.c.subject_token.in_(tokens)
+        )
+    ).all()
+    by_token = {r.subject_token: (r.id, r.party_id) for r in rows}
+    return next((by_token[t] for t in tokens if t in by_token), (None, None))
+
+
+def _answered_by_thread(
+    tx: Transaction, thread_ids: Sequence[str]
+) -> tuple[int | None, int | None]:
     if not thread_ids:
         return None, None
     rows = tx.conn.execute(
@@ -65,7 +87,7 @@ def store(
     known = select(inbound_email.c.id).where(inbound_email.c.dedup_key == parsed.dedup_key)
     if tx.conn.execute(known).first() is not None:
         return None
-    answers_email_id, party_id = _answered(tx, parsed.thread_ids)
+    answers_email_id, party_id = _answered(tx, parsed.thread_ids, parsed.subject)
     inbound_id: int = tx.conn.execute(
         insert(inbound_email)
         .values(

@@ -7,12 +7,13 @@ or the gateway after commit (see :mod:`crmkit_channels.delivery`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from email.utils import parseaddr
 from typing import Any, overload
 
 from attrs import field, frozen
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from crmkit import (
     ConfigurationError,
@@ -24,16 +25,21 @@ from crmkit import (
     utcnow,
 )
 from crmkit_channels import timeline
-from crmkit_channels.consent import may_contact
+from crmkit_channels.gate import why_not_sent
 from crmkit_channels.links import unsubscribe_headers, unsubscribe_url
+from crmkit_channels.mail_parsing import MESSAGE_ID
 from crmkit_channels.messages import check_purpose_and_variables, party_variables, settings_of
 from crmkit_channels.outboxes import EMAIL
 from crmkit_channels.rendering import build_mime, new_message_id, render
 from crmkit_channels.settings import ChannelsSettings
 from crmkit_channels.signing import dkim_signed
 from crmkit_channels.sms_outbox import SmsMessage, SmsOutbound, queue_sms
+from crmkit_channels.stored_templates import stored_email
+from crmkit_channels.subject_tokens import new_token, with_token
 from crmkit_channels.tables import email
+from crmkit_channels.tracking_links import with_tracking
 
+KEYWORD = re.compile(r"[a-z][a-z0-9-]{0,49}")
 RESERVED = frozenset({"party", "unsubscribe_url"})
 """The variables every email template is given, which a message's own may not replace."""
 
@@ -57,6 +63,11 @@ class EmailMessage:
     variables: Mapping[str, Any] = field(factory=dict)
     transactional: bool = False
     to: str | None = None
+    references: tuple[str, ...] = ()
+    """The thread it answers, Message-IDs oldest first and the answered one last: sets
+    ``References``, and ``In-Reply-To`` to the last."""
+    auto_submitted: str | None = None
+    """``Auto-Submitted`` (RFC 3834): ``auto-replied`` on a machine's answer, so no machine answers it."""
 
 
 @frozen
@@ -71,13 +82,18 @@ class Outbound:
     subject: str
 
 
-def _sources(settings: ChannelsSettings, message: EmailMessage) -> tuple[str, str, str | None]:
-    """The templates of the subject, text and HTML (None: text only)."""
+def _sources(
+    conn: Connection, settings: ChannelsSettings, message: EmailMessage
+) -> tuple[str, str, str | None]:
+    """The templates of the subject, text and HTML (None: text only): the settings' win by name."""
     if message.template is not None:
         if message.subject is not None or message.text is not None or message.html is not None:
             raise ValidationError("template", "give a template or a subject and text, not both")
         found = settings.template(message.template)
         if found is None:
+            stored = stored_email(conn, message.template)
+            if stored is not None:
+                return stored
             known = ", ".join(sorted(t.name for t in settings.templates)) or "none"
             raise ValidationError(
                 "template", f"no template named {message.template!r} (known: {known})"
@@ -120,17 +136,23 @@ def _queue_email(tx: Transaction, message: EmailMessage) -> Outbound:
     party = get_party(tx.conn, message.party_id)
     require(tx.hooks, tx.actor, "core:party.read", party, conn=tx.conn)
     recipient = _recipient(party, message.to)
-    subject_source, text_source, html_source = _sources(settings, message)
+    subject_source, text_source, html_source = _sources(tx.conn, settings, message)
     variables = {**message.variables, "party": party_variables(party, email=recipient)}
     extra: dict[str, str] = {}
     if not message.transactional:
         link = unsubscribe_url(settings, message.party_id, message.purpose)
         variables["unsubscribe_url"] = link
         extra = unsubscribe_headers(settings, link)
+    extra.update(_reply_headers(message))
     subject = render("subject", subject_source, variables)
+    token = new_token(tx.conn) if settings.subject_token else None
+    if token is not None:
+        subject = with_token(subject, token)
     text = render("text", text_source, variables)
     html = None if html_source is None else render("html", html_source, variables, html=True)
     message_id = new_message_id(parseaddr(settings.from_address)[1].rpartition("@")[2])
+    if not message.transactional:
+        text, html = with_tracking(settings, message_id, text, html)
     raw = build_mime(
         sender=settings.from_address,
         recipient=recipient,
@@ -142,11 +164,16 @@ def _queue_email(tx: Transaction, message: EmailMessage) -> Outbound:
     )
     if settings.dkim is not None:
         raw = dkim_signed(settings.dkim, raw)
-    allowed = message.transactional or may_contact(
-        tx.conn, message.party_id, message.purpose, EMAIL.channel
+    reason = why_not_sent(
+        tx.conn,
+        EMAIL,
+        party_id=message.party_id,
+        purpose=message.purpose,
+        transactional=message.transactional,
+        recipient=recipient,
     )
+    allowed = reason is None
     status = "queued" if allowed else "suppressed"
-    reason = None if allowed else timeline.no_consent(EMAIL, message.purpose)
     now = utcnow()
     row = {
         "party_id": message.party_id,
@@ -165,12 +192,27 @@ def _queue_email(tx: Transaction, message: EmailMessage) -> Outbound:
         "created_by": tx.actor.username,
         "created_at": now,
         "finished_at": None if allowed else now,
+        "subject_token": token,
     }
     email_id = tx.conn.execute(insert(email).values(row).returning(email.c.id)).scalar_one()
     outbound = Outbound(email_id, message.party_id, status, message_id, recipient, subject)
     if not allowed:
         timeline.record(tx, EMAIL, outbound, status, reason)
     return outbound
+
+
+def _reply_headers(message: EmailMessage) -> dict[str, str]:
+    headers = {}
+    if not all(MESSAGE_ID.fullmatch(r) for r in message.references):
+        raise ValidationError("references", "expected Message-IDs such as <id@example.org>")
+    if message.auto_submitted is not None and not KEYWORD.fullmatch(message.auto_submitted):
+        raise ValidationError("auto_submitted", "expected a keyword such as auto-replied")
+    if message.references:
+        headers["In-Reply-To"] = message.references[-1]
+        headers["References"] = " ".join(message.references)
+    if message.auto_submitted is not None:
+        headers["Auto-Submitted"] = message.auto_submitted
+    return headers
 
 
 def _recipient(party: Any, given: str | None) -> str:

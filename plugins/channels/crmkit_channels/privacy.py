@@ -8,7 +8,9 @@ from sqlalchemy import Connection, Table, delete, select, update
 
 from crmkit import Transaction
 from crmkit_channels.inbound_tables import inbound_email
+from crmkit_channels.suppression import export_suppressions, forget_addresses
 from crmkit_channels.tables import email, sms, sms_received
+from crmkit_channels.tracking_tables import email_event
 
 EXPORTED: dict[str, tuple[Table, tuple[str, ...]]] = {
     "emails": (
@@ -45,6 +47,7 @@ EXPORTED: dict[str, tuple[Table, tuple[str, ...]]] = {
         inbound_email,
         ("id", "message_id", "sender", "subject", "text", "auto_reply", "received_at"),
     ),
+    "email_events": (email_event, ("id", "email_id", "kind", "detail", "occurred_at")),
 }
 
 
@@ -68,10 +71,22 @@ def export_of(conn: Connection, party_id: int) -> dict[str, Any]:
             .order_by(table.c.id)
         )
         exported[key] = [{k: _plain(v) for k, v in r._mapping.items()} for r in rows]
+    exported["suppressed_addresses"] = [
+        {k: _plain(v) for k, v in entry.items()}
+        for entry in export_suppressions(conn, _addresses(conn, party_id))
+    ]
     return exported
 
 
+def _addresses(conn: Connection, party_id: int) -> set[str]:
+    """The addresses the party's emails went to: the ones a suppression entry may name."""
+    rows = conn.execute(select(email.c.recipient).where(email.c.party_id == party_id).distinct())
+    return set(rows.scalars())
+
+
 def erase(tx: Transaction, party_id: int) -> None:
+    # The suppression list keeps only the hash of the party's addresses: still suppressed.
+    forget_addresses(tx, _addresses(tx.conn, party_id))
     # Queued ones too: an erased party is sent nothing more.
     for table, _ in EXPORTED.values():
         tx.conn.execute(delete(table).where(table.c.party_id == party_id))

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from attrs import field, frozen, validators
 
+from crmkit_channels.auto_answer_settings import AutoAnswerSettings, check_rule_templates
 from crmkit_channels.rendering import check_template
 
 
@@ -152,6 +153,13 @@ class ChannelsSettings:
     """Named templates: ``[[plugins.channels.templates]]``."""
     mail_in: MailInSettings = field(factory=MailInSettings)
     """Inbound mail: ``[plugins.channels.mail_in]``."""
+    auto_answer: AutoAnswerSettings = field(
+        factory=AutoAnswerSettings, validator=check_rule_templates
+    )
+    """Auto-answers to inbound mail: ``[plugins.channels.auto_answer]``."""
+    subject_token: bool = False
+    """End each email's subject with a short token (``[#ab12cd]``) that threads a reply whose
+    mail client dropped In-Reply-To and References."""
 
     def template(self, name: str) -> EmailTemplate | None:
         """The template called ``name``, if there is one."""

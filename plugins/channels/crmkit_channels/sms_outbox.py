@@ -7,7 +7,7 @@ from typing import Any
 
 import phonenumbers
 from attrs import field, frozen
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from crmkit import (
     ConfigurationError,
@@ -25,6 +25,7 @@ from crmkit_channels.outboxes import SMS
 from crmkit_channels.rendering import render
 from crmkit_channels.segments import count_segments
 from crmkit_channels.settings import SmsSettings
+from crmkit_channels.stored_templates import stored_sms
 from crmkit_channels.tables import sms
 
 RESERVED = frozenset({"party"})
@@ -79,12 +80,15 @@ def _check_settings(settings: SmsSettings) -> None:
         )
 
 
-def _source(settings: SmsSettings, message: SmsMessage) -> str:
+def _source(conn: Connection, settings: SmsSettings, message: SmsMessage) -> str:
     if message.template is not None:
         if message.body is not None:
             raise ValidationError("template", "give a template or a body, not both")
         found = settings.template(message.template)
         if found is None:
+            stored = stored_sms(conn, message.template)
+            if stored is not None:
+                return stored
             known = ", ".join(sorted(t.name for t in settings.templates)) or "none"
             raise ValidationError(
                 "template", f"no SMS template named {message.template!r} (known: {known})"
@@ -121,7 +125,7 @@ def queue_sms(tx: Transaction, message: SmsMessage) -> SmsOutbound:
     require(tx.hooks, tx.actor, "core:party.read", party, conn=tx.conn)
     recipient = _recipient(party, message.to)
     variables = {**message.variables, "party": party_variables(party, phone=recipient)}
-    body = render("body", _source(settings, message), variables)
+    body = render("body", _source(tx.conn, settings, message), variables)
     if not body.strip():
         raise ValidationError("body", "the message is empty")
     segments = count_segments(body)

@@ -29,8 +29,14 @@ email = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime()),
+    # The ``[#ab12cd]`` in the subject (``subject_token`` setting): threads a reply whose mail
+    # client dropped In-Reply-To and References.
+    Column("subject_token", String(12)),
+    # A resend is a new email; this is the failed or unknown one it sends again.
+    Column("resent_from_id", Id, ForeignKey("channels_email.id", ondelete="SET NULL")),
     # The delivery job's two scans: what is due, and what was left in sending by a dead worker.
     Index("ix_channels_email_due", "status", "next_attempt_at", "id"),
+    Index("ix_channels_email_subject_token", "subject_token", unique=True),
     Index(None, "party_id", "id"),
     sqlite_autoincrement=True,
 )
@@ -62,6 +68,7 @@ sms = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime()),
+    Column("resent_from_id", Id, ForeignKey("channels_sms.id", ondelete="SET NULL")),
     Index("ix_channels_sms_due", "status", "next_attempt_at", "id"),
     Index(None, "party_id", "id"),
     sqlite_autoincrement=True,

@@ -1,0 +1,223 @@
+"""Auto-answers to inbound email: the first matching rule's template, sent once, never to a machine.
+
+An answer is decided in the transaction that records the message ``routed``
+(:mod:`crmkit_channels.mail_routing`), and the decision is a row keyed by the
+message: a message routed again after a crash finds it and is not answered twice,
+and two routers racing on one message cannot both commit one.
+
+The loop guard (RFC 3834) comes before any rule: no answer to a message with
+``Auto-Submitted`` other than ``no``, ``Precedence: bulk``/``junk``/``list``, a
+``List-Id``, a null envelope sender, or a sender that is one of our own addresses;
+and at most ``max_per_sender_per_day`` answers to one address. The answer says
+``Auto-Submitted: auto-replied`` so that the other side's machine stays quiet too.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from email import policy
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import parseaddr
+from fnmatch import fnmatchcase
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from attrs import frozen
+from sqlalchemy import func, insert, select
+
+from crmkit import CrmError, Transaction, utcnow
+from crmkit_channels.auto_answer_settings import AutoAnswerRule, AutoAnswerSettings, parse_span
+from crmkit_channels.auto_answer_tables import auto_answer
+from crmkit_channels.inbound_tables import inbound_email
+from crmkit_channels.mail_parsing import BULK, MESSAGE_ID
+from crmkit_channels.outbox import EmailMessage, send
+from crmkit_channels.settings import ChannelsSettings
+
+log = logging.getLogger(__name__)
+
+PURPOSE = "auto_answer"
+ANSWERED = "answered"
+DAY = timedelta(days=1)
+
+
+@frozen
+class Inbound:
+    """What the rules look at in one stored message."""
+
+    sender: str | None
+    envelope_from: str
+    subject: str
+    text: str
+    received_at: datetime
+    headers: Message
+    first_contact: bool
+
+
+def _within(span: str | None, moment: time) -> bool:
+    if span is None:
+        return False
+    start, end = parse_span(span)
+    return start <= moment and (end is None or moment < end)
+
+
+def _header(headers: Message, name: str) -> str:
+    try:
+        return str(headers.get(name) or "").strip()
+    except Exception:  # a header the parser cannot read counts as present, not as absent
+        return "?"
+
+
+def machine_sent(message: Inbound, own: frozenset[str], own_domains: frozenset[str]) -> str | None:
+    """Why ``message`` must not be answered by a machine, or None."""
+    submitted = _header(message.headers, "Auto-Submitted").lower()
+    if submitted and submitted != "no":
+        return f"Auto-Submitted: {submitted[:50]}"
+    precedence = _header(message.headers, "Precedence").lower()
+    if precedence in BULK:
+        return f"Precedence: {precedence}"
+    if _header(message.headers, "List-Id"):
+        return "a mailing list's message (List-Id)"
+    if not message.envelope_from:
+        return "the null sender (a bounce or a notice)"
+    if message.sender is None:
+        return "no sender address"
+    address = message.sender.lower()
+    if address in own or address.rpartition("@")[2] in own_domains:
+        return "sent from one of our own addresses"
+    return None
+
+
+def matches(rule: AutoAnswerRule, settings: AutoAnswerSettings, message: Inbound) -> bool:
+    """Whether every condition of ``rule`` holds for ``message``."""
+    if rule.sender is not None and not fnmatchcase(
+        (message.sender or "").lower(), rule.sender.lower()
+    ):
+        return False
+    subject, text = message.subject.lower(), message.text.lower()
+    if rule.subject_keywords and not any(k.lower() in subject for k in rule.subject_keywords):
+        return False
+    if rule.body_keywords and not any(k.lower() in text for k in rule.body_keywords):
+        return False
+    local = message.received_at.astimezone(ZoneInfo(settings.timezone))
+    if rule.hours != "any":
+        working = _within(settings.working_hours.of(local.weekday()), local.time())
+        if working != (rule.hours == "working"):
+            return False
+    if rule.between is not None and not _within(rule.between, local.time()):
+        return False
+    return rule.first_contact is None or rule.first_contact == message.first_contact
+
+
+def _own_addresses(settings: ChannelsSettings) -> tuple[frozenset[str], frozenset[str]]:
+    addresses = {parseaddr(settings.from_address)[1].lower()}
+    if settings.unsubscribe_mailto:
+        addresses.add(parseaddr(settings.unsubscribe_mailto)[1].lower())
+    return frozenset(addresses - {""}), frozenset(settings.mail_in.domains)
+
+
+def _inbound(tx: Transaction, row: Any) -> Inbound:
+    earlier = (
+        row.party_id is not None
+        and tx.conn.execute(
+            select(inbound_email.c.id)
+            .where(inbound_email.c.party_id == row.party_id, inbound_email.c.id < row.id)
+            .limit(1)
+        ).first()
+    )
+    return Inbound(
+        sender=row.sender,
+        envelope_from=row.envelope_from,
+        subject=row.subject,
+        text=row.text,
+        received_at=row.received_at,
+        headers=BytesHeaderParser(policy=policy.compat32).parsebytes(row.raw),
+        first_contact=not earlier,
+    )
+
+
+def _answered_today(tx: Transaction, sender: str) -> int:
+    count: int = tx.conn.execute(
+        select(func.count())
+        .select_from(auto_answer)
+        .where(
+            auto_answer.c.sender == sender,
+            auto_answer.c.outcome == ANSWERED,
+            auto_answer.c.decided_at > utcnow() - DAY,
+        )
+    ).scalar_one()
+    return count
+
+
+def _thread(message: Inbound) -> tuple[str, ...]:
+    """The References of the answer: the message's own, then its Message-ID."""
+    references = MESSAGE_ID.findall(_header(message.headers, "References"))
+    own = MESSAGE_ID.findall(_header(message.headers, "Message-ID"))[:1]
+    return tuple(dict.fromkeys([*references, *own]))
+
+
+def _decide(
+    tx: Transaction, settings: ChannelsSettings, row: Any
+) -> tuple[AutoAnswerRule | None, str, Inbound]:
+    message = _inbound(tx, row)
+    why_not = machine_sent(message, *_own_addresses(settings))
+    if why_not is not None:
+        return None, why_not, message
+    if row.party_id is None:
+        return None, "the sender is not a party", message
+    rules = settings.auto_answer
+    rule = next((r for r in rules.rules if matches(r, rules, message)), None)
+    if rule is None:
+        return None, "no rule matched", message
+    assert message.sender is not None  # machine_sent refused a message without one
+    if _answered_today(tx, message.sender.lower()) >= rules.max_per_sender_per_day:
+        return rule, f"already answered {rules.max_per_sender_per_day} times today", message
+    return rule, ANSWERED, message
+
+
+def answer(tx: Transaction, inbound_id: int) -> None:
+    """Decide, in ``tx``, whether inbound email ``inbound_id`` gets an auto-answer, and queue it.
+
+    Does nothing when no rules are configured or the message was decided before.
+    """
+    settings: ChannelsSettings = tx.app.settings_of["channels"]
+    if not settings.auto_answer.rules:
+        return
+    decided = tx.conn.execute(
+        select(auto_answer.c.id).where(auto_answer.c.inbound_email_id == inbound_id)
+    ).first()
+    if decided is not None:
+        return
+    row = tx.conn.execute(select(inbound_email).where(inbound_email.c.id == inbound_id)).one()
+    rule, outcome, message = _decide(tx, settings, row)
+    email_id = None
+    if outcome == ANSWERED and rule is not None:
+        try:
+            with tx.conn.begin_nested():
+                email_id = send(
+                    tx,
+                    EmailMessage(
+                        row.party_id,
+                        PURPOSE,
+                        template=rule.template,
+                        variables={"subject": row.subject, "sender_name": row.sender_name or ""},
+                        transactional=True,
+                        to=row.sender,
+                        references=_thread(message),
+                        auto_submitted="auto-replied",
+                    ),
+                ).id
+        except CrmError as exc:
+            log.warning("auto-answer %r to inbound email %s failed: %s", rule.name, row.id, exc)
+            outcome = f"not sent: {exc.message}"[:200]
+    tx.conn.execute(
+        insert(auto_answer).values(
+            inbound_email_id=row.id,
+            sender=row.sender.lower() if row.sender else None,
+            rule=rule.name if rule else None,
+            email_id=email_id,
+            outcome=outcome[:200],
+            decided_at=utcnow(),
+        )
+    )
