@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.schema import CreateTable
 
 from crmkit import CustomField, User, ValidationError, hookimpl
 from crmkit.app import Crm
@@ -568,28 +567,6 @@ def test_ids_of_erased_parties_stay_retired_across_imports_and_single_creates(
 
     assert single > max(first)
     assert min(second) > single
-
-
-@pytest.mark.parametrize("how", ["erased", "merged"])
-def test_on_an_sqlite_table_made_before_autoincrement_the_audit_trail_keeps_gone_ids_retired(
-    make_crm: Callable[..., Crm], tmp_path: Path, how: str
-) -> None:
-    app = make_crm(create_tables=False)
-    if app.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's AUTOINCREMENT only")
-    ddl = str(CreateTable(party).compile(dialect=app.engine.dialect))
-    legacy = ddl.replace(" AUTOINCREMENT", "")
-    assert legacy != ddl
-    with app.engine.begin() as conn:
-        conn.exec_driver_sql(legacy)
-    app.create_tables()
-    survivor, newest = customer(app, "Alt"), customer(app, "Neu")
-    remove(app, how, survivor, newest)
-
-    block = imported_ids(app, 3, tmp_path)
-
-    assert min(block) > newest
-    assert customer(app, "Einzeln") > max(block), "a single create reuses no imported id"
 
 
 # --- Bad input is refused before anything is written

@@ -13,7 +13,6 @@ matches too) and the field each feeds, plus the vendor's quirks:
   (:func:`crmkit.core.external_ids.link_external_id`);
 - opt-out columns recorded as withdrawn ``marketing`` consent on their channel;
 - rows the vendor marks deleted, refused with the reason;
-- country names written as ISO codes where crmkit knows the name.
 
 Columns the profile does not read are listed as ignored after the import, as
 for any CSV file; ``--map`` options still apply on top of a profile.
@@ -27,7 +26,6 @@ from typing import Any
 from attrs import field, frozen
 
 from crmkit.core.errors import ValidationError
-from crmkit.core.matching.record import normalise_country
 
 OPT_OUT_PURPOSE = "marketing"
 TRUE_CELLS = frozenset({"true", "1", "yes", "y", "x"})
@@ -89,7 +87,6 @@ class ProfilePlan:
     status: int | None
     opt_outs: tuple[tuple[int, str], ...]
     deleted: tuple[int, ...]
-    country: int | None
     read: frozenset[str]
     """The header columns the profile reads itself (so none of them is reported ignored)."""
 
@@ -112,11 +109,6 @@ class ProfilePlan:
             status = self.profile.statuses.get(values[self.status].strip().lower())
             if status is not None:
                 data["status"] = status
-        if self.country is not None and data.get("addresses"):
-            address = data["addresses"][0]
-            raw = address.get("country")
-            if raw:
-                address["country"] = normalise_country(raw) or raw
 
     def link(self, values: Sequence[str]) -> tuple[str, str] | None:
         """The (system, id) of the row's record in the vendor's system, if the file has ids."""
@@ -141,7 +133,6 @@ def plan_profile(profile: ImportProfile, header: Sequence[str]) -> ProfilePlan:
 
     mapping: dict[str, str] = {}
     full_name = None
-    country = None
     taken: set[str] = set()
     for i, column in enumerate(header):
         target = profile.columns.get(column.strip().lower())
@@ -153,7 +144,6 @@ def plan_profile(profile: ImportProfile, header: Sequence[str]) -> ProfilePlan:
             # The first of several columns for one field wins (Street before Mailing Street).
             mapping[column] = target
             taken.add(target)
-            country = i if target == "country" else country
     key = find(profile.key)
     status = find(profile.status_columns)
     opt_outs = tuple(
@@ -170,7 +160,6 @@ def plan_profile(profile: ImportProfile, header: Sequence[str]) -> ProfilePlan:
         status=status,
         opt_outs=opt_outs,
         deleted=deleted,
-        country=country,
         read=frozenset(header[i] for i in read if i is not None),
     )
 

@@ -47,7 +47,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 import phonenumbers
 from attrs import define, field, frozen
-from sqlalchemy import JSON, Connection, Dialect, Integer, Table, cast, func, insert, select, text
+from sqlalchemy import JSON, Connection, Dialect, Table, func, insert, select, text
 
 from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.consent import record_consent
@@ -72,7 +72,6 @@ from crmkit.core.intake.match_keys import match_key_rows
 from crmkit.core.parties import contact_rows, party_row
 from crmkit.core.search import search_rows
 from crmkit.core.tables import (
-    audit,
     contact_point,
     external_id,
     match_key,
@@ -370,24 +369,16 @@ def allocate_party_ids(conn: Connection, count: int) -> list[int]:
 
 
 def _highest_gone_party_id(conn: Connection) -> int:
-    """SQLite: the highest id of a party that may no longer be in ``core_party`` (0 if none)."""
-    schema = conn.execute(
-        text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name"),
-        {"name": party.name},
-    ).scalar_one()
-    if "AUTOINCREMENT" in schema.upper():
-        # SQLite raises this mark itself when the block is inserted, explicit ids included,
-        # so the single inserts that follow start above the block.
-        mark = conn.execute(
-            text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": party.name}
-        ).scalar()
-        return int(mark or 0)
-    # A table created before core_0001 asked for AUTOINCREMENT keeps no mark, but the
-    # audit trail keeps an entry for every party merged away or erased.
-    gone = select(func.max(cast(audit.c.entity_id, Integer))).where(
-        audit.c.entity == "party", audit.c.action.in_(("merged", "erased"))
-    )
-    return int(conn.execute(gone).scalar() or 0)
+    """SQLite: the highest id a party was ever given (0 if none), gone ones included.
+
+    ``core_party`` is AUTOINCREMENT (core_0010 rebuilt older tables), and SQLite raises
+    this mark itself when a block is inserted with explicit ids, so the single inserts
+    that follow start above the block.
+    """
+    mark = conn.execute(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": party.name}
+    ).scalar()
+    return int(mark or 0)
 
 
 COPY_FROM_ROWS = 100
