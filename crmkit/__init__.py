@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from crmkit.app import Crm
 from crmkit.core.actors import SYSTEM, Actor
-from crmkit.core.consent import Consent, consents_of, record_consent
+from crmkit.core.audit import AuditEntry
+from crmkit.core.audit import history as audit_history
+from crmkit.core.audit import record as record_audit
+from crmkit.core.consent import Consent, consents_of, consents_of_parties, record_consent
 from crmkit.core.custom_fields import CustomField, check_custom
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Customer, Interaction, Party, Prospect, RecordRef, User
@@ -29,7 +32,9 @@ from crmkit.core.external_ids import (
     external_ids_of,
     find_by_external_id,
     link_external_id,
+    unlink_external_id,
 )
+from crmkit.core.import_profiles import ImportProfile
 from crmkit.core.inputs import (
     MAX_ID,
     parse_whole_number,
@@ -88,6 +93,7 @@ __all__ = [
     "MAX_ID",
     "SYSTEM",
     "Actor",
+    "AuditEntry",
     "ConfigurationError",
     "ConflictError",
     "Consent",
@@ -102,6 +108,7 @@ __all__ = [
     "ExternalIdChange",
     "Finding",
     "Id",
+    "ImportProfile",
     "IntakeResult",
     "Interaction",
     "JSONType",
@@ -130,12 +137,14 @@ __all__ = [
     "User",
     "ValidationError",
     "Widget",
+    "audit_history",
     "build_interaction",
     "build_party",
     "check_custom",
     "check_storable_text",
     "clean_territory",
     "consents_of",
+    "consents_of_parties",
     "contact_point_table",
     "convert_prospect",
     "create_party",
@@ -168,6 +177,7 @@ __all__ = [
     "read_reference",
     "read_timestamp",
     "read_whole_number",
+    "record_audit",
     "record_consent",
     "record_from_fields",
     "record_from_party",
@@ -177,6 +187,7 @@ __all__ = [
     "take_in_prospect",
     "territory_condition",
     "timeline",
+    "unlink_external_id",
     "update_party",
     "user_table",
     "utcnow",

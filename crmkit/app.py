@@ -17,9 +17,10 @@ from sqlalchemy import Connection, Engine, Table
 from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.custom_fields import CustomFields
 from crmkit.core.db import LoopReaders, Transaction, make_engine, reading, transaction
-from crmkit.core.errors import PluginError
-from crmkit.core.events import KERNEL_EVENT_TYPES, Dispatcher, deliver
+from crmkit.core.errors import PluginError, ValidationError
+from crmkit.core.events import KERNEL_ENTITIES, KERNEL_EVENT_TYPES, Dispatcher, EventType, deliver
 from crmkit.core.group_commit import GroupCommit
+from crmkit.core.import_profiles import ImportProfile, check_profile
 from crmkit.core.jobs import Job, JobRunner
 from crmkit.core.permissions import Permission
 from crmkit.core.serialise import configure as configure_converter
@@ -72,10 +73,17 @@ class Crm:
             for plugin, specs in self.host.collect_by_plugin("register_custom_fields")
             for spec in specs
         )
-        self.event_types = set(KERNEL_EVENT_TYPES) | self._plugin_names("register_event_types")
+        event_types: dict[str, EventType] = self._named("register_event_types", ".")
+        self.event_types = set(KERNEL_EVENT_TYPES) | set(event_types)
+        self.event_entities = set(KERNEL_ENTITIES) | {
+            t.entity for t in event_types.values() if t.entity is not None
+        }
         self.permissions: dict[str, Permission] = self._named("register_permissions", ":")
         self.channels = self._named("register_channels")
         self.connectors = self._named("register_connectors")
+        self.import_profiles: dict[str, ImportProfile] = self._named(
+            "register_import_profiles", check=check_profile
+        )
         self.widgets: dict[str, Widget] = self._named("register_widgets")
         jobs: dict[str, Job] = self._named("register_jobs", ".")
         self.jobs = JobRunner(self, self.engine, jobs.values())
@@ -101,23 +109,37 @@ class Crm:
                 tables.append(table)
         return tables
 
-    def _plugin_names(self, hook: str) -> set[str]:
-        return set(self._named(hook, "."))
-
-    def _named(self, hook: str, separator: str | None = None) -> dict[str, Any]:
+    def _named(
+        self,
+        hook: str,
+        separator: str | None = None,
+        check: Callable[[Any], None] | None = None,
+    ) -> dict[str, Any]:
         """Objects with a ``name`` from a registration hook; a name taken twice is an error.
 
         With a ``separator``, every name must start with the plugin's name and it (``sfa.``, ``sfa:``).
+        ``check`` refuses an object with a :class:`ValidationError` naming the field at fault.
         """
         found: dict[str, Any] = {}
+        owners: dict[str, str] = {}
         for plugin, declared in self.host.collect_by_plugin(hook):
             prefix = f"{_namespace(plugin)}{separator}"
             for item in declared:
+                if check is not None:
+                    try:
+                        check(item)
+                    except ValidationError as exc:
+                        name = getattr(item, "name", None)
+                        raise PluginError(plugin, f"{hook}: {name!r}: {exc.message}") from None
                 if separator is not None and not item.name.startswith(prefix):
                     raise PluginError(plugin, f"{hook}: {item.name!r} must be named {prefix}*")
                 if item.name in found:
-                    raise PluginError(plugin, f"{hook}: name {item.name!r} is already taken")
+                    raise PluginError(
+                        plugin,
+                        f"{hook}: name {item.name!r} is already taken (by {owners[item.name]})",
+                    )
                 found[item.name] = item
+                owners[item.name] = plugin
         return found
 
     def route_inbound(self, message: Any) -> str | None:

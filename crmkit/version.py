@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-API_VERSION = "1.1"
+API_VERSION = "1.2"
 """The plugin API version, separate from the package version; see docs/upgrade-guide.md."""

@@ -32,7 +32,7 @@ links the answer to (``/customers/{party_id}``, ``/parties/{party_id}`` …) is 
 
 Only the fields the read record has are compared: a request field the record
 does not hold (``merged_id``, ``decision``) is an instruction, not a value. An
-intake answer ``merged`` is the party the prospect went into: its request values
+intake answer ``merged`` or ``matched`` is the party the prospect went into: its request values
 are not the record's, so only promise 1 is checked for it. An answer replayed
 for an ``Idempotency-Key`` is the first request's, as it was then: the record it
 names is read, but neither promise is checked (it may have changed since).
@@ -183,8 +183,9 @@ def _same_record(body: Any, record_id: Any) -> dict[str, Any] | None:
 
 
 def _another_record(answer: Any) -> bool:
-    # POST /api/v1/prospects answers ``merged`` with the party the prospect went into.
-    return isinstance(answer, dict) and answer.get("outcome") == "merged"
+    # POST /api/v1/prospects answers ``merged`` (or ``matched``: it added nothing) with the
+    # party the prospect went into.
+    return isinstance(answer, dict) and answer.get("outcome") in ("merged", "matched")
 
 
 def _findings(answer: Any) -> list[str]:

@@ -214,3 +214,29 @@ def test_a_plugin_breaking_the_application_after_loading_is_reported_failed(site
     assert plugins["faketables"]["state"] == "failed"
     assert "is not on crmkit.metadata" in plugins["faketables"]["reason"]
     assert check.exit_code == 1
+
+
+def test_a_plugin_registering_a_bad_import_profile_is_reported_failed_naming_it(
+    site: Site,
+) -> None:
+    bad_profile = (
+        "from crmkit import ImportProfile, hookimpl\n"
+        "PROFILE = ImportProfile(name='PipeDrive', system='pipedrive', columns={})\n"
+        "@hookimpl\n"
+        "def register_import_profiles():\n"
+        "    return [PROFILE]\n"
+    )
+    site.install("fakebase")
+    site.install("fakeprofiles", hooks=bad_profile)
+
+    plugins = listed()
+    check = run("check")
+
+    assert plugins["fakebase"]["state"] == "loaded"
+    assert plugins["fakeprofiles"]["state"] == "failed"
+    assert plugins["fakeprofiles"]["reason"] == (
+        "plugin 'fakeprofiles': register_import_profiles: 'PipeDrive': name: expected lower-case"
+        " letters (a-z), digits, '_' or '-', not starting with '_' or '-'"
+    )
+    assert check.exit_code == 1
+    assert "fakeprofiles: failed: plugin 'fakeprofiles': register_import_profiles:" in check.stderr

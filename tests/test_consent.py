@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from crmkit import Actor, NotFound, ValidationError
 from crmkit.app import Crm
 from crmkit.core.audit import history
-from crmkit.core.consent import confirm_consent, consents_of, record_consent
+from crmkit.core.consent import confirm_consent, consents_of, consents_of_parties, record_consent
 from crmkit.core.parties import build_party, create_party, merge_parties
 from crmkit.core.privacy import erase_party, export_party
 from crmkit.core.tables import consent
@@ -39,6 +39,22 @@ def test_the_latest_statement_per_purpose_and_channel_is_in_force(crm: Crm) -> N
         ("marketing", "sms"): "granted",
         ("newsletter", "email"): "withdrawn",
     }
+
+
+def test_the_consents_of_many_parties_are_each_partys_own_in_force(crm: Crm) -> None:
+    ada, bob, cy = add(crm), add(crm), add(crm)
+    with crm.transaction() as tx:
+        record_consent(tx, ada, "newsletter", "email", "granted", source="web-form")
+        record_consent(tx, bob, "newsletter", "email", "granted", source="web-form")
+        record_consent(tx, bob, "newsletter", "email", "withdrawn", source="unsubscribe")
+        record_consent(tx, bob, "marketing", "sms", "granted", source="shop")
+    with crm.read() as conn:
+        found = consents_of_parties(conn, [ada, bob, cy])
+        assert found == {ada: consents_of(conn, ada), bob: consents_of(conn, bob)}
+    assert [(c.purpose, c.channel, c.status) for c in found[bob]] == [
+        ("marketing", "sms", "granted"),
+        ("newsletter", "email", "withdrawn"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -76,12 +76,12 @@ def json_blocks() -> list[Any]:
     return [json.loads(b) for b in re.findall(r"^```json\n(.*?)\n```$", page(), re.M | re.S)]
 
 
-def posted_body() -> Any:
-    """The body of the page's ``curl -X POST .../prospects`` example."""
+def posted_body(path: str = "/api/v1/prospects") -> Any:
+    """The body of the page's ``curl -X POST`` example to ``path``."""
     [command] = [
         block.replace("\\\n", " ")
         for block in re.findall(r"^```sh\n(.*?)\n```$", page(), re.M | re.S)
-        if "/api/v1/prospects" in block
+        if f"{path} " in block
     ]
     words = shlex.split(command)
     return json.loads(words[words.index("-d") + 1])
@@ -102,7 +102,7 @@ def test_http_examples_answer_as_shown(make_crm: Callable[..., Crm]) -> None:
         types.SimpleNamespace(actor_from_request=hookimpl(lambda app, request: admin)),
         name="signon",
     )
-    created, soft, rejected, queue, merges = (timeless(b) for b in json_blocks())
+    created, soft, rejected, queue, merges, resolved = (timeless(b) for b in json_blocks())
     address = {"street": "Hauptstr. 12", "postcode": "10115", "city": "Berlin", "country": "DE"}
     with http_client(make_crm([login])) as client:
         first = client.post("/api/v1/prospects", json=posted_body())
@@ -125,7 +125,7 @@ def test_http_examples_answer_as_shown(make_crm: Callable[..., Crm]) -> None:
             json={"first_name": "JONAS", "last_name": "WEBER", "emails": ["Jonas.Weber@web.de"]},
         )
         assert same.status_code == 200
-        assert (same.json()["outcome"], same.json()["party"]["version"]) == ("merged", 1)
+        assert (same.json()["outcome"], same.json()["party"]["version"]) == ("matched", 1)
 
         mia = client.post(
             "/api/v1/prospects",
@@ -149,3 +149,20 @@ def test_http_examples_answer_as_shown(make_crm: Callable[..., Crm]) -> None:
         decided = client.post("/api/v1/match-reviews/1", json={"decision": "merge"})
         assert decided.status_code == 200 and decided.json()["status"] == "merged"
         assert timeless(client.get("/api/v1/parties/1/merges").json()) == merges
+
+        event = posted_body("/api/v1/parties/resolve")
+        taken_in = client.post("/api/v1/parties/resolve", json=event)
+        assert taken_in.status_code == 201
+        assert taken_in.headers["location"] == f"/api/v1/parties/{resolved['party_id']}"
+        assert taken_in.json() == resolved
+        again = client.post("/api/v1/parties/resolve", json={**event, "emails": []})
+        assert again.status_code == 200
+        assert again.json() == {
+            **resolved,
+            "outcome": "found",
+            "found_by": "external_id",
+            "findings": [],
+            "quality": None,
+            "score": None,
+            "band": None,
+        }

@@ -22,6 +22,7 @@ from crmkit import (
     find_by_external_id,
     link_external_id,
     merge_parties,
+    unlink_external_id,
 )
 from crmkit.core.tables import external_id, external_id_change
 
@@ -86,6 +87,47 @@ def test_repointing_an_id_keeps_who_moved_it_when_from_where_to_where(crm: Crm) 
     assert change.changed_at is not None
 
 
+def test_an_unlinked_id_finds_nobody_and_its_history_says_who_unlinked_it(crm: Crm) -> None:
+    anna = new_party(crm, "Berg")
+    link(crm, anna, "helpdesk", "U-17")
+    with crm.transaction(AGENT) as tx:
+        change = unlink_external_id(tx, "helpdesk", "U-17", party_id=anna)
+    with crm.read() as conn:
+        assert find_by_external_id(conn, "helpdesk", "U-17") is None
+        assert external_ids_of(conn, anna) == []
+        assert external_id_history(conn, "helpdesk", "U-17") == [change]
+    assert (change.from_party_id, change.to_party_id) == (anna, None)
+    assert (change.reason, change.changed_by) == ("unlinked", "helpdesk-sync")
+    link(crm, anna, "helpdesk", "U-17")
+    with crm.read() as conn:
+        assert len(external_id_history(conn, "helpdesk", "U-17")) == 1, "a new link is no move"
+
+
+def test_unlinking_an_id_not_linked_or_linked_elsewhere_is_not_found(crm: Crm) -> None:
+    anna, ben = new_party(crm, "Berg"), new_party(crm, "Brandt")
+    link(crm, ben, "helpdesk", "U-17")
+    for key, owner in ((("helpdesk", "U-18"), None), (("helpdesk", "U-17"), anna)):
+        with pytest.raises(NotFound), crm.transaction() as tx:
+            unlink_external_id(tx, *key, party_id=owner)
+    with crm.read() as conn:
+        found = find_by_external_id(conn, "helpdesk", "U-17")
+    assert found is not None and found.id == ben
+    assert rows(crm, external_id_change) == 0
+
+
+def test_erasure_forgets_that_the_party_had_an_id_it_lost(crm: Crm) -> None:
+    anna = new_party(crm, "Berg")
+    link(crm, anna, "helpdesk", "U-17")
+    with crm.transaction() as tx:
+        unlink_external_id(tx, "helpdesk", "U-17")
+    with crm.read() as conn:
+        exported = export_party(conn, crm.host, anna)["external_id_changes"]
+    assert [(c["reason"], c["to_party_id"]) for c in exported] == [("unlinked", None)]
+    with crm.transaction() as tx:
+        erase_party(tx, anna)
+    assert rows(crm, external_id_change) == 0
+
+
 @pytest.mark.parametrize(
     ("system", "value", "field"),
     [
@@ -109,6 +151,21 @@ def test_a_bad_key_is_refused_naming_its_field_and_stores_nothing(
     assert raised.value.field == field
     with crm.read() as conn, pytest.raises(ValidationError):
         find_by_external_id(conn, system, value)
+    with pytest.raises(ValidationError) as raised, crm.transaction() as tx:
+        unlink_external_id(tx, system, value)
+    assert raised.value.field == field
+    assert rows(crm, external_id) == 0
+
+
+@pytest.mark.parametrize("system", ["9erp", "_x", ".x", "erp\n", "erp sap"])
+def test_a_system_name_starts_with_a_letter_and_the_error_says_so(crm: Crm, system: str) -> None:
+    anna = new_party(crm, "Berg")
+    with pytest.raises(ValidationError) as raised:
+        link(crm, anna, system, "U-17")
+    assert raised.value.reason == (
+        "expected a lower-case letter (a-z) followed by at most 99 lower-case letters,"
+        " digits, '_', '.' or '-'"
+    )
     assert rows(crm, external_id) == 0
 
 

@@ -25,7 +25,15 @@ from crmkit.core import migrate
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party
 from crmkit.core.privacy import erase_party
-from crmkit.core.tables import audit, interaction, notification, outbox, party, user
+from crmkit.core.tables import (
+    audit,
+    idempotency_party,
+    interaction,
+    notification,
+    outbox,
+    party,
+    user,
+)
 from crmkit.hooks.host import discover
 
 MakeCrm = Callable[..., Crm]
@@ -165,7 +173,10 @@ def test_upgrade_keeps_every_row_and_id_and_stops_reuse(make_crm: MakeCrm) -> No
     kept, erased = new_party(app, "Berg"), new_party(app, "Adler")
     logged = [log(app, kept), log(app, erased)]
     with app.transaction() as tx:
+        # This release's erasure reads core_0011's table; the erasure of an older one did not.
+        idempotency_party.create(tx.conn)
         erase_party(tx, erased)
+        idempotency_party.drop(tx.conn)
         # A core_party older than core_0001's AUTOINCREMENT kept no count of the ids it gave.
         tx.conn.execute(text("DELETE FROM sqlite_sequence WHERE name = 'core_party'"))
     before = rows(app, party, interaction, outbox, audit)

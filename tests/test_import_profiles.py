@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import csv
+import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
-from crmkit import ValidationError
+from crmkit import ImportProfile, PluginError, ValidationError, hookimpl
 from crmkit.app import Crm
 from crmkit.core.consent import consents_of
 from crmkit.core.external_ids import external_ids_of, linked_party_id
 from crmkit.core.import_profiles import salesforce_id
 from crmkit.core.importing import ImportOptions, import_parties
 from crmkit.core.parties import get_party
-from crmkit.testing import invoke
+from crmkit.testing import invoke, register_plugin
 
 # The Lead fields of a Weekly Data Export, in the order Salesforce lists them.
 LEAD_HEADER = [
@@ -293,3 +296,130 @@ def test_rows_of_a_profile_and_cards_built_in_worker_processes_give_the_same_res
     with crm.read() as conn:
         ida = get_party(conn, linked_party_id(conn, "import", "prospect:ida-1") or 0)
     assert [a.city for a in ida.addresses] == ["Berlin", "Paris"]
+
+
+# --- Profiles of plugins
+
+
+def pipedrive_id(value: str) -> str:
+    """Module-level, as a profile's ``normalise_id`` must be: worker processes unpickle it."""
+    return f"person-{value}"
+
+
+PIPEDRIVE = ImportProfile(
+    name="pipedrive",
+    system="pipedrive",
+    columns={
+        "Person - First name": "first_name",
+        "Person - Last name": "last_name",
+        "Person - Email": "emails",
+        "Person - Label": "status",
+    },
+    key=("Person - ID",),
+    statuses={"Hot Lead": "qualified"},
+    status_columns=("Person - Label",),
+    normalise_id=pipedrive_id,
+)
+
+
+def profiles_of(*profiles: ImportProfile) -> object:
+    return types.SimpleNamespace(register_import_profiles=hookimpl(lambda: list(profiles)))
+
+
+def test_hook_register_import_profiles(make_crm: Callable[..., Crm], tmp_path: Path) -> None:
+    crm = make_crm([register_plugin(profiles_of(PIPEDRIVE), name="pipedrive_import")])
+    assert set(crm.import_profiles) == {"hubspot", "pipedrive", "salesforce"}
+    header = [
+        "Person - ID",
+        "Person - First name",
+        "Person - Last name",
+        "Person - Email",
+        "Person - Label",
+        "Person - Owner",
+    ]
+    path = write_csv(
+        tmp_path / "people.csv",
+        header,
+        [["17", "Ida", "Lang", "ida@lang.example", "HOT LEAD", "Sam"]],
+    )
+
+    done = invoke(crm, "import", "prospects", str(path), "--profile", "Pipedrive")
+    again = import_parties(crm, "prospect", path, ImportOptions(profile="pipedrive", workers=1))
+
+    assert done.exit_code == 0, done.output
+    assert "created 1" in done.output and "ignored columns: Person - Owner" in done.output
+    assert (again.created, again.skipped) == (0, 1), "the record id is the import key"
+    ida = party_linked(crm, "pipedrive", "person-17")
+    assert (ida.first_name, ida.last_name, ida.status) == ("Ida", "Lang", "qualified")
+
+
+def test_an_unknown_profile_lists_the_profiles_plugins_added(
+    make_crm: Callable[..., Crm], tmp_path: Path
+) -> None:
+    crm = make_crm([register_plugin(profiles_of(PIPEDRIVE), name="pipedrive_import")])
+    path = write_csv(tmp_path / "x.csv", ["last_name"], [["Lee"]])
+
+    result = invoke(crm, "import", "prospects", str(path), "--profile", "zoho")
+
+    assert result.exit_code == 2
+    assert "unknown profile 'zoho' (profiles: hubspot, pipedrive, salesforce)" in result.output
+
+
+def test_a_profile_name_registered_twice_stops_the_start_naming_both_plugins(
+    make_crm: Callable[..., Crm],
+) -> None:
+    plugins = [
+        register_plugin(profiles_of(PIPEDRIVE), name="pipedrive_import"),
+        register_plugin(profiles_of(PIPEDRIVE), name="crm_moves"),
+    ]
+    with pytest.raises(PluginError) as caught:
+        make_crm(plugins, create_tables=False)
+    assert caught.value.plugin == "crm_moves"
+    assert caught.value.message == (
+        "plugin 'crm_moves': register_import_profiles: name 'pipedrive' is already taken"
+        " (by pipedrive_import)"
+    )
+
+
+def a_local_function() -> Callable[[str], str]:
+    def person_id(value: str) -> str:
+        return value
+
+    return person_id
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"name": "PipeDrive"}, "name", "expected lower-case letters (a-z), digits, '_' or '-'"),
+        ({"name": ""}, "name", "expected lower-case letters"),
+        ({"name": "pipe drive"}, "name", "expected lower-case letters"),
+        ({"system": "Pipe Drive"}, "system", "expected a lower-case letter (a-z) followed by"),
+        ({"system": "9pipe"}, "system", "expected a lower-case letter (a-z) followed by"),
+        ({"opt_outs": {"Mail Opt Out": "mail"}}, "opt_outs['Mail Opt Out']", "one of email, sms"),
+        ({"statuses": {"lead": "hot"}}, "statuses['lead']", "one of new, working, qualified"),
+        ({"status_columns": ()}, "status_columns", "statuses are read from these columns"),
+        ({"key": "Person - ID"}, "key", "expected a tuple of column names"),
+        ({"deleted": ("",)}, "deleted", "expected column names as non-empty text"),
+        ({"normalise_id": lambda value: value}, "normalise_id", "module-level function, got <"),
+        ({"normalise_id": a_local_function()}, "normalise_id", "got a_local_function.<locals>"),
+        ({"normalise_id": "pipedrive_id"}, "normalise_id", "module-level function, got 'pipe"),
+    ],
+)
+def test_a_bad_profile_stops_the_start_naming_the_plugin_the_profile_and_the_field(
+    make_crm: Callable[..., Crm], changes: dict[str, Any], field: str, reason: str
+) -> None:
+    bad = attrs.evolve(PIPEDRIVE, **changes)
+
+    with pytest.raises(PluginError) as caught:
+        make_crm([register_plugin(profiles_of(bad), name="pipedrive_import")], create_tables=False)
+
+    assert caught.value.plugin == "pipedrive_import"
+    assert caught.value.reason.startswith(f"register_import_profiles: {bad.name!r}: {field}: ")
+    assert reason in caught.value.reason
+
+
+def test_a_bad_profile_is_not_an_error_before_the_start() -> None:
+    """A plugin's module builds its profiles at import: the start names the plugin, not a traceback."""
+    bad = ImportProfile(name="PipeDrive", system="Pipe Drive", columns={"ID": "first_name"})
+    assert bad.columns == {"id": "first_name"}

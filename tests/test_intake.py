@@ -26,7 +26,7 @@ from crmkit.app import Crm
 from crmkit.core.entities import User
 from crmkit.core.errors import ConfigurationError, ValidationError
 from crmkit.core.intake.merge_log import merges_of
-from crmkit.core.intake.review import list_reviews
+from crmkit.core.intake.review import decide, get_review, list_reviews
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.pagination import encode_cursor
 from crmkit.core.parties import build_party, create_party, get_party, merge_parties
@@ -312,10 +312,32 @@ def test_a_merge_settles_the_review_pairing_the_two_and_repoints_the_others(
     with app.read() as conn:
         merged = list_reviews(conn, status="merged").items
         still_open = list_reviews(conn).items
-    assert [(r.candidate_id, r.existing_id) for r in merged] == [(existing, existing)]
+    assert [(r.candidate_id, r.existing_id, r.merged_id) for r in merged] == [
+        (existing, existing, first.party_id)
+    ]
     assert merged[0].decided_at is not None
     assert {(r.candidate_id, r.existing_id) for r in still_open} == {(second.party_id, existing)}
+    assert {r.merged_id for r in still_open} == {None}
     assert len(still_open) == 2
+
+
+def test_a_review_decided_as_merge_keeps_the_id_of_the_party_merged_away(
+    make_crm: MakeCrm,
+) -> None:
+    app = with_intake(make_crm, merge_threshold=1.0, review_threshold=0.5)
+    existing = create(app, **ANNA)
+    (review_id,) = take(app, ANNA).reviews
+    with app.transaction() as tx:
+        candidate = get_review(tx.conn, review_id).candidate_id
+        decided = decide(tx, get_review(tx.conn, review_id), "merge")
+    with app.read() as conn:
+        stored_review = get_review(conn, review_id)
+    assert decided == stored_review
+    assert (decided.status, decided.existing_id, decided.merged_id) == (
+        "merged",
+        existing,
+        candidate,
+    )
 
 
 def test_nothing_is_merged_below_the_merge_threshold(make_crm: MakeCrm) -> None:
@@ -421,7 +443,7 @@ def test_an_intake_merge_keeps_the_survivors_intake_data_and_fills_what_it_lacks
     result = take(crm, ANNA)
 
     row = stored(crm, existing)
-    assert result.outcome == "merged"
+    assert result.outcome == "matched"
     assert row.quality == 100 and row.score == result.score and row.score_band == result.band
     assert row.first_contact_due_at is not None
 
@@ -486,21 +508,20 @@ def test_a_merged_intake_announces_the_survivors_change_and_no_prospect_that_nev
     assert "prospect.created" not in stored_events
 
 
-def test_a_merged_intake_with_nothing_new_announces_no_change_and_keeps_the_version(
+def test_an_intake_with_nothing_new_is_a_match_that_announces_and_logs_nothing(
     crm: Crm,
 ) -> None:
     existing = create(crm, **ANNA)
     with crm.read() as conn:
         before = conn.execute(select(func.max(outbox.c.id))).scalar_one()
 
-    result = take(crm, ANNA)
+    results = [take(crm, ANNA) for _ in range(2)]
 
-    assert result.outcome == "merged" and result.party_id == existing
+    assert [(r.outcome, r.party_id) for r in results] == [("matched", existing)] * 2
     with crm.read() as conn:
-        types = conn.execute(
-            select(outbox.c.event_type).where(outbox.c.id > before).order_by(outbox.c.id)
-        ).scalars()
-        assert list(types) == ["party.merged", "prospect.received"]
+        types = conn.execute(select(outbox.c.event_type).where(outbox.c.id > before)).scalars()
+        assert list(types) == []
+        assert merges_of(conn, existing) == []
         # An edit of the party's owner based on what they read is not made stale by it.
         assert get_party(conn, existing).version == 1
 

@@ -205,7 +205,7 @@ def one_by_one(self: _Importer, tx: Transaction, fresh: list[Any]) -> tuple[list
             continue
         result = store(tx, checked, self.app.settings.intake, vouched=True)
         assert result.party_id is not None
-        if result.outcome == "merged":
+        if result.outcome in ("matched", "merged"):
             self.result.merged += 1
         else:
             self.result.created += 1

@@ -107,9 +107,10 @@ def test_one_failing_job_does_not_stop_the_others(app: Crm, chores: Chores) -> N
         "core.deliver_webhooks",
         "core.escalate_missed_first_contacts",
         "core.expire_untouched_prospects",
+        "core.prune_idempotency_answers",
         "core.prune_signed_receipts",
     ]
-    assert [r.ok for r in results] == [False, True, True, True, True, True, True]
+    assert [r.ok for r in results] == [False, True, True, True, True, True, True, True]
     assert chores.ran == ["sync", "tidy"]
 
 
@@ -133,6 +134,7 @@ def test_due_jobs_follow_their_interval(app: Crm) -> None:
         "core.deliver_webhooks",
         "core.escalate_missed_first_contacts",
         "core.expire_untouched_prospects",
+        "core.prune_idempotency_answers",
         "core.prune_signed_receipts",
     ]
 
@@ -203,6 +205,7 @@ def test_jobs_list_shows_schedule_last_run_success_and_error(
         "core.deliver_webhooks",
         "core.escalate_missed_first_contacts",
         "core.expire_untouched_prospects",
+        "core.prune_idempotency_answers",
         "core.prune_signed_receipts",
     ]
 

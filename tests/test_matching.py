@@ -19,6 +19,7 @@ from crmkit.core.matching import (
     score_pair,
 )
 from crmkit.core.matching.clustering import cluster_pairs
+from crmkit.core.matching.compare import compare
 from crmkit.core.matching.estimate import estimate_weights
 from crmkit.core.matching.source import read_records
 from crmkit.core.matching.weights import DEFAULT_WEIGHTS
@@ -360,6 +361,35 @@ def test_one_mistyped_first_name_at_the_same_address_is_still_one_person() -> No
 def test_a_mistyped_nickname_is_compared_as_written() -> None:
     paco = {"first_name": "Paco", "last_name": "Gómez", "birth_date": "1970-05-12", "country": "ES"}
     assert matches(paco, {**paco, "first_name": "Pato"})
+
+
+@pytest.mark.parametrize(
+    ("full", "short"),
+    # Full names that folding changes ("michael" is "michal" once "ae" reads as "ä").
+    [("Michael", "Mike"), ("Manuel", "Manolo"), ("Samuel", "Sam"), ("Stefanie", "Steffi")],
+)
+def test_a_nickname_is_the_name_it_stands_for(full: str, short: str) -> None:
+    ours = {"first_name": full, "last_name": "Ward", "birth_date": "1970-05-12", "country": "GB"}
+    assert compare(record(**ours), record(**{**ours, "first_name": short}))[0] == 1
+    assert matches(ours, {**ours, "first_name": short})
+
+
+@pytest.mark.parametrize(
+    ("full", "typed"), [("Jennifer", "Jeenny"), ("Stefanie", "Stffi"), ("Michael", "Mdike")]
+)
+def test_a_nickname_with_one_typing_error_is_close_to_the_full_name(full: str, typed: str) -> None:
+    """Same email and address: the first name, as typed, must not outweigh them."""
+    ours = {
+        "first_name": full,
+        "last_name": "Rogers",
+        "email": "j.rogers@example.org",
+        "street": "Sunset Boulevard",
+        "street_number": "133",
+        "postcode": "80286",
+        "city": "Denver",
+        "country": "US",
+    }
+    assert matches(ours, {**ours, "first_name": typed})
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ note = Table(
     Index(None, "party_id", "written_at"),
 )
 
-CORE_HEAD = "core_0010"
+CORE_HEAD = "core_0013"
 """The newest revision of the kernel's branch: update it with every new core revision."""
 
 

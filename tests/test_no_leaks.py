@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
+from crmkit import link_external_id
 from crmkit.app import Crm
 from crmkit.web.app import create_asgi
 
@@ -21,6 +22,8 @@ PARTY_LISTS = {"/api/v1/customers": "customer", "/api/v1/prospects": "prospect"}
 VCARD_LISTS = {"/api/v1/customers/vcard": "customer", "/api/v1/prospects/vcard": "prospect"}
 """The lists as vCards: a card names its party by ``FN`` (``<party name> Leakcheck``)."""
 LOOKUP = "/api/v1/lookup"
+BY_EXTERNAL_ID = "/api/v1/parties/by-external-id"
+"""Each party of the world is linked to the external id ``leakcheck`` / its name."""
 REVIEWS = "/api/v1/match-reviews"
 """The review queue names its parties by ``candidate_id`` and ``existing_id``."""
 NOT_PARTY_DATA = {
@@ -89,7 +92,7 @@ def test_every_api_route_is_classified(api_routes: list[str]) -> None:
         known = (
             path in PARTY_LISTS
             or path in VCARD_LISTS
-            or path in (LOOKUP, REVIEWS)
+            or path in (LOOKUP, REVIEWS, BY_EXTERNAL_ID)
             or path in NOT_PARTY_DATA
             or path in OWN_WORK
             or path in WEBHOOKS
@@ -114,9 +117,12 @@ def check_answer(response: Any, world: Any, name: str, what: str) -> None:
 
 @pytest.mark.parametrize("name", ["ada", "mia", "sam", "sue", "sid", "max", "rob"])
 def test_no_endpoint_leaks_a_record_the_actor_may_not_see(
-    world: Any, client_as: Callable[..., Any], api_routes: list[str], name: str
+    world: Any, client_as: Callable[..., Any], api_routes: list[str], name: str, crm: Crm
 ) -> None:
     id_of = {pid: party_name for party_name, pid in world.parties.items()}
+    with crm.transaction() as tx:
+        for party_name, party_id in world.parties.items():
+            link_external_id(tx, party_id, "leakcheck", party_name)
     answered = 0
     with client_as(world.actors[name]) as client:
         for path in api_routes:
@@ -146,6 +152,17 @@ def test_no_endpoint_leaks_a_record_the_actor_may_not_see(
                     one = client.get(path, params={"email": f"{party_name}@example.org"})
                     check_answer(one, world, name, f"GET {path}?email={party_name}@…")
                 answered += 1
+            elif path == BY_EXTERNAL_ID:
+                for party_name, party_id in world.parties.items():
+                    found = client.get(
+                        path, params={"system": "leakcheck", "external_id": party_name}
+                    )
+                    if party_name in world.sees[name]:
+                        check_answer(found, world, name, f"GET {path} of {party_name}")
+                        assert found.json()["id"] == party_id
+                        answered += 1
+                    else:
+                        assert found.status_code == 404, f"GET {path} of {party_name}"
             elif path == REVIEWS:
                 queue = client.get(path, params={"limit": 500})
                 assert queue.status_code in (200, 403), f"GET {path}: {queue.text}"

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from crmkit import Actor, hookimpl
 from crmkit.core.web_leads import FORM_LIMIT
 from crmkit.testing import http_client, register_plugin
+from crmkit.web import HubChallenge, StandardWebhooks, public_route
 from crmkit.web.openapi import Param, operation
 
 ADMIN = Actor(user_id=None, username="reader", role="admin")
@@ -74,6 +75,12 @@ def test_document_is_openapi_3_1_covering_every_kernel_resource(make_crm):
         ("GET", "/api/v1/lookup"),
         ("POST", "/api/v1/interactions"),
         ("PATCH", "/api/v1/users/{user_id}"),
+        ("GET", "/api/v1/parties/{party_id}/external-ids"),
+        ("PUT", "/api/v1/parties/{party_id}/external-ids"),
+        ("DELETE", "/api/v1/parties/{party_id}/external-ids"),
+        ("GET", "/api/v1/parties/{party_id}/external-ids/history"),
+        ("GET", "/api/v1/parties/by-external-id"),
+        ("POST", "/api/v1/parties/resolve"),
     ]:
         assert expected in operations
     ids = [item["operationId"] for p in doc["paths"].values() for item in p.values()]
@@ -178,6 +185,82 @@ def test_public_operations_need_no_token_and_every_other_one_does(make_crm):
         # Nobody logs in to a public operation, so none answers 401.
         assert ("401" in item["responses"]) is (key not in public), key
         assert "security" not in item or key in public
+
+
+def secrets(crm: Any) -> tuple[str, ...]:
+    return ()
+
+
+async def ticket_opened(request: Request) -> Response:
+    """A help desk's ticket event."""
+    return JSONResponse({})
+
+
+def confirm(request: Request) -> Response:
+    return JSONResponse({})
+
+
+@frozen
+class CodeInLink:
+    """A plugin's own scheme: a code its handler checks, no id signed and no secret."""
+
+    parameters = (Param("code", str, "The code the link carried"),)
+
+    def verify(self, crm: Any, request: Request, body: bytes, now: float) -> None:
+        return None
+
+
+def follow(request: Request) -> Response:
+    """Follow a link a ticket's email carried."""
+    return JSONResponse({})
+
+
+def test_signed_plugin_routes_are_public_and_name_the_signature_they_expect(make_crm):
+    routes = [
+        public_route(
+            "/tickets",
+            operation("Take a ticket event in", request=Visit, status=202)(ticket_opened),
+            verifier=StandardWebhooks(secrets),
+            per_minute=60,
+        ),
+        public_route("/tickets", confirm, verifier=HubChallenge(secrets), methods=["GET"]),
+        public_route("/links", follow, verifier=CodeInLink(), methods=["GET"]),
+    ]
+    hooks = types.SimpleNamespace(register_routes=hookimpl(lambda: routes))
+    client = http_client(make_crm([register_plugin(hooks, name="helpdesk")]))
+
+    doc = client.get("/api/openapi.json").json()
+
+    post, get = (doc["paths"]["/p/helpdesk/tickets"][m] for m in ("post", "get"))
+    assert post["security"] == get["security"] == []
+    assert post["summary"] == "Take a ticket event in"
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Visit"
+    }
+    signed = {(p["in"], p["name"]) for p in post["parameters"] if p["required"]}
+    assert signed == {
+        ("header", "webhook-id"),
+        ("header", "webhook-timestamp"),
+        ("header", "webhook-signature"),
+    }
+    assert {p["name"] for p in get["parameters"]} == {
+        "hub.mode",
+        "hub.challenge",
+        "hub.verify_token",
+    }
+    assert {"202", "403", "409", "429", "503"} <= set(post["responses"])
+    assert "401" not in post["responses"] and "401" not in get["responses"]
+    assert post["responses"]["429"]["headers"]["Retry-After"]["required"] is True
+    assert "StandardWebhooks" in post["description"] and "60 requests" in post["description"]
+    assert get["summary"] == "Signed requests to confirm"
+    assert post["operationId"] != get["operationId"]
+    # Only what applies: HubChallenge signs no id; a plugin's scheme has no secret either.
+    assert "409" not in get["responses"] and "409" not in get["description"]
+    assert "503" in get["responses"] and "secret is not configured" in get["description"]
+    link = doc["paths"]["/p/helpdesk/links"]["get"]
+    assert link["summary"] == "Follow a link a ticket's email carried."
+    assert {"409", "503"}.isdisjoint(link["responses"]) and "secret" not in link["description"]
+    assert [(p["name"], p["required"]) for p in link["parameters"]] == [("code", True)]
 
 
 def schema_of(doc: dict[str, Any], answer: dict[str, Any], media: str) -> dict[str, Any]:

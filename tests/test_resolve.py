@@ -21,11 +21,21 @@ from crmkit import (
     get_party,
     link_external_id,
     log_interaction,
+    merge_parties,
     resolve_party,
     take_in_prospect,
 )
 from crmkit.core.intake.merge_log import merges_of
-from crmkit.core.tables import audit, external_id, interaction, merge_log, outbox, party
+from crmkit.core.tables import (
+    audit,
+    external_id,
+    interaction,
+    match_review,
+    merge_log,
+    notification,
+    outbox,
+    party,
+)
 
 ANNA = {
     "first_name": "Anna",
@@ -162,30 +172,69 @@ def test_a_key_several_parties_share_goes_through_intake(crm: Crm) -> None:
     shared = "office@berg-gmbh.de"
     one = stored(crm, {"first_name": "Anna", "last_name": "Berg", "emails": [shared]})
     two = stored(crm, {"first_name": "Otto", "last_name": "Berg", "emails": [shared]})
-    found = resolve(
-        crm, {"first_name": "Anna", "last_name": "Berg", "emails": [shared]}, vouched=True
-    )
+    data = {"first_name": "Anna", "last_name": "Berg", "emails": [shared], "phones": ["030 901820"]}
+    found = resolve(crm, data, vouched=True)
     # Intake's matching picks the holder that is the same person; that is a merge, logged.
     assert (found.outcome, found.party_id, found.found_by) == ("merged", one, None)
     assert found.party_id != two
     assert count(crm, merge_log) == 1
 
 
+def events_of(crm: Crm, event_type: str) -> int:
+    with crm.read() as conn:
+        query = select(func.count()).where(outbox.c.event_type == event_type)
+        return int(conn.execute(query).scalar_one())
+
+
+def test_a_repeat_event_on_a_shared_address_is_a_match_not_an_empty_merge(crm: Crm) -> None:
+    shared = "office@shared.de"
+    for name in ("Shared Ltd", "Shared Trading Ltd"):
+        stored(crm, {"kind": "organisation", "organisation_name": name, "emails": [shared]})
+    first = resolve(crm, {"emails": [shared]}, vouched=True)
+    assert first.outcome == "created" and first.party_id is not None
+    events = count(crm, outbox)
+    again = [resolve(crm, {"emails": [shared]}, vouched=True) for _ in range(2)]
+    assert [(r.outcome, r.party_id, r.found_by) for r in again] == [
+        ("found", first.party_id, None)
+    ] * 2
+    assert count(crm, merge_log) == 0
+    assert (events_of(crm, "party.merged"), events_of(crm, "prospect.received")) == (0, 1)
+    assert (count(crm, party), count(crm, outbox)) == (3, events)
+
+
+def test_a_repeat_prospect_adding_nothing_is_matched_by_intake_too(crm: Crm) -> None:
+    with crm.transaction() as tx:
+        first = take_in_prospect(tx, ANNA, source="shop", vouched=True)
+    with crm.transaction() as tx:
+        again = take_in_prospect(tx, {**ANNA, "emails": ["Anna.Berg@web.de"]}, source="shop")
+    assert (again.outcome, again.party_id) == ("matched", first.party_id)
+    assert count(crm, merge_log) == 0
+    assert (events_of(crm, "party.merged"), events_of(crm, "prospect.received")) == (0, 1)
+
+
 # --- Record rules
 
 
-def test_a_party_the_actor_may_not_see_is_not_handed_out(crm: Crm, world: Any) -> None:
-    hidden = world.parties["sue_own"]
+def test_a_party_the_actor_may_not_see_is_hidden_and_nothing_is_made(crm: Crm, world: Any) -> None:
+    parties, events = count(crm, party), count(crm, outbox)
     data = {
         "first_name": "Sue_Own",
         "last_name": "Leakcheck",
         "emails": ["sue_own@example.org"],
         "phones": ["+49 30 555 1002"],
     }
-    found = resolve(crm, data, actor=world.actors["sam"], vouched=True)
-    assert found.party_id != hidden and found.found_by is None
-    assert found.intake is not None and found.intake.handed_over
-    assert found.outcome == "review"
+    sam = world.actors["sam"]
+    # Every event of the same person: no duplicate, no review for its owner, no id told.
+    for n in range(3):
+        found = resolve(crm, data, actor=sam, system="helpdesk", external_id="S-NEW", vouched=True)
+        assert found == Resolution("hidden", None, "email"), n
+    assert (count(crm, party), count(crm, match_review), count(crm, notification)) == (
+        parties,
+        0,
+        0,
+    )
+    assert count(crm, outbox) == events
+    assert linked(crm, "helpdesk", "S-NEW") is None
 
 
 def test_an_id_held_by_a_hidden_party_is_neither_handed_out_nor_taken_away(
@@ -194,9 +243,12 @@ def test_an_id_held_by_a_hidden_party_is_neither_handed_out_nor_taken_away(
     hidden = world.parties["sue_own"]
     with crm.transaction() as tx:
         link_external_id(tx, hidden, "helpdesk", "U-17")
+    parties = count(crm, party)
     data = {"first_name": "Kim", "last_name": "Ott", "emails": ["kim@ott.de"]}
-    found = resolve(crm, data, actor=world.actors["sam"], system="helpdesk", external_id="U-17")
-    assert found.outcome == "created" and found.party_id != hidden
+    for _ in range(2):
+        found = resolve(crm, data, actor=world.actors["sam"], system="helpdesk", external_id="U-17")
+        assert found == Resolution("hidden", None, "external_id")
+    assert count(crm, party) == parties
     assert linked(crm, "helpdesk", "U-17") == hidden
 
 
@@ -317,3 +369,42 @@ def test_events_of_a_new_person_at_once_make_one_party(
     assert errors == []
     assert sorted(r.outcome for r in results) == ["created"] + ["found"] * (len(ids) - 1)
     assert count(crm, party) == 1
+
+
+# --- A name standing in for a missing one
+
+
+def test_the_real_name_of_a_party_known_by_its_email_merges_and_replaces_the_stand_in(
+    crm: Crm,
+) -> None:
+    known = resolve(
+        crm, {"emails": ["kim.ott@firma.de"]}, system="hd", external_id="K-1", vouched=True
+    )
+    assert known.outcome == "created" and known.party_id is not None
+    form = {"first_name": "Kim", "last_name": "Ott", "emails": ["kim.ott@firma.de"]}
+    with crm.transaction() as tx:
+        named = take_in_prospect(tx, form, source="web", vouched=True)
+    assert (named.outcome, named.party_id) == ("merged", known.party_id)
+    with crm.read() as conn:
+        survivor = get_party(conn, known.party_id)
+        (entry,) = merges_of(conn, known.party_id)
+    assert (survivor.first_name, survivor.last_name) == ("Kim", "Ott")
+    assert survivor.display_name == "Kim Ott"
+    assert entry.filled == {"first_name": "Kim", "last_name": "Ott"}
+    assert count(crm, party) == 1
+
+
+@pytest.mark.parametrize("survivor", ["stand-in", "named"])
+def test_a_merge_takes_the_real_name_over_the_stand_in_whichever_side_survives(
+    crm: Crm, survivor: str
+) -> None:
+    known = resolve(crm, {"emails": ["kim.ott@firma.de"]}, vouched=True).party_id
+    named = stored(crm, {"first_name": "Kim", "last_name": "Ott", "emails": ["kim@ott.de"]})
+    assert known is not None
+    into, away = (known, named) if survivor == "stand-in" else (named, known)
+    with crm.transaction() as tx:
+        merge_parties(tx, into, away)
+    with crm.read() as conn:
+        merged = get_party(conn, into)
+    assert (merged.first_name, merged.last_name, merged.display_name) == ("Kim", "Ott", "Kim Ott")
+    assert {e.normalised for e in merged.emails} == {"kim.ott@firma.de", "kim@ott.de"}

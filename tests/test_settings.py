@@ -121,6 +121,13 @@ def test_wrong_type_explains_what_was_expected(tmp_path: Path) -> None:
         load_settings(environ={}, config_path=path)
 
 
+def test_a_value_not_among_the_choices_is_refused_listing_them(tmp_path: Path) -> None:
+    path = write(tmp_path, "[intake]\nassignment = 'random'\n")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(environ={}, config_path=path)
+    assert caught.value.reason == "expected one of round_robin, territory, workload, got 'random'"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from crmkit.core.parties import build_party, create_party
 from crmkit.core.signatures import verify
 from crmkit.core.users import User, create_user
 from crmkit.core.webhook_delivery import DeliveryPolicy, deliver_webhooks
+from crmkit.core.webhooks import list_subscriptions
 from crmkit.testing import http_client
 from tests.webhook_receiver import Receiver, receiving
 
@@ -86,6 +88,44 @@ def test_an_admin_subscribes_sees_deliveries_tests_and_redelivers(
         assert 'href="/admin/webhooks"' in client.get("/").text, "in the admin's menu"
 
 
+def test_an_admin_subscribes_tests_and_disables_on_the_page(
+    crm: Crm, client_as: Callable[[Actor], Any], receiver: Receiver
+) -> None:
+    ada = user(crm, "ada", "admin")
+    with client_as(ada) as client:
+        refused = client.post(
+            "/admin/webhooks", data={"url": "ftp://example.org", "event_types": "*"}
+        )
+        unknown_type = client.post(
+            "/admin/webhooks", data={"url": receiver.url, "event_types": "*, nope.done"}
+        )
+        subscribed = client.post(
+            "/admin/webhooks",
+            data={"url": receiver.url, "event_types": "prospect.created, party.merged"},
+        )
+        (listed,) = client.get("/api/v1/webhooks").json()
+        tested = client.post(f"/admin/webhooks/{listed['id']}/test")
+        disabled = client.post(
+            f"/admin/webhooks/{listed['id']}/activity",
+            data={"active": "no"},
+            follow_redirects=False,
+        )
+        after_disabling = client.get(f"/api/v1/webhooks/{listed['id']}").json()
+        client.post(f"/admin/webhooks/{listed['id']}/activity", data={"active": "yes"})
+        after_enabling = client.get(f"/api/v1/webhooks/{listed['id']}").json()
+
+    assert refused.status_code == 422 and 'aria-invalid="true"' in refused.text
+    assert 'value="ftp://example.org"' in refused.text, "the form keeps what was typed"
+    assert unknown_type.status_code == 422 and "nope.done" in unknown_type.text
+    assert subscribed.status_code == 201
+    assert listed["event_types"] == ["prospect.created", "party.merged"]
+    (secret,) = re.findall(r'<code class="secret">([^<]+)</code>', subscribed.text)
+    assert verify(secret, receiver.received[0].headers, receiver.received[0].body)
+    assert tested.status_code == 200 and "HTTP 204" in tested.text
+    assert disabled.status_code == 303 and after_disabling["active"] is False
+    assert after_enabling["active"] is True
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -94,6 +134,7 @@ def test_an_admin_subscribes_sees_deliveries_tests_and_redelivers(
         ({"url": "http://example.org:99999/", "event_types": ["*"]}, "url"),
         ({"url": "https://example.org/\ud800", "event_types": ["*"]}, "url"),
         ({"url": "https://example.org", "event_types": ["*"], "entity": "a\u0000b"}, "entity"),
+        ({"url": "https://example.org", "event_types": ["*"], "entity": "prospekt"}, "entity"),
         ({"url": "https://example.org", "event_types": []}, "event_types"),
         ({"url": "https://example.org", "event_types": ["nope.done"]}, "event_types"),
         ({"url": "https://example.org", "event_types": ["*", "*"]}, "event_types"),
@@ -114,6 +155,56 @@ def test_bad_input_is_a_422_naming_the_field_and_adds_nothing(
         assert client.get("/api/v1/webhooks").json() == []
 
 
+def test_an_entity_no_event_type_is_about_is_refused_naming_the_known_ones(
+    crm: Crm, client_as: Callable[[Actor], Any]
+) -> None:
+    with client_as(user(crm, "ada", "admin")) as client:
+        body = {"url": "https://example.org", "event_types": ["*"], "entity": "prospekt"}
+        refused = problem(client.post("/api/v1/webhooks", json=body), 422)
+        on_the_page = client.post(
+            "/admin/webhooks",
+            data={"url": "https://example.org", "event_types": "*", "entity": "bogus"},
+        )
+        # The kernel's kinds and a default plugin's, which its event types declare.
+        accepted = [
+            client.post("/api/v1/webhooks", json=body | {"entity": entity}).status_code
+            for entity in ("customer", "task")
+        ]
+        listed = client.get("/api/v1/webhooks").json()
+    assert "entity" in refused["detail"]
+    assert "prospect" in refused["detail"] and "match_review" in refused["detail"]
+    assert on_the_page.status_code == 422 and 'id="entity-error"' in on_the_page.text
+    assert "bogus" in on_the_page.text and "customer" in on_the_page.text
+    assert accepted == [201, 201]
+    assert [s["entity"] for s in listed] == ["customer", "task"]
+
+
+@pytest.mark.parametrize("form", [{"active": "maybe"}, {}])
+def test_the_activity_button_takes_only_yes_or_no(
+    crm: Crm, client_as: Callable[[Actor], Any], form: dict[str, str]
+) -> None:
+    with client_as(user(crm, "ada", "admin")) as client:
+        body = {"url": "https://example.org", "event_types": ["*"]}
+        webhook_id = client.post("/api/v1/webhooks", json=body).json()["subscription"]["id"]
+        refused = client.post(
+            f"/admin/webhooks/{webhook_id}/activity", data=form, follow_redirects=False
+        )
+        after = client.get(f"/api/v1/webhooks/{webhook_id}").json()
+    assert refused.status_code == 422 and 'id="active-error"' in refused.text
+    assert "expected yes (enable) or no (disable)" in refused.text
+    assert after["active"] is True and after["disabled_reason"] is None
+
+
+def test_the_url_label_says_what_is_checked(crm: Crm, client_as: Callable[[Actor], Any]) -> None:
+    with client_as(user(crm, "ada", "admin")) as client:
+        page = client.get("/admin/webhooks").text
+        subscribed = client.post(
+            "/admin/webhooks", data={"url": "http://example.org/hook", "event_types": "*"}
+        )
+    assert "URL (an absolute http:// or https:// address)" in page
+    assert subscribed.status_code == 201, "a public http address is accepted, as the label says"
+
+
 def test_only_webhook_admins_may_manage_webhooks(
     crm: Crm, client_as: Callable[[Actor], Any]
 ) -> None:
@@ -122,7 +213,13 @@ def test_only_webhook_admins_may_manage_webhooks(
         body = {"url": "https://example.org", "event_types": ["*"]}
         problem(client.post("/api/v1/webhooks", json=body), 403)
         assert client.get("/admin/webhooks").status_code == 403
+        form = {"url": "https://example.org", "event_types": "*"}
+        assert client.post("/admin/webhooks", data=form).status_code == 403
+        assert client.post("/admin/webhooks/1/test").status_code == 403
+        assert client.post("/admin/webhooks/1/activity", data={"active": "no"}).status_code == 403
         assert "/admin/webhooks" not in client.get("/").text
+    with crm.read() as conn:
+        assert list_subscriptions(conn) == []
 
 
 def test_a_token_whose_scope_is_too_small_is_told_so_not_its_role(crm: Crm) -> None:

@@ -11,8 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from crmkit.cli import context
+from crmkit.core.errors import ValidationError
 from crmkit.core.exporting import EXPORT_FORMATS, EXPORTABLE, PartySelection, export_records
-from crmkit.core.import_profiles import PROFILES
+from crmkit.core.import_profiles import import_profile
 from crmkit.core.importing import (
     IMPORT_FORMATS,
     MAX_BATCH_SIZE,
@@ -33,6 +34,16 @@ def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{pair!r} is not CSVCOLUMN=FIELD", param_hint="--map")
         mapping[column] = target
     return mapping
+
+
+def _profile(ctx: click.Context, param: click.Parameter, name: str | None) -> str | None:
+    """The profile's name if the CRM knows it (the kernel's or a plugin's)."""
+    if name is None:
+        return None
+    try:
+        return import_profile(context.get_app().import_profiles, name).name
+    except ValidationError as exc:
+        raise click.BadParameter(exc.reason) from None
 
 
 def _summary(result: ImportResult) -> str:
@@ -57,8 +68,10 @@ def _summary(result: ImportResult) -> str:
 )
 @click.option(
     "--profile",
-    type=click.Choice(sorted(PROFILES), case_sensitive=False),
-    help="Read another CRM's export: its column names, record ids, statuses and opt-outs.",
+    metavar="NAME",
+    callback=_profile,
+    help="Read another CRM's export: its column names, record ids, statuses and opt-outs"
+    " (salesforce, hubspot, or a plugin's profile).",
 )
 @click.option(
     "--format",
@@ -113,7 +126,8 @@ def import_(
     phone(s) (several in one cell separated by ';'), street, street_number,
     address_line2, postcode, city, region, country, source, status (prospects),
     customer_number (customers), owner (a username) and custom fields by name.
-    --profile salesforce or hubspot reads those products' exports as they are.
+    --profile salesforce or hubspot (or a profile a plugin adds) reads that product's
+    export as it is.
 
     vCard 3.0 and 4.0 (and 2.1) files: one party per card, keyed by its UID.
     """

@@ -80,7 +80,11 @@ _INSERT = insert(audit)
 def record(
     tx: Transaction, entity: str, entity_id: Any, action: str, changes: Mapping[str, list[Any]]
 ) -> None:
-    """Add an entry to the trail in ``tx``, as done by ``tx.actor``."""
+    """Add an entry to the trail in ``tx``, as done by ``tx.actor`` (public as ``crmkit.record_audit``).
+
+    A plugin names its own entities ``<plugin>.<entity>`` and keeps personal data out
+    of ``changes`` unless its ``erase_party`` empties them.
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     tx.conn.execute(
@@ -98,7 +102,7 @@ def record(
 
 
 def history(conn: Connection, entity: str, entity_id: Any, *, limit: int = 500) -> list[AuditEntry]:
-    """The record's trail, newest first (``entity``: party, interaction, user or task)."""
+    """The record's trail, newest first (``entity``: party, interaction, user, task or a plugin's)."""
     rows = conn.execute(
         select(audit)
         .where(audit.c.entity == entity, audit.c.entity_id == str(entity_id))

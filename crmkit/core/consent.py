@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -144,17 +145,25 @@ def _consent(row: Any) -> Consent:
 
 def consents_of(conn: Connection, party_id: int) -> list[Consent]:
     """The consent in force per purpose and channel (the latest statement), by purpose and channel."""
+    return consents_of_parties(conn, [party_id]).get(party_id, [])
+
+
+def consents_of_parties(conn: Connection, party_ids: Collection[int]) -> dict[int, list[Consent]]:
+    """:func:`consents_of` for each of ``party_ids`` that stated any, in one query (a batch of mail)."""
     latest = (
         select(func.max(consent.c.id))
-        .where(consent.c.party_id == party_id)
-        .group_by(consent.c.purpose, consent.c.channel)
+        .where(consent.c.party_id.in_(list(party_ids)))
+        .group_by(consent.c.party_id, consent.c.purpose, consent.c.channel)
     )
     rows = conn.execute(
         select(consent)
         .where(consent.c.id.in_(latest))
-        .order_by(consent.c.purpose, consent.c.channel)
+        .order_by(consent.c.party_id, consent.c.purpose, consent.c.channel)
     )
-    return [_consent(r) for r in rows]
+    found: dict[int, list[Consent]] = {}
+    for row in rows:
+        found.setdefault(row.party_id, []).append(_consent(row))
+    return found
 
 
 def consent_history(conn: Connection, party_id: int) -> list[Consent]:

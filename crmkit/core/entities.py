@@ -18,6 +18,7 @@ Direction = Literal["inbound", "outbound", "internal"]
 PARTY_KINDS: tuple[str, ...] = ("person", "organisation")
 DIRECTIONS: tuple[str, ...] = ("inbound", "outbound", "internal")
 PROSPECT_STATUSES: tuple[str, ...] = ("new", "working", "qualified", "disqualified", "expired")
+NAME_FIELDS: tuple[str, ...] = ("first_name", "last_name", "organisation_name")
 
 
 @define(slots=False, eq=False, kw_only=True)

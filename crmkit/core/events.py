@@ -49,14 +49,21 @@ KERNEL_EVENT_TYPES: tuple[str, ...] = (
     "user.created",
     "user.updated",
 )
+KERNEL_ENTITIES: tuple[str, ...] = ("prospect", "customer", "match_review", "interaction", "user")
+"""The kinds of entity the kernel's events are about (an event's ``entity``)."""
 
 
 @frozen
 class EventType:
-    """A kind of event a plugin emits (``<plugin>.<event>``), with what it means."""
+    """A kind of event a plugin emits (``<plugin>.<event>``), with what it means.
+
+    ``entity`` is the kind of entity its events are about, which a webhook
+    subscription's ``entity`` filter names.
+    """
 
     name: str
     description: str
+    entity: str | None = None
 
 
 @frozen

@@ -1,8 +1,9 @@
-"""The history of external ids: each move of an id from one party to another.
+"""The history of external ids: each move of an id from one party to another, or away from its party.
 
-A source re-pointing an id (``relinked``) and a merge carrying the merged
-party's ids to the survivor (``merged``) each leave a row of
-``core_external_id_change``: who moved it when, from which party to which.
+A source re-pointing an id (``relinked``), a merge carrying the merged party's
+ids to the survivor (``merged``) and an id removed from its party
+(``unlinked``, to no party) each leave a row of ``core_external_id_change``:
+who moved it when, from which party to which.
 """
 
 from __future__ import annotations
@@ -10,23 +11,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+import attrs
 from attrs import frozen
 from sqlalchemy import ColumnElement, Connection, delete, insert, or_, select, tuple_
 
 from crmkit.core.db import Transaction
 from crmkit.core.tables import external_id, external_id_change, utcnow
 
-Reason = Literal["relinked", "merged"]
+Reason = Literal["relinked", "merged", "unlinked"]
 
 
 @frozen
 class ExternalIdChange:
-    """An id moved from one party to another: ``relinked`` by a source, or ``merged`` with its party."""
+    """An id moved from one party to another: ``relinked`` by a source, ``merged`` with its party,
+    or ``unlinked`` from its party (``to_party_id`` None)."""
 
     system: str
     external_id: str
     from_party_id: int
-    to_party_id: int
+    to_party_id: int | None
     reason: Reason
     changed_by: str
     changed_at: datetime
@@ -81,25 +84,17 @@ def _concerning(party_id: int) -> ColumnElement[bool]:
 
 
 def record_change(
-    tx: Transaction, keys: list[tuple[str, str]], from_id: int, to_id: int, reason: Reason
-) -> None:
-    """Keep that the ids ``keys`` (system, external id) move from ``from_id`` to ``to_id``, by ``tx.actor``."""
+    tx: Transaction, keys: list[tuple[str, str]], from_id: int, to_id: int | None, reason: Reason
+) -> list[ExternalIdChange]:
+    """Keep that the ids ``keys`` (system, external id) move from ``from_id`` to ``to_id``
+    (None: to no party), by ``tx.actor``; the changes kept."""
     now = utcnow()
-    tx.conn.execute(
-        insert(external_id_change),
-        [
-            {
-                "system": system,
-                "external_id": value,
-                "from_party_id": from_id,
-                "to_party_id": to_id,
-                "reason": reason,
-                "changed_by": tx.actor.username,
-                "changed_at": now,
-            }
-            for system, value in keys
-        ],
-    )
+    changes = [
+        ExternalIdChange(system, value, from_id, to_id, reason, tx.actor.username, now)
+        for system, value in keys
+    ]
+    tx.conn.execute(insert(external_id_change), [attrs.asdict(c) for c in changes])
+    return changes
 
 
 def _change(row: Any) -> ExternalIdChange:

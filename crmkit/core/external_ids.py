@@ -2,8 +2,8 @@
 
 Each id of a system points to one party; a party may have ids in many systems,
 and several in one. When a source re-points an id to another party, or a merge
-carries it to the survivor, ``core_external_id_change`` keeps who moved it when,
-from which party to which. The services here check no permission: the caller
+carries it to the survivor, or a source unlinks it, ``core_external_id_change``
+keeps who moved it when, from which party to which (to none). The services here check no permission: the caller
 checks what its actor may see of the party before telling anyone about it.
 """
 
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import ColumnElement, Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, insert, select, update
 
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Party
@@ -27,6 +27,10 @@ from crmkit.core.untrusted import check_storable_text
 
 SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,99}$")
 """A system's name: lower case, as plugin names and channels are (``helpdesk``, ``erp.sap``)."""
+SYSTEM_NAME_RULE = (
+    "expected a lower-case letter (a-z) followed by at most 99 lower-case letters,"
+    " digits, '_', '.' or '-'"
+)
 MAX_EXTERNAL_ID = 200
 """The width of ``core_external_id.external_id``."""
 
@@ -42,12 +46,15 @@ class ExternalId:
     """When the id was first linked (to this party or, before a re-point, to another)."""
 
 
+def check_system(system: Any) -> None:
+    """:class:`ValidationError` naming ``system`` unless it is a system's name."""
+    if not isinstance(system, str) or not SYSTEM_NAME.fullmatch(system):
+        raise ValidationError("system", SYSTEM_NAME_RULE)
+
+
 def check_external_key(system: Any, value: Any) -> tuple[str, str]:
     """``(system, external_id)`` as stored, or :class:`ValidationError` naming the one at fault."""
-    if not isinstance(system, str) or not SYSTEM_NAME.match(system):
-        raise ValidationError(
-            "system", "expected a lower-case name of at most 100 characters (a-z, 0-9, _ . -)"
-        )
+    check_system(system)
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("external_id", "expected the record's id in that system, as text")
     if len(value) > MAX_EXTERNAL_ID:
@@ -105,6 +112,27 @@ def link_external_id(tx: Transaction, party_id: int, system: str, external_id: s
     return ExternalId(system, value, party_id, current.created_at)
 
 
+def unlink_external_id(
+    tx: Transaction, system: str, external_id: str, *, party_id: int | None = None
+) -> ExternalIdChange:
+    """Remove the link of the record ``external_id`` of ``system`` to its party.
+
+    The history keeps it (reason ``unlinked``, ``to_party_id`` None: who, when,
+    from which party), and returns that change. :class:`NotFound` when the id
+    points to no party, or, given ``party_id``, to another party than that one.
+    """
+    system, value = check_external_key(system, external_id)
+    lock_external_key(tx, system, value)
+    key = _key(system, value)
+    current = tx.conn.execute(select(link.c.party_id).where(*key).with_for_update()).first()
+    if current is None or party_id not in (None, current.party_id):
+        owner = "a party" if party_id is None else f"party {party_id}"
+        raise NotFound(f"{system} id {value!r} is not linked to {owner}")
+    tx.conn.execute(delete(link).where(*key))
+    [change] = record_change(tx, [(system, value)], current.party_id, None, "unlinked")
+    return change
+
+
 def external_ids_of(conn: Connection, party_id: int) -> list[ExternalId]:
     """The party's ids in other systems, by system, then id."""
     rows = conn.execute(
@@ -114,7 +142,8 @@ def external_ids_of(conn: Connection, party_id: int) -> list[ExternalId]:
 
 
 def external_id_history(conn: Connection, system: str, external_id: str) -> list[ExternalIdChange]:
-    """Every move of the record ``external_id`` of ``system`` from one party to another, oldest first."""
+    """Every move of the record ``external_id`` of ``system`` from one party to another (or to
+    none, unlinked), oldest first."""
     return changes_of(conn, *check_external_key(system, external_id))
 
 

@@ -19,15 +19,30 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from attrs import frozen
+from sqlalchemy import Engine
 
 from crmkit.core.actors import Actor
 from crmkit.core.db import Transaction, writing
 
 if TYPE_CHECKING:
-    from crmkit.app import Crm
+    from crmkit.hooks.host import PluginHost
+
+
+class Writer(Protocol):
+    """What the group commit needs of the CRM it writes for (:class:`crmkit.app.Crm` is one)."""
+
+    @property
+    def engine(self) -> Engine: ...
+
+    @property
+    def host(self) -> PluginHost: ...
+
+    def committed(self, tx: Transaction) -> None:
+        """Called once ``tx`` has committed: its events go out."""
+
 
 MOST = 64
 """Commands in one transaction at most: bounds how long one waits for the others."""
@@ -49,7 +64,7 @@ Settled = tuple[_Command, Any, BaseException | None]
 class GroupCommit:
     """Runs write commands on a thread of its own, committing those that queue up together."""
 
-    def __init__(self, app: Crm, most: int = MOST) -> None:
+    def __init__(self, app: Writer, most: int = MOST) -> None:
         self._app = app
         self._most = most
         self._queue: queue.SimpleQueue[_Command | None] = queue.SimpleQueue()

@@ -2,21 +2,25 @@
 
 The answer is written in the transaction that creates the record, so a crash
 leaves either both or neither: a client that retries after a lost response gets
-the original answer and no second record.
+the original answer and no second record. Answers are kept for the retention the
+settings give (``idempotency_retention_hours``); the parties an answer shows are
+recorded with it, so that erasing a party finds the answers to forget by index.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select, tuple_
 
 from crmkit.core.actors import Actor
 from crmkit.core.db import Transaction
 from crmkit.core.errors import ValidationError
-from crmkit.core.tables import idempotency_key, utcnow
+from crmkit.core.tables import idempotency_key, idempotency_party, utcnow
 
 MAX_KEY_LENGTH = 200
 
@@ -68,10 +72,11 @@ def recall(conn: Connection, actor: Actor, key: str, fingerprint: str) -> Stored
 
 
 def remember(tx: Transaction, key: str, fingerprint: str, response: StoredResponse) -> None:
-    """Store the answer to ``key`` in the transaction that made it."""
+    """Store the answer to ``key``, and the parties it shows, in the transaction that made it."""
+    owner = _owner(tx.actor)
     tx.conn.execute(
         insert(idempotency_key).values(
-            actor=_owner(tx.actor),
+            actor=owner,
             key=key,
             request_hash=fingerprint,
             status=response.status,
@@ -79,3 +84,51 @@ def remember(tx: Transaction, key: str, fingerprint: str, response: StoredRespon
             created_at=utcnow(),
         )
     )
+    shown = [{"actor": owner, "key": key, "party_id": i} for i in parties_shown(response.body)]
+    if shown:
+        tx.conn.execute(insert(idempotency_party), shown)
+
+
+def parties_shown(answer: Any) -> frozenset[int]:
+    """The ids of the parties an answer shows: a prospect or customer, or a record of one (``party_id``)."""
+    return frozenset(_party_ids(answer))
+
+
+def _party_ids(answer: Any) -> Iterator[int]:
+    if isinstance(answer, dict):
+        if answer.get("role") in ("prospect", "customer") and _is_id(answer.get("id")):
+            yield answer["id"]
+        if _is_id(answer.get("party_id")):
+            yield answer["party_id"]
+        values: Iterable[Any] = answer.values()
+    elif isinstance(answer, list):
+        values = answer
+    else:
+        return
+    for value in values:
+        yield from _party_ids(value)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def forget_answers(tx: Transaction, party_ids: Iterable[int]) -> None:
+    """Delete the stored answers that show any of the parties.
+
+    Replaying such an answer would show the person again; a retry after the erasure is
+    taken as a new request instead.
+    """
+    showing = select(idempotency_party.c.actor, idempotency_party.c.key).where(
+        idempotency_party.c.party_id.in_(list(party_ids))
+    )
+    tx.conn.execute(
+        delete(idempotency_key).where(
+            tuple_(idempotency_key.c.actor, idempotency_key.c.key).in_(showing)
+        )
+    )
+
+
+def prune_answers(tx: Transaction, before: datetime) -> None:
+    """Delete the answers stored before ``before``: a retry of one of them is a new request."""
+    tx.conn.execute(delete(idempotency_key).where(idempotency_key.c.created_at < before))

@@ -16,19 +16,28 @@ matches too) and the field each feeds, plus the vendor's quirks:
 
 Columns the profile does not read are listed as ignored after the import, as
 for any CSV file; ``--map`` options still apply on top of a profile.
+
+The kernel registers its Salesforce and HubSpot profiles through the
+``register_import_profiles`` hook, as plugins register theirs.
 """
 
 from __future__ import annotations
 
+import pickle
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from attrs import field, frozen
 
+from crmkit.core.consent import CHANNELS
+from crmkit.core.entities import PROSPECT_STATUSES
 from crmkit.core.errors import ValidationError
+from crmkit.core.external_ids import check_system
 
 OPT_OUT_PURPOSE = "marketing"
 TRUE_CELLS = frozenset({"true", "1", "yes", "y", "x"})
+PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def salesforce_id(value: str) -> str:
@@ -52,19 +61,30 @@ def _as_is(value: str) -> str:
     return value
 
 
+def _lower(names: Mapping[str, str]) -> dict[str, str]:
+    """Keys in lower case: a file's column names and a vendor's statuses are compared so."""
+    return {name.lower(): value for name, value in names.items()}
+
+
 @frozen
 class ImportProfile:
-    """The column layout of another product's export; see the module's description."""
+    """The column layout of another product's export; see the module's description.
+
+    A plugin's profile is handed to the worker processes of a large import:
+    ``normalise_id`` must be a module-level function. The CRM checks each
+    registered profile when it starts (:func:`check_profile`).
+    """
 
     name: str
+    """What ``--profile`` names (lower case)."""
     system: str
     """The external id system the record id is linked under (``salesforce``)."""
-    columns: Mapping[str, str]
+    columns: Mapping[str, str] = field(converter=_lower)
     """Column name (any case) -> crmkit field; ``full_name`` is a combined name."""
     key: Sequence[str] = ()
     """The record id's column names, in order of preference."""
-    statuses: Mapping[str, str] = field(factory=dict)
-    """Vendor status (lower case) -> prospect status, read from the first of ``status_columns``."""
+    statuses: Mapping[str, str] = field(factory=dict, converter=_lower)
+    """Vendor status (any case) -> prospect status, read from the first of ``status_columns``."""
     status_columns: Sequence[str] = ()
     opt_outs: Mapping[str, str] = field(factory=dict)
     """Column name -> consent channel withdrawn when the cell is true."""
@@ -164,56 +184,50 @@ def plan_profile(profile: ImportProfile, header: Sequence[str]) -> ProfilePlan:
     )
 
 
-def _lower(columns: Mapping[str, str]) -> dict[str, str]:
-    return {name.lower(): target for name, target in columns.items()}
-
-
 SALESFORCE = ImportProfile(
     name="salesforce",
     system="salesforce",
-    columns=_lower(
-        {
-            # Lead and Contact API names (Weekly Data Export, API tools, Data Loader).
-            "FirstName": "first_name",
-            "LastName": "last_name",
-            "Name": "full_name",
-            "Company": "organisation_name",
-            "Email": "emails",
-            "Phone": "phones",
-            "MobilePhone": "phones",
-            "HomePhone": "phones",
-            "OtherPhone": "phones",
-            "Street": "street",
-            "City": "city",
-            "State": "region",
-            "PostalCode": "postcode",
-            "Country": "country",
-            "MailingStreet": "street",
-            "MailingCity": "city",
-            "MailingState": "region",
-            "MailingPostalCode": "postcode",
-            "MailingCountry": "country",
-            "Birthdate": "birth_date",
-            "LeadSource": "source",
-            # Field labels (report and UI exports).
-            "First Name": "first_name",
-            "Last Name": "last_name",
-            "Full Name": "full_name",
-            "Account Name": "organisation_name",
-            "Mobile": "phones",
-            "Mobile Phone": "phones",
-            "Home Phone": "phones",
-            "Other Phone": "phones",
-            "State/Province": "region",
-            "Zip/Postal Code": "postcode",
-            "Mailing Street": "street",
-            "Mailing City": "city",
-            "Mailing State/Province": "region",
-            "Mailing Zip/Postal Code": "postcode",
-            "Mailing Country": "country",
-            "Lead Source": "source",
-        }
-    ),
+    columns={
+        # Lead and Contact API names (Weekly Data Export, API tools, Data Loader).
+        "FirstName": "first_name",
+        "LastName": "last_name",
+        "Name": "full_name",
+        "Company": "organisation_name",
+        "Email": "emails",
+        "Phone": "phones",
+        "MobilePhone": "phones",
+        "HomePhone": "phones",
+        "OtherPhone": "phones",
+        "Street": "street",
+        "City": "city",
+        "State": "region",
+        "PostalCode": "postcode",
+        "Country": "country",
+        "MailingStreet": "street",
+        "MailingCity": "city",
+        "MailingState": "region",
+        "MailingPostalCode": "postcode",
+        "MailingCountry": "country",
+        "Birthdate": "birth_date",
+        "LeadSource": "source",
+        # Field labels (report and UI exports).
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Full Name": "full_name",
+        "Account Name": "organisation_name",
+        "Mobile": "phones",
+        "Mobile Phone": "phones",
+        "Home Phone": "phones",
+        "Other Phone": "phones",
+        "State/Province": "region",
+        "Zip/Postal Code": "postcode",
+        "Mailing Street": "street",
+        "Mailing City": "city",
+        "Mailing State/Province": "region",
+        "Mailing Zip/Postal Code": "postcode",
+        "Mailing Country": "country",
+        "Lead Source": "source",
+    },
     key=("Id", "Lead ID", "Contact ID"),
     statuses={
         "open - not contacted": "new",
@@ -235,32 +249,30 @@ SALESFORCE = ImportProfile(
 HUBSPOT = ImportProfile(
     name="hubspot",
     system="hubspot",
-    columns=_lower(
-        {
-            # Internal property names.
-            "firstname": "first_name",
-            "lastname": "last_name",
-            "email": "emails",
-            "phone": "phones",
-            "mobilephone": "phones",
-            "company": "organisation_name",
-            "address": "street",
-            "city": "city",
-            "state": "region",
-            "zip": "postcode",
-            "country": "country",
-            # Export and import labels.
-            "First Name": "first_name",
-            "Last Name": "last_name",
-            "Phone Number": "phones",
-            "Mobile Phone Number": "phones",
-            "Company Name": "organisation_name",
-            "Street Address": "street",
-            "State/Region": "region",
-            "Postal Code": "postcode",
-            "Country/Region": "country",
-        }
-    ),
+    columns={
+        # Internal property names.
+        "firstname": "first_name",
+        "lastname": "last_name",
+        "email": "emails",
+        "phone": "phones",
+        "mobilephone": "phones",
+        "company": "organisation_name",
+        "address": "street",
+        "city": "city",
+        "state": "region",
+        "zip": "postcode",
+        "country": "country",
+        # Export and import labels.
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Phone Number": "phones",
+        "Mobile Phone Number": "phones",
+        "Company Name": "organisation_name",
+        "Street Address": "street",
+        "State/Region": "region",
+        "Postal Code": "postcode",
+        "Country/Region": "country",
+    },
     key=("Record ID", "hs_object_id"),
     statuses={
         # Lifecycle stages, by label and by internal value; customers and evangelists
@@ -276,16 +288,65 @@ HUBSPOT = ImportProfile(
     status_columns=("Lifecycle Stage", "lifecyclestage"),
 )
 
-PROFILES: dict[str, ImportProfile] = {p.name: p for p in (SALESFORCE, HUBSPOT)}
-"""The profiles ``crmkit import --profile`` knows, by name."""
+
+def check_profile(profile: Any) -> None:
+    """:class:`ValidationError` naming the first field of ``profile`` that cannot work."""
+    if not isinstance(profile, ImportProfile):
+        raise ValidationError("profile", f"expected an ImportProfile, got {type(profile).__name__}")
+    if not isinstance(profile.name, str) or not PROFILE_NAME.fullmatch(profile.name):
+        raise ValidationError(
+            "name",
+            "expected lower-case letters (a-z), digits, '_' or '-', not starting with '_' or '-'",
+        )
+    check_system(profile.system)
+    for name in ("key", "status_columns", "deleted"):
+        _check_columns(name, getattr(profile, name))
+    _check_columns("columns", list(profile.columns))
+    _check_columns("opt_outs", list(profile.opt_outs))
+    for column, channel in profile.opt_outs.items():
+        if channel not in CHANNELS:
+            raise ValidationError(
+                f"opt_outs[{column!r}]", f"expected a channel: one of {', '.join(CHANNELS)}"
+            )
+    for vendor, status in profile.statuses.items():
+        if status not in PROSPECT_STATUSES:
+            raise ValidationError(
+                f"statuses[{vendor!r}]",
+                f"expected a prospect status: one of {', '.join(PROSPECT_STATUSES)}",
+            )
+    if profile.statuses and not profile.status_columns:
+        raise ValidationError("status_columns", "statuses are read from these columns: name one")
+    if not callable(profile.normalise_id) or not _picklable(profile.normalise_id):
+        given = getattr(profile.normalise_id, "__qualname__", repr(profile.normalise_id))
+        raise ValidationError(
+            "normalise_id",
+            f"expected a module-level function, got {given}: imports hand it to worker"
+            " processes, which receive only what pickle can send",
+        )
 
 
-def import_profile(name: str) -> ImportProfile:
-    """The profile called ``name``; :class:`ValidationError` naming ``--profile`` if none is."""
+def _picklable(value: object) -> bool:
     try:
-        return PROFILES[name.strip().lower()]
+        pickle.dumps(value)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _check_columns(name: str, columns: Any) -> None:
+    """Column names are a sequence of non-empty text; a lone string would be read letter by letter."""
+    if isinstance(columns, str) or not isinstance(columns, Sequence):
+        raise ValidationError(name, "expected a tuple of column names")
+    if not all(isinstance(c, str) and c.strip() for c in columns):
+        raise ValidationError(name, "expected column names as non-empty text")
+
+
+def import_profile(profiles: Mapping[str, ImportProfile], name: str) -> ImportProfile:
+    """The profile called ``name`` among ``profiles``; :class:`ValidationError` naming ``--profile`` if none is."""
+    try:
+        return profiles[name.strip().lower()]
     except KeyError:
-        known = ", ".join(sorted(PROFILES))
+        known = ", ".join(sorted(profiles)) or "none"
         raise ValidationError(
             "--profile", f"unknown profile {name!r} (profiles: {known})"
         ) from None

@@ -65,7 +65,13 @@ from crmkit.core.import_mapping import (
     import_fields,
     plan_columns,
 )
-from crmkit.core.import_profiles import OPT_OUT_PURPOSE, ProfilePlan, import_profile, plan_profile
+from crmkit.core.import_profiles import (
+    OPT_OUT_PURPOSE,
+    ImportProfile,
+    ProfilePlan,
+    import_profile,
+    plan_profile,
+)
 from crmkit.core.intake.batch import take_in_batch
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.match_keys import match_key_rows
@@ -119,7 +125,7 @@ class ImportOptions:
     ``if __name__ == "__main__":``, as any program using multiprocessing does.
     """
     profile: str | None = None
-    """Another product's export layout (:data:`crmkit.core.import_profiles.PROFILES`); CSV only."""
+    """Another product's export layout, by name (the CRM's ``import_profiles``); CSV only."""
     format: str | None = None
     """``csv`` or ``vcard``; None reads ``.vcf`` and ``.vcard`` files as vCard, others as CSV."""
 
@@ -166,6 +172,10 @@ def import_parties(
     custom = tuple(app.custom_fields.of(role))
     fields = import_fields(role, custom)
     rejects_path = _check_options(options, path)
+    # An unknown profile is refused before anything is written.
+    profile = (
+        None if options.profile is None else import_profile(app.import_profiles, options.profile)
+    )
     vcard = _reads_vcard(options, path)
     check_encoding(path, options.encoding)
     with path.open("rb") as raw:
@@ -174,7 +184,7 @@ def import_parties(
         if cards is not None:
             source = _Source(CARD_COLUMNS, cards.batches(text, options.batch_size), key=KEY_COLUMN)
         else:
-            source = _csv_source(text, options, path)
+            source = _csv_source(text, options, path, profile)
         plan = plan_columns(source.header, source.mapping, fields, source.key, custom)
         region = (options.region or app.settings.default_region or "").upper() or None
         builder = RowBuilder(role, plan, region, app.custom_fields, source.profile)
@@ -219,7 +229,9 @@ def _reads_vcard(options: ImportOptions, path: Path) -> bool:
     return vcard
 
 
-def _csv_source(text: IO[str], options: ImportOptions, path: Path) -> _Source:
+def _csv_source(
+    text: IO[str], options: ImportOptions, path: Path, profile: ImportProfile | None
+) -> _Source:
     reader = csv.reader(text, delimiter=options.delimiter)
     try:
         read = next(reader, None)
@@ -229,18 +241,18 @@ def _csv_source(text: IO[str], options: ImportOptions, path: Path) -> _Source:
         raise ValidationError(str(path), "is empty (expected a header row)")
     header = [restore(name) for name in read]
     batches = _batches(reader, options.batch_size, path)
-    if options.profile is None:
+    if profile is None:
         return _Source(header, batches, options.mapping, options.key)
-    profile = plan_profile(import_profile(options.profile), header)
+    plan = plan_profile(profile, header)
     # --map goes before the profile: a field it names is no longer fed by the profile's column.
     chosen = set(options.mapping.values())
     mapping = {
         column: target
-        for column, target in profile.mapping.items()
+        for column, target in plan.mapping.items()
         if target in MULTI_FIELDS or target not in chosen
     }
     mapping.update(options.mapping)
-    return _Source(header, batches, mapping, options.key or profile.key, profile)
+    return _Source(header, batches, mapping, options.key or plan.key, plan)
 
 
 def _report(progress: ProgressCallback | None, result: ImportResult, raw: IO[bytes]) -> None:
@@ -262,8 +274,6 @@ def _check_options(options: ImportOptions, path: Path) -> Path:
         raise ValidationError("--workers", "must be 0 or more")
     if options.region is not None and options.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise ValidationError("--region", f"{options.region!r} is not a phone region")
-    if options.profile is not None:
-        import_profile(options.profile)  # an unknown one is refused before anything else
     rejects = options.rejects or path.with_name(path.name + ".rejects.csv")
     if rejects.resolve() == path.resolve():
         raise ValidationError("--rejects", "must not be the file being imported")
@@ -700,7 +710,7 @@ class _Importer:
                 refusals.append(self._rejection(candidate, result.findings))
                 continue
             self._attach(tx, candidate, result.party_id)
-            if result.outcome == "merged":
+            if result.outcome in ("matched", "merged"):
                 self.result.merged += 1
             else:
                 self.result.created += 1

@@ -23,7 +23,14 @@ from sqlalchemy import (
 
 from crmkit.core import audit
 from crmkit.core.db import Transaction
-from crmkit.core.entities import PARTY_CLASSES, PARTY_KINDS, PROSPECT_STATUSES, Customer, Party
+from crmkit.core.entities import (
+    NAME_FIELDS,
+    PARTY_CLASSES,
+    PARTY_KINDS,
+    PROSPECT_STATUSES,
+    Customer,
+    Party,
+)
 from crmkit.core.errors import ConflictError, NotFound, ValidationError
 from crmkit.core.external_id_changes import record_merged_ids
 from crmkit.core.inputs import read_date, read_id
@@ -44,6 +51,7 @@ from crmkit.core.pagination import (
     encode_cursor,
 )
 from crmkit.core.search import index_party, search_rows, unindex_party
+from crmkit.core.stand_in import names_after_merge
 from crmkit.core.tables import (
     consent,
     contact_point,
@@ -57,7 +65,6 @@ from crmkit.core.tables import (
 from crmkit.core.territories import territory_key
 from crmkit.core.values import EmailAddress, PhoneNumber, PostalAddress, clean_text
 
-NAME_FIELDS = ("first_name", "last_name", "organisation_name")
 NAME_LIMITS = {"first_name": 150, "last_name": 150, "organisation_name": 300}
 """The widths of the name columns; ``display_name`` (300) is checked in :func:`check_identity`."""
 ADDRESS_FIELDS = tuple(a.name for a in attrs.fields(PostalAddress))
@@ -700,7 +707,9 @@ def _fill(tx: Transaction, survivor: Party, other: Party) -> None:
     declared = fields.of(survivor.role) if fields is not None else {}
     carried = {k: v for k, v in other.custom.items() if k in declared}
     survivor.custom = {**carried, **survivor.custom}
-    for name in (*NAME_FIELDS, "birth_date", "owner_id"):
+    for name, value in names_after_merge(survivor, other).items():
+        setattr(survivor, name, value)
+    for name in ("birth_date", "owner_id"):
         if getattr(survivor, name) is None:
             setattr(survivor, name, getattr(other, name))
 

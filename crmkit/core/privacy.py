@@ -7,17 +7,17 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, String, cast, delete, or_, select, update
+from sqlalchemy import Connection, String, cast, delete, select, update
 
 from crmkit.core import audit as trail
 from crmkit.core.errors import ConflictError, NotFound, PluginError
 from crmkit.core.external_id_changes import changes_concerning, forget_changes
+from crmkit.core.idempotency import forget_answers
 from crmkit.core.tables import (
     audit,
     consent,
     contact_point,
     external_id,
-    idempotency_key,
     interaction,
     merge_log,
     outbox,
@@ -136,42 +136,6 @@ def _merged_into(conn: Connection, party_id: int) -> list[int]:
     return [int(i) for i in conn.execute(query).scalars()]
 
 
-def _names_party(answer: Any, ids: frozenset[int]) -> bool:
-    """Whether a stored API answer shows one of the parties, or a record of one (``party_id``)."""
-    if isinstance(answer, dict):
-        if answer.get("role") in ("prospect", "customer") and answer.get("id") in ids:
-            return True
-        if answer.get("party_id") in ids:
-            return True
-        return any(_names_party(value, ids) for value in answer.values())
-    if isinstance(answer, list):
-        return any(_names_party(value, ids) for value in answer)
-    return False
-
-
-def _forget_answers(tx: Transaction, ids: list[int]) -> None:
-    """Delete the answers kept for retried requests (Idempotency-Key) that show the parties.
-
-    Replaying such an answer would show the person again; a retry after the erasure is
-    taken as a new request instead.
-    """
-    body = cast(idempotency_key.c.body, String)
-    # The text test narrows the rows; reading the answers decides.
-    candidates = tx.conn.execute(
-        select(idempotency_key.c.actor, idempotency_key.c.key, idempotency_key.c.body).where(
-            or_(*(body.contains(str(one)) for one in ids))
-        )
-    )
-    wanted = frozenset(ids)
-    for row in candidates:
-        if _names_party(row.body, wanted):
-            tx.conn.execute(
-                delete(idempotency_key).where(
-                    idempotency_key.c.actor == row.actor, idempotency_key.c.key == row.key
-                )
-            )
-
-
 def erase_party(tx: Transaction, party_id: int, expected_version: int | None = None) -> None:
     """Forget the party: every plugin's ``erase_party`` first, then the kernel's rows; emits ``party.erased``.
 
@@ -215,6 +179,6 @@ def erase_party(tx: Transaction, party_id: int, expected_version: int | None = N
         .where(audit.c.entity == "party", audit.c.entity_id.in_([str(one) for one in ids]))
         .values(changes={})
     )
-    _forget_answers(tx, ids)
+    forget_answers(tx, ids)
     trail.record(tx, "party", party_id, "erased", {})
     tx.emit("party.erased", role, party_id, {"id": party_id})

@@ -179,6 +179,8 @@ class Settings:
     """Log a line per HTTP request (uvicorn's access log); off, only errors are logged."""
     signature_tolerance: int = field(default=300, validator=attrs.validators.ge(1))
     """Seconds a signed request's timestamp may lie from the server's clock (plugins' public routes)."""
+    idempotency_retention_hours: int = field(default=24, validator=attrs.validators.ge(1))
+    """Hours the answer to an ``Idempotency-Key`` is kept; a retry after that is a new request."""
     plugins: Mapping[str, bool] = field(factory=dict)
     """Plugin enablement from ``[plugins]`` / ``CRMKIT_PLUGINS``; missing means the plugin's default."""
     plugin_settings: Mapping[str, Mapping[str, Any]] = field(factory=dict)
@@ -269,6 +271,8 @@ def _describe(expected: Any) -> str:
     """How a type is written in messages about crmkit.toml."""
     if attrs.has(expected):
         return "a table"
+    if typing.get_origin(expected) is Literal:
+        return "one of " + ", ".join(map(str, typing.get_args(expected)))
     if typing.get_origin(expected) in (tuple, list):
         return "an array"
     return getattr(expected, "__name__", str(expected))

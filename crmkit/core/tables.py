@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -173,8 +174,10 @@ external_id_change = Table(
     Column("external_id", String(200), nullable=False),
     # No foreign keys: the history outlives the party an id was taken from (merged away).
     Column("from_party_id", Id, nullable=False),
-    Column("to_party_id", Id, nullable=False),
-    # ``relinked`` (a source named another party) or ``merged`` (its party was merged away).
+    # None when the id was unlinked: it points to no party since.
+    Column("to_party_id", Id),
+    # ``relinked`` (a source named another party), ``merged`` (its party was merged away)
+    # or ``unlinked`` (removed from its party).
     Column("reason", String(10), nullable=False),
     Column("changed_by", String(150), nullable=False),
     Column("changed_at", UTCDateTime(), nullable=False),
@@ -249,6 +252,23 @@ idempotency_key = Table(
     Column("status", Integer, nullable=False),
     Column("body", JSONType, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "created_at"),
+)
+
+idempotency_party = Table(
+    "core_idempotency_party",
+    metadata,
+    # The parties a stored answer shows: an erasure finds their answers by index instead of
+    # reading every answer kept. No key to core_party: a merged party's row is gone, its
+    # answers are still to be forgotten with the survivor.
+    Column("actor", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("party_id", Id, primary_key=True, index=True),
+    ForeignKeyConstraint(
+        ["actor", "key"],
+        ["core_idempotency_key.actor", "core_idempotency_key.key"],
+        ondelete="CASCADE",
+    ),
 )
 
 password = Table(
@@ -378,6 +398,9 @@ match_review = Table(
     Column("existing_id", Id, ForeignKey("core_party.id", ondelete="CASCADE"), nullable=False),
     Column("score", Integer, nullable=False),
     Column("status", String(10), nullable=False),
+    # The candidate a merge deciding the review took away (no foreign key: it is gone);
+    # candidate_id and existing_id then both name the survivor.
+    Column("merged_id", Id),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("decided_by", String(150)),
     Column("decided_at", UTCDateTime()),
@@ -524,6 +547,7 @@ KERNEL_TABLES: tuple[Table, ...] = (
     outbox,
     job_state,
     idempotency_key,
+    idempotency_party,
     password,
     session,
     api_token,

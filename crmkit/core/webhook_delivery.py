@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from attrs import frozen
 from sqlalchemy import (
     Connection,
@@ -57,6 +56,8 @@ from crmkit.core.tables import (
 from crmkit.core.webhooks import ALL_EVENTS, get_subscription, message_id, subscription_secret
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from crmkit.app import Crm
 
 log = logging.getLogger(__name__)
@@ -338,50 +339,54 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 class Sender:
-    """POSTs signed requests, ``concurrency`` at a time, keeping connections between batches.
-
-    Each of the concurrent senders has a client of its own: one pool shared by all of
-    them costs more in finding a free connection than the request itself.
-    """
+    """POSTs signed requests, ``concurrency`` at a time, keeping connections between batches."""
 
     def __init__(self, policy: DeliveryPolicy = DEFAULT_POLICY) -> None:
         self.policy = policy
         self._runner = asyncio.Runner(loop_factory=event_loop_factory())
-        self._clients: list[httpx.AsyncClient] = []
+        self._session: aiohttp.ClientSession | None = None
 
-    def _client(self, index: int) -> httpx.AsyncClient:
-        while len(self._clients) <= index:
-            self._clients.append(
-                httpx.AsyncClient(
-                    timeout=self.policy.timeout,
-                    limits=httpx.Limits(max_keepalive_connections=8),
-                    headers={"user-agent": USER_AGENT},
-                )
+    async def _open(self) -> aiohttp.ClientSession:
+        # Imported where webhooks are sent: the web app and the CLI start without it.
+        import aiohttp
+
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.policy.concurrency),
+                timeout=aiohttp.ClientTimeout(total=self.policy.timeout),
+                headers={"user-agent": USER_AGENT},
             )
-        return self._clients[index]
+        return self._session
 
     async def _post(
-        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], body: bytes
+        self, session: aiohttp.ClientSession, url: str, headers: dict[str, str], body: bytes
     ) -> Attempt:
+        import aiohttp
+
         try:
-            response = await client.post(url, content=body, headers=headers)
-        except httpx.TimeoutException:
+            async with session.post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                answer = await response.read()
+        except TimeoutError:
             return Attempt(None, f"no answer within {self.policy.timeout:g} s")
-        except httpx.HTTPError as exc:
+        except (aiohttp.ClientError, ValueError) as exc:
             return Attempt(None, f"{type(exc).__name__}: {exc}"[:1000])
-        error = None if 200 <= response.status_code < 300 else response.text[:1000]
-        return Attempt(response.status_code, error)
+        ok = 200 <= response.status < 300
+        return Attempt(response.status, None if ok else answer[:1000].decode("utf-8", "replace"))
 
     async def _send(self, requests: Sequence[tuple[str, dict[str, str], bytes]]) -> list[Attempt]:
+        session = await self._open()
         queue = iter(enumerate(requests))
         results: list[Attempt | None] = [None] * len(requests)
 
-        async def worker(client: httpx.AsyncClient) -> None:
+        async def worker() -> None:
             for index, (url, headers, body) in queue:
-                results[index] = await self._post(client, url, headers, body)
+                results[index] = await self._post(session, url, headers, body)
 
-        workers = min(self.policy.concurrency, len(requests))
-        await asyncio.gather(*(worker(self._client(i)) for i in range(workers)))
+        await asyncio.gather(
+            *(worker() for _ in range(min(self.policy.concurrency, len(requests))))
+        )
         return [r for r in results if r is not None]
 
     def send(self, requests: Sequence[tuple[str, dict[str, str], bytes]]) -> list[Attempt]:
@@ -391,9 +396,9 @@ class Sender:
         return self._runner.run(self._send(requests))
 
     def close(self) -> None:
-        for client in self._clients:
-            self._runner.run(client.aclose())
-        self._clients = []
+        if self._session is not None:
+            self._runner.run(self._session.close())
+            self._session = None
         self._runner.close()
 
 
@@ -555,11 +560,13 @@ def send_test(
     msg = f"msg_test_{uuid.uuid4().hex}"
     body = event_body("webhook.test", utcnow(), {"subscription_id": subscription_id})
     headers = signed_headers(key, msg, body, int(time.time()))
-    headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
+    headers["content-type"] = "application/json"
+    sender = Sender(DeliveryPolicy(timeout=timeout, concurrency=1))
     started = time.perf_counter()
     try:
-        response = httpx.post(found.url, content=body, headers=headers, timeout=timeout)
-        status, error = response.status_code, None
-    except httpx.HTTPError as exc:
-        status, error = None, f"{type(exc).__name__}: {exc}"
-    return TestResult(msg, status, error, int((time.perf_counter() - started) * 1000))
+        (attempt,) = sender.send([(found.url, headers, body)])
+    finally:
+        sender.close()
+    return TestResult(
+        msg, attempt.status, attempt.error, int((time.perf_counter() - started) * 1000)
+    )

@@ -109,6 +109,19 @@ def _check_event_types(tx: Transaction, event_types: Any) -> list[str]:
     return list(event_types)
 
 
+def _check_entity(tx: Transaction, entity: Any) -> None:
+    """Refuse a kind of entity no event type is about: such a filter would never match."""
+    if not check_text("entity", entity, 100, required=False):
+        return
+    check_storable_text("entity", entity)
+    known = getattr(tx.app, "event_entities", None)
+    if known is not None and entity not in known:
+        raise ValidationError(
+            "entity",
+            f"no event type is about {entity!r}; expected one of {', '.join(sorted(known))}",
+        )
+
+
 def _subscription(row: Any) -> Subscription:
     return Subscription(
         row.id,
@@ -138,10 +151,9 @@ def add_subscription(
     """Subscribe ``url`` to events from now on; a secret is generated unless one is given."""
     check_url(url)
     types = _check_event_types(tx, event_types)
-    for name, value, limit in (("entity", entity, 100), ("description", description, 200)):
-        text = check_text(name, value, limit, required=False)
-        if text is not None:
-            check_storable_text(name, text)
+    _check_entity(tx, entity)
+    if check_text("description", description, 200, required=False) is not None:
+        check_storable_text("description", description)
     if secret is None:
         secret = new_secret()
     secret_key(secret)

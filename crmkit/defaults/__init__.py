@@ -10,6 +10,7 @@ MODULES: tuple[str, ...] = (
     "crmkit.defaults.permissions",
     "crmkit.defaults.identity",
     "crmkit.defaults.housekeeping",
+    "crmkit.defaults.import_profiles",
     "crmkit.defaults.auth",
     "crmkit.defaults.work",
     "crmkit.defaults.perishability",

@@ -13,5 +13,6 @@ def register_event_types() -> list[EventType]:
             "core.consent_requested",
             "A visitor asked for marketing by email; the payload's confirm_path is the "
             "double opt-in link to send them",
+            "prospect",
         ),
     ]

@@ -25,8 +25,9 @@ def register_event_types() -> list[EventType]:
         EventType(
             "core.prospect_escalated",
             "A prospect missed its first-contact deadline; the owner's manager was told",
+            "prospect",
         ),
-        EventType("core.prospect_expired", "A prospect untouched for too long expired"),
+        EventType("core.prospect_expired", "A prospect untouched for too long expired", "prospect"),
     ]
 
 

@@ -41,9 +41,13 @@ def register_permissions() -> list[Permission]:
 @hookimpl
 def register_event_types() -> list[EventType]:
     return [
-        EventType("core.task_created", "A user was given a task"),
-        EventType("core.task_updated", "A task was completed, cancelled or reopened"),
-        EventType("core.notification_created", "A user was sent a notification, to deliver"),
+        EventType("core.task_created", "A user was given a task", "task"),
+        EventType("core.task_updated", "A task was completed, cancelled or reopened", "task"),
+        EventType(
+            "core.notification_created",
+            "A user was sent a notification, to deliver",
+            "notification",
+        ),
     ]
 
 

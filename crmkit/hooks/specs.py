@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from crmkit.core.db import Transaction
     from crmkit.core.entities import Customer, Party, Prospect
     from crmkit.core.events import Event, EventType
+    from crmkit.core.import_profiles import ImportProfile
     from crmkit.core.intake.findings import Finding
     from crmkit.core.jobs import Job
     from crmkit.core.permissions import Permission
@@ -158,6 +159,17 @@ def register_connectors() -> list[Any] | None:
     """Return connector objects to external systems (each with a ``name``), e.g. an ERP or a DMS.
 
     Semantics: collect; a connector name may be registered once.
+    """
+
+
+@spec("collect")
+def register_import_profiles() -> list[ImportProfile] | None:
+    """Return :class:`crmkit.ImportProfile` layouts of other products' exports, for ``crmkit import --profile``.
+
+    The kernel's ``salesforce`` and ``hubspot`` come through this hook too. Each
+    profile is checked at start-up (:func:`crmkit.core.import_profiles.check_profile`):
+    a bad one stops the start with a :class:`crmkit.PluginError` naming the field.
+    Semantics: collect; a profile name may be registered once.
     """
 
 

@@ -50,7 +50,7 @@ SOURCE = "api"
 class IntakeAnswer:
     """What became of a prospect posted: the party it is now, with its findings and score."""
 
-    outcome: Literal["created", "merged", "review"]
+    outcome: Literal["created", "matched", "merged", "review"]
     party: Prospect | Customer | None
     """None when it was handed to the owner of a matching party (``IntakeResult.handed_over``)."""
     findings: list[Finding]
@@ -100,7 +100,8 @@ def rejected_problem(exc: ProspectRejected) -> Response:
     answers={200: IntakeAnswer},
     query=(KEY_PARAM,),
     description="201: taken in as a new prospect (outcome created or review); "
-    "200: merged into the party answered (outcome merged).",
+    "200: merged into the party answered (outcome merged), or the party answered already"
+    " has all of it (outcome matched: nothing is written).",
 )
 async def create_prospect(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
@@ -136,7 +137,7 @@ async def create_prospect(request: Request) -> Response:
         return await run_post(
             request,
             work,
-            status=lambda body: 200 if body["outcome"] == "merged" else 201,
+            status=lambda body: 200 if body["outcome"] in ("matched", "merged") else 201,
             location=_location,
         )
     except ProspectRejected as exc:

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from crmkit.web import (
     api,
     api_audit,
+    api_external_ids,
     api_intake,
     api_privacy,
     api_vcard,
@@ -101,6 +102,7 @@ def create_asgi(app: Crm, *, notice: str | None = None, login_hint: str | None =
                     *api_audit.ROUTES,
                     *api_work.ROUTES,
                     *api_intake.ROUTES,
+                    *api_external_ids.ROUTES,
                     *api_privacy.ROUTES,
                     *api_webhooks.ROUTES,
                     *api_vcard.ROUTES,

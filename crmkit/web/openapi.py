@@ -31,10 +31,11 @@ when the target takes one), and to each operation without path parameters
 that takes a ``visit_id`` query parameter or body field.
 
 Every operation needs a bearer token, except on the paths served to anyone
-(:func:`crmkit.web.public.is_public`), whose ``security`` is empty. An operation
-that also takes a browser's form (``form=``, an attrs class of its fields)
-answers such a post with an HTML page: 200 when it succeeded, else the page of
-the error's status. A 429 always carries ``Retry-After``.
+(:func:`crmkit.web.public.is_public`) and the plugins' signed routes
+(:func:`crmkit.web.public_route`, with the headers their verifier reads), whose
+``security`` is empty. An operation that also takes a browser's form (``form=``,
+an attrs class of its fields) answers such a post with an HTML page: 200 when it
+succeeded, else the page of the error's status. A 429 always carries ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class Operation:
     description: str = ""
     media_type: str = "application/json"
     """The content type of the ``response`` body (``text/vcard`` for a ``str``)."""
+    public: bool = False
+    """Served without a login, as a plugin's signed route is (:mod:`crmkit.web.public_routes`)."""
 
     def request_schema(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The JSON schema of the request body, if any, and the component schemas it refers to."""
@@ -177,7 +180,11 @@ def document(app: Crm, routes: Sequence[BaseRoute], title: str = "crmkit") -> di
             continue
         for method in sorted(methods - {"HEAD"}):
             item = builder.operation(
-                declared, method, params, f"{endpoint.__name__}", public=is_public(path)
+                declared,
+                method,
+                params,
+                f"{endpoint.__name__}",
+                public=declared.public or is_public(path),
             )
             paths.setdefault(path, {})[method.lower()] = item
     _add_links(paths, builder.schemas)

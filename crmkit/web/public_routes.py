@@ -19,6 +19,10 @@ with ``actor_of(request)`` the plugin's own system actor. When the endpoint fail
 retry is taken; when the server dies before the endpoint has answered, the id is
 taken until its timestamp falls out of the window, after which the sender's
 retry (signed anew) is taken. Nothing but the count is stored on a refusal.
+
+The route appears in the OpenAPI document as public (no token), with the
+headers its verifier reads and those refusals; the endpoint's own ``@operation``
+declaration, if it has one, supplies the rest (its body, its answer).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
+import attrs
 from attrs import frozen
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -47,7 +52,9 @@ from crmkit.core.errors import ConfigurationError
 from crmkit.core.receipts import claim_receipt, release_receipt
 from crmkit.core.signatures import ReplayedRequest, SignatureRefused
 from crmkit.web.context import crm_of
+from crmkit.web.openapi import Operation
 from crmkit.web.problems import PROBLEM_JSON, Problem
+from crmkit.web.sizes import OPERATION
 from crmkit.web.verifiers import Verifier
 
 log = logging.getLogger(__name__)
@@ -132,9 +139,11 @@ class PublicRoute(Route):
         async def receive_signed(request: Request) -> Response:
             return await self._receive(request)
 
-        super().__init__(
-            path, receive_signed, methods=list(methods), name=name or endpoint.__name__
-        )
+        name = name or endpoint.__name__
+        # The document names the operation by its endpoint, and reads its declaration there.
+        receive_signed.__name__ = name
+        setattr(receive_signed, OPERATION, _declared(endpoint, name, verifier, per_minute))
+        super().__init__(path, receive_signed, methods=list(methods), name=name)
 
     async def _receive(self, request: Request) -> Response:
         crm = crm_of(request)
@@ -204,6 +213,34 @@ class PublicRoute(Route):
                         lambda tx: release_receipt(tx, receipt.source, receipt.message_id),
                         request.state.actor,
                     )
+
+
+def _declared(endpoint: Endpoint, name: str, verifier: Verifier, per_minute: int) -> Operation:
+    """The endpoint's own operation (or one it summarises), made public, with the verifier's
+    headers and the refusals answered before the endpoint runs."""
+    own: Operation | None = getattr(endpoint, OPERATION, None)
+    if own is None:
+        summary = (endpoint.__doc__ or "").strip().split("\n")[0]
+        own = Operation(summary or f"Signed requests to {name}")
+    scheme = type(verifier).__name__
+    signs_ids, has_secret = (getattr(verifier, a, False) for a in ("signs_ids", "has_secret"))
+    refusals = {
+        403: "403 when the signature does not hold",
+        409: "409 when the id it signs was received already" if signs_ids else "",
+        429: f"429 (Retry-After) past {per_minute} requests a minute from one address",
+        503: "503 while its secret is not configured" if has_secret else "",
+    }
+    said = {status: text for status, text in refusals.items() if text}
+    told = f"Served without a login to requests signed per {scheme}: {', '.join(said.values())}."
+    # What the verifier reads, it needs: a request without it is refused.
+    read = (attrs.evolve(p, required=True) for p in getattr(verifier, "parameters", ()))
+    return attrs.evolve(
+        own,
+        query=(*own.query, *read),
+        errors=tuple(sorted({*own.errors, *said})),
+        description=" ".join(filter(None, (own.description, told))),
+        public=True,
+    )
 
 
 def public_route(

@@ -3,14 +3,17 @@
 Each verifier is given where its secrets come from, a function of the CRM (so
 that they can live in the plugin's settings), and may return several of them
 while a secret is rotated: a request signed with any of them passes. All
-compare in constant time, over the body's bytes exactly as they arrived.
+compare in constant time, over the body's bytes exactly as they arrived. Each
+names in ``parameters`` the headers (or query parameters) it reads, and says in
+``signs_ids`` and ``has_secret`` whether a replay (409) or a missing secret
+(503) can be refused, for the OpenAPI document.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from attrs import frozen
 from starlette.requests import Request
@@ -23,6 +26,7 @@ from crmkit.core.hmac_signatures import (
     check_twilio_signature,
 )
 from crmkit.core.signatures import SignatureMismatch, SignatureMissing, Signed, check, secret_key
+from crmkit.web.openapi import Param
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -42,6 +46,10 @@ def _secrets(secret: Secrets, crm: Crm, scheme: str) -> tuple[str, ...]:
     return found
 
 
+def _header(name: str, description: str) -> Param:
+    return Param(name, str, description, required=True, location="header")
+
+
 @frozen
 class StandardWebhooks:
     """Standard Webhooks: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature`` (``v1,<base64>``).
@@ -52,6 +60,13 @@ class StandardWebhooks:
     """
 
     secret: Secrets
+    signs_ids: ClassVar[bool] = True
+    has_secret: ClassVar[bool] = True
+    parameters: ClassVar[tuple[Param, ...]] = (
+        _header("webhook-id", "The message's id; a replay of it is refused"),
+        _header("webhook-timestamp", "When it was signed, in Unix seconds"),
+        _header("webhook-signature", "v1,<base64 HMAC-SHA256>; several separated by spaces"),
+    )
 
     def verify(self, crm: Crm, request: Request, body: bytes, now: float) -> Signed | None:
         try:
@@ -72,6 +87,11 @@ class HubSignature:
     """
 
     secret: Secrets
+    signs_ids: ClassVar[bool] = False
+    has_secret: ClassVar[bool] = True
+    parameters: ClassVar[tuple[Param, ...]] = (
+        _header("X-Hub-Signature-256", "sha256=<hex HMAC-SHA256 of the body>"),
+    )
 
     def verify(self, crm: Crm, request: Request, body: bytes, now: float) -> Signed | None:
         secrets = _secrets(self.secret, crm, "HubSignature")
@@ -89,6 +109,13 @@ class HubChallenge:
     """
 
     verify_token: Secrets
+    signs_ids: ClassVar[bool] = False
+    has_secret: ClassVar[bool] = True
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param("hub.mode", str, "subscribe", required=True),
+        Param("hub.challenge", str, "What the answer echoes", required=True),
+        Param("hub.verify_token", str, "The token entered with the callback URL", required=True),
+    )
 
     def verify(self, crm: Crm, request: Request, body: bytes, now: float) -> Signed | None:
         tokens = _secrets(self.verify_token, crm, "HubChallenge")
@@ -115,6 +142,13 @@ class TwilioSignature:
     """
 
     auth_token: Secrets
+    signs_ids: ClassVar[bool] = False
+    has_secret: ClassVar[bool] = True
+    parameters: ClassVar[tuple[Param, ...]] = (
+        _header(
+            "X-Twilio-Signature", "Base64 HMAC-SHA1 of the URL called and the parameters posted"
+        ),
+    )
 
     def verify(self, crm: Crm, request: Request, body: bytes, now: float) -> Signed | None:
         tokens = _secrets(self.auth_token, crm, "TwilioSignature")
@@ -126,7 +160,14 @@ class TwilioSignature:
 
 class Verifier(Protocol):
     """What a public route asks of its verifier; the kernel's four schemes above are verifiers,
-    and a plugin may bring its own (a token in a link it sent, a scheme of its sender)."""
+    and a plugin may bring its own (a token in a link it sent, a scheme of its sender).
+
+    A verifier may name the headers or query parameters it reads in ``parameters``
+    (a tuple of :class:`~crmkit.web.openapi.Param`, listed as required), and set
+    ``signs_ids`` (it returns a :class:`~crmkit.core.signatures.Signed`, so a replay is
+    refused with 409) and ``has_secret`` (it raises ConfigurationError, a 503, while
+    its secret is not configured), for the OpenAPI document; both are False if absent.
+    """
 
     def verify(self, crm: Crm, request: Request, body: bytes, now: float) -> Signed | None:
         """Return what the request signs about itself (Standard Webhooks: its id and time, so

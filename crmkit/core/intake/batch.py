@@ -47,6 +47,7 @@ from crmkit.core.intake.batch_match import BatchMatcher, plugins_implement
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.match_keys import key_rows
 from crmkit.core.intake.merge_log import fill_intake
+from crmkit.core.intake.merge_rule import adds_nothing
 from crmkit.core.intake.pipeline import (
     Assessment,
     Checked,
@@ -55,6 +56,7 @@ from crmkit.core.intake.pipeline import (
     announce,
     assess,
     check_prospect,
+    matched,
     merge_target,
     queued_reviews,
     received,
@@ -108,6 +110,9 @@ def take_in_batch(
         if matches and matches[0][1] >= thresholds(settings)[0] and writer.holds(matches[0][0]):
             writer.flush()  # the match is a row of this batch, read, checked and merged as stored
         survivor, refused = merge_target(tx, prospect, matches, settings, vouched=vouched)
+        if survivor is not None and adds_nothing(survivor, prospect):
+            results[i] = matched(tx, checked[i], assessment, survivor)
+            continue
         if survivor is not None:
             results[i] = _merge(tx, checked[i], assessment, survivor, matcher)
             owners.forget()

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Party
 from crmkit.core.intake.summary import INTAKE_COLUMNS
+from crmkit.core.stand_in import names_after_merge, real_name
 from crmkit.core.tables import match_review, merge_log, party, utcnow
 
 FILLABLE = ("first_name", "last_name", "organisation_name", "birth_date", "owner_id")
@@ -31,8 +32,14 @@ def describe(survivor: Party, merged: Party, moved: dict[str, int]) -> dict[str,
     """
     filled: dict[str, Any] = {}
     kept: dict[str, Any] = {}
+    names = names_after_merge(survivor, merged)
     for name in FILLABLE:
         mine, theirs = getattr(survivor, name), getattr(merged, name)
+        if name in names:
+            if names[name] not in (None, mine):
+                filled[name] = names[name]  # lacking, or a stand-in the real name replaced
+                continue
+            theirs = real_name(merged, name)
         if theirs is None or mine == theirs:
             continue
         (filled if mine is None else kept)[name] = _plain(theirs)
@@ -109,7 +116,7 @@ def _repoint_reviews(conn: Connection, survivor_id: int, merged_id: int) -> None
             match_review.c.candidate_id.in_(pair),
             match_review.c.existing_id.in_(pair),
         )
-        .values(status="merged", decided_at=utcnow())
+        .values(status="merged", decided_at=utcnow(), merged_id=merged_id)
     )
     for column in (match_review.c.candidate_id, match_review.c.existing_id):
         conn.execute(update(match_review).where(column == merged_id).values({column: survivor_id}))

@@ -6,7 +6,9 @@ existing party above the merge threshold is merged into it, when the rule of
 :mod:`.merge_rule` allows (else it is stored, queued for review and handed to
 that party's owner); one between the review and merge thresholds is stored and
 queued for review against each such party; any other is stored as new. Nothing
-is merged below the merge threshold.
+is merged below the merge threshold. A prospect that would be merged but adds
+nothing to the party (a repeat of what is known) is **matched**: nothing is
+written, no merge log entry and no event.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from crmkit.core.intake import sanity, scoring
 from crmkit.core.intake.assignment import choose_owner
 from crmkit.core.intake.findings import Finding, hard
 from crmkit.core.intake.merge_log import fill_intake
-from crmkit.core.intake.merge_rule import may_merge
+from crmkit.core.intake.merge_rule import adds_nothing, may_merge
 from crmkit.core.intake.normalise import normalise
 from crmkit.core.intake.review import open_reviews
 from crmkit.core.matching.config import DEFAULT_MATCH_CONFIG
@@ -44,7 +46,7 @@ from crmkit.core.tables import user, utcnow
 if TYPE_CHECKING:
     from crmkit.app import Crm
 
-Outcome = Literal["created", "merged", "review", "rejected"]
+Outcome = Literal["created", "matched", "merged", "review", "rejected"]
 
 
 @frozen
@@ -176,6 +178,8 @@ def store(
     intake, deadline = assessed.columns, assessed.deadline
     matches = tx.hooks.call("match_party", conn=tx.conn, candidate=prospect) or []
     survivor, refused = merge_target(tx, prospect, matches, settings, vouched=vouched)
+    if survivor is not None and adds_nothing(survivor, prospect):
+        return matched(tx, checked, assessed, survivor)
     reviews: tuple[int, ...] = ()
     if survivor is not None:
         assert survivor.id is not None
@@ -261,6 +265,26 @@ def merge_target(
     if may_merge(tx, existing, prospect, vouched=vouched):
         return existing, None
     return None, existing
+
+
+def matched(
+    tx: Transaction, checked: Checked, assessment: Assessment, survivor: Party
+) -> IntakeResult:
+    """A prospect that would be merged into ``survivor`` but adds nothing to it: the survivor
+    only takes the intake data it has none of (a party never taken in), silently."""
+    # A repeat event of a known person must cost nothing: a merge of nothing would write a
+    # merge log entry and send party.merged and prospect.received to subscribers each time.
+    assert survivor.id is not None
+    due = {**assessment.columns, "first_contact_due_at": utcnow() + assessment.deadline}
+    fill_intake(tx.conn, survivor.id, due)
+    return IntakeResult(
+        "matched",
+        survivor.id,
+        checked.findings,
+        checked.quality,
+        assessment.score,
+        assessment.band,
+    )
 
 
 def queued_reviews(

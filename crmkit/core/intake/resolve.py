@@ -6,12 +6,16 @@ up by those strong keys, in this order: the external id of the source system,
 then the exact email address, then the phone number (E.164). One party found,
 and visible to the actor, is a **match**: the party is neither changed nor
 merged, so no merge log entry, no ``party.merged``, no event at all; the caller
-logs its interaction on it. Several parties sharing the key, or one the actor
-may not see, go through intake, whose matching and review decide, as for any
-prospect; none goes through intake as a new prospect, where a source that
-vouches for its data needs no name (the machine-source profile of
+logs its interaction on it. One party found that the actor may not see is
+**hidden**: nothing is created or linked and its id is not told, for a
+connector running as an actor who cannot see the party would otherwise make a
+new prospect, and a review for its owner, on every event. Several parties
+sharing the key go through intake, whose matching and review decide, as for any
+prospect (a prospect adding nothing to the party it matches is a match too);
+none goes through intake as a new prospect, where a source that vouches for its
+data needs no name (the machine-source profile of
 :func:`~crmkit.core.intake.pipeline.check`). The external id is then linked to
-the party, unless another party holds it already.
+the party (a key linked to a party already found it).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from crmkit.core.permissions import is_allowed
 from crmkit.core.tables import contact_point
 
 FoundBy = Literal["external_id", "email", "phone"]
-Outcome = Literal["found", "created", "merged", "review", "rejected"]
+Outcome = Literal["found", "hidden", "created", "merged", "review", "rejected"]
 
 
 @frozen
@@ -45,13 +49,15 @@ class Resolution:
     """Which party an event is about, and how it was found or made."""
 
     outcome: Outcome
-    """``found`` by a strong key, else what intake made of it (see :class:`IntakeResult`)."""
+    """``found`` by a strong key or by intake's matching, ``hidden`` when the one party a
+    strong key found is one the actor may not see, else what intake made of it (see
+    :class:`IntakeResult`)."""
     party_id: int | None
-    """None when rejected."""
+    """None when hidden or rejected."""
     found_by: FoundBy | None = None
-    """The key that found it (outcome ``found``)."""
+    """The strong key that found it (outcome ``found`` or ``hidden``); None when intake did."""
     intake: IntakeResult | None = None
-    """What intake made of it (any outcome but ``found``): findings, quality, score, reviews."""
+    """What intake made of it, when it ran: findings, quality, score, reviews."""
 
 
 def resolve_party(
@@ -66,9 +72,10 @@ def resolve_party(
     """The party ``data`` (as for intake) is, found by strong key or taken in, in ``tx``.
 
     See the module: the external id of ``system``, then email, then phone; a
-    unique party the actor may see is a match and changes nothing; else intake
-    with the machine-source profile (no name needed when ``vouched``), and the
-    external id is linked to the party intake gives.
+    unique party the actor may see is a match and changes nothing, one it may not
+    see is hidden and changes nothing either; else intake with the machine-source
+    profile (no name needed when ``vouched``), and the external id is linked to
+    the party found by email or phone, or given by intake.
     """
     key = _external_key(system, external_id)
     crm = app_of(tx)
@@ -83,17 +90,18 @@ def resolve_party(
     )
     if key is not None:
         linked = linked_party_id(tx.conn, *key)
-        if linked is not None and _sees(tx, linked):
-            return Resolution("found", linked, "external_id")
+        if linked is not None:
+            return _found(tx, linked, "external_id")
     by_contact: tuple[tuple[FoundBy, list[str]], ...] = (("email", emails), ("phone", phones))
     for kind, keys in by_contact:
         holders = _holders(tx.conn, kind, keys)
-        if len(holders) == 1 and _sees(tx, holders[0]):
-            if key is not None:
-                _link_if_free(tx, holders[0], key)
-            return Resolution("found", holders[0], kind)
+        if len(holders) == 1:
+            found = _found(tx, holders[0], kind)
+            if key is not None and found.party_id is not None:
+                link_external_id(tx, found.party_id, *key)
+            return found
         if holders:
-            break  # shared or hidden: intake's matching and review decide
+            break  # shared: intake's matching and review decide
     trust = vouches(tx.actor, vouched)
     result = take_in(
         tx,
@@ -105,8 +113,18 @@ def resolve_party(
         nameless=trust,
     )
     if key is not None and result.party_id is not None:
-        _link_if_free(tx, result.party_id, key)
-    return Resolution(result.outcome, result.party_id, intake=result)
+        link_external_id(tx, result.party_id, *key)
+    outcome = "found" if result.outcome == "matched" else result.outcome
+    return Resolution(outcome, result.party_id, intake=result)
+
+
+def _found(tx: Transaction, party_id: int, found_by: FoundBy) -> Resolution:
+    """The one party a strong key found: returned if the actor may see it, else hidden."""
+    # Taking it in again would store a new prospect and a review for the owner on every
+    # event of the same person, and link the external id to that duplicate.
+    if _sees(tx, party_id):
+        return Resolution("found", party_id, found_by)
+    return Resolution("hidden", None, found_by)
 
 
 def _external_key(system: str | None, external_id: str | None) -> tuple[str, str] | None:
@@ -149,10 +167,3 @@ def _holders(conn: Connection, kind: str, keys: Sequence[str]) -> list[int]:
 def _sees(tx: Transaction, party_id: int) -> bool:
     found = get_party(tx.conn, party_id)
     return is_allowed(tx.hooks, tx.actor, "core:party.read", found, conn=tx.conn)
-
-
-def _link_if_free(tx: Transaction, party_id: int, key: tuple[str, str]) -> None:
-    """Link the external id to ``party_id`` unless it points to a party already: one the actor
-    could not see, which a source the actor runs must not take away."""
-    if linked_party_id(tx.conn, *key) is None:
-        link_external_id(tx, party_id, *key)

@@ -31,6 +31,9 @@ class MatchReview:
     created_at: datetime
     decided_by: str | None = None
     decided_at: datetime | None = None
+    merged_id: int | None = None
+    """The party a merge took away (status ``merged``): ``candidate_id`` and ``existing_id``
+    then both name the survivor, into which the merged party's rows went."""
 
 
 def _review(row: Any) -> MatchReview:

@@ -22,7 +22,7 @@ from datetime import date
 from attrs import frozen
 from rapidfuzz.distance import OSA, JaroWinkler
 
-from crmkit.core.matching.nicknames import canonical_first_name
+from crmkit.core.matching.nicknames import canonical_first_name, forms_of
 from crmkit.core.matching.record import MatchRecord
 from crmkit.core.matching.weights import DEFAULT_WEIGHTS
 
@@ -133,7 +133,8 @@ def _first_name_level(a: str, b: str) -> int:
     """Like :func:`_name_level`, nicknames resolved; an initial is its own level (2).
 
     A mistyped nickname ("Pato" for "Paco") stands for no full name: the names
-    as written are compared too, and the closer of the two counts.
+    as written are compared too, and the closer of the two counts; a name one
+    typing error from any form of the other ("Jeenny", "Stffi") is close.
     """
     if a == b:
         return _EQUAL
@@ -144,7 +145,16 @@ def _first_name_level(a: str, b: str) -> int:
     level = _name_level(canonical_first_name(a), canonical_first_name(b))
     if level > _EQUAL:
         level = min(level, _name_level(a, b))
+    if level > _CLOSE and (_typed_form(a, b) or _typed_form(b, a)):
+        level = _CLOSE
     return level + 1 if level > _EQUAL else level
+
+
+def _typed_form(typed: str, name: str) -> bool:
+    """``typed`` is one typing error away from a form of ``name``: "Jeenny" for "Jennifer"."""
+    return len(typed) >= 3 and any(
+        len(form) >= 3 and _one_typing_error(typed, form) for form in forms_of(name)
+    )
 
 
 def _person_names(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
@@ -161,6 +171,20 @@ def _person_names(a: MatchRecord, b: MatchRecord) -> tuple[int, int]:
     swapped = levels(b.last_name, b.first_name)
     # Fewer steps from "equal" is closer; a missing name (0) counts as far.
     return min(straight, swapped, key=lambda pair: sum(level or 6 for level in pair))
+
+
+def _reached_alike(a: MatchRecord, b: MatchRecord) -> bool:
+    """One record has no name (a party known by how to reach it alone), neither is an
+    organisation's, and they share an exact email address or phone number.
+
+    That contact point is all the nameless one is known by, so it counts as an
+    equal name: a person's real name then merges into the party it stood in for,
+    and a repeat of the nameless event finds it. An address shared with an
+    organisation is an office's, which tells no one apart: it counts as before.
+    """
+    if (a.is_person and b.is_person) or a.organisation or b.organisation:
+        return False
+    return bool(set(a.emails) & set(b.emails) or set(a.phones) & set(b.phones))
 
 
 def _organisations(a: MatchRecord, b: MatchRecord) -> int:
@@ -230,12 +254,16 @@ def _phones(a: Sequence[str], b: Sequence[str]) -> int:
 
 def compare(a: MatchRecord, b: MatchRecord) -> Pattern:
     """The level of every comparison of :data:`COMPARISONS` for ``a`` and ``b`` (symmetric)."""
-    first, last = _person_names(a, b) if a.is_person and b.is_person else (0, 0)
+    if _reached_alike(a, b):
+        first, last, organisation = 0, _EQUAL, 0
+    else:
+        first, last = _person_names(a, b) if a.is_person and b.is_person else (0, 0)
+        organisation = _organisations(a, b)
     country = 0 if not (a.country and b.country) else 1 if a.country == b.country else 2
     return (
         first,
         last,
-        _organisations(a, b),
+        organisation,
         _birth_dates(a.birth_date, b.birth_date),
         _address(a, b),
         _emails(a.emails, b.emails),

@@ -7,6 +7,8 @@ a wrong entry would make two different people look alike.
 
 from __future__ import annotations
 
+from crmkit.core.matching.text import fold_name
+
 _FORMS: dict[str, str] = {
     # English
     "robert": "bob bobby rob robbie",
@@ -70,8 +72,22 @@ _FORMS: dict[str, str] = {
     "alessandro": "sandro",
 }
 
-NICKNAMES: dict[str, str] = {form: name for name, forms in _FORMS.items() for form in forms.split()}
-"""Each short form (normalised: lower case, no accents) and the full name it stands for."""
+NICKNAMES: dict[str, str] = {
+    fold_name(form): fold_name(name) for name, forms in _FORMS.items() for form in forms.split()
+}
+"""Each short form and the full name it stands for, folded as compared names are
+(:func:`~crmkit.core.matching.text.fold_name`: "michael" is "michal" there)."""
+
+
+_FORMS_OF: dict[str, frozenset[str]] = {}
+for _form, _name in NICKNAMES.items():
+    _FORMS_OF[_name] = _FORMS_OF.get(_name, frozenset({_name})) | {_form}
+
+
+def forms_of(name: str) -> frozenset[str]:
+    """Every form of the full name a folded first name stands for: "mike" -> michal, mike, mikey, mick."""
+    canonical = canonical_first_name(name)
+    return _FORMS_OF.get(canonical, frozenset({canonical}))
 
 
 def canonical_first_name(name: str) -> str:

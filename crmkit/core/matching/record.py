@@ -16,6 +16,7 @@ from crmkit.core.entities import Party
 from crmkit.core.errors import ValidationError
 from crmkit.core.matching.dates import parse_birth_date
 from crmkit.core.matching.text import fold, fold_name
+from crmkit.core.stand_in import real_name
 from crmkit.core.values import COUNTRY_CODES, MULTI_VALUE_SEPARATOR
 
 MATCH_FIELDS: tuple[str, ...] = (
@@ -409,14 +410,15 @@ def record_from_party(party: Party) -> MatchRecord:
     """The record of a stored party (its first address is the one compared).
 
     A stored party needs no region: its phones are E.164 and its birth date is
-    a date already.
+    a date already. A name that only stands in for a missing one
+    (:mod:`crmkit.core.stand_in`) is no name here.
     """
     address = party.addresses[0] if party.addresses else None
     return _record(
         {
-            "first_name": party.first_name,
-            "last_name": party.last_name,
-            "organisation": party.organisation_name,
+            "first_name": real_name(party, "first_name"),
+            "last_name": real_name(party, "last_name"),
+            "organisation": real_name(party, "organisation_name"),
             "street": address.street if address else None,
             "street_number": address.street_number if address else None,
             "address_line2": address.address_line2 if address else None,

@@ -6,7 +6,7 @@ from crmkit import PluginInfo
 
 PLUGIN = PluginInfo(
     name="channels",
-    requires_api=">=1.1,<2",
+    requires_api=">=1.2,<2",
     hooks="crmkit_channels.hooks",
     migrations="crmkit_channels.migrations",
     settings="crmkit_channels.settings:ChannelsSettings",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from attrs import frozen
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +31,9 @@ RESEND_NOTE = (
 @frozen
 class ResendInput:
     """The body of a resend."""
+
+    # The OpenAPI document then requires only the fields without a default.
+    __json_input__: ClassVar[bool] = True
 
     confirm_duplicate: bool = False
     """The user accepts that an ``unknown`` message may arrive twice."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import field, frozen
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +26,9 @@ TEXT = {"json": {"maxLength": stored_templates.MAX_TEXT}}
 class TemplateInput:
     """A new template: ``email`` with ``subject``, ``text`` and optional ``html``, or ``sms`` with ``body``."""
 
+    # The OpenAPI document then requires only the fields without a default.
+    __json_input__: ClassVar[bool] = True
+
     name: str = field(metadata={"json": {"maxLength": 100}})
     channel: str = field(metadata={"json": {"enum": ["email", "sms"]}})
     subject: str | None = field(default=None, metadata=TEXT)
@@ -37,6 +40,8 @@ class TemplateInput:
 @frozen
 class TemplateChange:
     """The template's new name and texts, and the version last read (a stale one: 409)."""
+
+    __json_input__: ClassVar[bool] = True
 
     version: int
     name: str = field(metadata={"json": {"maxLength": 100}})
@@ -56,6 +61,8 @@ class VersionInput:
 @frozen
 class PreviewInput:
     """The template (by name, the settings' or a stored one), the party, the message's variables."""
+
+    __json_input__: ClassVar[bool] = True
 
     name: str = field(metadata={"json": {"maxLength": 100}})
     party_id: int
@@ -157,15 +164,6 @@ async def post_archive(request: Request) -> Response:
     return json_response(crm_of(request), archived)
 
 
-def _named(conn: Any, settings: ChannelsSettings, name: Any) -> StoredTemplate:
-    if not isinstance(name, str):
-        raise ValidationError("name", "expected a template name")
-    for found in stored_templates.list_templates(conn, settings):
-        if found.name == name:
-            return found
-    raise ValidationError("name", f"no template named {name!r}")
-
-
 @operation(
     "Render a template for a party the user may see, sending nothing",
     request=PreviewInput,
@@ -183,7 +181,7 @@ async def post_preview(request: Request) -> Response:
 
     def run() -> Preview:
         with crm.read() as conn:
-            found = _named(conn, _settings(request), body.get("name"))
+            found = stored_templates.named_template(conn, _settings(request), body.get("name"))
             return preview(crm.host, conn, actor, found, party_id, body.get("variables", {}))
 
     return json_response(crm, await run_in_threadpool(run))

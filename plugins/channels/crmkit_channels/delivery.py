@@ -1,26 +1,30 @@
 """The delivery jobs: hand queued messages over, at most once each, and record every outcome.
 
 One loop serves every outbox (email to the SMTP relay, SMS to the HTTP gateway).
-Steps of one message, each committed before the next:
+Steps of a sending batch (``sending_batch`` messages of a lease), each committed
+before the next:
 
 1. **lease**: a batch of due ``queued`` messages gets ``next_attempt_at`` moved to the
    lease's end; a worker that dies now leaves them ``queued``, due again after the lease;
-2. **sending**: just before it is handed over, the message moves to ``sending``
+2. **sending**: just before they are handed over, the sending batch moves to ``sending``
    (consent is checked in the same transaction: withdrawn means ``suppressed``);
-3. **outcome**: ``sent``, ``queued`` again with a later ``next_attempt_at`` (the
-   other side cannot have it), ``failed`` (refused for good, or the last attempt),
-   or ``unknown`` (the connection broke while the other side may have taken it).
+3. **outcome**: once each was handed over in turn, every outcome of the batch is
+   committed together: ``sent``, ``queued`` again with a later ``next_attempt_at``
+   (the other side cannot have it), ``failed`` (refused for good, or the last
+   attempt), or ``unknown`` (the connection broke while the other side may have taken it).
 
 A message left in ``sending`` longer than ``sending_timeout_seconds`` had its worker
-die between steps 2 and 3: the relay or gateway may have it or not. It becomes
-``unknown`` and is never sent again by itself (see the README).
+die between step 2 and the end of step 3: the relay or gateway may have it or not.
+It becomes ``unknown`` and is never sent again by itself (see the README). A crash
+therefore makes at most one sending batch ``unknown``: ``sending_batch`` weighs that
+against the two transactions each sending batch costs.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -28,7 +32,7 @@ from sqlalchemy import and_, select, update
 
 from crmkit import Crm, Transaction, utcnow
 from crmkit_channels import timeline
-from crmkit_channels.gate import why_not_sent
+from crmkit_channels.gate import why_not_sent_each
 from crmkit_channels.handover import Handover
 from crmkit_channels.outboxes import EMAIL, SMS, Outbox
 from crmkit_channels.settings import ChannelsSettings
@@ -77,33 +81,35 @@ def _lease(app: Crm, outbox: Outbox, settings: ChannelsSettings) -> tuple[list[i
         return sorted(ids), lease_end
 
 
-def _start(app: Crm, outbox: Outbox, message_id: int, lease_end: datetime) -> Any:
-    """The message, moved to ``sending`` if the lease is still ours and consent allows; else None."""
+def _start(app: Crm, outbox: Outbox, ids: list[int], lease_end: datetime) -> list[Any]:
+    """The messages of ``ids`` still leased to us that consent allows, moved to ``sending`` together.
+
+    One transaction for them all: the consent and suppression checks read the
+    whole batch at once, and a message consent no longer allows becomes ``suppressed``.
+    """
     table = outbox.table
     ours = and_(
-        table.c.id == message_id, table.c.status == "queued", table.c.next_attempt_at == lease_end
+        table.c.id.in_(ids), table.c.status == "queued", table.c.next_attempt_at == lease_end
     )
     with app.transaction() as tx:
-        row = tx.conn.execute(select(table).where(ours)).first()
-        if row is None:
-            return None
-        reason = why_not_sent(
-            tx.conn,
-            outbox,
-            party_id=row.party_id,
-            purpose=row.purpose,
-            transactional=row.transactional,
-            recipient=row.recipient,
+        rows = tx.conn.execute(select(table).where(ours).order_by(table.c.id)).all()
+        allowed = []
+        for row, reason in zip(rows, why_not_sent_each(tx.conn, outbox, rows), strict=True):
+            if reason is None:
+                allowed.append(row)
+            else:
+                finish(tx, outbox, row.id, "queued", "suppressed", reason)
+        if not allowed:
+            return []
+        moved = set(
+            tx.conn.execute(
+                update(table)
+                .where(ours, table.c.id.in_([r.id for r in allowed]))
+                .values(status="sending", sending_at=utcnow(), attempts=table.c.attempts + 1)
+                .returning(table.c.id)
+            ).scalars()
         )
-        if reason is not None:
-            finish(tx, outbox, row.id, "queued", "suppressed", reason)
-            return None
-        moved = tx.conn.execute(
-            update(table)
-            .where(ours)
-            .values(status="sending", sending_at=utcnow(), attempts=table.c.attempts + 1)
-        ).rowcount
-        return row if moved == 1 else None
+        return [r for r in allowed if r.id in moved]
 
 
 def finish(
@@ -116,6 +122,22 @@ def finish(
     receipt: str | None = None,
 ) -> bool:
     """Move a message from status ``was`` to a final one and say so on the timeline; whether it moved."""
+    return bool(finish_each(tx, outbox, [message_id], was, status, reason, receipt))
+
+
+def finish_each(
+    tx: Transaction,
+    outbox: Outbox,
+    message_ids: Collection[int],
+    was: str,
+    status: str,
+    reason: str | None,
+    receipt: str | None = None,
+) -> list[int]:
+    """:func:`finish` for each of ``message_ids``, in one statement; those that moved.
+
+    A message no longer in ``was`` is left alone: another worker, or a status callback, got there first.
+    """
     table = outbox.table
     values: dict[str, Any] = {
         "status": status,
@@ -127,38 +149,44 @@ def finish(
         values[outbox.receipt_column] = receipt
     moved = tx.conn.execute(
         update(table)
-        .where(table.c.id == message_id, table.c.status == was)
+        .where(table.c.id.in_(message_ids), table.c.status == was)
         .values(values)
         .returning(*table.c)
-    ).first()
-    if moved is None:  # another worker, or a status callback, got there first
-        return False
-    timeline.record(tx, outbox, moved, status, reason)
-    return True
+    ).all()
+    for row in sorted(moved, key=lambda r: r.id):
+        timeline.record(tx, outbox, row, status, reason)
+    return [row.id for row in moved]
 
 
 def _record(
-    app: Crm, outbox: Outbox, settings: ChannelsSettings, row: Any, handover: Handover
+    app: Crm, outbox: Outbox, settings: ChannelsSettings, outcomes: list[tuple[Any, Handover]]
 ) -> None:
+    """The outcomes of a sending batch, in one transaction; the plain ``sent`` ones in one statement."""
     table = outbox.table
-    attempts = row.attempts + 1
+    plainly_sent = {row.id for row, h in outcomes if h.verdict == "sent" and h.receipt is None}
     with app.transaction() as tx:
-        if handover.verdict == "retry" and attempts < settings.max_attempts:
-            tx.conn.execute(
-                update(table)
-                .where(table.c.id == row.id, table.c.status == "sending")
-                .values(
-                    status="queued",
-                    last_error=handover.detail,
-                    next_attempt_at=utcnow() + retry_delay(settings, attempts),
+        if plainly_sent:
+            finish_each(tx, outbox, plainly_sent, "sending", "sent", None)
+        for row, handover in outcomes:
+            attempts = row.attempts + 1
+            if row.id in plainly_sent:
+                continue
+            if handover.verdict == "retry" and attempts < settings.max_attempts:
+                tx.conn.execute(
+                    update(table)
+                    .where(table.c.id == row.id, table.c.status == "sending")
+                    .values(
+                        status="queued",
+                        last_error=handover.detail,
+                        next_attempt_at=utcnow() + retry_delay(settings, attempts),
+                    )
                 )
-            )
-            return
-        status = "failed" if handover.verdict == "retry" else handover.verdict
-        detail = handover.detail
-        if handover.verdict == "retry":
-            detail = f"given up after {attempts} attempts; last: {detail}"
-        finish(tx, outbox, row.id, "sending", status, detail, handover.receipt)
+                continue
+            status = "failed" if handover.verdict == "retry" else handover.verdict
+            detail = handover.detail
+            if handover.verdict == "retry":
+                detail = f"given up after {attempts} attempts; last: {detail}"
+            finish(tx, outbox, row.id, "sending", status, detail, handover.receipt)
 
 
 def give_up_on_abandoned(app: Crm, settings: ChannelsSettings, outbox: Outbox = EMAIL) -> int:
@@ -205,13 +233,19 @@ def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(
             ids, lease_end = _lease(app, outbox, settings)
             if not ids:
                 break
-            for message_id in ids:
-                row = _start(app, outbox, message_id, lease_end)
-                if row is None:
-                    continue
-                pace.wait()
-                _record(app, outbox, settings, row, carrier.hand_over(row))
-                handed += 1
+            for first in range(0, len(ids), settings.sending_batch):
+                rows = _start(app, outbox, ids[first : first + settings.sending_batch], lease_end)
+                outcomes: list[tuple[Any, Handover]] = []
+                try:
+                    for row in rows:
+                        pace.wait()
+                        outcomes.append((row, carrier.hand_over(row)))
+                finally:
+                    # Should a hand-over raise, those handed over before it are not left to
+                    # become unknown: only the one it raised on stays ``sending``.
+                    if outcomes:
+                        _record(app, outbox, settings, outcomes)
+                handed += len(outcomes)
     finally:
         carrier.close()
     return handed

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from attrs import frozen
 from sqlalchemy import Connection
 
 from crmkit_channels import timeline
-from crmkit_channels.consent import may_contact
+from crmkit_channels.consent import contactable
 from crmkit_channels.outboxes import EMAIL, Outbox
-from crmkit_channels.suppression import why_suppressed
+from crmkit_channels.suppression import why_suppressed_each
+
+
+@frozen
+class _Addressed:
+    party_id: int
+    purpose: str
+    transactional: bool
+    recipient: str
 
 
 def why_not_sent(
@@ -24,10 +36,27 @@ def why_not_sent(
     The suppression list holds for transactional email too: the address bounced
     for good or its owner reported the CRM's mail as spam.
     """
-    if outbox is EMAIL:
-        suppressed = why_suppressed(conn, recipient)
-        if suppressed is not None:
-            return suppressed
-    if transactional or may_contact(conn, party_id, purpose, outbox.channel):
-        return None
-    return timeline.no_consent(outbox, purpose)
+    [reason] = why_not_sent_each(
+        conn, outbox, [_Addressed(party_id, purpose, transactional, recipient)]
+    )
+    return reason
+
+
+def why_not_sent_each(
+    conn: Connection, outbox: Outbox, messages: Sequence[Any]
+) -> list[str | None]:
+    """:func:`why_not_sent` for each of ``messages`` (outbox rows), in a query or two for them all."""
+    suppressed = (
+        why_suppressed_each(conn, {m.recipient for m in messages}) if outbox is EMAIL else {}
+    )
+    asked = {(m.party_id, m.purpose) for m in messages if not m.transactional}
+    allowed = contactable(conn, asked, outbox.channel)
+    reasons: list[str | None] = []
+    for m in messages:
+        if m.recipient in suppressed:
+            reasons.append(suppressed[m.recipient])
+        elif m.transactional or (m.party_id, m.purpose) in allowed:
+            reasons.append(None)
+        else:
+            reasons.append(timeline.no_consent(outbox, m.purpose))
+    return reasons

@@ -12,6 +12,7 @@ from crmkit import Actor, Job, MenuItem, Permission, Transaction, hookimpl
 from crmkit_channels import (
     access,
     api,
+    api_suppression,
     api_templates,
     jobs,
     pages,
@@ -19,10 +20,12 @@ from crmkit_channels import (
     sms_in,
     sms_status,
     stored_templates,
+    template_pages,
     tracking_routes,
     unsubscribe,
 )
 from crmkit_channels.auto_answer_tables import auto_answer
+from crmkit_channels.imap_tables import imap_mailbox
 from crmkit_channels.inbound_tables import inbound_attachment, inbound_email
 from crmkit_channels.suppression import ADMIN as SUPPRESSION_ADMIN
 from crmkit_channels.tables import email, sms, sms_received
@@ -38,6 +41,7 @@ def register_tables() -> list[Table]:
         sms_received,
         inbound_email,
         inbound_attachment,
+        imap_mailbox,
         auto_answer,
         email_event,
         suppression,
@@ -57,11 +61,13 @@ def register_jobs() -> list[Job]:
 
 @hookimpl
 def register_commands() -> list[click.Command]:
-    # The SMTP server (and aiosmtpd) loads only when a command of the plugin runs.
+    # The SMTP server (and aiosmtpd), the IMAP poller (and imapclient) load only when a
+    # command of the plugin runs.
+    from crmkit_channels.imap_cli import imap_poll
     from crmkit_channels.mail_in import mail_in
     from crmkit_channels.suppression_cli import suppression_group
 
-    return [mail_in, suppression_group]
+    return [mail_in, imap_poll, suppression_group]
 
 
 @hookimpl
@@ -73,7 +79,9 @@ def register_routes() -> list[BaseRoute]:
         *tracking_routes.ROUTES,
         *api.ROUTES,
         *api_templates.ROUTES,
+        *api_suppression.ROUTES,
         *pages.ROUTES,
+        *template_pages.ROUTES,
     ]
 
 
@@ -95,3 +103,8 @@ def erase_party(tx: Transaction, party_id: int) -> None:
 @hookimpl
 def entity_actions(actor: Actor, entity_type: str, entity: Any) -> list[MenuItem]:
     return pages.party_actions(entity_type, entity)
+
+
+@hookimpl
+def menu_items(actor: Actor) -> list[MenuItem]:
+    return [*pages.MENU, *template_pages.MENU]

@@ -45,6 +45,6 @@ JOBS = [
         "channels.route_inbound_mail",
         _route_inbound_mail,
         every=timedelta(seconds=30),
-        description="Route inbound emails that the mail-in server stored but did not finish",
+        description="Route inbound emails that mail-in or imap-poll stored but did not finish",
     ),
 ]

@@ -4,7 +4,9 @@ Two steps, each committed before the next:
 
 1. **placed**: a reply on a known thread keeps the party of the email it answers;
    any other message's sender is resolved to a party (``resolve_party``), and the
-   message is logged on that party's timeline;
+   message is logged on that party's timeline. A report on one of our emails (a
+   bounce, a complaint) is recorded against that email instead and goes no further
+   (:mod:`crmkit_channels.returns`);
 2. **routed**: ``route_inbound`` is asked which plugin takes it, and the answer
    is recorded, with the auto-answer (:mod:`crmkit_channels.auto_answer`) in the
    same transaction.
@@ -21,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import and_, select, update
+from sqlalchemy import Connection, select, update
 
 from crmkit import (
     SYSTEM,
@@ -63,7 +65,7 @@ class AttachmentInfo:
 
 @frozen
 class InboundEmail:
-    """An email received by ``crmkit channels mail-in``: the ``message`` of ``route_inbound``."""
+    """An email received by ``mail-in`` or ``imap-poll``: the ``message`` of ``route_inbound``."""
 
     id: int
     """Stable across calls: ``route_inbound`` may be asked again about the same message after a crash."""
@@ -143,46 +145,53 @@ def _log(tx: Transaction, row: Any, party_id: int) -> None:
     )
 
 
-def _place(app: Crm, inbound_id: int) -> None:
-    """Step 1, unless another router has done it or the message is not waiting for it."""
+def _place(app: Crm, inbound_id: int) -> InboundEmail | None:
+    """Step 1, unless another router has done it; the message when it is placed (now or before)."""
     settings: ChannelsSettings = app.settings_of["channels"]
-    waiting = and_(inbound_email.c.id == inbound_id, inbound_email.c.status == "received")
+    this = inbound_email.c.id == inbound_id
     with app.transaction(SYSTEM) as tx:
         # Taken first, so that a second router waits here and then finds nothing to do.
-        taken = tx.conn.execute(update(inbound_email).where(waiting).values(status="received"))
-        if taken.rowcount != 1:
-            return
-        row = tx.conn.execute(select(inbound_email).where(inbound_email.c.id == inbound_id)).one()
-        party_id, why_not = row.party_id, None
-        if party_id is None:
-            party_id, why_not = _resolve(tx, row, settings)
-        if party_id is not None:
-            _log(tx, row, party_id)
-        tx.conn.execute(
+        taken = tx.conn.execute(
             update(inbound_email)
-            .where(inbound_email.c.id == inbound_id)
-            .values(
-                status="placed",
-                party_id=party_id,
-                notes=[*row.notes, why_not] if why_not else row.notes,
-            )
+            .where(this, inbound_email.c.status == "received")
+            .values(status="received")
         )
+        row = tx.conn.execute(select(inbound_email).where(this)).one()
+        if taken.rowcount == 1:
+            if take_report(tx, row):
+                return None
+            party_id, why_not = row.party_id, None
+            if party_id is None:
+                party_id, why_not = _resolve(tx, row, settings)
+            if party_id is not None:
+                _log(tx, row, party_id)
+            row = tx.conn.execute(
+                update(inbound_email)
+                .where(this)
+                .values(
+                    status="placed",
+                    party_id=party_id,
+                    notes=[*row.notes, why_not] if why_not else row.notes,
+                )
+                .returning(*inbound_email.c)
+            ).one()
+        if row.status != "placed":
+            return None
+        return _message(tx.conn, row)
 
 
-def _message(app: Crm, inbound_id: int) -> InboundEmail:
-    with app.read() as conn:
-        row = conn.execute(select(inbound_email).where(inbound_email.c.id == inbound_id)).one()
-        attachments = conn.execute(
-            select(
-                inbound_attachment.c.id,
-                inbound_attachment.c.filename,
-                inbound_attachment.c.content_type,
-                inbound_attachment.c.size,
-                inbound_attachment.c.dropped,
-            )
-            .where(inbound_attachment.c.inbound_email_id == inbound_id)
-            .order_by(inbound_attachment.c.id)
-        ).all()
+def _message(conn: Connection, row: Any) -> InboundEmail:
+    attachments = conn.execute(
+        select(
+            inbound_attachment.c.id,
+            inbound_attachment.c.filename,
+            inbound_attachment.c.content_type,
+            inbound_attachment.c.size,
+            inbound_attachment.c.dropped,
+        )
+        .where(inbound_attachment.c.inbound_email_id == row.id)
+        .order_by(inbound_attachment.c.id)
+    ).all()
     return InboundEmail(
         id=row.id,
         party_id=row.party_id,
@@ -198,17 +207,17 @@ def _message(app: Crm, inbound_id: int) -> InboundEmail:
     )
 
 
-def _hand_over(app: Crm, inbound_id: int) -> None:
+def _hand_over(app: Crm, message: InboundEmail) -> None:
     """Step 2: ask ``route_inbound``, record who claimed the message and its auto-answer."""
-    claimed_by = app.route_inbound(_message(app, inbound_id))
+    claimed_by = app.route_inbound(message)
     with app.transaction(SYSTEM) as tx:
         done = tx.conn.execute(
             update(inbound_email)
-            .where(inbound_email.c.id == inbound_id, inbound_email.c.status == "placed")
+            .where(inbound_email.c.id == message.id, inbound_email.c.status == "placed")
             .values(status="routed", claimed_by=claimed_by, routed_at=utcnow())
         )
         if done.rowcount == 1:
-            auto_answer.answer(tx, inbound_id)
+            auto_answer.answer(tx, message.id)
 
 
 def _failed(app: Crm, inbound_id: int, error: Exception) -> None:
@@ -228,15 +237,9 @@ def _failed(app: Crm, inbound_id: int, error: Exception) -> None:
 def route(app: Crm, inbound_id: int) -> None:
     """Take one stored message through both steps, as far as it has not gone; never raises."""
     try:
-        if take_report(app, inbound_id):
-            return
-        _place(app, inbound_id)
-        with app.read() as conn:
-            status = conn.execute(
-                select(inbound_email.c.status).where(inbound_email.c.id == inbound_id)
-            ).scalar_one()
-        if status == "placed":
-            _hand_over(app, inbound_id)
+        placed = _place(app, inbound_id)
+        if placed is not None:
+            _hand_over(app, placed)
     except Exception as exc:
         log.exception("routing inbound email %s failed", inbound_id)
         try:

@@ -1,4 +1,5 @@
-"""Storing a received message, once: before the SMTP server says 250, so a crash loses nothing."""
+"""Storing a received message, once: before the SMTP server says 250 (or the IMAP poller marks
+it read), so a crash loses nothing."""
 
 from __future__ import annotations
 

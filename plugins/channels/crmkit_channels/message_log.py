@@ -32,6 +32,7 @@ class LoggedEmail:
 
     id: int
     party_id: int
+    party_name: str
     purpose: str
     transactional: bool
     template: str | None
@@ -46,6 +47,8 @@ class LoggedEmail:
     finished_at: datetime | None
     resent_from_id: int | None
     """The failed or unknown email this one sends again."""
+    resent_as_id: int | None
+    """The email that sent this one again, if it was resent (it is resent at most once)."""
     channel: str = "email"
 
 
@@ -55,6 +58,7 @@ class LoggedSms:
 
     id: int
     party_id: int
+    party_name: str
     purpose: str
     transactional: bool
     template: str | None
@@ -70,6 +74,7 @@ class LoggedSms:
     created_at: datetime
     finished_at: datetime | None
     resent_from_id: int | None
+    resent_as_id: int | None
     channel: str = "sms"
 
 
@@ -87,8 +92,14 @@ def _status(value: str | None, allowed: tuple[str, ...]) -> str | None:
 def _query(
     host: Any, actor: Actor, table: Any, party_id: int | None, status: str | None
 ) -> Select[Any]:
+    resent = table.alias("resent")
+    resent_as = select(resent.c.id).where(resent.c.resent_from_id == table.c.id)
     query = (
-        select(table)
+        select(
+            table,
+            party_table.c.display_name.label("party_name"),
+            resent_as.scalar_subquery().label("resent_as_id"),
+        )
         .join(party_table, party_table.c.id == table.c.party_id)
         .where(seen_parties(host, actor))
     )

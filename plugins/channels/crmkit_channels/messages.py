@@ -24,7 +24,9 @@ def check_purpose_and_variables(
     """A ValidationError naming ``purpose`` or ``variables`` when either is not what a message takes."""
     if not isinstance(purpose, str) or not PURPOSE_PATTERN.match(purpose):
         raise ValidationError("purpose", "expected a purpose name such as newsletter or orders")
-    if not isinstance(variables, Mapping) or reserved & set(variables):
+    if not isinstance(variables, Mapping):
+        raise ValidationError("variables", "expected an object")
+    if reserved & set(variables):
         raise ValidationError(
             "variables", f"expected an object without the keys {sorted(reserved)}"
         )

@@ -51,7 +51,9 @@ def preview(
     not given, for one).
     """
     require(host, actor, TEMPLATE_READ.name)
-    if not isinstance(variables, Mapping) or "party" in variables:
+    if not isinstance(variables, Mapping):
+        raise ValidationError("variables", "expected an object")
+    if "party" in variables:
         raise ValidationError("variables", "expected an object without the key party")
     party = seen_party(host, conn, actor, party_id)
     if template.channel == "sms":

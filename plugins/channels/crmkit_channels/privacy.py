@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, select, update
 
 from crmkit import Transaction
+from crmkit_channels.auto_answer_tables import auto_answer
 from crmkit_channels.inbound_tables import inbound_email
 from crmkit_channels.suppression import export_suppressions, forget_addresses
 from crmkit_channels.tables import email, sms, sms_received
@@ -71,11 +72,27 @@ def export_of(conn: Connection, party_id: int) -> dict[str, Any]:
             .order_by(table.c.id)
         )
         exported[key] = [{k: _plain(v) for k, v in r._mapping.items()} for r in rows]
+    exported["auto_answers"] = _auto_answers(conn, party_id)
     exported["suppressed_addresses"] = [
         {k: _plain(v) for k, v in entry.items()}
         for entry in export_suppressions(conn, _addresses(conn, party_id))
     ]
     return exported
+
+
+def _auto_answers(conn: Connection, party_id: int) -> list[dict[str, Any]]:
+    """What the auto-answer rules decided for each of the party's inbound emails.
+
+    Erased with the emails they answer (their rows cascade), moved with them on a merge.
+    """
+    columns = ("id", "inbound_email_id", "sender", "rule", "email_id", "outcome", "decided_at")
+    rows = conn.execute(
+        select(*(auto_answer.c[name] for name in columns))
+        .join(inbound_email, inbound_email.c.id == auto_answer.c.inbound_email_id)
+        .where(inbound_email.c.party_id == party_id)
+        .order_by(auto_answer.c.id)
+    )
+    return [{k: _plain(v) for k, v in r._mapping.items()} for r in rows]
 
 
 def _addresses(conn: Connection, party_id: int) -> set[str]:

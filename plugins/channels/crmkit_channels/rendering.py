@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from email.message import EmailMessage as MimeMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from crmkit import ValidationError
@@ -35,11 +36,16 @@ def render(
     field_name: str, source: str, variables: Mapping[str, Any], *, html: bool = False
 ) -> str:
     """``source`` rendered in the sandbox; a ValidationError naming ``field_name`` when it fails."""
-    environment = _HTML if html else _TEXT
     try:
-        return environment.from_string(source).render(variables)
+        return _compiled(source, html=html).render(variables)
     except TemplateError as exc:
         raise ValidationError(field_name, f"the template does not render: {exc}") from None
+
+
+@lru_cache(maxsize=512)
+def _compiled(source: str, *, html: bool) -> Template:
+    # Compiling is most of rendering's cost, and a campaign renders one template for every recipient.
+    return (_HTML if html else _TEXT).from_string(source)
 
 
 def build_mime(

@@ -13,12 +13,15 @@ from __future__ import annotations
 import re
 from email import message_from_bytes, message_from_string, policy
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
 from attrs import frozen
 
 MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s]+>")
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
+REPORT_PARTS = (b"message/delivery-status", b"message/feedback-report")
+"""The content types of a report's parts, as bytes: a message without either is no DSN or ARF."""
 NOT_YET = re.compile(r"delay|warning|still trying|will retry", re.IGNORECASE)
 """Subjects of notices that a server is still trying: a transient state, not a bounce."""
 
@@ -101,6 +104,12 @@ def _is_bounce_sender(message: Message, envelope_from: str) -> bool:
 
 def read_report(raw: bytes, envelope_from: str) -> Report | None:
     """The report ``raw`` is, or None when it is an ordinary message."""
+    lowered = raw.lower()
+    if not any(kind in lowered for kind in REPORT_PARTS):
+        # No part can be a report: its headers alone tell a bounce without one. Most inbound
+        # mail ends here, spared a parse of its body.
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+        return _bounce_without_report(headers, raw, envelope_from)
     message = message_from_bytes(raw, policy=policy.compat32)
     own_id = MESSAGE_ID.findall(str(message.get("Message-ID", "")))
     for part in _parts(message):
@@ -116,10 +125,16 @@ def read_report(raw: bytes, envelope_from: str) -> Report | None:
                 return None
             ids = _returned_ids(message) or [i for i in _quoted_ids(raw) if i not in own_id]
             return Report(tuple(ids), outcome)
-    if _is_bounce_sender(message, envelope_from):
-        ids = [i for i in _quoted_ids(raw) if i not in own_id]
-        if ids:
-            transient = NOT_YET.search(str(message.get("Subject", "")))
-            kind = "soft_bounce" if transient else "bounce"
-            return Report(tuple(ids), Outcome(kind, "returned without a delivery status"))
-    return None
+    return _bounce_without_report(message, raw, envelope_from)
+
+
+def _bounce_without_report(message: Message, raw: bytes, envelope_from: str) -> Report | None:
+    if not _is_bounce_sender(message, envelope_from):
+        return None
+    own_id = MESSAGE_ID.findall(str(message.get("Message-ID", "")))
+    ids = [i for i in _quoted_ids(raw) if i not in own_id]
+    if not ids:
+        return None
+    transient = NOT_YET.search(str(message.get("Subject", "")))
+    kind = "soft_bounce" if transient else "bounce"
+    return Report(tuple(ids), Outcome(kind, "returned without a delivery status"))

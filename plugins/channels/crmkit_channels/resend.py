@@ -5,7 +5,9 @@ same message (recipient, subject, text, HTML, body) with its own Message-ID and
 Date, and passes consent and the suppression list again: what allowed the first
 send may have been withdrawn since. A message whose fate is ``unknown`` may have
 arrived, so it is sent again only when the caller confirms that it may arrive
-twice. One original is resent at most once, so a double click sends once.
+twice. One original is resent at most once, so a double click sends once. The kernel's
+audit trail records who resent which message: a ``created`` entry of the new one
+(``channels.email``, ``channels.sms``) naming the original, no personal data.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from crmkit import ConflictError, NotFound, Transaction, ValidationError, require, utcnow
+from crmkit import (
+    ConflictError,
+    NotFound,
+    Transaction,
+    ValidationError,
+    record_audit,
+    require,
+    utcnow,
+)
 from crmkit_channels import timeline
 from crmkit_channels.access import MESSAGE_RESEND, seen_party
 from crmkit_channels.gate import why_not_sent
@@ -38,9 +48,15 @@ def _original(tx: Transaction, outbox: Outbox, message_id: int, confirmed: bool)
     """The message to send again, locked against a concurrent resend; checks every rule."""
     table = outbox.table
     row = tx.conn.execute(select(table).where(table.c.id == message_id).with_for_update()).first()
+    # As the log answers: a message of a party the actor may not see does not exist,
+    # and the party's id is not told.
+    missing = NotFound(f"{outbox.channel} {message_id} does not exist")
     if row is None:
-        raise NotFound(f"{outbox.channel} {message_id} does not exist")
-    seen_party(tx.hooks, tx.conn, tx.actor, row.party_id)
+        raise missing
+    try:
+        seen_party(tx.hooks, tx.conn, tx.actor, row.party_id)
+    except NotFound:
+        raise missing from None
     require(tx.hooks, tx.actor, MESSAGE_RESEND.name, conn=tx.conn)
     if row.status not in RESENDABLE:
         raise ConflictError(
@@ -94,6 +110,11 @@ def _common(tx: Transaction, row: Any, reason: str | None) -> dict[str, Any]:
     }
 
 
+def _audit(tx: Transaction, outbox: Outbox, new_id: int, row: Any, status: str) -> None:
+    changes = {"resent_from_id": [None, row.id], "status": [None, status]}
+    record_audit(tx, f"channels.{outbox.channel}", new_id, "created", changes)
+
+
 def _subject(tx: Transaction, settings: ChannelsSettings, row: Any) -> tuple[str, str | None]:
     """The new subject and its own token: a token is unique, so the original's is replaced."""
     subject = row.subject
@@ -136,6 +157,7 @@ def resend_email(tx: Transaction, email_id: int, *, confirm_duplicate: bool = Fa
         "raw": _raw(settings, row, subject, message_id),
     }
     new_id = tx.conn.execute(insert(email).values(values).returning(email.c.id)).scalar_one()
+    _audit(tx, EMAIL, new_id, row, values["status"])
     outbound = Outbound(new_id, row.party_id, values["status"], message_id, row.recipient, subject)
     if reason is not None:
         timeline.record(tx, EMAIL, outbound, "suppressed", reason)
@@ -153,6 +175,7 @@ def resend_sms(tx: Transaction, sms_id: int, *, confirm_duplicate: bool = False)
         "segments": row.segments,
     }
     new = tx.conn.execute(insert(sms).values(values).returning(*sms.c)).one()
+    _audit(tx, SMS, new.id, row, new.status)
     if reason is not None:
         timeline.record(tx, SMS, new, "suppressed", reason)
     return SmsOutbound(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, Literal
 
 from attrs import field, frozen, validators
@@ -14,7 +15,31 @@ def _distinct_names(instance: Any, attribute: Any, value: tuple[Any, ...]) -> No
     names = [t.name for t in value]
     for name in names:
         if names.count(name) > 1:
-            raise ValueError(f"templates: the name {name!r} is used twice")
+            raise ValueError(f"{attribute.name}: the name {name!r} is used twice")
+
+
+def _port(instance: Any, attribute: Any, value: int) -> None:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{attribute.name}: expected a port number from 1 to 65535, got {value!r}")
+
+
+def _folder(instance: Any, attribute: Any, value: str | None) -> None:
+    if value is not None and not value.strip():
+        raise ValueError(
+            f"{attribute.name}: expected a folder's name (INBOX, Archive/CRM), got {value!r}"
+        )
+
+
+def _ca_file(instance: Any, attribute: Any, value: str | None) -> None:
+    """The file is read when the settings load: a wrong path shows then, not at the first poll."""
+    if value is None:
+        return
+    try:
+        ssl.create_default_context(cafile=value)
+    except ssl.SSLError:
+        raise ValueError(f"{attribute.name}: {value!r} holds no PEM certificate") from None
+    except OSError as exc:
+        raise ValueError(f"{attribute.name}: cannot read {value!r}: {exc.strerror}") from None
 
 
 @frozen
@@ -81,6 +106,45 @@ class MailInSettings:
 
 
 @frozen
+class ImapMailbox:
+    """A mailbox that ``imap-poll`` takes mail from: ``[[plugins.channels.imap.mailboxes]]``."""
+
+    name: str = field(validator=validators.matches_re(r"[a-z0-9][a-z0-9_.-]{0,99}"))
+    """What the logs call it, and the key of its progress in the database: keep it when the
+    server changes, or its mail is read again from the first message (and stored once)."""
+    host: str
+    username: str
+    password: str
+    port: int = field(default=993, validator=_port)
+    """Use 993 with ``tls`` and 143 with ``starttls``."""
+    security: Literal["tls", "starttls", "none"] = "tls"
+    """``tls`` is implicit TLS (port 993), ``starttls`` upgrades a plain connection (port 143)."""
+    folder: str = field(default="INBOX", validator=_folder)
+    """The folder whose messages are taken."""
+    move_to: str | None = field(default=None, validator=_folder)
+    """A folder to move each stored message to; without one, it is marked read and stays."""
+    timeout: float = field(default=30.0, validator=validators.gt(0))
+    """Seconds to wait for the server's answer."""
+    ca_file: str | None = field(default=None, validator=_ca_file)
+    """A PEM file of the CA that signed the server's certificate, when not a public one."""
+
+
+@frozen
+class ImapSettings:
+    """Mailboxes elsewhere, polled by ``crmkit channels imap-poll``: ``[plugins.channels.imap]``."""
+
+    mailboxes: tuple[ImapMailbox, ...] = field(default=(), validator=_distinct_names)
+    poll_seconds: float = field(default=60.0, validator=validators.gt(0))
+    """How often a mailbox whose server does not offer IDLE is asked for new mail."""
+    idle_seconds: float = field(
+        default=600.0, validator=validators.and_(validators.gt(0), validators.le(1740))
+    )
+    """How long one IDLE lasts before it is renewed; RFC 2177 asks for less than 29 minutes."""
+    max_backoff_seconds: float = field(default=300.0, validator=validators.gt(0))
+    """The longest wait before connecting again after a failure; the wait doubles from 1 s."""
+
+
+@frozen
 class SmsTemplate:
     """One named text message, a Jinja2 template rendered in the sandbox.
 
@@ -138,6 +202,9 @@ class ChannelsSettings:
     """At most this many emails a second are handed to the relay by one worker."""
     batch: int = field(default=100, validator=validators.ge(1))
     """Emails leased by one worker at a time."""
+    sending_batch: int = field(default=20, validator=validators.ge(1))
+    """Leased emails moved to ``sending`` together, and whose outcomes are recorded together: a
+    worker that dies leaves at most this many ``unknown``; 1 costs two transactions per email."""
     max_attempts: int = field(default=8, validator=validators.ge(1))
     """Attempts before an email that the relay keeps deferring (4xx) is given up as failed."""
     first_retry_seconds: float = field(default=60.0, validator=validators.gt(0))
@@ -153,6 +220,8 @@ class ChannelsSettings:
     """Named templates: ``[[plugins.channels.templates]]``."""
     mail_in: MailInSettings = field(factory=MailInSettings)
     """Inbound mail: ``[plugins.channels.mail_in]``."""
+    imap: ImapSettings = field(factory=ImapSettings)
+    """Mailboxes to poll over IMAP: ``[plugins.channels.imap]``."""
     auto_answer: AutoAnswerSettings = field(
         factory=AutoAnswerSettings, validator=check_rule_templates
     )

@@ -119,7 +119,10 @@ def take_in(tx: Transaction, sid: str, sender: str, recipient: str, body: str) -
 
 
 async def receive(request: Request) -> Response:
-    """The gateway's form: ``MessageSid``, ``From``, ``To``, ``Body`` (and more, unused)."""
+    """Take in a text message the SMS gateway received.
+
+    The gateway's form: ``MessageSid``, ``From``, ``To``, ``Body`` (and more, unused).
+    """
     form = await read_form(request)
     sid = form.get("MessageSid", "")
     if not sid or len(sid) > 64:

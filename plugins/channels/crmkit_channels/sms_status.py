@@ -82,7 +82,10 @@ def apply_report(
 
 
 async def status_report(request: Request) -> Response:
-    """``MessageSid`` and ``MessageStatus`` (and ``ErrorCode``) of an SMS this CRM handed over."""
+    """Take in the SMS gateway's report on the delivery of a text message sent from here.
+
+    ``MessageSid`` and ``MessageStatus`` (and ``ErrorCode``) of an SMS this CRM handed over.
+    """
     form = await read_form(request)
     try:
         message_id = int(request.query_params.get("message", ""))

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from attrs import frozen
+from attrs import evolve, frozen
 from jinja2 import TemplateError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import Connection, insert, select, update
@@ -181,7 +181,7 @@ def _current(conn: Connection, template_id: int) -> Any:
 def _write(
     tx: Transaction, template_id: int, version: int, values: dict[str, Any]
 ) -> StoredTemplate:
-    """Apply ``values`` if the template is still at ``version`` (else 409: someone changed it)."""
+    """Apply ``values`` if the template is still at ``version`` (else 409 naming the last change)."""
     changed = tx.conn.execute(
         update(template)
         .where(template.c.id == template_id, template.c.version == version)
@@ -197,7 +197,8 @@ def _write(
         current = _current(tx.conn, template_id)
         raise ConflictError(
             f"template {template_id} is at version {current.version}, not {version}: "
-            "someone changed it; reload it and change it again"
+            f"{current.updated_by} changed it last, at {current.updated_at:%Y-%m-%d %H:%M} UTC; "
+            "reload it and change it again"
         )
     return _made(changed)
 
@@ -237,6 +238,24 @@ def list_templates(
     if not include_archived:
         query = query.where(template.c.archived.is_(False))
     return from_settings(settings) + [_made(r) for r in conn.execute(query)]
+
+
+def draft(
+    settings: ChannelsSettings, stored: StoredTemplate, data: Mapping[str, Any]
+) -> StoredTemplate:
+    """``stored`` with the name and texts of ``data``, checked as on save but not saved: to preview."""
+    given = {name: data.get(name) for name in ("name", *FIELDS[stored.channel])}
+    return evolve(stored, **_checked(settings, given, stored.channel))
+
+
+def named_template(conn: Connection, settings: ChannelsSettings, name: Any) -> StoredTemplate:
+    """The live template called ``name``, the settings' or a stored one; ValidationError naming ``name``."""
+    if not isinstance(name, str):
+        raise ValidationError("name", "expected a template name")
+    for found in list_templates(conn, settings):
+        if found.name == name:
+            return found
+    raise ValidationError("name", f"no template named {name!r}")
 
 
 def _live(conn: Connection, channel: str, name: str) -> Any:

@@ -1,4 +1,4 @@
-"""The suppression list: addresses that bounced hard or complained, never emailed again.
+"""The suppression list: addresses that bounced hard, complained or were added by hand, never emailed again.
 
 An entry is found by the SHA-256 of the lower-cased address. When the party is
 erased its address is blanked and only the hash stays, so the erased address is
@@ -8,19 +8,42 @@ still suppressed without the CRM keeping it (see the README).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from attrs import frozen
 from sqlalchemy import Connection, delete, insert, select
 
-from crmkit import NotFound, Permission, Transaction, require, utcnow
+from crmkit import (
+    Actor,
+    ConflictError,
+    EmailAddress,
+    NotFound,
+    Page,
+    Permission,
+    Transaction,
+    ValidationError,
+    check_storable_text,
+    newest_first,
+    record_audit,
+    require,
+    utcnow,
+)
 from crmkit_channels.tracking_tables import suppression
 
 ADMIN = Permission(
-    "channels:suppression.admin", "List the suppressed email addresses and remove entries"
+    "channels:suppression.admin", "List the suppressed email addresses, add and remove entries"
 )
-REASONS = ("bounce", "complaint")
+WHY = {
+    "bounce": "a hard bounce",
+    "complaint": "a spam complaint",
+    "manual": "an administrator's entry",
+}
+"""Each reason an address is suppressed for, as the outbox and the timeline say it."""
+REASONS = tuple(WHY)
+AUDITED = "channels.suppression"
+MAX_DETAIL = 1000
 
 
 @frozen
@@ -31,7 +54,7 @@ class Suppression:
     address: str | None
     """None once the party it belonged to was erased."""
     reason: str
-    """``bounce`` (a hard bounce) or ``complaint`` (the reader reported it as spam)."""
+    """``bounce`` (a hard bounce), ``complaint`` (the reader reported it as spam) or ``manual``."""
     detail: str | None
     email_id: int | None
     """The email that bounced or was complained about."""
@@ -42,11 +65,19 @@ def address_hash(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
+def _hold(tx: Transaction, digest: str) -> None:
+    # Two transactions listing the same address (a bounce and a hand-made entry, or two
+    # requests) take turns: the second sees the first's entry instead of breaking the
+    # unique index.
+    tx.hold(f"channels.suppression:{digest}")
+
+
 def suppress(
     tx: Transaction, address: str, reason: str, detail: str | None, email_id: int | None
 ) -> None:
     """Put ``address`` on the list, unless it is there already (the first reason stays)."""
     digest = address_hash(address)
+    _hold(tx, digest)
     known = select(suppression.c.id).where(suppression.c.address_hash == digest)
     if tx.conn.execute(known).first() is not None:
         return
@@ -62,22 +93,26 @@ def suppress(
     )
 
 
-def suppression_of(conn: Connection, address: str) -> Suppression | None:
-    """The entry suppressing ``address``, if any."""
-    row = conn.execute(
-        select(suppression).where(suppression.c.address_hash == address_hash(address))
-    ).first()
-    return None if row is None else _entry(row)
-
-
 def why_suppressed(conn: Connection, address: str) -> str | None:
     """The reason an email to ``address`` is not sent, for the outbox and the timeline; None if it may be."""
-    entry = suppression_of(conn, address)
-    if entry is None:
-        return None
-    why = "a hard bounce" if entry.reason == "bounce" else "a spam complaint"
-    detail = f" ({entry.detail})" if entry.detail else ""
-    return f"the address is on the suppression list after {why}{detail}"
+    return why_suppressed_each(conn, {address}).get(address)
+
+
+def why_suppressed_each(conn: Connection, addresses: Collection[str]) -> dict[str, str]:
+    """:func:`why_suppressed` of those of ``addresses`` that are suppressed, in one query."""
+    by_hash: dict[str, list[str]] = {}
+    for address in addresses:
+        by_hash.setdefault(address_hash(address), []).append(address)
+    if not by_hash:
+        return {}
+    rows = conn.execute(select(suppression).where(suppression.c.address_hash.in_(list(by_hash))))
+    reasons = {}
+    for row in rows:
+        why = WHY[row.reason]
+        detail = f" ({row.detail})" if row.detail else ""
+        for address in by_hash[row.address_hash]:
+            reasons[address] = f"the address is on the suppression list after {why}{detail}"
+    return reasons
 
 
 def list_suppressions(tx: Transaction) -> list[Suppression]:
@@ -87,12 +122,49 @@ def list_suppressions(tx: Transaction) -> list[Suppression]:
     return [_entry(r) for r in rows]
 
 
+def page_suppressions(
+    host: Any, conn: Connection, actor: Actor, *, cursor: str | None, limit: int
+) -> Page[Suppression]:
+    """A page of the entries, newest first; needs ``channels:suppression.admin``.
+
+    ``host`` is ``crm.host`` or ``tx.hooks``.
+    """
+    require(host, actor, ADMIN.name, conn=conn)
+    query = select(suppression)
+    return newest_first(conn, query, suppression.c.id, _entry, cursor=cursor, limit=limit)
+
+
+def add_suppression(tx: Transaction, address: str, detail: str | None = None) -> Suppression:
+    """Put ``address`` on the list by hand (reason ``manual``); needs ``channels:suppression.admin``.
+
+    ValidationError naming ``address`` or ``detail``; ConflictError when the address
+    is on the list already (the entry keeps its reason).
+    """
+    require(tx.hooks, tx.actor, ADMIN.name, conn=tx.conn)
+    parsed = EmailAddress.parse(address, field_name="address")
+    if detail is not None:
+        check_storable_text("detail", detail)
+        if len(detail) > MAX_DETAIL:
+            raise ValidationError("detail", f"at most {MAX_DETAIL} characters")
+    digest = address_hash(parsed.original)
+    _hold(tx, digest)
+    listed = select(suppression).where(suppression.c.address_hash == digest)
+    known = tx.conn.execute(listed).first()
+    if known is not None:
+        raise ConflictError(f"the address is on the suppression list already (entry {known.id})")
+    suppress(tx, parsed.original, "manual", detail, None)
+    entry = _entry(tx.conn.execute(listed).one())
+    record_audit(tx, AUDITED, entry.id, "created", {"reason": [None, entry.reason]})
+    return entry
+
+
 def remove_suppression(tx: Transaction, entry_id: int) -> None:
     """Take an entry off the list (the address may be emailed again); needs ``channels:suppression.admin``."""
     require(tx.hooks, tx.actor, ADMIN.name, conn=tx.conn)
     removed = tx.conn.execute(delete(suppression).where(suppression.c.id == entry_id)).rowcount
     if removed != 1:
         raise NotFound(f"no suppression entry {entry_id}")
+    record_audit(tx, AUDITED, entry_id, "deleted", {})
 
 
 def export_suppressions(conn: Connection, addresses: set[str]) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ email = Table(
     Index("ix_channels_email_due", "status", "next_attempt_at", "id"),
     Index("ix_channels_email_subject_token", "subject_token", unique=True),
     Index(None, "party_id", "id"),
+    Index(None, "resent_from_id"),
     sqlite_autoincrement=True,
 )
 
@@ -71,6 +72,7 @@ sms = Table(
     Column("resent_from_id", Id, ForeignKey("channels_sms.id", ondelete="SET NULL")),
     Index("ix_channels_sms_due", "status", "next_attempt_at", "id"),
     Index(None, "party_id", "id"),
+    Index(None, "resent_from_id"),
     sqlite_autoincrement=True,
 )
 

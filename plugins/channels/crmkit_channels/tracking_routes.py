@@ -53,6 +53,7 @@ def _recorder(tracked: Tracked, kind: str) -> Callable[[Transaction], None]:
 
 
 async def opened(request: Request) -> Response:
+    """Record that a tracked email was opened, answering a transparent 1x1 GIF."""
     tracked = _tracked(request)
     if tracked is None or tracked.url is not None:
         return _invalid()
@@ -61,6 +62,7 @@ async def opened(request: Request) -> Response:
 
 
 async def clicked(request: Request) -> Response:
+    """Record a click on a tracked link of an email and redirect to its address."""
     tracked = _tracked(request)
     if tracked is None or tracked.url is None or not _web(tracked.url):
         return _invalid()
@@ -68,7 +70,7 @@ async def clicked(request: Request) -> Response:
     return RedirectResponse(tracked.url, status_code=302, headers=NO_STORE)
 
 
-_TOKEN_IN_LINK = TokenInLink()
+_TOKEN_IN_LINK = TokenInLink("t")
 
 ROUTES = [
     public_route("/open", opened, verifier=_TOKEN_IN_LINK, methods=("GET",), name="email_opened"),

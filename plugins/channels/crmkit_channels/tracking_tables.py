@@ -30,7 +30,7 @@ suppression = Table(
     Column("address", String(320)),
     # SHA-256 of the address, lower-cased: what sending looks up.
     Column("address_hash", String(64), nullable=False, unique=True),
-    # bounce, complaint.
+    # bounce, complaint, manual.
     Column("reason", String(20), nullable=False),
     Column("detail", Text),
     Column("email_id", Id, ForeignKey("channels_email.id", ondelete="SET NULL")),

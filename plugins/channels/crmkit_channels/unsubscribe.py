@@ -11,11 +11,12 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from attrs import frozen
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from crmkit import NotFound, Transaction, consents_of, record_consent
-from crmkit.web import crm_of, public_route, read_form
+from crmkit.web import Param, crm_of, public_route, read_form
 from crmkit_channels.links import Unsubscribe, read_token
 from crmkit_channels.outboxes import EMAIL
 from crmkit_channels.settings import ChannelsSettings
@@ -25,12 +26,20 @@ PAGE = """<!doctype html>
 <body><main><h1>{title}</h1><p>{text}</p>{form}</main></body></html>"""
 
 
+@frozen
 class TokenInLink:
-    """The route's "signature" is the token of the link, checked by the handler itself.
+    """The route's "signature" is the token of the link, in the query parameter ``query``,
+    checked by the handler itself.
 
     Nothing in the request's headers or body is signed: the public route's budget
     per client address still applies.
     """
+
+    query: str
+
+    @property
+    def parameters(self) -> tuple[Param, ...]:
+        return (Param(self.query, str, "The signed token of the link the email carried", True),)
 
     def verify(self, crm: Any, request: Request, body: bytes, now: float) -> None:
         return None
@@ -57,6 +66,7 @@ def _invalid() -> HTMLResponse:
 
 
 def show(request: Request) -> Response:
+    """The page an unsubscribe link opens, with a button that confirms."""
     if _target(request) is None:
         return _invalid()
     token = escape(request.query_params["token"], quote=True)
@@ -80,6 +90,7 @@ def withdraw(tx: Transaction, target: Unsubscribe, source: str) -> None:
 
 
 async def confirm(request: Request) -> Response:
+    """Unsubscribe: withdraw the consent the link names (the page's button, or one click)."""
     target = _target(request)
     if target is None:
         return _invalid()
@@ -93,7 +104,7 @@ async def confirm(request: Request) -> Response:
     return _page("Unsubscribed", "You will receive no more of these emails.")
 
 
-_TOKEN_IN_LINK = TokenInLink()
+_TOKEN_IN_LINK = TokenInLink("token")
 
 ROUTES = [
     public_route(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -20,11 +21,21 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from crmkit_channels.tables import email
-from sqlalchemy import select
+from crmkit_channels.tables import email, sms
+from sqlalchemy import insert, select
 
-from crmkit import SYSTEM, Crm, Settings, build_party, create_party, record_consent
-from crmkit.testing import TestDatabase
+from crmkit import (
+    SYSTEM,
+    Actor,
+    Crm,
+    Settings,
+    build_party,
+    create_party,
+    hookimpl,
+    record_consent,
+    utcnow,
+)
+from crmkit.testing import TestDatabase, http_client, register_plugin
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 RETRY = 0.3
@@ -227,6 +238,55 @@ def give_consent(crm: Crm) -> Callable[..., None]:
 
 
 @pytest.fixture
+def client_as(crm: Crm, make_crm: Callable[..., Crm]) -> Callable[[Actor], Any]:
+    """``client_as(actor)``: an HTTP client of ``crm``'s database signed on as ``actor``."""
+
+    def make(actor: Actor) -> Any:
+        class SignOn:
+            @hookimpl
+            def actor_from_request(self, app: Crm, request: Any) -> Actor:
+                return actor
+
+        app = make_crm(
+            plugins=["channels", register_plugin(SignOn(), name="signon")],
+            settings=crm.settings,
+            create_tables=False,
+        )
+        return http_client(app)
+
+    return make
+
+
+@pytest.fixture
+def failed_sms(crm: Crm) -> Callable[..., int]:
+    """``failed_sms(party_id, purpose="newsletter", body="Hi")``: a text message delivery gave up on."""
+
+    def make(party_id: int, purpose: str = "newsletter", body: str = "Hi") -> int:
+        with crm.transaction(SYSTEM) as tx:
+            sms_id: int = tx.conn.execute(
+                insert(sms)
+                .values(
+                    party_id=party_id,
+                    purpose=purpose,
+                    transactional=False,
+                    recipient="+4915112345678",
+                    body=body,
+                    encoding="GSM-7",
+                    segments=1,
+                    variables={},
+                    status="failed",
+                    attempts=3,
+                    created_by="system",
+                    created_at=utcnow(),
+                )
+                .returning(sms.c.id)
+            ).scalar_one()
+        return sms_id
+
+    return make
+
+
+@pytest.fixture
 def consenting_person() -> Callable[[Crm], int]:
     """``consenting_person(app)``: as ``person``, in another app's database (one not made by ``crm``)."""
 
@@ -236,6 +296,25 @@ def consenting_person() -> Callable[[Crm], int]:
         return party_id
 
     return make
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
+    """A self-signed certificate for 127.0.0.1 (the file clients trust, its key beside it as
+    ``.key``) and the server's context."""
+    key, cert = tmp_path / "relay.key", tmp_path / "relay.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert),
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context
 
 
 @pytest.fixture
@@ -250,13 +329,24 @@ def login_required() -> Callable[[str, str], Any]:
     return accept_only
 
 
+def _tables(value: Any) -> bool:
+    return isinstance(value, list | tuple) and bool(value) and isinstance(value[0], Mapping)
+
+
 def _toml(table: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Enough TOML for settings: scalars (JSON's spelling is TOML's) and nested tables."""
-    lines = [f"{k} = {json.dumps(v)}" for k, v in table.items() if not isinstance(v, Mapping)]
+    """Enough TOML for settings: scalars (JSON's spelling is TOML's), nested tables, arrays of them."""
+    lines = [
+        f"{k} = {json.dumps(v)}"
+        for k, v in table.items()
+        if not isinstance(v, Mapping) and not _tables(v)
+    ]
     for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
         if isinstance(value, Mapping):
-            name = f"{prefix}.{key}" if prefix else key
             lines += ["", f"[{name}]", *_toml(value, name)]
+        elif _tables(value):
+            for item in value:
+                lines += ["", f"[[{name}]]", *_toml(item, name)]
     return lines
 
 

@@ -26,7 +26,7 @@ from crmkit_channels.mail_routing import route_pending
 from crmkit_channels.tables import email
 from sqlalchemy import func, select, update
 
-from crmkit import SYSTEM, Crm, PluginError, ValidationError, utcnow
+from crmkit import SYSTEM, Crm, PluginError, ValidationError, erase_party, export_party, utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -230,6 +230,37 @@ def test_a_message_routed_again_after_a_crash_is_not_answered_twice(
         assert conn.execute(select(inbound_email.c.status)).scalar_one() == "routed"
     assert len(decisions(app, 1)) == 1
     assert len(sent(app, inbox)) == 1
+
+
+def test_the_decisions_about_a_partys_mail_are_in_its_export_and_go_with_its_erasure(
+    app: Crm, port: int, new_person: PersonMaker
+) -> None:
+    grace = new_person("grace@example.org", first_name="Grace")
+    ada = new_person("ada@example.org", first_name="Ada")
+    deliver(port, mail("Where is my parcel?"))
+    deliver(port, mail("Hello", From="Ada <ada@example.org>"), envelope_from="ada@example.org")
+    graces, adas = sorted(decisions(app, 2), key=lambda d: d["sender"] != "grace@example.org")
+
+    with app.read() as conn:
+        exported = export_party(conn, app.host, grace)["channels"]
+    [answered] = exported["auto_answers"]
+    assert answered == {
+        "id": graces["id"],
+        "inbound_email_id": graces["inbound_email_id"],
+        "sender": "grace@example.org",
+        "rule": "first contact",
+        "email_id": graces["email_id"],
+        "outcome": "answered",
+        "decided_at": graces["decided_at"].isoformat(),
+    }
+    assert [m["id"] for m in exported["emails"]] == [graces["email_id"]]
+
+    with app.transaction(SYSTEM) as tx:
+        erase_party(tx, grace)
+
+    assert decisions(app, 1) == [adas]
+    with app.read() as conn:
+        assert export_party(conn, app.host, ada)["channels"]["auto_answers"][0]["id"] == adas["id"]
 
 
 def test_a_rule_naming_no_template_is_refused_at_start(make_channels: Callable[..., Crm]) -> None:

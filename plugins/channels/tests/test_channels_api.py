@@ -1,4 +1,4 @@
-"""The message log, resending and stored templates over the JSON API, as users of different roles and records."""
+"""The message log, resending and stored templates over the JSON API and the pages, as users of different roles and records."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from crmkit_channels import EmailMessage, send
 from crmkit_channels.tables import email, sms
 from sqlalchemy import insert, select, update
 
-from crmkit import SYSTEM, Actor, Crm, build_party, create_party, hookimpl, record_consent, utcnow
-from crmkit.core.tables import user as user_table
-from crmkit.testing import http_client, register_plugin
+from crmkit import (
+    SYSTEM,
+    Actor,
+    Crm,
+    build_party,
+    create_party,
+    record_consent,
+    user_table,
+    utcnow,
+)
 
 EMAILS = "/p/channels/emails"
 
@@ -55,8 +62,13 @@ def add_customer(crm: Crm, owner: Actor, address: str) -> int:
 
 
 class World:
-    def __init__(self, crm: Crm, make_crm: Callable[..., Crm]) -> None:
-        self.crm, self.make_crm = crm, make_crm
+    def __init__(
+        self,
+        crm: Crm,
+        client_as: Callable[[Actor], Any],
+        failed_sms: Callable[..., int],
+    ) -> None:
+        self.crm, self.client_as, self.failed_sms = crm, client_as, failed_sms
         self.sam = add_user(crm, "sam", "sales")
         self.otto = add_user(crm, "otto", "sales")
         self.mia = add_user(crm, "mia", "marketing")
@@ -71,17 +83,7 @@ class World:
         return sent.id
 
     def client(self, actor: Actor) -> Any:
-        class SignOn:
-            @hookimpl
-            def actor_from_request(self, app: Crm, request: Any) -> Actor:
-                return actor
-
-        app = self.make_crm(
-            plugins=["channels", register_plugin(SignOn(), name="signon")],
-            settings=self.crm.settings,
-            create_tables=False,
-        )
-        return http_client(app)
+        return self.client_as(actor)
 
     def rows(self, table: Any = email) -> list[dict[str, Any]]:
         with self.crm.read() as conn:
@@ -89,8 +91,8 @@ class World:
 
 
 @pytest.fixture
-def world(crm: Crm, make_crm: Callable[..., Crm]) -> World:
-    return World(crm, make_crm)
+def world(crm: Crm, client_as: Callable[[Actor], Any], failed_sms: Callable[..., int]) -> World:
+    return World(crm, client_as, failed_sms)
 
 
 def test_the_log_shows_only_messages_of_visible_parties_newest_first_page_by_page(
@@ -145,9 +147,11 @@ def test_a_failed_email_is_sent_again_once_as_a_new_email_linked_to_it(world: Wo
     with world.client(world.sam) as client:
         again = client.post(f"{EMAILS}/{failed}/resend")
         twice = client.post(f"{EMAILS}/{failed}/resend", json={})
+        logged = client.get(f"{EMAILS}/{failed}").json()
 
     assert again.status_code == 201, again.text
     assert twice.status_code == 409
+    assert (logged["resent_as_id"], logged["resent_from_id"]) == (again.json()["id"], None)
     original, new = world.rows()
     assert (new["id"], new["status"], new["resent_from_id"]) == (
         again.json()["id"],
@@ -201,6 +205,19 @@ def test_only_failed_or_unknown_messages_of_visible_parties_are_resent_by_whoeve
     assert len(world.rows()) == 3
 
 
+def test_a_resend_of_a_hidden_partys_message_answers_as_reading_it_does(world: World) -> None:
+    ottos_email = world.add_email(world.ottos, "failed")
+    ottos_sms = world.failed_sms(world.ottos)
+
+    with world.client(world.sam) as client:
+        for path in (f"{EMAILS}/{ottos_email}", f"/p/channels/sms/{ottos_sms}"):
+            read = client.get(path)
+            resent = client.post(f"{path}/resend")
+            assert (resent.status_code, resent.json()) == (read.status_code, read.json())
+            assert str(world.ottos) not in resent.text
+    assert len(world.rows()) == 1 and len(world.rows(sms)) == 1
+
+
 def test_a_resend_after_consent_was_withdrawn_is_suppressed(world: World) -> None:
     failed = world.add_email(world.sams, "failed")
     with world.crm.transaction(SYSTEM) as tx:
@@ -217,24 +234,7 @@ def test_a_resend_after_consent_was_withdrawn_is_suppressed(world: World) -> Non
 def test_a_failed_text_message_is_sent_again(world: World) -> None:
     with world.crm.transaction(SYSTEM) as tx:
         record_consent(tx, world.sams, "newsletter", "sms", "granted", source="test")
-        sms_id = tx.conn.execute(
-            insert(sms)
-            .values(
-                party_id=world.sams,
-                purpose="newsletter",
-                transactional=False,
-                recipient="+4915112345678",
-                body="Your code is 1234",
-                encoding="GSM-7",
-                segments=1,
-                variables={},
-                status="failed",
-                attempts=3,
-                created_by="system",
-                created_at=utcnow(),
-            )
-            .returning(sms.c.id)
-        ).scalar_one()
+    sms_id = world.failed_sms(world.sams, body="Your code is 1234")
 
     with world.client(world.sam) as client:
         listed = client.get("/p/channels/sms", params={"status": "failed"}).json()
@@ -276,6 +276,7 @@ def test_a_stored_template_is_written_changed_with_versions_and_archived(world: 
     assert (template["version"], template["source"]) == (1, "database")
     assert changed.json()["subject"] == "Your receipt" and changed.json()["version"] == 2
     assert stale.status_code == 409
+    assert "is at version 2, not 1: ann changed it last, at 20" in stale.json()["detail"]
     assert archived.json()["archived"] is True
     assert [(t["name"], t["source"]) for t in listed] == [("welcome", "settings")]
     assert [t["name"] for t in everything] == ["welcome", "receipt"]
@@ -331,12 +332,24 @@ def test_a_stored_template_is_sent_and_previewed_for_a_visible_party_only(world:
             f"{TEMPLATES}/preview",
             json={"name": "receipt", "party_id": world.ottos, "variables": {"number": 7}},
         )
+        not_an_object, with_party = (
+            client.post(
+                f"{TEMPLATES}/preview",
+                json={"name": "receipt", "party_id": world.sams, "variables": given},
+            )
+            for given in ([], {"party": "spoofed"})
+        )
     with world.crm.transaction(SYSTEM) as tx:
         sent = send(
             tx, EmailMessage(world.sams, "newsletter", template="receipt", variables={"number": 7})
         )
 
     assert shown.status_code == 200, shown.text
+    assert (not_an_object.status_code, not_an_object.json()["detail"]) == (
+        422,
+        "variables: expected an object",
+    )
+    assert with_party.status_code == 422 and "without the key party" in with_party.text
     assert shown.json()["subject"] == "Receipt <7>"
     assert shown.json()["html"] == "<p>Dear Ada sam, <b>order &lt;7&gt;</b></p>"
     assert (text.json()["body"], text.json()["encoding"], text.json()["segments"]) == (
@@ -373,3 +386,173 @@ def test_the_party_page_links_to_its_messages_where_unknown_ones_are_resent_afte
     assert unconfirmed.status_code == 422 and "confirm_duplicate" in unconfirmed.text
     assert (confirmed.status_code, confirmed.headers["location"]) == (303, page)
     assert [r["resent_from_id"] for r in world.rows()] == [None, unknown]
+
+
+LOG = "/p/channels/message-log"
+LIBRARY = "/p/channels/template-library"
+
+
+def test_the_message_log_shows_a_channel_of_visible_parties_by_state_and_resends_back_to_itself(
+    world: World,
+) -> None:
+    failed = world.add_email(world.sams, "failed", subject="Offer <i>A</i>")
+    other = world.add_email(world.sams, "failed", subject="Offer B")
+    world.add_email(world.sams, "sent", subject="Sent one")
+    world.add_email(world.ottos, "failed", subject="Otto's offer")
+    page = f"{LOG}?channel=email&status=failed"
+
+    with world.client(world.sam) as client:
+        everything = client.get(LOG)
+        only_failed = client.get(page)
+        unknown_state = client.get(LOG, params={"status": "lost"})
+        resent = client.post(
+            f"/p/channels/emails/{failed}/resend-form",
+            data={"back": page},
+            follow_redirects=False,
+        )
+        after = client.get(page)
+        again = client.post(f"/p/channels/emails/{failed}/resend-form", data={"back": page})
+        elsewhere = client.post(
+            f"/p/channels/emails/{other}/resend-form",
+            data={"back": "https://evil.example/"},
+            follow_redirects=False,
+        )
+        menu = client.get("/").text
+    with world.client(world.mia) as client:
+        refused = client.get(LOG)
+
+    assert "Offer &lt;i&gt;A&lt;/i&gt;" in everything.text and "Sent one" in everything.text
+    assert "Otto&#39;s offer" not in everything.text and "Otto's offer" not in everything.text
+    assert f"/p/channels/parties/{world.sams}/messages" in everything.text
+    assert "Offer &lt;i&gt;A&lt;/i&gt;" in only_failed.text and "Sent one" not in only_failed.text
+    assert unknown_state.status_code == 422 and "status" in unknown_state.text
+    assert (resent.status_code, resent.headers["location"]) == (303, page)
+    assert f"/p/channels/emails/{failed}/resend-form" not in after.text, "resent already"
+    (new,) = [r["id"] for r in world.rows() if r["resent_from_id"] == failed]
+    assert f"(resent as {new})" in after.text
+    assert f"/p/channels/emails/{other}/resend-form" in after.text
+    assert again.status_code == 409 and "sent again already" in again.text
+    assert elsewhere.headers["location"] == f"/p/channels/parties/{world.sams}/messages"
+    assert LOG in menu and LIBRARY in menu
+    assert refused.status_code == 403
+
+
+def test_a_template_is_written_previewed_with_unsaved_texts_changed_and_archived_on_its_pages(
+    world: World,
+) -> None:
+    form = {
+        "channel": "email",
+        "name": "offer",
+        "subject": "Offer {{ n }}",
+        "text": "Hi {{ party.first_name }}",
+    }
+    with world.client(world.mia) as client:
+        broken = client.post(f"{LIBRARY}/new", data={**form, "html": "<p>{% if x %}"})
+        created = client.post(f"{LIBRARY}/new", data=form, follow_redirects=False)
+        url = created.headers["location"]
+        shown = client.get(url)
+        previewed = client.post(
+            f"{url}/preview",
+            data={
+                **form,
+                "subject": "Unsaved {{ n }}",
+                "party_id": str(world.sams),
+                "variables": '{"n": 7}',
+            },
+        )
+        bad_variables = client.post(
+            f"{url}/preview", data={**form, "party_id": str(world.sams), "variables": "[1]"}
+        )
+        saved = client.post(url, data={**form, "subject": "Offer {{ n }}!", "version": "1"})
+        stale = client.post(url, data={**form, "version": "1"})
+        archived = client.post(url, data={"archive": "yes", "version": "2"}, follow_redirects=False)
+        listed = client.get(LIBRARY).text
+        with_archived = client.get(LIBRARY, params={"archived": "yes"}).text
+
+    assert broken.status_code == 422 and 'aria-invalid="true"' in broken.text
+    assert "not a valid template" in broken.text
+    assert created.status_code == 303 and url.startswith(f"{LIBRARY}/")
+    assert "Save a new version" in shown.text
+    assert previewed.status_code == 200, previewed.text
+    assert "Unsaved 7" in previewed.text and "Hi Ada" in previewed.text
+    assert bad_variables.status_code == 422 and "JSON object" in bad_variables.text
+    assert saved.status_code == 200 and "Version 2" in saved.text
+    assert stale.status_code == 409 and "mia changed it last, at 20" in stale.text
+    assert archived.status_code == 303
+    assert ">offer<" not in listed and ">offer<" in with_archived
+    with world.crm.read() as conn:
+        from crmkit_channels.stored_templates import get_template
+
+        stored = get_template(conn, int(url.rsplit("/", 1)[1]))
+    assert (stored.subject, stored.version, stored.archived) == ("Offer {{ n }}!", 3, True)
+
+
+def test_readers_see_templates_read_only_and_preview_the_saved_or_the_settings_ones(
+    world: World,
+) -> None:
+    with world.client(world.mia) as client:
+        client.post(
+            f"{LIBRARY}/new", data={"channel": "sms", "name": "code", "body": "Code {{ c }}"}
+        )
+        url = next(
+            f"{LIBRARY}/{t['id']}" for t in client.get(TEMPLATES).json() if t["name"] == "code"
+        )
+    with world.client(world.sam) as client:
+        page = client.get(url)
+        refused = client.post(url, data={"name": "x", "body": "y", "version": "1"})
+        text = client.post(
+            f"{url}/preview", data={"party_id": str(world.sams), "variables": '{"c": 4}'}
+        )
+        settings_page = client.get(f"{LIBRARY}/settings", params={"name": "welcome"})
+        settings_preview = client.post(
+            f"{LIBRARY}/settings/preview",
+            data={"name": "welcome", "party_id": str(world.sams), "variables": '{"code": "X1"}'},
+        )
+        hidden_party = client.post(
+            f"{url}/preview", data={"party_id": str(world.ottos), "variables": '{"c": 4}'}
+        )
+        new_form = client.get(f"{LIBRARY}/new")
+
+    assert page.status_code == 200 and "<fieldset disabled>" in page.text
+    assert "Save a new version" not in page.text
+    assert refused.status_code == 403
+    assert text.status_code == 200 and "Code 4" in text.text and "1 segment (GSM-7)" in text.text
+    assert settings_page.status_code == 200 and "defined in the settings" in settings_page.text
+    assert settings_preview.status_code == 200, settings_preview.text
+    assert (
+        "your code is X1" in settings_preview.text
+        and 'sandbox title="HTML preview"' in settings_preview.text
+    )
+    assert (
+        hidden_party.status_code == 422
+        and f"party {world.ottos} does not exist" in hidden_party.text
+    )
+    assert new_form.status_code == 403
+
+
+def test_the_openapi_document_requires_only_what_the_routes_require(world: World) -> None:
+    with world.client(world.sam) as client:
+        document = client.get("/api/openapi.json").json()
+
+    schemas, paths = document["components"]["schemas"], document["paths"]
+    required = {
+        name: schemas[name].get("required", [])
+        for name in ("TemplateInput", "TemplateChange", "PreviewInput", "ResendInput")
+    }
+    assert required == {
+        "TemplateInput": ["name", "channel"],
+        "TemplateChange": ["version", "name"],
+        "PreviewInput": ["name", "party_id"],
+        "ResendInput": [],
+    }
+    public = [
+        op
+        for path, items in paths.items()
+        if path.startswith("/p/channels/")
+        for op in items.values()
+        if op.get("security") == []
+    ]
+    assert len(public) == 6
+    for op in public:
+        assert not op["summary"].startswith("Signed requests to"), op["summary"]
+        assert "409" not in op["responses"], op["summary"]

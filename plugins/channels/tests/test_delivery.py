@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from crmkit_channels import EmailMessage, send
 from crmkit_channels.delivery import Pace, deliver_due, give_up_on_abandoned, retry_delay
+from crmkit_channels.suppression import suppress
 from crmkit_channels.tables import email
 from sqlalchemy import select, update
 
@@ -75,6 +76,45 @@ def test_consent_withdrawn_after_send_suppresses_the_email_at_delivery(
         "no consent to email for newsletter",
     )
     assert outcomes(crm, person) == ["suppressed"]
+
+
+def test_each_email_of_a_sending_batch_is_checked_and_only_those_allowed_go_out(
+    crm: Crm, inbox: Inbox, new_person: PersonMaker, give_consent: Callable[..., None]
+) -> None:
+    parties = [new_person(f"p{i}@example.org") for i in range(6)]
+    for party in parties:
+        give_consent(party, "granted")
+    ids = [queue(crm, party) for party in parties]
+    give_consent(parties[1], "withdrawn")
+    with crm.transaction(SYSTEM) as tx:
+        suppress(tx, " P4@Example.org", "complaint", "feedback type abuse", None)
+
+    assert deliver_due(crm) == 4
+
+    rows = [row_of(crm, i) for i in ids]
+    assert [r["status"] for r in rows] == [
+        "sent",
+        "suppressed",
+        "sent",
+        "sent",
+        "suppressed",
+        "sent",
+    ]
+    assert rows[1]["last_error"] == "no consent to email for newsletter"
+    assert rows[4]["last_error"] == (
+        "the address is on the suppression list after a spam complaint (feedback type abuse)"
+    )
+    assert sorted(inbox.message_ids()) == sorted(
+        str(r["message_id"]) for r in rows if r["status"] == "sent"
+    )
+    assert [outcomes(crm, p) for p in parties] == [
+        ["sent"],
+        ["suppressed"],
+        ["sent"],
+        ["sent"],
+        ["suppressed"],
+        ["sent"],
+    ]
 
 
 def test_a_permanent_refusal_fails_at_once_and_shows_on_the_timeline(

@@ -492,3 +492,18 @@ def test_an_unsubscribe_by_the_link_counts_for_the_emails_sent_before_it(
     with app.transaction(SYSTEM) as tx:
         states = delivery_states(tx, email_ids=[row.id])
     assert states.messages[0].unsubscribed and states.counts["unsubscribed"] == 1
+
+
+def test_the_public_routes_name_their_token_in_the_openapi_document(app: Crm) -> None:
+    with http_client(app) as client:
+        paths = client.get("/api/openapi.json").json()["paths"]
+
+    for path, token in (
+        ("/p/channels/open", "t"),
+        ("/p/channels/click", "t"),
+        ("/p/channels/unsubscribe", "token"),
+    ):
+        operation = next(op for op in paths[path].values() if "parameters" in op)
+        named = {(p["name"], p["in"], p["required"]) for p in operation["parameters"]}
+        assert (token, "query", True) in named, (path, named)
+        assert operation["security"] == []

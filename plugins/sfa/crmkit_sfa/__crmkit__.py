@@ -6,7 +6,7 @@ from crmkit import PluginInfo
 
 PLUGIN = PluginInfo(
     name="sfa",
-    requires_api=">=1.1,<2",
+    requires_api=">=1.2,<2",
     hooks="crmkit_sfa.hooks",
     migrations="crmkit_sfa.migrations",
     settings="crmkit_sfa.settings:SfaSettings",

@@ -50,9 +50,13 @@ def register_permissions() -> list[Permission]:
 @hookimpl
 def register_event_types() -> list[EventType]:
     return [
-        EventType("sfa.stage_changed", "An opportunity moved to another stage of its pipeline"),
-        EventType("sfa.opportunity_won", "An opportunity was won"),
-        EventType("sfa.opportunity_lost", "An opportunity was lost"),
+        EventType(
+            "sfa.stage_changed",
+            "An opportunity moved to another stage of its pipeline",
+            "sfa.opportunity",
+        ),
+        EventType("sfa.opportunity_won", "An opportunity was won", "sfa.opportunity"),
+        EventType("sfa.opportunity_lost", "An opportunity was lost", "sfa.opportunity"),
         *quote_events.EVENT_TYPES,
     ]
 

@@ -6,7 +6,7 @@ from crmkit import PluginInfo
 
 PLUGIN = PluginInfo(
     name="callnotes",
-    requires_api=">=1.1,<2",
+    requires_api=">=1.2,<2",
     hooks="crmkit_callnotes.hooks",
     migrations="crmkit_callnotes.migrations",
     settings="crmkit_callnotes.settings:CallnotesSettings",
