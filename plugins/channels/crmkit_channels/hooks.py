@@ -14,6 +14,7 @@ from crmkit_channels import (
     api,
     api_suppression,
     api_templates,
+    demo,
     jobs,
     pages,
     privacy,
@@ -108,3 +109,6 @@ def entity_actions(actor: Actor, entity_type: str, entity: Any) -> list[MenuItem
 @hookimpl
 def menu_items(actor: Actor) -> list[MenuItem]:
     return [*pages.MENU, *template_pages.MENU]
+
+
+seed_demo = hookimpl(demo.seed_demo)

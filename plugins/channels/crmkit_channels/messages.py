@@ -39,12 +39,16 @@ def check_purpose_and_variables(
 
 
 def party_variables(party: Any, **contact: str) -> dict[str, Any]:
-    """The ``party`` a template sees: its names and the address or number written to."""
+    """The ``party`` a template sees: its names and the address or number written to.
+
+    A name the party lacks is empty text, not None (which a template would print as
+    "None"): ``{{ party.first_name or party.name }}`` falls back.
+    """
     return {
         "id": party.id,
         "name": party.display_name,
-        "first_name": party.first_name,
-        "last_name": party.last_name,
-        "organisation_name": party.organisation_name,
+        "first_name": party.first_name or "",
+        "last_name": party.last_name or "",
+        "organisation_name": party.organisation_name or "",
         **contact,
     }

@@ -78,6 +78,30 @@ def test_a_transactional_email_needs_no_consent_and_has_no_unsubscribe_headers(
     assert parsed.get_content_type() == "text/plain"
 
 
+def test_a_name_the_party_lacks_is_empty_in_templates_not_none(
+    crm: Crm, new_person: PersonMaker
+) -> None:
+    party = new_person(
+        "office@acme.example",
+        kind="organisation",
+        organisation_name="Acme GmbH",
+        first_name=None,
+        last_name=None,
+    )
+    message = EmailMessage(
+        party,
+        "orders",
+        subject="For {{ party.first_name or party.name }}",
+        text="Dear {{ party.first_name }}{{ party.last_name }}team",
+        transactional=True,
+    )
+    with crm.transaction(SYSTEM) as tx:
+        out = send(tx, message)
+    assert out.subject == "For Acme GmbH"
+    parsed = message_from_string(str(_stored(crm, out.id)["raw"]), policy=policy.default)
+    assert parsed.get_content().strip() == "Dear team"
+
+
 def test_the_outbox_row_is_rolled_back_with_the_callers_transaction(crm: Crm, person: int) -> None:
     with pytest.raises(RuntimeError), crm.transaction(SYSTEM) as tx:
         send(tx, EmailMessage(person, "newsletter", template="welcome", variables={"code": 1}))
