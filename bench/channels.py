@@ -16,11 +16,12 @@ database. The figures are emails/s of delivery (the part the baseline does) and
 of render plus delivery, and delivery's share of the baseline.
 
 **Inbound.** crmkit: M messages (from M/10 known customers, each with a
-Message-ID, some with an attachment) sent over one SMTP connection to the
-``mail-in`` server (in this process, as ``crmkit channels mail-in`` runs it),
-timed from the first ``MAIL FROM`` to the last message routed (stored, the
-sender resolved, the timeline written, ``route_inbound`` asked). Baseline: the
-same messages parsed with the standard library's ``email`` alone
+Message-ID, some with an attachment) sent to the ``mail-in`` server (in this
+process, as ``crmkit channels mail-in`` runs it) by another process over C SMTP
+connections at once (``--connections``, 4 by default: a relay delivers over
+several), timed from the first ``MAIL FROM`` to the last message routed (stored,
+the sender resolved, the timeline written, ``route_inbound`` asked). Baseline:
+the same messages parsed with the standard library's ``email`` alone
 (``policy.default``, body and attachments read).
 
 The two take R turns each, alternating; figures are medians of the turns. The
@@ -218,18 +219,54 @@ def inbound_messages(m: int) -> list[bytes]:
     return messages
 
 
-def run_inbound(directory: Path, sink_port: int, messages: list[bytes]) -> float:
+RELAY = """
+import smtplib, sys, threading
+from pathlib import Path
+port, connections, folder = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+files = sorted(folder.glob("*.eml"))
+clients = [smtplib.SMTP("127.0.0.1", port) for _ in range(connections)]
+print("ready", flush=True)
+sys.stdin.readline()
+def send(client, mine):
+    for path in mine:
+        client.sendmail("relay@example.org", ["support@" + sys.argv[4]], path.read_bytes())
+    client.quit()
+senders = [
+    threading.Thread(target=send, args=(c, files[i::connections])) for i, c in enumerate(clients)
+]
+for s in senders:
+    s.start()
+for s in senders:
+    s.join()
+"""
+"""A relay in a process of its own: C connections, each sending its share of the messages."""
+
+
+def run_inbound(directory: Path, sink_port: int, messages: list[bytes], connections: int) -> float:
     """Messages/s through ``mail-in``: from the first MAIL FROM to the last message routed."""
     crm = make_crm(directory, sink_port)
     port = free_port()
     controller = server(crm, "127.0.0.1", port)
     controller.start()
+    folder = directory / f"inbound-{time.monotonic_ns()}"
+    folder.mkdir()
+    for i, raw in enumerate(messages):
+        (folder / f"{i:07d}.eml").write_bytes(raw)
     try:
         add_customers(crm, max(len(messages) // 10, 1))
+        relay = subprocess.Popen(
+            [sys.executable, "-c", RELAY, str(port), str(connections), str(folder), DOMAIN],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert relay.stdin is not None and relay.stdout is not None
+        relay.stdout.readline()  # connected
         started = time.perf_counter()
-        with smtplib.SMTP("127.0.0.1", port) as client:
-            for i, raw in enumerate(messages):
-                client.sendmail(f"ada.{i}@example.org", [f"support@{DOMAIN}"], raw)
+        relay.stdin.write("go\n")
+        relay.stdin.flush()
+        if relay.wait() != 0:
+            raise SystemExit("the relay failed")
         while True:
             with crm.read() as conn:
                 routed = conn.execute(
@@ -263,6 +300,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000, help="outbound emails per turn")
     parser.add_argument("--inbound", type=int, default=2_000, help="inbound messages per turn")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--connections", type=int, default=4, help="SMTP connections the inbound relay sends over"
+    )
     args = parser.parse_args()
     n, m = args.messages, args.inbound
     with tempfile.TemporaryDirectory() as scratch:
@@ -272,7 +312,7 @@ def main() -> None:
             # Unmeasured warm-up of both paths, then alternating turns.
             _, _, warm = run_outbound(directory, sink_port, min(n, 200))
             plain_smtp(sink_port, warm)
-            run_inbound(directory, sink_port, inbound_messages(min(m, 50)))
+            run_inbound(directory, sink_port, inbound_messages(min(m, 50)), args.connections)
             deliver_rates, total_rates, smtp_rates, in_rates, parse_rates = [], [], [], [], []
             for turn in range(args.rounds):
                 deliver, total, raws = run_outbound(directory, sink_port, n)
@@ -281,7 +321,7 @@ def main() -> None:
                 smtp_rates.append(plain_smtp(sink_port, raws))
                 messages = inbound_messages(m)
                 parse_rates.append(plain_parse(messages))
-                in_rates.append(run_inbound(directory, sink_port, messages))
+                in_rates.append(run_inbound(directory, sink_port, messages, args.connections))
                 print(
                     f"turn {turn + 1}: deliver {deliver:,.0f}/s (render+deliver {total:,.0f}/s),"
                     f" plain smtplib {smtp_rates[-1]:,.0f}/s; mail-in {in_rates[-1]:,.0f}/s,"
@@ -308,7 +348,10 @@ def main() -> None:
         f"delivery / plain: {share:.2f}; targets {OUTBOUND_TARGET}/s and"
         f" {OUTBOUND_SHARE_TARGET}x: {'reached' if outbound_ok else 'NOT reached'}"
     )
-    print(f"crmkit mail-in (stored, routed):  {in_rate:,.0f} messages/s (median)")
+    print(
+        f"crmkit mail-in (stored, routed), {args.connections} connections:"
+        f" {in_rate:,.0f} messages/s (median)"
+    )
     print(f"plain email parse, same messages: {parse_rate:,.0f} messages/s (median)")
     print(
         f"mail-in / plain: {in_share:.3f}; target {INBOUND_TARGET}/s: "
@@ -320,6 +363,7 @@ def main() -> None:
                 "benchmark": "channels",
                 "messages": n,
                 "inbound": m,
+                "inbound_connections": args.connections,
                 "rounds": args.rounds,
                 "deliver_emails_per_s": round(deliver_rate),
                 "render_and_deliver_emails_per_s": round(total_rate),

@@ -21,7 +21,8 @@ one at a time, each in its own transaction, in this process:
   insert the party, its contact points, search terms and match keys, commit.
 
 Prints prospects/s of both per run, the medians and their ratio, and what the
-pipeline did (created, merged, queued for review, rejected); the last line is
+pipeline did (created, merged, matched: a known party the prospect added nothing
+to, queued for review, rejected); the last line is
 one JSON object. Run it with ``--existing 10000`` and ``--existing 1000000`` to
 see that the cost of one intake does not grow with the data.
 """
@@ -360,7 +361,10 @@ def main() -> None:
                 "bare_per_s": round(plain, 1),
                 "ratio": round(intake / plain, 3),
                 "concurrent_ratio": round(served / plain, 3),
-                **{k: outcomes[k] for k in ("created", "merged", "review", "rejected", "invalid")},
+                **{
+                    k: outcomes[k]
+                    for k in ("created", "merged", "matched", "review", "rejected", "invalid")
+                },
                 "seed_s": round(seeding, 1),
             }
         )
