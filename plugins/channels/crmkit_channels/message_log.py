@@ -110,6 +110,25 @@ def _query(
     return query
 
 
+def _page(
+    host: Any,
+    conn: Connection,
+    actor: Actor,
+    table: Any,
+    kind: type[Any],
+    statuses: tuple[str, ...],
+    party_id: int | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Any]:
+    require(host, actor, MESSAGE_READ.name)
+    if party_id is not None:
+        seen_party(host, conn, actor, party_id)
+    query = _query(host, actor, table, party_id, _status(status, statuses))
+    return newest_first(conn, query, table.c.id, _made(kind), cursor=cursor, limit=limit)
+
+
 def list_emails(
     host: Any,
     conn: Connection,
@@ -124,12 +143,8 @@ def list_emails(
 
     Needs ``channels:message.read``; NotFound for a party the actor may not see.
     """
-    require(host, actor, MESSAGE_READ.name)
-    if party_id is not None:
-        seen_party(host, conn, actor, party_id)
-    query = _query(host, actor, email, party_id, _status(status, EMAIL_STATUSES))
-    page: Page[LoggedEmail] = newest_first(
-        conn, query, email.c.id, _made(LoggedEmail), cursor=cursor, limit=limit
+    page: Page[LoggedEmail] = _page(
+        host, conn, actor, email, LoggedEmail, EMAIL_STATUSES, party_id, status, cursor, limit
     )
     return page
 
@@ -145,12 +160,8 @@ def list_sms(
     limit: int = 50,
 ) -> Page[LoggedSms]:
     """The text messages to parties ``actor`` sees, as :func:`list_emails` lists emails."""
-    require(host, actor, MESSAGE_READ.name)
-    if party_id is not None:
-        seen_party(host, conn, actor, party_id)
-    query = _query(host, actor, sms, party_id, _status(status, SMS_STATUSES))
-    page: Page[LoggedSms] = newest_first(
-        conn, query, sms.c.id, _made(LoggedSms), cursor=cursor, limit=limit
+    page: Page[LoggedSms] = _page(
+        host, conn, actor, sms, LoggedSms, SMS_STATUSES, party_id, status, cursor, limit
     )
     return page
 
