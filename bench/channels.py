@@ -24,8 +24,10 @@ the sender resolved, the timeline written, ``route_inbound`` asked). Baseline:
 the same messages parsed with the standard library's ``email`` alone
 (``policy.default``, body and attachments read).
 
-The two take R turns each, alternating; figures are medians of the turns. The
-last line is one JSON object.
+The two take R turns each, alternating; figures are medians of the turns. Beside
+each rate, the CPU time of this process per message (``time.process_time``, every
+thread: the sink and the relay run in processes of their own), steadier than the
+rates on a busy machine. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -161,8 +163,9 @@ def variables(i: int) -> dict[str, Any]:
     }
 
 
-def run_outbound(directory: Path, sink_port: int, n: int) -> tuple[float, float, list[str]]:
-    """Delivery emails/s, render+delivery emails/s, and the rendered messages for the baseline."""
+def run_outbound(directory: Path, sink_port: int, n: int) -> tuple[float, float, float, list[str]]:
+    """Delivery emails/s, render+delivery emails/s, delivery's CPU ms per email, and the
+    rendered messages for the baseline."""
     crm = make_crm(directory, sink_port)
     try:
         parties = add_customers(crm, n)
@@ -179,10 +182,10 @@ def run_outbound(directory: Path, sink_port: int, n: int) -> tuple[float, float,
                         transactional=True,
                     ),
                 )
-        rendered = time.perf_counter()
+        rendered, cpu = time.perf_counter(), time.process_time()
         while deliver_due(crm):
             pass
-        delivered = time.perf_counter()
+        delivered, cpu = time.perf_counter(), time.process_time() - cpu
         with crm.read() as conn:
             counts: dict[str, int] = dict(
                 conn.execute(select(email.c.status, func.count()).group_by(email.c.status)).all()
@@ -190,18 +193,19 @@ def run_outbound(directory: Path, sink_port: int, n: int) -> tuple[float, float,
             raws = list(conn.execute(select(email.c.raw).order_by(email.c.id)).scalars())
         if counts != {"sent": n}:
             raise SystemExit(f"crmkit: {counts}, expected {n} sent")
-        return n / (delivered - rendered), n / (delivered - started), raws
+        return n / (delivered - rendered), n / (delivered - started), cpu / n * 1000, raws
     finally:
         crm.close()
 
 
-def plain_smtp(sink_port: int, raws: list[str]) -> float:
-    """Emails/s of ``smtplib`` sending the rendered messages over one connection."""
-    started = time.perf_counter()
+def plain_smtp(sink_port: int, raws: list[str]) -> tuple[float, float]:
+    """Emails/s of ``smtplib`` sending the rendered messages over one connection, and CPU ms per email."""
+    started, cpu = time.perf_counter(), time.process_time()
     with smtplib.SMTP("127.0.0.1", sink_port) as client:
         for i, raw in enumerate(raws):
             client.sendmail("billing@acme.example", [f"ada.{i}@example.org"], raw.encode("ascii"))
-    return len(raws) / (time.perf_counter() - started)
+    cpu = time.process_time() - cpu
+    return len(raws) / (time.perf_counter() - started), cpu / len(raws) * 1000
 
 
 def inbound_messages(m: int) -> list[bytes]:
@@ -242,8 +246,11 @@ for s in senders:
 """A relay in a process of its own: C connections, each sending its share of the messages."""
 
 
-def run_inbound(directory: Path, sink_port: int, messages: list[bytes], connections: int) -> float:
-    """Messages/s through ``mail-in``: from the first MAIL FROM to the last message routed."""
+def run_inbound(
+    directory: Path, sink_port: int, messages: list[bytes], connections: int
+) -> tuple[float, float]:
+    """Messages/s through ``mail-in`` (from the first MAIL FROM to the last message routed) and
+    CPU ms per message."""
     crm = make_crm(directory, sink_port)
     port = free_port()
     controller = server(crm, "127.0.0.1", port)
@@ -262,7 +269,7 @@ def run_inbound(directory: Path, sink_port: int, messages: list[bytes], connecti
         )
         assert relay.stdin is not None and relay.stdout is not None
         relay.stdout.readline()  # connected
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         relay.stdin.write("go\n")
         relay.stdin.flush()
         if relay.wait() != 0:
@@ -275,7 +282,8 @@ def run_inbound(directory: Path, sink_port: int, messages: list[bytes], connecti
             if routed == len(messages):
                 break
             time.sleep(0.01)
-        return len(messages) / (time.perf_counter() - started)
+        cpu = time.process_time() - cpu
+        return len(messages) / (time.perf_counter() - started), cpu / len(messages) * 1000
     finally:
         controller.stop()
         crm.close()
@@ -310,22 +318,29 @@ def main() -> None:
         sink, sink_port = start_sink(directory)
         try:
             # Unmeasured warm-up of both paths, then alternating turns.
-            _, _, warm = run_outbound(directory, sink_port, min(n, 200))
+            _, _, _, warm = run_outbound(directory, sink_port, min(n, 200))
             plain_smtp(sink_port, warm)
             run_inbound(directory, sink_port, inbound_messages(min(m, 50)), args.connections)
             deliver_rates, total_rates, smtp_rates, in_rates, parse_rates = [], [], [], [], []
+            deliver_cpus, smtp_cpus, in_cpus = [], [], []
             for turn in range(args.rounds):
-                deliver, total, raws = run_outbound(directory, sink_port, n)
+                deliver, total, deliver_cpu, raws = run_outbound(directory, sink_port, n)
                 deliver_rates.append(deliver)
                 total_rates.append(total)
-                smtp_rates.append(plain_smtp(sink_port, raws))
+                deliver_cpus.append(deliver_cpu)
+                smtp_rate, smtp_cpu = plain_smtp(sink_port, raws)
+                smtp_rates.append(smtp_rate)
+                smtp_cpus.append(smtp_cpu)
                 messages = inbound_messages(m)
                 parse_rates.append(plain_parse(messages))
-                in_rates.append(run_inbound(directory, sink_port, messages, args.connections))
+                in_rate, in_cpu = run_inbound(directory, sink_port, messages, args.connections)
+                in_rates.append(in_rate)
+                in_cpus.append(in_cpu)
                 print(
-                    f"turn {turn + 1}: deliver {deliver:,.0f}/s (render+deliver {total:,.0f}/s),"
-                    f" plain smtplib {smtp_rates[-1]:,.0f}/s; mail-in {in_rates[-1]:,.0f}/s,"
-                    f" plain email parse {parse_rates[-1]:,.0f}/s",
+                    f"turn {turn + 1}: deliver {deliver:,.0f}/s, {deliver_cpu:.2f} ms CPU each"
+                    f" (render+deliver {total:,.0f}/s), plain smtplib {smtp_rate:,.0f}/s,"
+                    f" {smtp_cpu:.2f} ms CPU each; mail-in {in_rate:,.0f}/s, {in_cpu:.2f} ms CPU"
+                    f" each, plain email parse {parse_rates[-1]:,.0f}/s",
                     flush=True,
                 )
         finally:
@@ -339,18 +354,25 @@ def main() -> None:
     in_rate = statistics.median(in_rates)
     parse_rate = statistics.median(parse_rates)
     in_share = statistics.median(a / b for a, b in zip(in_rates, parse_rates, strict=True))
+    deliver_cpu, smtp_cpu, in_cpu = map(statistics.median, (deliver_cpus, smtp_cpus, in_cpus))
     outbound_ok = deliver_rate >= OUTBOUND_TARGET and share >= OUTBOUND_SHARE_TARGET
     print(f"outbound: {n} emails per turn; inbound: {m} messages per turn; {args.rounds} turns")
-    print(f"crmkit delivery job (outbox -> SMTP, recorded): {deliver_rate:,.0f} emails/s (median)")
+    print(
+        f"crmkit delivery job (outbox -> SMTP, recorded): {deliver_rate:,.0f} emails/s (median),"
+        f" {deliver_cpu:.2f} ms CPU each"
+    )
     print(f"crmkit render (send) + delivery:               {total_rate:,.0f} emails/s (median)")
-    print(f"plain smtplib, same messages, one connection:  {smtp_rate:,.0f} emails/s (median)")
+    print(
+        f"plain smtplib, same messages, one connection:  {smtp_rate:,.0f} emails/s (median),"
+        f" {smtp_cpu:.2f} ms CPU each"
+    )
     print(
         f"delivery / plain: {share:.2f}; targets {OUTBOUND_TARGET}/s and"
         f" {OUTBOUND_SHARE_TARGET}x: {'reached' if outbound_ok else 'NOT reached'}"
     )
     print(
         f"crmkit mail-in (stored, routed), {args.connections} connections:"
-        f" {in_rate:,.0f} messages/s (median)"
+        f" {in_rate:,.0f} messages/s (median), {in_cpu:.2f} ms CPU each"
     )
     print(f"plain email parse, same messages: {parse_rate:,.0f} messages/s (median)")
     print(
@@ -369,8 +391,11 @@ def main() -> None:
                 "render_and_deliver_emails_per_s": round(total_rate),
                 "plain_smtplib_emails_per_s": round(smtp_rate),
                 "deliver_share_of_plain": round(share, 3),
+                "deliver_cpu_ms_per_email": round(deliver_cpu, 3),
+                "plain_smtplib_cpu_ms_per_email": round(smtp_cpu, 3),
                 "outbound_targets_reached": outbound_ok,
                 "mail_in_messages_per_s": round(in_rate),
+                "mail_in_cpu_ms_per_message": round(in_cpu, 3),
                 "plain_parse_messages_per_s": round(parse_rate),
                 "mail_in_share_of_plain": round(in_share, 4),
                 "inbound_target_reached": in_rate >= INBOUND_TARGET,

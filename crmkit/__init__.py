@@ -48,7 +48,12 @@ from crmkit.core.inputs import (
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.pipeline import IntakeResult, intake_prospect, take_in_prospect
 from crmkit.core.intake.resolve import Resolution, resolve_party
-from crmkit.core.interactions import build_interaction, log_interaction, timeline
+from crmkit.core.interactions import (
+    build_interaction,
+    log_interaction,
+    log_interactions,
+    timeline,
+)
 from crmkit.core.jobs import Job
 from crmkit.core.matching import (
     DEFAULT_MATCH_CONFIG,
@@ -70,7 +75,12 @@ from crmkit.core.parties import (
     update_party,
 )
 from crmkit.core.permissions import Permission, is_allowed, require, visible
-from crmkit.core.privacy import erase_party, export_party, forget_event_payloads
+from crmkit.core.privacy import (
+    erase_party,
+    export_party,
+    forget_audit_changes,
+    forget_event_payloads,
+)
 from crmkit.core.settings import Settings
 from crmkit.core.tables import Id, JSONType, UTCDateTime, metadata, utcnow
 from crmkit.core.tables import contact_point as contact_point_table
@@ -154,6 +164,7 @@ __all__ = [
     "external_id_history",
     "external_ids_of",
     "find_by_external_id",
+    "forget_audit_changes",
     "forget_event_payloads",
     "get_party",
     "hookimpl",
@@ -165,6 +176,7 @@ __all__ = [
     "link_external_id",
     "list_parties",
     "log_interaction",
+    "log_interactions",
     "merge_parties",
     "metadata",
     "newest_first",

@@ -22,6 +22,8 @@ from crmkit.core.custom_fields import CUSTOM_MAX_CHARS, CUSTOM_MAX_DEPTH, check_
 from crmkit.core.tables import interaction, party
 from crmkit.core.untrusted import MAX_DEPTH, check_json_value, check_nesting
 from crmkit.testing import http_client, register_plugin, unbounded_inputs
+from crmkit.web import RefusedForm
+from crmkit.web.payloads import form_fields
 
 ADMIN = Actor(user_id=None, username="tester", role="admin")
 PROBLEM = "application/problem+json"
@@ -230,6 +232,16 @@ def test_form_text_no_database_stores_is_refused_naming_the_field_and_saves_noth
     assert answer.status_code == 422
     assert "first_name" in answer.text and "NUL" in answer.text
     assert count(app) == 0
+
+
+def test_a_refused_form_carries_what_else_was_posted_for_the_page_to_show_again():
+    body = b"subject=Hello&kind=a%00b&body=c%00d"
+
+    with pytest.raises(RefusedForm) as refused:
+        form_fields(body)
+
+    assert refused.value.field == "kind" and "NUL" in refused.value.reason
+    assert refused.value.fields == {"subject": "Hello", "kind": "", "body": ""}
 
 
 def test_a_form_that_is_not_utf8_is_a_400_instead_of_replacement_characters(app):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import attrs
 import pytest
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Index, Table, Text
 
 from crmkit import hookimpl, metadata
 from crmkit.core.tables import Id
@@ -18,6 +19,14 @@ MigrationsPackage = Callable[[dict[str, str]], str]
 
 unmigrated = Table("unmigrated_demo_thing", metadata, Column("id", Id, primary_key=True))
 leftover = Table("leftover_demo_thing", metadata, Column("id", Id, primary_key=True))
+# A full-text index of the database's own: FTS5 on SQLite, an index on PostgreSQL only.
+indexed = Table(
+    "fulltext_demo_note",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("body", Text, nullable=False),
+    Index("ix_fulltext_demo_note_body", "body").ddl_if(dialect="postgresql"),
+)
 
 
 class Registers:
@@ -133,6 +142,31 @@ def test_first_revision_not_depending_on_a_declared_dependency_fails(
         check_plugin(ticketing, with_plugins=[drifting])
 
 
+def test_virtual_tables_and_indexes_of_another_database_are_not_differences(
+    migrations_package: MigrationsPackage,
+) -> None:
+    package = migrations_package({"fulltext_demo_0001_create.py": FULLTEXT_0001})
+    plugin = register_plugin(Registers(indexed), name="fulltext_demo", migrations=package)
+
+    check_plugin(plugin)
+
+
+def test_downgrade_that_leaves_a_virtual_table_fails(
+    migrations_package: MigrationsPackage,
+) -> None:
+    kept = FULLTEXT_0001.replace('op.execute("DROP TABLE fulltext_demo_note_words")', "pass")
+    package = migrations_package({"fulltext_demo_0001_create.py": kept})
+    plugin = register_plugin(Registers(indexed), name="fulltext_demo", migrations=package)
+
+    if os.environ.get("CRMKIT_TEST_DATABASE_URL"):
+        check_plugin(plugin)  # no virtual table on PostgreSQL: nothing is left
+        return
+    with pytest.raises(
+        AssertionError, match=r"fails check 'downgrade': .* leaves fulltext_demo_note_words"
+    ):
+        check_plugin(plugin)
+
+
 def test_downgrade_that_leaves_tables_fails(migrations_package: MigrationsPackage) -> None:
     package = migrations_package({"leftover_demo_0001_create.py": LEFTOVER_0001})
     plugin = register_plugin(Registers(leftover), name="leftover_demo", migrations=package)
@@ -166,4 +200,39 @@ def upgrade():
 
 def downgrade():
     pass
+"""
+
+
+FULLTEXT_0001 = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "fulltext_demo_0001"
+down_revision = None
+branch_labels = ("fulltext_demo",)
+depends_on = "core"
+
+
+def upgrade():
+    op.create_table(
+        "fulltext_demo_note",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fulltext_demo_note")),
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE fulltext_demo_note_words USING fts5("
+            "body, content='fulltext_demo_note', content_rowid='id')"
+        )
+    else:
+        op.create_index("ix_fulltext_demo_note_body", "fulltext_demo_note", ["body"])
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE fulltext_demo_note_words")
+    op.drop_table("fulltext_demo_note")
 """

@@ -19,11 +19,24 @@ from sqlalchemy import (
     select,
 )
 
-from crmkit import NotFound, PluginError, Transaction, hookimpl, metadata
+from crmkit import (
+    NotFound,
+    PluginError,
+    Transaction,
+    audit_history,
+    hookimpl,
+    metadata,
+    record_audit,
+)
 from crmkit.app import Crm
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party
-from crmkit.core.privacy import erase_party, export_party, forget_event_payloads
+from crmkit.core.privacy import (
+    erase_party,
+    export_party,
+    forget_audit_changes,
+    forget_event_payloads,
+)
 from crmkit.core.tables import contact_point, external_id, interaction, outbox, party, utcnow
 from crmkit.testing import register_plugin
 
@@ -195,3 +208,21 @@ def test_forget_event_payloads_keeps_only_the_ids_of_the_named_records(app: Crm)
     with app.read() as conn:
         payloads = conn.execute(select(outbox.c.payload).order_by(outbox.c.id)).scalars().all()
     assert payloads == [{"id": 1}, {"customer": "Anna Berg"}, {"customer": "Anna Berg"}]
+
+
+def test_forget_audit_changes_empties_only_the_named_records_entries(app: Crm) -> None:
+    with app.transaction() as tx:
+        for entity, entity_id in (("shop.order", 1), ("shop.order", 2), ("shop.cart", 1)):
+            record_audit(tx, entity, entity_id, "created", {"buyer": [None, "Anna Berg"]})
+        forget_audit_changes(tx, "shop.order", [1])
+    with app.read() as conn:
+        entries = [
+            (entry.entity, entry.entity_id, entry.changes)
+            for entity, entity_id in (("shop.order", 1), ("shop.order", 2), ("shop.cart", 1))
+            for entry in audit_history(conn, entity, entity_id)
+        ]
+    assert entries == [
+        ("shop.order", "1", {}),
+        ("shop.order", "2", {"buyer": [None, "Anna Berg"]}),
+        ("shop.cart", "1", {"buyer": [None, "Anna Berg"]}),
+    ]

@@ -12,7 +12,13 @@ from sqlalchemy import Connection, event, func, select
 
 from crmkit import CustomField, Interaction, NotFound, RecordRef, ValidationError, hookimpl
 from crmkit.app import Crm
-from crmkit.core.interactions import build_interaction, log_interaction, timeline
+from crmkit.core.audit import history as audit_history
+from crmkit.core.interactions import (
+    build_interaction,
+    log_interaction,
+    log_interactions,
+    timeline,
+)
 from crmkit.core.pagination import encode_cursor
 from crmkit.core.parties import build_party, create_party
 from crmkit.core.tables import interaction, outbox
@@ -199,3 +205,97 @@ def test_interaction_custom_fields_are_validated_and_stored(make_crm: Callable[.
     with app.engine.connect() as conn:
         (stored,) = timeline(conn, party_id).items
     assert stored.custom == {"calls_minutes": 12}
+
+
+class Watcher:
+    """Records the interaction hooks it sees; refuses an interaction whose subject says so."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None, int | None]] = []
+
+    @hookimpl
+    def entity_validate(self, entity_type: str, entity: Any, changes: dict[str, Any]) -> None:
+        if entity_type == "interaction":
+            self.seen.append(("validate", entity.subject, entity.id))
+            if entity.subject == "refused":
+                raise ValidationError("subject", "refused by the watcher")
+
+    @hookimpl
+    def entity_saved(self, entity_type: str, entity: Any, change: str) -> None:
+        if entity_type == "interaction":
+            self.seen.append(("saved", entity.subject, entity.id))
+
+
+def batch(party_ids: list[int], subjects: list[str]) -> list[Interaction]:
+    return [
+        build_interaction(
+            {"party_id": p, "channel": "email", "direction": "outbound", "subject": s},
+            source="channels",
+        )
+        for p, s in zip(party_ids, subjects, strict=True)
+    ]
+
+
+def test_a_batch_is_logged_in_order_with_every_hook_audit_entry_and_event(
+    make_crm: Callable[..., Crm],
+) -> None:
+    watcher = Watcher()
+    app = make_crm(plugins=[register_plugin(watcher, name="watcher")])
+    first, second = new_party(app), new_party(app, "Lund")
+    with app.transaction() as tx:
+        logged = log_interactions(tx, batch([first, second, first], ["a", "b", "c"]))
+    ids = [i.id for i in logged if i.id is not None]
+    assert len(ids) == 3 and ids == sorted(ids)
+    assert watcher.seen == [
+        *(("validate", s, None) for s in "abc"),
+        *(("saved", s, i) for s, i in zip("abc", ids, strict=True)),
+    ]
+    with app.engine.connect() as conn:
+        assert [i.subject for i in timeline(conn, first).items] == ["c", "a"]
+        events = conn.execute(
+            select(outbox.c.payload)
+            .where(outbox.c.event_type == "interaction.logged")
+            .order_by(outbox.c.id)
+        ).scalars()
+        assert [e["id"] for e in events] == ids
+        for interaction_id, subject in zip(ids, "abc", strict=True):
+            [entry] = audit_history(conn, "interaction", interaction_id)
+            assert entry.action == "created"
+            assert entry.changes["subject"] == [None, subject]
+
+
+def test_a_batch_is_written_in_bulk(crm: Crm) -> None:
+    party_id = new_party(crm)
+    for size in (2, 12):
+        with crm.transaction() as tx, counting_statements(tx.conn) as statements:
+            log_interactions(
+                tx,
+                [
+                    build_interaction({"party_id": party_id, "channel": "note", "direction": d})
+                    for d in ["internal"] * size
+                ],
+            )
+        kinds = [" ".join(s.split()[:3]) for s in statements]
+        assert kinds.count("SELECT core_party.id FROM") == 1
+        assert kinds.count("INSERT INTO core_audit") == 1
+        if crm.engine.dialect.name == "postgresql":
+            # SQLite cannot promise RETURNING's order, so SQLAlchemy inserts a row at a time there.
+            assert kinds.count("INSERT INTO core_interaction") == 1
+            assert kinds.count("INSERT INTO core_outbox") == 1
+
+
+@pytest.mark.parametrize("refused", ["unknown party", "entity_validate"])
+def test_a_batch_with_one_refused_stores_none_of_it(
+    make_crm: Callable[..., Crm], refused: str
+) -> None:
+    app = make_crm(plugins=[register_plugin(Watcher(), name="watcher")])
+    party_id = new_party(app)
+    parties = [party_id, 999 if refused == "unknown party" else party_id, party_id]
+    subjects = ["a", "refused" if refused == "entity_validate" else "b", "c"]
+    with pytest.raises(ValidationError) as caught, app.transaction() as tx:
+        log_interactions(tx, batch(parties, subjects))
+    assert caught.value.field == ("party_id" if refused == "unknown party" else "subject")
+    with app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(interaction)).scalar() == 0
+        logged = outbox.c.event_type == "interaction.logged"
+        assert conn.execute(select(func.count()).where(logged)).scalar() == 0

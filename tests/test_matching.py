@@ -18,6 +18,8 @@ from crmkit.core.matching import (
     record_from_party,
     score_pair,
 )
+from crmkit.core.matching.bounds import reachable
+from crmkit.core.matching.candidates import KeyTable, candidate_pairs
 from crmkit.core.matching.clustering import cluster_pairs
 from crmkit.core.matching.compare import compare
 from crmkit.core.matching.estimate import estimate_weights
@@ -484,3 +486,52 @@ def test_typed_damage_mistypes_digits_and_classic_damage_writes_the_set_it_alway
         and by_id[a].city == by_id[b].city
     ]
     assert mistyped
+
+
+def test_candidate_pairs_are_the_distinct_pairs_sharing_a_key_of_a_small_block() -> None:
+    keys = [
+        ["e:a", "n:x"],  # 0
+        ["e:a", "n:x", "p:1"],  # 1: shares two keys with 0, counted once
+        ["p:1", "big"],  # 2
+        ["big"],  # 3
+        ["big", "n:y"],  # 4
+        ["n:y"],  # 5
+        ["alone"],  # 6
+    ]
+    table = KeyTable()
+    for record_keys in keys:
+        table.add(record_keys)
+    first, second = candidate_pairs(table, max_block_size=2)
+    # "big" has three records, more than a block may hold: it brings no pairs.
+    assert list(zip(first.tolist(), second.tolist(), strict=True)) == [(0, 1), (1, 2), (4, 5)]
+    first, second = candidate_pairs(table, max_block_size=3)
+    assert list(zip(first.tolist(), second.tolist(), strict=True)) == [
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (2, 4),
+        (3, 4),
+        (4, 5),
+    ]
+
+
+@pytest.mark.parametrize(
+    "threshold", [DEFAULT_MATCH_CONFIG.auto_merge, DEFAULT_MATCH_CONFIG.review]
+)
+def test_only_candidate_pairs_that_cannot_reach_the_threshold_are_left_out(
+    tmp_path: Path, threshold: float
+) -> None:
+    test_set = write_test_set(tmp_path, 3000, seed=11, damage=DAMAGE_SETS["typed"])
+    source = read_records(
+        test_set.csv_path, id_column="id", mapping=MAPPING, default_region="DE", workers=0
+    )
+    first, second = candidate_pairs(source.keys, DEFAULT_MATCH_CONFIG.max_block_size)
+    possible = reachable(source.records, first, second, DEFAULT_WEIGHTS, threshold)
+    scores = [
+        score_pair(source.records[a], source.records[b])
+        for a, b in zip(first.tolist(), second.tolist(), strict=True)
+    ]
+    assert all(
+        ok for ok, score in zip(possible.tolist(), scores, strict=True) if score >= threshold
+    )
+    assert sum(possible.tolist()) < 0.8 * len(scores)  # many are told apart unseen

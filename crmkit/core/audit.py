@@ -7,7 +7,7 @@ trail commit or roll back together. Prospects and customers are one entity,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -87,18 +87,41 @@ def record(
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    tx.conn.execute(
-        _INSERT,
-        {
-            "occurred_at": utcnow(),
-            "actor_id": tx.actor.user_id,
-            "actor_name": tx.actor.username,
-            "entity": entity,
-            "entity_id": str(entity_id),
-            "action": action,
-            "changes": dict(changes),
-        },
-    )
+    tx.conn.execute(_INSERT, _row(tx, utcnow(), entity, entity_id, action, changes))
+
+
+def record_each(
+    tx: Transaction,
+    entity: str,
+    action: str,
+    entries: Sequence[tuple[Any, Mapping[str, list[Any]]]],
+) -> None:
+    """:func:`record` for each ``(entity_id, changes)`` of ``entries``, in one statement."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if entries:
+        now = utcnow()
+        rows = [_row(tx, now, entity, i, action, changes) for i, changes in entries]
+        tx.conn.execute(_INSERT, rows)
+
+
+def _row(
+    tx: Transaction,
+    now: datetime,
+    entity: str,
+    entity_id: Any,
+    action: str,
+    changes: Mapping[str, list[Any]],
+) -> dict[str, Any]:
+    return {
+        "occurred_at": now,
+        "actor_id": tx.actor.user_id,
+        "actor_name": tx.actor.username,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "action": action,
+        "changes": dict(changes),
+    }
 
 
 def history(conn: Connection, entity: str, entity_id: Any, *, limit: int = 500) -> list[AuditEntry]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select
@@ -12,6 +12,7 @@ from crmkit.core import audit
 from crmkit.core.db import Transaction
 from crmkit.core.entities import DIRECTIONS, Interaction, RecordRef
 from crmkit.core.errors import NotFound, ValidationError
+from crmkit.core.events import write_events
 from crmkit.core.inputs import read_id, read_reference, read_timestamp
 from crmkit.core.pagination import (
     Page,
@@ -108,8 +109,12 @@ _INSERT = (
 )
 
 
-def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
-    """Store an interaction on its party's timeline; emits ``interaction.logged``."""
+_INSERT_IN_ORDER = insert(interaction).returning(interaction.c.id, sort_by_parameter_order=True)
+_EXISTING_PARTIES = select(party.c.id).where(party.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _checked_row(tx: Transaction, item: Interaction) -> dict[str, Any]:
+    """The row of ``item`` to store, once its custom fields, owner and ``entity_validate`` agree."""
     fields = getattr(tx.app, "custom_fields", None)
     if fields is not None:
         item.custom = fields.validate("interaction", item.custom)
@@ -119,19 +124,55 @@ def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
         read_reference(tx.conn, "owner_id", item.owner_id, user, "user")
     row = row_of(item)
     tx.hooks.call("entity_validate", tx=tx, entity_type="interaction", entity=item, changes=row)
+    return row
+
+
+def _logged(item: Interaction) -> tuple[str, str, Any, dict[str, Any]]:
+    payload = {"id": item.id, "party_id": item.party_id, "channel": item.channel}
+    return "interaction.logged", "interaction", item.id, {**payload, "source": item.source}
+
+
+def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
+    """Store an interaction on its party's timeline; emits ``interaction.logged``."""
+    row = _checked_row(tx, item)
     item.created_at = utcnow()
     item.id = tx.conn.execute(_INSERT, {**row, "created_at": item.created_at}).scalar()
     if item.id is None:
         raise ValidationError("party_id", f"party {item.party_id} does not exist")
     tx.hooks.call("entity_saved", tx=tx, entity_type="interaction", entity=item, change="created")
     audit.record(tx, "interaction", item.id, "created", audit.diff({}, row))
-    tx.emit(
-        "interaction.logged",
-        "interaction",
-        item.id,
-        {"id": item.id, "party_id": item.party_id, "channel": item.channel, "source": item.source},
-    )
+    tx.emit(*_logged(item))
     return item
+
+
+def log_interactions(tx: Transaction, items: Sequence[Interaction]) -> list[Interaction]:
+    """:func:`log_interaction` for each of ``items``, in order, for a batch: they, their audit
+    entries and their events are written in bulk (on SQLite, which does not promise the order
+    of the ids it returns, the interactions and events a row at a time); every hook runs for each.
+
+    Every item is checked (``entity_validate`` included) before the first is stored, so
+    one refused stores none of them.
+    """
+    if not items:
+        return []
+    rows = [_checked_row(tx, item) for item in items]
+    existing = set(
+        tx.conn.execute(_EXISTING_PARTIES, {"ids": list({i.party_id for i in items})}).scalars()
+    )
+    for item in items:
+        if item.party_id not in existing:
+            raise ValidationError("party_id", f"party {item.party_id} does not exist")
+    now = utcnow()
+    ids = tx.conn.execute(_INSERT_IN_ORDER, [{**row, "created_at": now} for row in rows]).scalars()
+    for item, item_id in zip(items, ids.all(), strict=True):
+        item.id, item.created_at = item_id, now
+        tx.hooks.call(
+            "entity_saved", tx=tx, entity_type="interaction", entity=item, change="created"
+        )
+    changes = [(item.id, audit.diff({}, row)) for item, row in zip(items, rows, strict=True)]
+    audit.record_each(tx, "interaction", "created", changes)
+    tx.events.extend(write_events(tx, [_logged(item) for item in items]))
+    return list(items)
 
 
 def row_of(item: Interaction) -> dict[str, Any]:

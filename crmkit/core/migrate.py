@@ -57,7 +57,7 @@ from sqlalchemy.exc import DBAPIError
 
 import crmkit.migrations
 from crmkit.core.errors import MigrationError
-from crmkit.migrations.environment import VERSION_TABLE, context_options
+from crmkit.migrations.environment import VERSION_TABLE, context_options, on_database
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -344,7 +344,7 @@ def diff(app: Crm, branch: str | None = None) -> list[Any]:
     plan = layout(app)
     options = context_options(app.tables, plan.owner, plan.active if branch is None else [branch])
     with app.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts=options)
+        context = MigrationContext.configure(conn, opts=on_database(options, conn))
         return compare_metadata(context, options["target_metadata"])
 
 

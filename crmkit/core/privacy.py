@@ -128,6 +128,21 @@ def forget_event_payloads(tx: Transaction, entity: str, entity_ids: Iterable[int
         )
 
 
+def forget_audit_changes(tx: Transaction, entity: str, entity_ids: Iterable[int]) -> None:
+    """Empty the before and after values of the audit entries about these records of ``entity``.
+
+    For a plugin's ``erase_party``: the trail of the party's records (a contract's
+    reference) holds the person's data too; who changed which record when stays.
+    """
+    ids = [str(entity_id) for entity_id in entity_ids]
+    if ids:
+        tx.conn.execute(
+            update(audit)
+            .where(audit.c.entity == entity, audit.c.entity_id.in_(ids))
+            .values(changes={})
+        )
+
+
 def _merged_into(conn: Connection, party_id: int) -> list[int]:
     """The ids of the parties merged into ``party_id``, directly or through another merge."""
     query = select(merge_log.c.merged_id).where(

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from crmkit.core.actors import Actor
     from crmkit.core.custom_fields import CustomField
     from crmkit.core.db import Transaction
-    from crmkit.core.entities import Customer, Party, Prospect
+    from crmkit.core.entities import Customer, Party, Prospect, RecordRef
     from crmkit.core.events import Event, EventType
     from crmkit.core.import_profiles import ImportProfile
     from crmkit.core.intake.findings import Finding
@@ -397,6 +397,27 @@ def route_inbound(app: Crm, message: Any) -> str | None:
     """Claim an inbound message (email, SMS, social post): return the name of the plugin that takes it.
 
     Semantics: first.
+    """
+
+
+@spec("collect")
+def feedback_received(
+    tx: Transaction,
+    party_id: int,
+    survey: str,
+    score: int | None,
+    scale: tuple[int, int],
+    text: str | None,
+    reference: str | None,
+) -> RecordRef | None:
+    """A party answered a survey (NPS, CSAT, a questionnaire): act on the answer inside ``tx``.
+
+    ``score`` is on ``scale`` (lowest, highest), e.g. ``(0, 10)`` for NPS, or None when
+    the survey asked none; ``text`` is what the party wrote; ``survey`` is the survey's
+    name; ``reference`` names the answer in the calling plugin, the same if it calls
+    again for the same answer. Return a reference to what was made of the answer (a
+    service case), or None.
+    Semantics: collect.
     """
 
 

@@ -47,11 +47,51 @@ def context_options(
     }
 
 
+def on_database(options: dict[str, Any], conn: Connection) -> dict[str, Any]:
+    """``options`` for a context on ``conn``, whose comparisons skip what no Table can describe there.
+
+    That is the tables the database keeps for itself (SQLite's virtual tables, such
+    as an FTS5 index, and their shadow tables: a plugin creates them in its
+    migration and drops them in its downgrade) and the indexes declared for
+    another database only (``Index(...).ddl_if(dialect="postgresql")``).
+    """
+    unmanaged = _virtual_tables(conn)
+    dialect = conn.dialect.name
+    include_name = options["include_name"]
+
+    def include_here(name: str | None, kind: str, parents: Any) -> bool:
+        return not (kind == "table" and name in unmanaged) and include_name(name, kind, parents)
+
+    def include_object_here(
+        obj: Any, name: str | None, kind: str, reflected: bool, other: Any
+    ) -> bool:
+        wanted = getattr(obj, "_ddl_if", None)  # what Index.ddl_if() set; None: every database
+        if not reflected and wanted is not None and wanted.dialect is not None:
+            dialects = (wanted.dialect,) if isinstance(wanted.dialect, str) else wanted.dialect
+            if dialect not in dialects:
+                return False
+        return include_here(name, kind, None)
+
+    return {**options, "include_name": include_here, "include_object": include_object_here}
+
+
+def _virtual_tables(conn: Connection) -> frozenset[str]:
+    """SQLite's virtual tables and their shadow tables; none elsewhere."""
+    if conn.dialect.name != "sqlite":
+        return frozenset()
+    rows = conn.exec_driver_sql("PRAGMA main.table_list").all()
+    return frozenset(row[1] for row in rows if row[2] in ("virtual", "shadow"))
+
+
 def _target_metadata(tables: Iterable[Table]) -> MetaData:
     """A MetaData with exactly these tables: the shared one also holds tables of plugins not loaded."""
     target = MetaData(naming_convention=metadata.naming_convention)
     for table in tables:
-        table.to_metadata(target)
+        copy = table.to_metadata(target)
+        # The copy's indexes lose ddl_if(), which on_database needs to know where one belongs.
+        wanted = {index.name: index._ddl_if for index in table.indexes if index._ddl_if}
+        for index in copy.indexes:
+            index._ddl_if = wanted.get(index.name)
     return target
 
 

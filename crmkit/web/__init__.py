@@ -9,6 +9,7 @@ public routes for senders that sign their requests.
 from crmkit.core.signatures import SignatureMismatch, SignatureMissing, Signed
 from crmkit.web import paths  # noqa: F401
 from crmkit.web.context import actor_of, crm_of
+from crmkit.web.errors import RefusedForm
 from crmkit.web.openapi import Param, operation
 from crmkit.web.pages import page_response
 from crmkit.web.payloads import json_response, optional_version, read_form, read_json, read_object
@@ -25,6 +26,7 @@ __all__ = [
     "HubChallenge",
     "HubSignature",
     "Param",
+    "RefusedForm",
     "SignatureMismatch",
     "SignatureMissing",
     "Signed",

@@ -23,6 +23,18 @@ class ContentTooLarge(CrmError):
     title = "Content too large"
 
 
+class RefusedForm(ValidationError):
+    """A form field holding text no database stores; ``fields`` is the rest of what was posted.
+
+    ``fields`` has that field (and any other such) blank, so that a page may show
+    the form again with the field marked and what else was typed kept.
+    """
+
+    def __init__(self, field: str, message: str, fields: dict[str, str]) -> None:
+        super().__init__(field, message)
+        self.fields = fields
+
+
 class MalformedBody(ValidationError):
     """The request body cannot be parsed at all (as opposed to parsed data that is wrong)."""
 

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from crmkit.core.errors import ValidationError
 from crmkit.core.inputs import MAX_ID
 from crmkit.core.untrusted import MAX_DEPTH, check_nesting, check_storable_text
-from crmkit.web.errors import MalformedBody
+from crmkit.web.errors import MalformedBody, RefusedForm
 from crmkit.web.sizes import check_declared_sizes
 
 if TYPE_CHECKING:
@@ -26,14 +26,24 @@ def form_fields(body: bytes) -> dict[str, str]:
 
     Refused as :func:`read_json` refuses a JSON body: one that is not UTF-8 is a
     :class:`MalformedBody` (400), a field holding text no database stores a
-    ValidationError naming it (422).
+    :class:`RefusedForm` naming it (422), which carries the other fields.
     """
     try:
         fields = dict(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
     except UnicodeDecodeError:
         raise MalformedBody("not a valid form: the body is not UTF-8 text") from None
+    refusals: list[ValidationError] = []
     for name, value in fields.items():
-        check_storable_text(name, value)
+        try:
+            check_storable_text(name, value)
+        except ValidationError as exc:
+            refusals.append(exc)
+    if refusals:
+        first = refusals[0]
+        kept = {
+            name: "" if name in {r.field for r in refusals} else v for name, v in fields.items()
+        }
+        raise RefusedForm(first.field, first.reason, kept)
     return fields
 
 

@@ -3,9 +3,10 @@ weigh the comparisons (by fixed weights, or by what the set itself says they are
 
 Memory grows with the number of records and keys, never with their square:
 blocks larger than ``max_block_size`` are skipped, and each candidate pair is
-compared once, in the block of the first key its two records share. A pair is
-kept as three numbers (its records and its pattern of comparison levels) until
-the weights are estimated from the counts of the patterns.
+compared once, however many keys its records share (see
+:mod:`~crmkit.core.matching.candidates`). A pair is kept as three numbers (its
+records and its pattern of comparison levels) until the weights are estimated
+from the counts of the patterns.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import multiprocessing
 import operator
 import os
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from multiprocessing.pool import Pool
-
-from attrs import Factory, frozen
+from typing import TYPE_CHECKING, TypeAlias
 
 from crmkit.core.matching.blocking import blocking_keys
+from crmkit.core.matching.bounds import reachable
+from crmkit.core.matching.candidates import KeyTable, candidate_pairs
 from crmkit.core.matching.clustering import cluster_pairs
 from crmkit.core.matching.compare import COMPARISONS, Pattern, compare
 from crmkit.core.matching.config import DEFAULT_MATCH_CONFIG, MatchConfig
@@ -31,33 +33,19 @@ from crmkit.core.matching.estimate import estimate_weights
 from crmkit.core.matching.record import MatchRecord
 from crmkit.core.matching.weights import DEFAULT_WEIGHTS
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Pairs: TypeAlias = npt.NDArray[np.int64]
+    """One side of each candidate pair: a record index per pair."""
+
 Progress = Callable[[str, int, int], None]
 """Called with a stage ("reading", "comparing"), the work done and the work in all."""
 
-BLOCKS_PER_TASK = 5_000
+PAIRS_PER_TASK = 50_000
 WORKERS_FROM_RECORDS = 20_000
 """Below this many records, starting worker processes costs more than it saves."""
-
-
-@frozen
-class Blocks:
-    """Groups of records (by index) that share a key, each with its key."""
-
-    members: list[list[int]]
-    keys: list[str]
-    skipped: frozenset[str]
-    """Keys shared by more than the largest block may hold."""
-
-
-def build_blocks(keys: Sequence[Sequence[str]], max_block_size: int) -> Blocks:
-    """The blocks of more than one and at most ``max_block_size`` records."""
-    by_key: defaultdict[str, list[int]] = defaultdict(list)
-    for index, record_keys in enumerate(keys):
-        for key in record_keys:
-            by_key[key].append(index)
-    kept = [(k, m) for k, m in by_key.items() if 2 <= len(m) <= max_block_size]
-    skipped = frozenset(k for k, m in by_key.items() if len(m) > max_block_size)
-    return Blocks([m for _, m in kept], [k for k, _ in kept], skipped)
 
 
 # Each pattern travels as one number: its levels as the digits of a mixed-radix number.
@@ -73,27 +61,13 @@ def _pattern(code: int) -> Pattern:
     return tuple(code // place % radix for place, radix in zip(_PLACES, _RADICES, strict=True))
 
 
-@frozen
-class Compared:
-    """Candidate pairs (``first[i]``, ``second[i]``) and the code of each one's pattern."""
-
-    first: array[int] = Factory(lambda: array("i"))
-    second: array[int] = Factory(lambda: array("i"))
-    codes: array[int] = Factory(lambda: array("i"))
-
-    def extend(self, other: Compared) -> None:
-        self.first.extend(other.first)
-        self.second.extend(other.second)
-        self.codes.extend(other.codes)
-
-
 # What a comparing process works on, set once per process by _share.
-_shared: tuple[Sequence[MatchRecord], Sequence[Sequence[str]], Blocks] | None = None
+_shared: tuple[Sequence[MatchRecord], Pairs, Pairs] | None = None
 
 
-def _share(records: Sequence[MatchRecord], keys: Sequence[Sequence[str]], blocks: Blocks) -> None:
+def _share(records: Sequence[MatchRecord], first: Pairs, second: Pairs) -> None:
     global _shared
-    _shared = (records, keys, blocks)
+    _shared = (records, first, second)
 
 
 def _share_nothing() -> None:
@@ -101,66 +75,48 @@ def _share_nothing() -> None:
     _shared = None
 
 
-def _compare_blocks(numbers: range) -> Compared:
-    """The pairs of blocks ``numbers`` with their patterns, each pair compared once."""
+def _compare_pairs(numbers: range) -> array[int]:
+    """The pattern codes of candidate pairs ``numbers``."""
     assert _shared is not None
-    records, keys, blocks = _shared
-    skipped = blocks.skipped
-    found = Compared()
-    first, second, codes = found.first, found.second, found.codes
-    for number in numbers:
-        members, block_key = blocks.members[number], blocks.keys[number]
-        for position, a in enumerate(members):
-            record_a, keys_a = records[a], keys[a]
-            for b in members[position + 1 :]:
-                keys_b = keys[b]
-                # Compared only under the first key the two share, not once per shared key.
-                for key in keys_a:
-                    if key in keys_b and key not in skipped:
-                        break
-                if key != block_key:
-                    continue
-                first.append(a)
-                second.append(b)
-                codes.append(_code(compare(record_a, records[b])))
-    return found
+    records, first, second = _shared
+    task = slice(numbers.start, numbers.stop)
+    pairs = zip(first[task].tolist(), second[task].tolist(), strict=True)
+    return array("i", (_code(compare(records[a], records[b])) for a, b in pairs))
 
 
 def _compare_all(
     records: Sequence[MatchRecord],
-    keys: Sequence[Sequence[str]],
-    blocks: Blocks,
+    first: Pairs,
+    second: Pairs,
     workers: int,
     progress: Progress | None,
-) -> Compared:
-    total = len(blocks.members)
-    tasks = [range(s, min(s + BLOCKS_PER_TASK, total)) for s in range(0, total, BLOCKS_PER_TASK)]
-    compared = Compared()
+) -> array[int]:
+    total = len(first)
+    tasks = [range(s, min(s + PAIRS_PER_TASK, total)) for s in range(0, total, PAIRS_PER_TASK)]
+    codes = array("i")
     if progress:
         progress("comparing", 0, total)
     if workers == 0:
-        _share(records, keys, blocks)
+        _share(records, first, second)
         try:
             for task in tasks:
-                compared.extend(_compare_blocks(task))
+                codes.extend(_compare_pairs(task))
                 if progress:
                     progress("comparing", task.stop, total)
         finally:
             _share_nothing()
-        return compared
-    with Pool(workers, _share, (records, keys, blocks), context=process_context()) as pool:
-        done = 0
-        for task, found in zip(tasks, pool.imap(_compare_blocks, tasks), strict=True):
-            compared.extend(found)
-            done += len(task)
+        return codes
+    with Pool(workers, _share, (records, first, second), context=process_context()) as pool:
+        for task, found in zip(tasks, pool.imap(_compare_pairs, tasks), strict=True):
+            codes.extend(found)
             if progress:
-                progress("comparing", done, total)
-    return compared
+                progress("comparing", task.stop, total)
+    return codes
 
 
-def pattern_counts(compared: Compared) -> dict[Pattern, int]:
-    """How many candidate pairs gave each pattern."""
-    return {_pattern(code): count for code, count in Counter(compared.codes).items()}
+def pattern_counts(codes: Iterable[int]) -> dict[Pattern, int]:
+    """How many candidate pairs gave each pattern, from the pairs' pattern codes."""
+    return {_pattern(code): count for code, count in Counter(codes).items()}
 
 
 @contextlib.contextmanager
@@ -198,7 +154,7 @@ def process_context() -> multiprocessing.context.BaseContext:
 
 def match_indexed(
     records: Sequence[MatchRecord],
-    keys: Sequence[Sequence[str]],
+    keys: KeyTable,
     config: MatchConfig = DEFAULT_MATCH_CONFIG,
     *,
     threshold: float | None = None,
@@ -208,7 +164,7 @@ def match_indexed(
 ) -> Iterator[tuple[int, int, float]]:
     """Pairs of record indexes judged one party (score >= ``threshold``, default ``auto_merge``).
 
-    ``keys`` are the blocking keys of each record. Each level of each comparison
+    ``keys`` are the blocking keys of the records. Each level of each comparison
     weighs what the fixed :data:`DEFAULT_WEIGHTS` say, or with ``estimate`` what
     the candidate pairs of these records say it is worth (see
     :mod:`~crmkit.core.matching.estimate`). Pairs come with every pair in their
@@ -217,18 +173,22 @@ def match_indexed(
     floor = config.auto_merge if threshold is None else threshold
     workers = default_workers(len(records)) if workers is None else workers
     with collector_paused():
-        blocks = build_blocks(keys, config.max_block_size)
-        compared = _compare_all(records, keys, blocks, workers, progress)
-        counts = pattern_counts(compared)
+        first, second = candidate_pairs(keys, config.max_block_size)
+        if not estimate:
+            # Estimation counts every candidate pair; fixed weights need only those that can match.
+            possible = reachable(records, first, second, DEFAULT_WEIGHTS, floor)
+            first, second = first[possible], second[possible]
+        codes = _compare_all(records, first, second, workers, progress)
+        counts = pattern_counts(codes)
         weights = estimate_weights(counts) if estimate else DEFAULT_WEIGHTS
         scores = {_code(pattern): weights.score(pattern) for pattern in counts}
         kept = {code: score for code, score in scores.items() if score >= floor}
         matches = [
             (a, b, kept[code])
-            for a, b, code in zip(compared.first, compared.second, compared.codes, strict=True)
+            for a, b, code in zip(first.tolist(), second.tolist(), codes, strict=True)
             if code in kept
         ]
-        del compared
+        del first, second, codes
     yield from cluster_pairs(matches, max_cluster_size=config.max_cluster_size)
 
 
@@ -247,7 +207,9 @@ def find_duplicates(
     """
     ids = list(records)
     values = [records[i] for i in ids]
-    keys = [blocking_keys(r) for r in values]
+    keys = KeyTable()
+    for record in values:
+        keys.add(blocking_keys(record))
     found = match_indexed(
         values,
         keys,

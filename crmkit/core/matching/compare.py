@@ -241,24 +241,25 @@ def _address(a: MatchRecord, b: MatchRecord) -> int:
 def _emails(a: Sequence[str], b: Sequence[str]) -> int:
     if not a or not b:
         return 0
-    return 1 if set(a) & set(b) else 2
+    return 2 if set(a).isdisjoint(b) else 1
 
 
 def _phones(a: Sequence[str], b: Sequence[str]) -> int:
     if not a or not b:
         return 0
-    if set(a) & set(b):
+    if not set(a).isdisjoint(b):
         return 1
     return 2 if any(_mistyped(x, y) for x in a for y in b) else 3
 
 
 def compare(a: MatchRecord, b: MatchRecord) -> Pattern:
     """The level of every comparison of :data:`COMPARISONS` for ``a`` and ``b`` (symmetric)."""
-    if _reached_alike(a, b):
+    if a.is_person and b.is_person:
+        (first, last), organisation = _person_names(a, b), 0
+    elif _reached_alike(a, b):
         first, last, organisation = 0, _EQUAL, 0
     else:
-        first, last = _person_names(a, b) if a.is_person and b.is_person else (0, 0)
-        organisation = _organisations(a, b)
+        first, last, organisation = 0, 0, _organisations(a, b)
     country = 0 if not (a.country and b.country) else 1 if a.country == b.country else 2
     return (
         first,

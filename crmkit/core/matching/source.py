@@ -23,6 +23,7 @@ from crmkit.core.matching.batch import (
     process_context,
 )
 from crmkit.core.matching.blocking import blocking_keys
+from crmkit.core.matching.candidates import KeyTable
 from crmkit.core.matching.record import MATCH_FIELDS, MatchRecord, record_from_fields
 
 MULTI_VALUE_FIELDS = ("email", "phone")
@@ -38,7 +39,7 @@ class MatchInput:
 
     ids: list[str]
     records: list[MatchRecord]
-    keys: list[list[str]]
+    keys: KeyTable
 
 
 @frozen
@@ -57,7 +58,7 @@ class _Rows:
     ids: list[str] = Factory(list)
     lines: list[int] = Factory(list)
     records: list[MatchRecord] = Factory(list)
-    keys: list[list[str]] = Factory(list)
+    keys: KeyTable = Factory(KeyTable)
     problem: tuple[str, str] | None = None
     """The option and message of the first bad row, which ends the part."""
 
@@ -170,8 +171,8 @@ def _read_part(source: _Source, part: _Part) -> _Rows:
             record = _normalise(source.columns, row)
             rows.ids.append(row[id_index].strip())
             rows.lines.append(line)
+            rows.keys.add(blocking_keys(record))
             rows.records.append(record)
-            rows.keys.append(blocking_keys(record))
     except csv.Error as exc:
         line = part.line + reader.line_num - 1
         return attrs.evolve(rows, problem=("FILE", f"{source.name} line {line}: {exc}"))
@@ -241,7 +242,7 @@ def read_records(
         _plan(header, id_column, mapping, region),
     )
     read = functools.partial(_read_part, source)
-    result = MatchInput([], [], [])
+    result = MatchInput([], [], KeyTable())
     seen: set[str] = set()
     with collector_paused(), contextlib.ExitStack() as stack:
         if workers == 0:
@@ -258,9 +259,9 @@ def read_records(
                 seen.add(record_id)
             if rows.problem:
                 raise ValidationError(*rows.problem)
+            result.keys.extend(rows.keys)
             result.ids.extend(rows.ids)
             result.records.extend(rows.records)
-            result.keys.extend(rows.keys)
             if progress:
                 progress("reading", part.end, size)
     return result

@@ -41,7 +41,7 @@ class Weights:
 
 DEFAULT_WEIGHTS = Weights(
     levels=(
-        (0.0, 3.0, 1.5, 2.0, 0.0, -7.0),  # first name
+        (0.0, 3.0, 1.5, 2.5, 0.0, -7.0),  # first name
         (0.0, 3.0, 2.0, 0.0, -4.0),  # last name
         (0.0, 6.0, 3.0, 0.0, -5.0, -3.0),  # organisation
         (0.0, 4.5, 3.0, 1.0, -6.0),  # birth date

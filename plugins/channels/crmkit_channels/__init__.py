@@ -8,6 +8,7 @@ the suppression list with :func:`list_suppressions`; the rest is internal.
 
 from __future__ import annotations
 
+from crmkit_channels.auto_answer import answer_inbound
 from crmkit_channels.mail_routing import AttachmentInfo, InboundEmail
 from crmkit_channels.outbox import EmailMessage, Outbound, send
 from crmkit_channels.sms_outbox import SmsMessage, SmsOutbound
@@ -24,6 +25,7 @@ __all__ = [
     "SmsMessage",
     "SmsOutbound",
     "Suppression",
+    "answer_inbound",
     "delivery_states",
     "list_suppressions",
     "remove_suppression",

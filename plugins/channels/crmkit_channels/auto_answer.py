@@ -157,23 +157,81 @@ def _thread(message: Inbound) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*references, *own]))
 
 
+def _held_back(settings: ChannelsSettings, row: Any, message: Inbound) -> str | None:
+    """Why the loop guard answers no message like this one, whatever would answer it; or None."""
+    why_not = machine_sent(message, *_own_addresses(settings))
+    if why_not is None and row.party_id is None:
+        return "the sender is not a party"
+    return why_not
+
+
+def _within_limit(tx: Transaction, settings: ChannelsSettings, message: Inbound) -> str:
+    """ANSWERED, or why the sender has had answers enough today."""
+    assert message.sender is not None  # machine_sent refused a message without one
+    limit = settings.auto_answer.max_per_sender_per_day
+    if _answered_today(tx, message.sender.lower()) >= limit:
+        return f"already answered {limit} times today"
+    return ANSWERED
+
+
 def _decide(
     tx: Transaction, settings: ChannelsSettings, row: Any
 ) -> tuple[AutoAnswerRule | None, str, Inbound]:
     message = _inbound(tx, row)
-    why_not = machine_sent(message, *_own_addresses(settings))
+    why_not = _held_back(settings, row, message)
     if why_not is not None:
         return None, why_not, message
-    if row.party_id is None:
-        return None, "the sender is not a party", message
     rules = settings.auto_answer
     rule = next((r for r in rules.rules if matches(r, rules, message)), None)
     if rule is None:
         return None, "no rule matched", message
-    assert message.sender is not None  # machine_sent refused a message without one
-    if _answered_today(tx, message.sender.lower()) >= rules.max_per_sender_per_day:
-        return rule, f"already answered {rules.max_per_sender_per_day} times today", message
-    return rule, ANSWERED, message
+    return rule, _within_limit(tx, settings, message), message
+
+
+def _decided(tx: Transaction, inbound_id: int) -> bool:
+    return (
+        tx.conn.execute(
+            select(auto_answer.c.id).where(auto_answer.c.inbound_email_id == inbound_id)
+        ).first()
+        is not None
+    )
+
+
+def _send_and_record(
+    tx: Transaction, row: Any, rule: str | None, outcome: str, answer: EmailMessage | None
+) -> int | None:
+    """Queue ``answer`` when ``outcome`` says so, and keep the decision: the message's one row."""
+    email_id = None
+    if outcome == ANSWERED and answer is not None:
+        try:
+            with tx.conn.begin_nested():
+                email_id = send(tx, answer).id
+        except CrmError as exc:
+            log.warning("auto-answer %r to inbound email %s failed: %s", rule, row.id, exc)
+            outcome = f"not sent: {exc.message}"[:200]
+    tx.conn.execute(
+        insert(auto_answer).values(
+            inbound_email_id=row.id,
+            sender=row.sender.lower() if row.sender else None,
+            rule=rule,
+            email_id=email_id,
+            outcome=outcome[:200],
+            decided_at=utcnow(),
+        )
+    )
+    return email_id
+
+
+def _answer_to(row: Any, message: Inbound, **content: Any) -> EmailMessage:
+    return EmailMessage(
+        row.party_id,
+        PURPOSE,
+        transactional=True,
+        to=row.sender,
+        references=_thread(message),
+        auto_submitted="auto-replied",
+        **content,
+    )
 
 
 def answer(tx: Transaction, inbound_id: int) -> None:
@@ -182,42 +240,55 @@ def answer(tx: Transaction, inbound_id: int) -> None:
     Does nothing when no rules are configured or the message was decided before.
     """
     settings: ChannelsSettings = tx.app.settings_of["channels"]
-    if not settings.auto_answer.rules:
-        return
-    decided = tx.conn.execute(
-        select(auto_answer.c.id).where(auto_answer.c.inbound_email_id == inbound_id)
-    ).first()
-    if decided is not None:
+    if not settings.auto_answer.rules or _decided(tx, inbound_id):
         return
     row = tx.conn.execute(select(inbound_email).where(inbound_email.c.id == inbound_id)).one()
     rule, outcome, message = _decide(tx, settings, row)
-    email_id = None
-    if outcome == ANSWERED and rule is not None:
-        try:
-            with tx.conn.begin_nested():
-                email_id = send(
-                    tx,
-                    EmailMessage(
-                        row.party_id,
-                        PURPOSE,
-                        template=rule.template,
-                        variables={"subject": row.subject, "sender_name": row.sender_name or ""},
-                        transactional=True,
-                        to=row.sender,
-                        references=_thread(message),
-                        auto_submitted="auto-replied",
-                    ),
-                ).id
-        except CrmError as exc:
-            log.warning("auto-answer %r to inbound email %s failed: %s", rule.name, row.id, exc)
-            outcome = f"not sent: {exc.message}"[:200]
-    tx.conn.execute(
-        insert(auto_answer).values(
-            inbound_email_id=row.id,
-            sender=row.sender.lower() if row.sender else None,
-            rule=rule.name if rule else None,
-            email_id=email_id,
-            outcome=outcome[:200],
-            decided_at=utcnow(),
+    content = (
+        None
+        if rule is None
+        else _answer_to(
+            row,
+            message,
+            template=rule.template,
+            variables={"subject": row.subject, "sender_name": row.sender_name or ""},
         )
     )
+    _send_and_record(tx, row, rule.name if rule else None, outcome, content)
+
+
+def answer_inbound(
+    tx: Transaction,
+    inbound_id: int,
+    rule: str,
+    *,
+    subject: str,
+    text: str,
+    variables: dict[str, Any] | None = None,
+) -> int | None:
+    """Answer inbound email ``inbound_id`` with a message of the caller's (``subject`` and
+    ``text`` are templates, given ``variables``), as the auto-answer rules answer: once per
+    message, never to a machine or one of our own addresses, within the daily limit per
+    sender, threaded, ``Auto-Submitted: auto-replied``. ``rule`` names the decision (e.g.
+    ``service.acknowledgement``). Returns the queued email's id, or None when the loop
+    guard held it back or the message was decided before (then the rules do not answer it
+    either).
+    """
+    if _decided(tx, inbound_id):
+        return None
+    settings: ChannelsSettings = tx.app.settings_of["channels"]
+    row = tx.conn.execute(select(inbound_email).where(inbound_email.c.id == inbound_id)).one()
+    message = _inbound(tx, row)
+    outcome = _held_back(settings, row, message) or _within_limit(tx, settings, message)
+    content = _answer_to(
+        row,
+        message,
+        subject=subject,
+        text=text,
+        variables={
+            "subject": row.subject,
+            "sender_name": row.sender_name or "",
+            **(variables or {}),
+        },
+    )
+    return _send_and_record(tx, row, rule[:100], outcome, content)

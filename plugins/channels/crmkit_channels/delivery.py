@@ -26,9 +26,11 @@ import random
 import time
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import and_, select, update
+from attrs import frozen
+from sqlalchemy import and_, bindparam, select, update
 
 from crmkit import Crm, Transaction, utcnow
 from crmkit_channels import timeline
@@ -81,18 +83,63 @@ def _lease(app: Crm, outbox: Outbox, settings: ChannelsSettings) -> tuple[list[i
         return sorted(ids), lease_end
 
 
+@frozen
+class _Statements:
+    """An outbox's statements of each sending batch, built once: values are bound at execution."""
+
+    leased: Any
+    """The rows of ``ids`` still ``queued`` under the lease ending at ``lease_end``."""
+    start: Any
+    """Those of them moved to ``sending`` (at ``started``), with their ids returned."""
+    finish: Any
+    """``ids`` moved from ``was`` to ``to`` (``reason`` and ``at``), the moved rows returned."""
+    finish_with_receipt: Any
+    """As ``finish``, storing the carrier's ``receipt`` too (None: the outbox keeps none)."""
+
+
+@cache
+def _statements(outbox: Outbox) -> _Statements:
+    table = outbox.table
+    ids = table.c.id.in_(bindparam("ids", expanding=True))
+    ours = and_(ids, table.c.status == "queued", table.c.next_attempt_at == bindparam("lease_end"))
+    finish = (
+        update(table)
+        .where(ids, table.c.status == bindparam("was"))
+        .values(
+            status=bindparam("to"),
+            last_error=bindparam("reason"),
+            finished_at=bindparam("at"),
+            next_attempt_at=None,
+        )
+        # The timeline reads none of the large columns: they are left where they are.
+        .returning(*(c for c in table.c if c.name not in ("raw", "variables")))
+    )
+    receipt = outbox.receipt_column
+    return _Statements(
+        # The variables were rendered into the message when it was sent: nobody reads them here.
+        leased=select(*(c for c in table.c if c.name != "variables"))
+        .where(ours)
+        .order_by(table.c.id),
+        start=update(table)
+        .where(ours)
+        .values(status="sending", sending_at=bindparam("started"), attempts=table.c.attempts + 1)
+        .returning(table.c.id),
+        finish=finish,
+        finish_with_receipt=None
+        if receipt is None
+        else finish.values({receipt: bindparam("receipt")}),
+    )
+
+
 def _start(app: Crm, outbox: Outbox, ids: list[int], lease_end: datetime) -> list[Any]:
     """The messages of ``ids`` still leased to us that consent allows, moved to ``sending`` together.
 
     One transaction for them all: the consent and suppression checks read the
     whole batch at once, and a message consent no longer allows becomes ``suppressed``.
     """
-    table = outbox.table
-    ours = and_(
-        table.c.id.in_(ids), table.c.status == "queued", table.c.next_attempt_at == lease_end
-    )
+    statements = _statements(outbox)
     with app.transaction() as tx:
-        rows = tx.conn.execute(select(table).where(ours).order_by(table.c.id)).all()
+        rows = tx.conn.execute(statements.leased, {"ids": ids, "lease_end": lease_end}).all()
         allowed = []
         for row, reason in zip(rows, why_not_sent_each(tx.conn, outbox, rows), strict=True):
             if reason is None:
@@ -101,14 +148,8 @@ def _start(app: Crm, outbox: Outbox, ids: list[int], lease_end: datetime) -> lis
                 finish(tx, outbox, row.id, "queued", "suppressed", reason)
         if not allowed:
             return []
-        moved = set(
-            tx.conn.execute(
-                update(table)
-                .where(ours, table.c.id.in_([r.id for r in allowed]))
-                .values(status="sending", sending_at=utcnow(), attempts=table.c.attempts + 1)
-                .returning(table.c.id)
-            ).scalars()
-        )
+        started = {"ids": [r.id for r in allowed], "lease_end": lease_end, "started": utcnow()}
+        moved = set(tx.conn.execute(statements.start, started).scalars())
         return [r for r in allowed if r.id in moved]
 
 
@@ -138,23 +179,13 @@ def finish_each(
 
     A message no longer in ``was`` is left alone: another worker, or a status callback, got there first.
     """
-    table = outbox.table
-    values: dict[str, Any] = {
-        "status": status,
-        "last_error": reason,
-        "finished_at": utcnow(),
-        "next_attempt_at": None,
-    }
-    if receipt is not None and outbox.receipt_column is not None:
-        values[outbox.receipt_column] = receipt
-    moved = tx.conn.execute(
-        update(table)
-        .where(table.c.id.in_(message_ids), table.c.status == was)
-        .values(values)
-        .returning(*table.c)
-    ).all()
-    for row in sorted(moved, key=lambda r: r.id):
-        timeline.record(tx, outbox, row, status, reason)
+    statements = _statements(outbox)
+    values = {"ids": list(message_ids), "was": was, "to": status, "reason": reason, "at": utcnow()}
+    statement = statements.finish
+    if receipt is not None and statements.finish_with_receipt is not None:
+        statement, values["receipt"] = statements.finish_with_receipt, receipt
+    moved = tx.conn.execute(statement, values).all()
+    timeline.record_each(tx, outbox, sorted(moved, key=lambda r: r.id), status, reason)
     return [row.id for row in moved]
 
 

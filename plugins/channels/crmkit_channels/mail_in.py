@@ -3,26 +3,81 @@
 A message is stored and committed before the server answers 250 to its DATA: a
 server that dies before that answer has promised nothing, and the sender tries
 again. A message sent again (same Message-ID) is answered 250 and not stored
-twice. Routing follows the answer (:mod:`crmkit_channels.mail_routing`).
+twice. Routing follows the answer (:mod:`crmkit_channels.mail_routing`), on a
+thread of its own: the messages stored while it routes are routed together next.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import queue
 import signal
 import threading
+import time
 
 import click
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from crmkit import ConfigurationError, Crm
-from crmkit_channels.mail_routing import route
+from crmkit_channels.mail_routing import route_each
 from crmkit_channels.mail_store import store
 from crmkit_channels.settings import ChannelsSettings, MailInSettings
 
 log = logging.getLogger(__name__)
+
+MOST_ROUTED_AT_ONCE = 20
+"""Messages routed in one batch at most: bounds how long storing waits for routing to commit."""
+GATHERING_SECONDS = 0.05
+"""How long the router waits for more messages to route with the first: each batch costs two
+transactions, which take their turn with storing (the 250s) for the database."""
+
+
+class Router:
+    """Routes stored messages on a thread of its own, those that queued up meanwhile together."""
+
+    def __init__(self, app: Crm, most: int = MOST_ROUTED_AT_ONCE) -> None:
+        self._app = app
+        self._most = most
+        self._queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, inbound_id: int) -> None:
+        self._queue.put(inbound_id)
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="crmkit-mail-in-router", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Route what was submitted so far, then end the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _serve(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            until = time.monotonic() + GATHERING_SECONDS
+            while len(batch) < self._most:
+                try:
+                    more = self._queue.get(timeout=max(until - time.monotonic(), 0))
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            route_each(self._app, batch)
 
 
 class MailIn:
@@ -31,7 +86,7 @@ class MailIn:
     def __init__(self, app: Crm, settings: MailInSettings) -> None:
         self.app = app
         self.settings = settings
-        self.routing: set[asyncio.Future[None]] = set()
+        self.router = Router(app)
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -56,10 +111,18 @@ class MailIn:
             log.exception("storing an inbound message failed")
             return "451 4.3.0 the message could not be stored, try again later"
         if inbound_id is not None:
-            done = asyncio.get_running_loop().run_in_executor(None, route, self.app, inbound_id)
-            self.routing.add(done)
-            done.add_done_callback(self.routing.discard)
+            self.router.submit(inbound_id)
         return "250 2.0.0 stored"
+
+
+class MailInServer(Controller):
+    """The SMTP server of :class:`MailIn`: stopping it finishes routing what it stored."""
+
+    handler: MailIn
+
+    def stop(self, no_assert: bool = False) -> None:
+        super().stop(no_assert)
+        self.handler.router.stop()
 
 
 def server(app: Crm, host: str, port: int) -> Controller:
@@ -69,7 +132,7 @@ def server(app: Crm, host: str, port: int) -> Controller:
         raise ConfigurationError(
             "plugins.channels.mail_in.domains", "name the domains to take mail for"
         )
-    return Controller(
+    return MailInServer(
         MailIn(app, settings.mail_in),
         hostname=host,
         port=port,

@@ -11,9 +11,11 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses
+from functools import lru_cache
 
 from attrs import frozen
 
@@ -23,6 +25,32 @@ from crmkit_channels.settings import MailInSettings
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,246}>")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 BULK = frozenset({"bulk", "junk", "list"})
+KEPT_HEADERS = 4096
+LONGEST_KEPT = 1000
+"""Header values longer than this are parsed on every read rather than kept."""
+
+
+class _ParsedOnce(HeaderRegistry):
+    """The standard header classes, with each header value parsed once.
+
+    The ``email`` package parses a header anew on every read, and reading a message
+    reads each part's ``Content-Type`` many times over (finding the body, telling
+    attachments); values recur from message to message too. Header objects are
+    never changed once made, so one can serve every read of its value.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._kept = lru_cache(maxsize=KEPT_HEADERS)(super().__call__)
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        if len(value) > LONGEST_KEPT:  # a sender's giant headers are not kept in memory
+            return super().__call__(name, value)
+        return self._kept(name, value)
+
+
+POLICY = policy.default.clone(header_factory=_ParsedOnce())
+"""``policy.default``, reading each header value once (see :class:`_ParsedOnce`)."""
 
 
 @frozen
@@ -205,7 +233,7 @@ def _defects(message: Message) -> list[str]:
 
 def parse(raw: bytes, envelope_from: str, limits: MailInSettings) -> ParsedMail:
     """What ``raw``, received from ``envelope_from``, says, read as well as it can be."""
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    message = BytesParser(policy=POLICY).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     notes: list[str] = []
     found_id = MESSAGE_ID.search(_header(message, "Message-ID", notes) or "")

@@ -14,25 +14,32 @@ Two steps, each committed before the next:
 A crash between the steps leaves the message ``received`` or ``placed``; the job
 ``channels.route_inbound_mail`` finishes it. ``route_inbound`` may therefore be
 asked twice about one message; :attr:`InboundEmail.id` lets a plugin tell.
+
+Messages waiting together are routed together (:func:`route_each`): each step is
+one transaction for them all, ``route_inbound`` is asked about each in turn. A
+step that fails for the batch is done again for each message alone, so that only
+the message to blame has its failure recorded.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import Connection, select, update
+from sqlalchemy import bindparam, select, update
 
 from crmkit import (
     SYSTEM,
     Crm,
     CrmError,
     EmailAddress,
+    Interaction,
     Transaction,
     build_interaction,
-    log_interaction,
+    log_interactions,
     resolve_party,
     utcnow,
 )
@@ -48,6 +55,8 @@ INBOUND_REF_KIND = "channels.inbound_email"
 MAX_ATTEMPTS = 5
 """Failed routings of one message before it is left ``failed`` for someone to look at."""
 GRACE = timedelta(seconds=60)
+PENDING_BATCH = 50
+"""Messages the job routes together."""
 """How long the job leaves a new message to the server that received it."""
 
 
@@ -83,6 +92,8 @@ class InboundEmail:
     attachments: tuple[AttachmentInfo, ...]
     notes: tuple[str, ...]
     channel: str = "email"
+    recipients: tuple[str, ...] = ()
+    """The addresses it was delivered to (``RCPT TO`` or ``Delivered-To``), lower case."""
 
 
 def _split_name(display_name: str | None) -> dict[str, str]:
@@ -122,76 +133,96 @@ def _resolve(
     return found.party_id, None
 
 
-def _log(tx: Transaction, row: Any, party_id: int) -> None:
+def _interaction(row: Any, party_id: int) -> Interaction:
+    """The message on its party's timeline."""
     refs = [{"kind": INBOUND_REF_KIND, "id": str(row.id)}]
     if row.answers_email_id is not None:
         refs.append({"kind": REF_KIND, "id": str(row.answers_email_id)})
     sender = row.sender or row.envelope_from or "an unknown sender"
-    log_interaction(
-        tx,
-        build_interaction(
-            {
-                "party_id": party_id,
-                "channel": "email",
-                "direction": "inbound",
-                "occurred_at": row.received_at,
-                "subject": row.subject[:500] or None,
-                "summary": f"From {sender}\n\n{row.text}"[:100_000],
-                "outcome": "auto-reply" if row.auto_reply else "received",
-                "refs": refs,
-            },
-            source=SOURCE,
-        ),
+    return build_interaction(
+        {
+            "party_id": party_id,
+            "channel": "email",
+            "direction": "inbound",
+            "occurred_at": row.received_at,
+            "subject": row.subject[:500] or None,
+            "summary": f"From {sender}\n\n{row.text}"[:100_000],
+            "outcome": "auto-reply" if row.auto_reply else "received",
+            "refs": refs,
+        },
+        source=SOURCE,
     )
 
 
-def _place(app: Crm, inbound_id: int) -> InboundEmail | None:
-    """Step 1, unless another router has done it; the message when it is placed (now or before)."""
+# Built once: the statements of each routing, values bound at execution.
+_IDS = inbound_email.c.id.in_(bindparam("ids", expanding=True))
+_TAKE = (
+    update(inbound_email)
+    .where(_IDS, inbound_email.c.status == "received")
+    .values(status="received")
+    .returning(inbound_email.c.id)
+)
+_ROWS = select(inbound_email).where(_IDS).order_by(inbound_email.c.id)
+_PLACE = (
+    update(inbound_email)
+    .where(inbound_email.c.id == bindparam("placed_id"))
+    .values(status="placed", party_id=bindparam("placed_party"), notes=bindparam("placed_notes"))
+)
+_PLACED = (
+    select(*(c for c in inbound_email.c if c.name != "raw"))
+    .where(_IDS, inbound_email.c.status == "placed")
+    .order_by(inbound_email.c.id)
+)
+_ATTACHMENTS = (
+    select(
+        inbound_attachment.c.inbound_email_id,
+        inbound_attachment.c.id,
+        inbound_attachment.c.filename,
+        inbound_attachment.c.content_type,
+        inbound_attachment.c.size,
+        inbound_attachment.c.dropped,
+    )
+    .where(inbound_attachment.c.inbound_email_id.in_(bindparam("ids", expanding=True)))
+    .order_by(inbound_attachment.c.id)
+)
+_ROUTED = (
+    update(inbound_email)
+    .where(inbound_email.c.id == bindparam("routed_id"), inbound_email.c.status == "placed")
+    .values(status="routed", claimed_by=bindparam("claimed"), routed_at=bindparam("at"))
+)
+
+
+def _place(app: Crm, inbound_ids: Sequence[int]) -> list[InboundEmail]:
+    """Step 1 for those of ``inbound_ids`` no other router has done, in one transaction; the
+    messages that are placed (now or before)."""
     settings: ChannelsSettings = app.settings_of["channels"]
-    this = inbound_email.c.id == inbound_id
+    ids = {"ids": list(inbound_ids)}
     with app.transaction(SYSTEM) as tx:
         # Taken first, so that a second router waits here and then finds nothing to do.
-        taken = tx.conn.execute(
-            update(inbound_email)
-            .where(this, inbound_email.c.status == "received")
-            .values(status="received")
-        )
-        row = tx.conn.execute(select(inbound_email).where(this)).one()
-        if taken.rowcount == 1:
-            if take_report(tx, row):
-                return None
+        taken = set(tx.conn.execute(_TAKE, ids).scalars())
+        interactions: list[Interaction] = []
+        placings: list[dict[str, Any]] = []
+        for row in tx.conn.execute(_ROWS, ids).all() if taken else []:
+            if row.id not in taken or take_report(tx, row):
+                continue
             party_id, why_not = row.party_id, None
             if party_id is None:
                 party_id, why_not = _resolve(tx, row, settings)
             if party_id is not None:
-                _log(tx, row, party_id)
-            row = tx.conn.execute(
-                update(inbound_email)
-                .where(this)
-                .values(
-                    status="placed",
-                    party_id=party_id,
-                    notes=[*row.notes, why_not] if why_not else row.notes,
-                )
-                .returning(*inbound_email.c)
-            ).one()
-        if row.status != "placed":
-            return None
-        return _message(tx.conn, row)
+                interactions.append(_interaction(row, party_id))
+            notes = [*row.notes, why_not] if why_not else row.notes
+            placings.append({"placed_id": row.id, "placed_party": party_id, "placed_notes": notes})
+        log_interactions(tx, interactions)
+        if placings:
+            tx.conn.execute(_PLACE, placings)
+        rows = tx.conn.execute(_PLACED, ids).all()
+        attachments: dict[int, list[AttachmentInfo]] = {}
+        for a in tx.conn.execute(_ATTACHMENTS, {"ids": [r.id for r in rows]}) if rows else []:
+            attachments.setdefault(a.inbound_email_id, []).append(AttachmentInfo(*a[1:]))
+        return [_message(row, attachments.get(row.id, [])) for row in rows]
 
 
-def _message(conn: Connection, row: Any) -> InboundEmail:
-    attachments = conn.execute(
-        select(
-            inbound_attachment.c.id,
-            inbound_attachment.c.filename,
-            inbound_attachment.c.content_type,
-            inbound_attachment.c.size,
-            inbound_attachment.c.dropped,
-        )
-        .where(inbound_attachment.c.inbound_email_id == row.id)
-        .order_by(inbound_attachment.c.id)
-    ).all()
+def _message(row: Any, attachments: Sequence[AttachmentInfo]) -> InboundEmail:
     return InboundEmail(
         id=row.id,
         party_id=row.party_id,
@@ -202,25 +233,33 @@ def _message(conn: Connection, row: Any) -> InboundEmail:
         message_id=row.message_id,
         answers_email_id=row.answers_email_id,
         auto_reply=row.auto_reply,
-        attachments=tuple(AttachmentInfo(*a) for a in attachments),
+        attachments=tuple(attachments),
         notes=tuple(row.notes),
+        recipients=tuple(r.lower() for r in row.recipients),
     )
 
 
-def _hand_over(app: Crm, message: InboundEmail) -> None:
-    """Step 2: ask ``route_inbound``, record who claimed the message and its auto-answer."""
-    claimed_by = app.route_inbound(message)
+def _routed(app: Crm, claims: Sequence[tuple[int, str | None]]) -> None:
+    """The end of step 2, in one transaction: who claimed each message, and its auto-answer."""
     with app.transaction(SYSTEM) as tx:
-        done = tx.conn.execute(
-            update(inbound_email)
-            .where(inbound_email.c.id == message.id, inbound_email.c.status == "placed")
-            .values(status="routed", claimed_by=claimed_by, routed_at=utcnow())
-        )
-        if done.rowcount == 1:
-            auto_answer.answer(tx, message.id)
+        for inbound_id, claimed_by in claims:
+            done = tx.conn.execute(
+                _ROUTED, {"routed_id": inbound_id, "claimed": claimed_by, "at": utcnow()}
+            )
+            if done.rowcount == 1:
+                auto_answer.answer(tx, inbound_id)
 
 
 def _failed(app: Crm, inbound_id: int, error: Exception) -> None:
+    """Count a failed routing of the message against it (logged); never raises."""
+    log.error("routing inbound email %s failed", inbound_id, exc_info=error)
+    try:
+        _count_failure(app, inbound_id, error)
+    except Exception:
+        log.exception("recording the failure of inbound email %s failed", inbound_id)
+
+
+def _count_failure(app: Crm, inbound_id: int, error: Exception) -> None:
     with app.transaction(SYSTEM) as tx:
         row = tx.conn.execute(
             select(inbound_email.c.attempts).where(inbound_email.c.id == inbound_id)
@@ -236,16 +275,44 @@ def _failed(app: Crm, inbound_id: int, error: Exception) -> None:
 
 def route(app: Crm, inbound_id: int) -> None:
     """Take one stored message through both steps, as far as it has not gone; never raises."""
+    route_each(app, [inbound_id])
+
+
+def route_each(app: Crm, inbound_ids: Sequence[int]) -> None:
+    """:func:`route` for each of ``inbound_ids``, the steps done for them together; never raises."""
     try:
-        placed = _place(app, inbound_id)
-        if placed is not None:
-            _hand_over(app, placed)
+        placed = _place(app, inbound_ids)
     except Exception as exc:
-        log.exception("routing inbound email %s failed", inbound_id)
+        _one_by_one(app, inbound_ids, exc, lambda one: route_each(app, one))
+        return
+    claims: list[tuple[int, str | None]] = []
+    for message in placed:
         try:
+            claims.append((message.id, app.route_inbound(message)))
+        except Exception as exc:
+            _failed(app, message.id, exc)
+    if not claims:
+        return
+    try:
+        _routed(app, claims)
+    except Exception as exc:
+        claimed = dict(claims)
+        _one_by_one(app, list(claimed), exc, lambda one: _routed(app, [(one[0], claimed[one[0]])]))
+
+
+def _one_by_one(
+    app: Crm, inbound_ids: Sequence[int], error: Exception, step: Callable[[list[int]], None]
+) -> None:
+    """After ``step`` failed with ``error`` for ``inbound_ids`` together: for each alone, the
+    failure counted against the message it fails for."""
+    if len(inbound_ids) == 1:
+        _failed(app, inbound_ids[0], error)
+        return
+    for inbound_id in inbound_ids:
+        try:
+            step([inbound_id])
+        except Exception as exc:
             _failed(app, inbound_id, exc)
-        except Exception:
-            log.exception("recording the failure of inbound email %s failed", inbound_id)
 
 
 def route_pending(app: Crm) -> int:
@@ -265,6 +332,6 @@ def route_pending(app: Crm) -> int:
             .scalars()
             .all()
         )
-    for inbound_id in ids:
-        route(app, inbound_id)
+    for first in range(0, len(ids), PENDING_BATCH):
+        route_each(app, ids[first : first + PENDING_BATCH])
     return len(ids)

@@ -7,7 +7,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from crmkit import Transaction, utcnow
 from crmkit_channels.inbound_tables import inbound_attachment, inbound_email
@@ -55,16 +55,21 @@ def _answered(
     return next((by_token[t] for t in tokens if t in by_token), (None, None))
 
 
+# Built once: the statements of every message stored, values bound at execution.
+_KNOWN = select(inbound_email.c.id).where(inbound_email.c.dedup_key == bindparam("key"))
+_BY_MESSAGE_IDS = select(email.c.message_id, email.c.id, email.c.party_id).where(
+    email.c.message_id.in_(bindparam("message_ids", expanding=True))
+)
+_INSERT = insert(inbound_email).returning(inbound_email.c.id)
+_INSERT_ATTACHMENT = insert(inbound_attachment)
+
+
 def _answered_by_thread(
     tx: Transaction, thread_ids: Sequence[str]
 ) -> tuple[int | None, int | None]:
     if not thread_ids:
         return None, None
-    rows = tx.conn.execute(
-        select(email.c.message_id, email.c.id, email.c.party_id).where(
-            email.c.message_id.in_(thread_ids)
-        )
-    ).all()
+    rows = tx.conn.execute(_BY_MESSAGE_IDS, {"message_ids": list(thread_ids)}).all()
     by_message_id = {r.message_id: (r.id, r.party_id) for r in rows}
     for message_id in thread_ids:
         if message_id in by_message_id:
@@ -85,35 +90,33 @@ def store(
     except Exception as exc:  # the bytes are kept whatever the parser thinks of them
         log.exception("an inbound message could not be parsed; it is stored unread")
         parsed = _unreadable(raw, exc)
-    known = select(inbound_email.c.id).where(inbound_email.c.dedup_key == parsed.dedup_key)
-    if tx.conn.execute(known).first() is not None:
+    if tx.conn.execute(_KNOWN, {"key": parsed.dedup_key}).first() is not None:
         return None
     answers_email_id, party_id = _answered(tx, parsed.thread_ids, parsed.subject)
     inbound_id: int = tx.conn.execute(
-        insert(inbound_email)
-        .values(
-            dedup_key=parsed.dedup_key,
-            message_id=parsed.message_id,
-            envelope_from=envelope_from[:320],
-            recipients=list(recipients),
-            sender=parsed.sender,
-            sender_name=parsed.sender_name,
-            subject=parsed.subject,
-            text=parsed.text,
-            raw=raw,
-            auto_reply=parsed.auto_reply is not None,
-            notes=([parsed.auto_reply] if parsed.auto_reply else []) + list(parsed.notes),
-            answers_email_id=answers_email_id,
-            party_id=party_id,
-            status="received",
-            attempts=0,
-            received_at=utcnow(),
-        )
-        .returning(inbound_email.c.id)
+        _INSERT,
+        {
+            "dedup_key": parsed.dedup_key,
+            "message_id": parsed.message_id,
+            "envelope_from": envelope_from[:320],
+            "recipients": list(recipients),
+            "sender": parsed.sender,
+            "sender_name": parsed.sender_name,
+            "subject": parsed.subject,
+            "text": parsed.text,
+            "raw": raw,
+            "auto_reply": parsed.auto_reply is not None,
+            "notes": ([parsed.auto_reply] if parsed.auto_reply else []) + list(parsed.notes),
+            "answers_email_id": answers_email_id,
+            "party_id": party_id,
+            "status": "received",
+            "attempts": 0,
+            "received_at": utcnow(),
+        },
     ).scalar_one()
     if parsed.attachments:
         tx.conn.execute(
-            insert(inbound_attachment),
+            _INSERT_ATTACHMENT,
             [
                 {
                     "inbound_email_id": inbound_id,

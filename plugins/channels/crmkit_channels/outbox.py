@@ -42,6 +42,8 @@ from crmkit_channels.tracking_links import with_tracking
 KEYWORD = re.compile(r"[a-z][a-z0-9-]{0,49}")
 RESERVED = frozenset({"party", "unsubscribe_url"})
 """The variables every email template is given, which a message's own may not replace."""
+_INSERT_EMAIL = insert(email).returning(email.c.id)
+"""Built once: executing the same statement again skips SQLAlchemy's statement building."""
 
 
 @frozen
@@ -194,7 +196,7 @@ def _queue_email(tx: Transaction, message: EmailMessage) -> Outbound:
         "finished_at": None if allowed else now,
         "subject_token": token,
     }
-    email_id = tx.conn.execute(insert(email).values(row).returning(email.c.id)).scalar_one()
+    email_id = tx.conn.execute(_INSERT_EMAIL, row).scalar_one()
     outbound = Outbound(email_id, message.party_id, status, message_id, recipient, subject)
     if not allowed:
         timeline.record(tx, EMAIL, outbound, status, reason)

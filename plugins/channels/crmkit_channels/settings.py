@@ -63,7 +63,7 @@ class SmtpSettings:
     """The relay every email is handed to: ``[plugins.channels.smtp]``."""
 
     host: str = "localhost"
-    port: int = 587
+    port: int = field(default=587, validator=_port)
     security: Literal["starttls", "tls", "none"] = "starttls"
     """``starttls`` upgrades a plain connection (port 587), ``tls`` is implicit TLS (port 465)."""
     username: str | None = None

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from crmkit import (
     Actor,
@@ -98,6 +98,12 @@ def why_suppressed(conn: Connection, address: str) -> str | None:
     return why_suppressed_each(conn, {address}).get(address)
 
 
+_BY_HASHES = select(suppression).where(
+    suppression.c.address_hash.in_(bindparam("hashes", expanding=True))
+)
+"""Built once: every sending batch asks it."""
+
+
 def why_suppressed_each(conn: Connection, addresses: Collection[str]) -> dict[str, str]:
     """:func:`why_suppressed` of those of ``addresses`` that are suppressed, in one query."""
     by_hash: dict[str, list[str]] = {}
@@ -105,7 +111,7 @@ def why_suppressed_each(conn: Connection, addresses: Collection[str]) -> dict[st
         by_hash.setdefault(address_hash(address), []).append(address)
     if not by_hash:
         return {}
-    rows = conn.execute(select(suppression).where(suppression.c.address_hash.in_(list(by_hash))))
+    rows = conn.execute(_BY_HASHES, {"hashes": list(by_hash)})
     reasons = {}
     for row in rows:
         why = WHY[row.reason]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from crmkit import Transaction, build_interaction, log_interaction
+from crmkit import Interaction, Transaction, build_interaction, log_interactions
 from crmkit_channels.outboxes import EMAIL, Outbox
 
 SOURCE = "channels"
@@ -30,21 +31,33 @@ def record(
     tx: Transaction, outbox: Outbox, message: Any, outcome: str, reason: str | None = None
 ) -> None:
     """Log ``outcome`` (see ``SUMMARIES``) of ``message`` of ``outbox`` on its party's timeline."""
+    record_each(tx, outbox, [message], outcome, reason)
+
+
+def record_each(
+    tx: Transaction,
+    outbox: Outbox,
+    messages: Sequence[Any],
+    outcome: str,
+    reason: str | None = None,
+) -> None:
+    """:func:`record` for each of ``messages``, logged together (a batch's outcomes)."""
+    log_interactions(tx, [_interaction(outbox, m, outcome, reason) for m in messages])
+
+
+def _interaction(outbox: Outbox, message: Any, outcome: str, reason: str | None) -> Interaction:
     summary = SUMMARIES[outcome].format(
         recipient=message.recipient, reason=reason or "", carrier=outbox.carrier
     )
-    log_interaction(
-        tx,
-        build_interaction(
-            {
-                "party_id": message.party_id,
-                "channel": outbox.channel,
-                "direction": "outbound",
-                "subject": outbox.subject_of(message)[:500],
-                "summary": f"{summary} ({outbox.reference_of(message)})"[:4000],
-                "outcome": outcome,
-                "refs": [{"kind": outbox.ref_kind, "id": str(message.id)}],
-            },
-            source=SOURCE,
-        ),
+    return build_interaction(
+        {
+            "party_id": message.party_id,
+            "channel": outbox.channel,
+            "direction": "outbound",
+            "subject": outbox.subject_of(message)[:500],
+            "summary": f"{summary} ({outbox.reference_of(message)})"[:4000],
+            "outcome": outcome,
+            "refs": [{"kind": outbox.ref_kind, "id": str(message.id)}],
+        },
+        source=SOURCE,
     )

@@ -221,6 +221,16 @@ def test_a_template_that_does_not_parse_stops_the_crm_from_starting(
     assert "plugins.channels.templates[0].subject: not a valid template" in str(refused.value)
 
 
+@pytest.mark.parametrize("port", [0, 65536])
+def test_a_relay_port_out_of_range_stops_the_crm_from_starting(
+    make_channels: Callable[..., Crm], port: int
+) -> None:
+    with pytest.raises(PluginError) as refused:
+        make_channels(smtp={"host": "127.0.0.1", "port": port, "security": "none"})
+    problem = f"plugins.channels.smtp.port: expected a port number from 1 to 65535, got {port}"
+    assert problem in str(refused.value)
+
+
 def test_without_a_from_address_nothing_is_sent(
     make_channels: Callable[..., Crm], consenting_person: Callable[[Crm], int]
 ) -> None:

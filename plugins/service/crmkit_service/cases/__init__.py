@@ -1,0 +1,1 @@
+"""Cases: complaints, questions, requests and incidents, their lifecycle, notes and replies, trends."""

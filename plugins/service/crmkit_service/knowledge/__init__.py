@@ -1,0 +1,1 @@
+"""The knowledge base: versioned articles, full-text search in the database, suggestions, feedback."""

@@ -1,0 +1,1 @@
+"""The Alembic branch ``service``: revision files in ``versions/``."""
