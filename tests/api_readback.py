@@ -362,7 +362,8 @@ def clean_text(value: str) -> str:
 
 
 def _code(value: Any) -> str:
-    text = str(value).replace(" ", "").upper()
+    # Stored as text is (white space such as a tab or U+001E collapsed), then compared as a code.
+    text = clean_text(str(value)).replace(" ", "").upper()
     return str(int(text)) if text.isascii() and text.isdigit() else text
 
 
