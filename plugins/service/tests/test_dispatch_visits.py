@@ -122,12 +122,10 @@ def test_a_visit_is_requested_assigned_reported_and_counted_on_the_contract(
     assert any("Visit done" in s for s in subjects)
 
 
-def test_a_visit_beyond_the_contracts_visits_is_flagged_billable(
-    crm: Crm, staff: Any, new_party: Any, technicians: dict[str, int]
-) -> None:
-    party = new_party()
+def one_visit_contract(crm: Crm, party: int) -> Any:
+    """A running service contract of ``party`` that includes one visit."""
     with crm.transaction() as tx:
-        contract = create_contract(
+        return create_contract(
             tx,
             {
                 "party_id": party,
@@ -137,6 +135,13 @@ def test_a_visit_beyond_the_contracts_visits_is_flagged_billable(
                 "visits_included": 1,
             },
         )
+
+
+def test_a_visit_beyond_the_contracts_visits_is_flagged_billable(
+    crm: Crm, staff: Any, new_party: Any, technicians: dict[str, int]
+) -> None:
+    party = new_party()
+    contract = one_visit_contract(crm, party)
     case = open_one(crm, staff.agent, party)
     outcomes = []
     for hour in (9, 12):
@@ -165,17 +170,7 @@ def test_two_visits_done_at_once_take_the_contracts_last_visit_once(
     at_once: Any,
 ) -> None:
     party = new_party()
-    with crm.transaction() as tx:
-        contract = create_contract(
-            tx,
-            {
-                "party_id": party,
-                "reference": "SC-1",
-                "starts_on": "2020-01-01",
-                "ends_on": "2099-12-31",
-                "visits_included": 1,
-            },
-        )
+    contract = one_visit_contract(crm, party)
     case = open_one(crm, staff.agent, party)
     visits = []
     for hour in (9, 13):
