@@ -37,11 +37,15 @@ from crmkit.core.external_ids import (
 from crmkit.core.import_profiles import ImportProfile
 from crmkit.core.inputs import (
     MAX_ID,
+    check_fields,
     parse_whole_number,
+    read_choice,
     read_date,
     read_decimal,
     read_id,
     read_reference,
+    read_text,
+    read_time_zone,
     read_timestamp,
     read_whole_number,
 )
@@ -71,8 +75,15 @@ from crmkit.core.parties import (
     create_party,
     get_party,
     list_parties,
+    load_parties,
     merge_parties,
     update_party,
+)
+from crmkit.core.party_visibility import (
+    seen_parties,
+    seen_party,
+    seen_party_ids,
+    sees_every_party,
 )
 from crmkit.core.permissions import Permission, is_allowed, require, visible
 from crmkit.core.privacy import (
@@ -83,6 +94,7 @@ from crmkit.core.privacy import (
 )
 from crmkit.core.settings import Settings
 from crmkit.core.tables import Id, JSONType, UTCDateTime, metadata, utcnow
+from crmkit.core.tables import consent as consent_table
 from crmkit.core.tables import contact_point as contact_point_table
 from crmkit.core.tables import interaction as interaction_table
 from crmkit.core.tables import party as party_table
@@ -151,8 +163,10 @@ __all__ = [
     "build_interaction",
     "build_party",
     "check_custom",
+    "check_fields",
     "check_storable_text",
     "clean_territory",
+    "consent_table",
     "consents_of",
     "consents_of_parties",
     "contact_point_table",
@@ -175,6 +189,7 @@ __all__ = [
     "is_allowed",
     "link_external_id",
     "list_parties",
+    "load_parties",
     "log_interaction",
     "log_interactions",
     "merge_parties",
@@ -183,10 +198,13 @@ __all__ = [
     "notify",
     "parse_whole_number",
     "party_table",
+    "read_choice",
     "read_date",
     "read_decimal",
     "read_id",
     "read_reference",
+    "read_text",
+    "read_time_zone",
     "read_timestamp",
     "read_whole_number",
     "record_audit",
@@ -196,6 +214,10 @@ __all__ = [
     "require",
     "resolve_party",
     "score_pair",
+    "seen_parties",
+    "seen_party",
+    "seen_party_ids",
+    "sees_every_party",
     "take_in_prospect",
     "territory_condition",
     "timeline",

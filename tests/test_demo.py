@@ -29,7 +29,7 @@ from crmkit.core.tables import (
     user,
 )
 from crmkit.core.values import EmailAddress
-from crmkit.demo.app import demo_asgi
+from crmkit.demo.app import demo_asgi, demo_secret, plugin_settings
 from crmkit.demo.data import ADMIN_USERNAME, DEMO_PASSWORD, USERS, Generator
 from crmkit.demo.seed import seed
 from crmkit.testing import register_plugin
@@ -330,3 +330,23 @@ def test_demo_parties_can_be_found_by_the_matcher(make_crm):
         keyed = conn.execute(select(func.count(match_key.c.party_id.distinct()))).scalar_one()
 
     assert keyed == 20
+
+
+class DemoConfigured:
+    """A plugin that needs its address and a signing key to work."""
+
+    @hookimpl
+    def demo_settings(self, url: str, secret: str) -> dict[str, Any]:
+        return {"linker": {"public_url": url, "key": secret}}
+
+
+def test_hook_demo_settings(make_crm, tmp_path):
+    crm = make_crm(plugins=[register_plugin(DemoConfigured(), name="linker")])
+    secret = demo_secret(tmp_path / "demo.db")
+
+    asked = plugin_settings(crm, "http://127.0.0.1:8123", secret)
+
+    assert asked == {"linker": {"public_url": "http://127.0.0.1:8123", "key": secret}}
+    # The same secret every time the demo's database is opened; its file is its owner's alone.
+    assert demo_secret(tmp_path / "demo.db") == secret and len(secret) >= 40
+    assert (tmp_path / "demo.db.secret").stat().st_mode & 0o777 == 0o600

@@ -241,3 +241,25 @@ def test_implementing_a_hook_nobody_published_fails_the_plugin(
 ) -> None:
     app = make_crm(plugins=[register_plugin(Shop(), name="shop")], create_tables=False)
     assert app.host.statuses["shop"].reason == "implements unknown hook 'erp_price'"
+
+
+class OptionalShop:
+    @hookimpl(optionalhook=True)
+    def erp_price(self, product: str) -> str:
+        return f"{product}: 4.50 EUR"
+
+
+def test_an_optional_implementation_waits_for_its_hook(
+    make_crm: Callable[..., Crm], erp_specs: types.ModuleType
+) -> None:
+    """Without the publishing plugin the shop loads; with it, the implementation answers."""
+    alone = make_crm(plugins=[register_plugin(OptionalShop(), name="shop")], create_tables=False)
+    assert alone.host.loaded == ["shop"]
+    together = make_crm(
+        plugins=[
+            register_plugin(OptionalShop(), name="shop"),
+            register_plugin(Erp(erp_specs), name="erp"),
+        ],
+        create_tables=False,
+    )
+    assert together.host.call("erp_price", product="wiper") == "wiper: 4.50 EUR"

@@ -322,3 +322,47 @@ def test_a_custom_integer_beyond_32_bits_is_filtered_and_one_beyond_json_refused
     with pytest.raises(ValidationError) as too_big, crm.transaction() as tx:
         create_party(tx, build_party("customer", beyond, region="DE"))
     assert too_big.value.field == "custom.points_balance"
+
+
+@pytest.mark.parametrize(
+    ("value", "required", "refusal"),
+    [
+        (5, False, "expected text"),
+        ("  ", True, "is required"),
+        ("x" * 11, False, "at most 10 characters"),
+        ("a\x00b", False, "NUL"),
+    ],
+)
+def test_read_text_refuses_naming_the_field(value: Any, required: bool, refusal: str) -> None:
+    from crmkit import read_text
+
+    with pytest.raises(ValidationError) as caught:
+        read_text("note", value, limit=10, required=required)
+    assert caught.value.field == "note" and refusal in caught.value.message
+
+
+def test_read_text_strips_and_reads_blank_as_nothing() -> None:
+    from crmkit import read_text
+
+    assert read_text("note", "  tea  ", limit=3) == "tea"
+    assert read_text("note", "   ", limit=3) is None
+
+
+def test_read_choice_time_zone_and_check_fields() -> None:
+    from crmkit import check_fields, read_choice, read_time_zone
+
+    assert read_choice("kind", "b", ("a", "b")) == "b"
+    assert read_time_zone("zone", "Europe/Berlin") == "Europe/Berlin"
+    for reader, value, field in [
+        (lambda v: read_choice("kind", v, ("a", "b")), "B", "kind"),
+        (lambda v: read_time_zone("zone", v), "localtime", "zone"),
+        (lambda v: read_time_zone("zone", v), "../../etc/passwd", "zone"),
+        (
+            lambda v: check_fields(v, ("name",), "variants[1]."),
+            {"name": 1, "colour": 2},
+            "variants[1].colour",
+        ),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            reader(value)
+        assert caught.value.field == field

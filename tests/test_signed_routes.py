@@ -34,7 +34,7 @@ from starlette.routing import BaseRoute, Route
 from crmkit import Crm, Settings, build_party, create_party, hookimpl, list_parties
 from crmkit.core.hmac_signatures import twilio_signature
 from crmkit.core.signatures import new_secret, secret_key, signed_headers
-from crmkit.core.tables import signed_receipt
+from crmkit.core.tables import login_failure, signed_receipt
 from crmkit.testing import register_plugin
 from crmkit.web import (
     HubChallenge,
@@ -124,7 +124,7 @@ def rotating(crm: Crm) -> list[str]:
     return [SECRET, OLD_SECRET]
 
 
-def inbox_plugin(secret: Callable[[Crm], Any] = rotating, per_minute: int = 600) -> Any:
+def inbox_plugin(secret: Callable[[Crm], Any] = rotating, per_minute: int | None = 600) -> Any:
     routes: list[BaseRoute] = [
         public_route("/standard", standard, verifier=StandardWebhooks(secret)),
         public_route("/plain", plain, verifier=StandardWebhooks(secret)),
@@ -335,6 +335,24 @@ def test_a_plain_def_handler_runs_in_a_worker_thread_an_async_one_on_the_loop(
         "plain": {"loop": False, "actor": "plugin:inbox"},
         "awaited": {"loop": True, "actor": "plugin:inbox"},
     }
+
+
+def test_a_route_without_a_budget_refuses_no_address_and_still_no_replay(
+    make_crm: MakeCrm,
+) -> None:
+    crm = make_crm(plugins=[inbox_plugin(per_minute=None)])
+    requests = [signed({"name": f"P{i}"}) for i in range(4)]
+    with served(crm) as client:
+        answers = [
+            client.post("/p/inbox/limited", content=body, headers=headers)
+            for body, headers in requests
+        ]
+        replayed = client.post("/p/inbox/limited", content=requests[0][0], headers=requests[0][1])
+    assert [a.status_code for a in answers] == [200, 200, 200, 200]
+    assert replayed.status_code == 409
+    assert stored_parties(crm) == 4
+    with crm.read() as conn:  # nothing counted against the addresses
+        assert conn.execute(select(func.count()).select_from(login_failure)).scalar_one() == 0
 
 
 def test_too_many_requests_from_one_address_are_refused_with_retry_after(

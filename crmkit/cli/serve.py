@@ -100,7 +100,7 @@ def demo(
     from crmkit.demo.app import LOGIN_HINT, demo_asgi, open_demo
     from crmkit.demo.seed import seed
 
-    crm = open_demo(database)
+    crm = open_demo(database, f"http://{host}:{port}")
     seeded = seed(crm, customers=customers, prospects=prospects)
     if seeded is None:
         click.echo(f"crmkit demo: reusing {database} (already filled); {_plugins(crm)}")

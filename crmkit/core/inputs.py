@@ -7,6 +7,10 @@ an id beyond :data:`MAX_ID`, a number with more digits than its column, a date
 and time that is no moment of the years 1 to 9999 in UTC. What a reader accepts
 reads back equal.
 
+:func:`read_text`, :func:`read_choice`, :func:`read_time_zone` and :func:`check_fields`
+read what every plugin's forms and bodies hold besides: text, a choice, a time zone, and
+no field the operation does not take.
+
 ``read_*`` take a value of a JSON body (dates, times and decimals are text there,
 as in forms and query parameters); :func:`parse_whole_number` takes the digits
 of a query parameter or a form field.
@@ -15,13 +19,17 @@ of a query parameter or a form field.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import Connection, Table, select
 
 from crmkit.core.errors import ValidationError
+from crmkit.core.untrusted import check_storable_text
 
 MAX_ID = 2**53 - 1
 """The largest record id: every id a JSON number carries exactly (RFC 7493), and any id column holds."""
@@ -164,3 +172,48 @@ def read_reference(conn: Connection, field: str, value: Any, table: Table, what:
     if conn.execute(select(table.c.id).where(table.c.id == record_id)).first() is None:
         raise ValidationError(field, f"{what} {record_id} does not exist")
     return record_id
+
+
+def read_text(field: str, value: Any, *, limit: int, required: bool = False) -> str | None:
+    """Text of at most ``limit`` characters, stripped; blank or missing is None (refused when
+    ``required``); text a database would not store as given (NUL, lone surrogates) is refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(field, "is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, "expected text")
+    check_storable_text(field, value)
+    value = value.strip()
+    if len(value) > limit:
+        raise ValidationError(field, f"at most {limit} characters")
+    return value
+
+
+def read_choice(field: str, value: Any, choices: Iterable[str]) -> str:
+    """One of ``choices``, exactly."""
+    allowed = tuple(choices)
+    if not isinstance(value, str) or value not in allowed:
+        raise ValidationError(field, f"expected one of {', '.join(allowed)}")
+    return value
+
+
+def read_time_zone(field: str, value: Any) -> str:
+    """An IANA time zone name such as ``Europe/Berlin`` that this machine knows."""
+    if not isinstance(value, str) or value not in _time_zones():
+        raise ValidationError(field, "expected an IANA time zone such as Europe/Berlin")
+    return value
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    # "localtime" is the server's own zone, which would change with the machine.
+    return frozenset(available_timezones()) - {"localtime", "posixrules"}
+
+
+def check_fields(data: Mapping[str, Any], allowed: Iterable[str], prefix: str = "") -> None:
+    """Refuse a field of ``data`` the operation does not take, naming it (after ``prefix``,
+    such as ``variants[1].``), so that a misspelt field is never ignored."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError(f"{prefix}{unknown[0]}", "unknown field")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
+from typing import Any
 
+import attrs
 from starlette.applications import Starlette
 
 from crmkit.app import Crm
@@ -18,16 +22,41 @@ LOGIN_HINT = (
 )
 
 
-def open_demo(database: Path) -> Crm:
-    """The demo CRM on ``database`` (created if missing), its schema upgraded to the heads."""
+def open_demo(database: Path, url: str = "http://127.0.0.1:8000") -> Crm:
+    """The demo CRM on ``database`` (created if missing), its schema upgraded to the heads,
+    with the settings each plugin asks for to work when served at ``url`` (``demo_settings``)."""
     settings = Settings(
         database_url=f"sqlite:///{database}",
         plugins={"*": True},
         source="crmkit demo",
     )
-    crm = Crm(settings)
+    probe = Crm(settings)
+    asked = plugin_settings(probe, url, demo_secret(database))
+    probe.close()
+    crm = Crm(attrs.evolve(settings, plugin_settings=asked))
     upgrade(crm)
     return crm
+
+
+def plugin_settings(crm: Crm, url: str, secret: str) -> dict[str, Any]:
+    """What ``crm``'s plugins ask for to work in the demo (``demo_settings``), merged."""
+    asked: dict[str, Any] = {}
+    for answer in crm.host.call("demo_settings", url=url, secret=secret):
+        asked.update(answer)
+    return asked
+
+
+def demo_secret(database: Path) -> str:
+    """A random secret kept beside ``database`` (readable by its owner alone), made on first use:
+    links the demo signed stay valid when it is started again."""
+    path = database.with_name(database.name + ".secret")
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        secret = secrets.token_urlsafe(32)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secret + "\n")
+        return secret
 
 
 def demo_asgi(crm: Crm) -> Starlette:

@@ -241,7 +241,10 @@ class PluginHost:
     def _register(self, name: str, module: Any) -> None:
         self.pm.register(module, name=name)
         for caller in self.pm.get_hookcallers(module) or []:
-            if not caller.has_spec():
+            # optionalhook=True implements another plugin's hook, whose spec arrives with that plugin or never.
+            if not caller.has_spec() and not all(
+                impl.optionalhook for impl in caller.get_hookimpls() if impl.plugin is module
+            ):
                 self.pm.unregister(module)
                 raise PluginError(name, f"implements unknown hook {caller.name!r}")
 

@@ -469,6 +469,18 @@ def handle_exception(request: Request, exc: Exception) -> Any:
 
 
 @spec("collect")
+def demo_settings(url: str, secret: str) -> dict[str, Any] | None:
+    """Settings that make the plugin work in ``crmkit demo``: ``{plugin name: its settings}``.
+
+    Called once when the demo opens its database, before the demo CRM is built with
+    them. ``url`` is where the demo is served (``http://127.0.0.1:8000``); ``secret`` is
+    a random text kept with the demo's database, the same every time it opens, for
+    settings that sign links. A real installation's settings come from crmkit.toml.
+    Semantics: collect; the answers are merged, the later plugin's keys winning.
+    """
+
+
+@spec("collect")
 def seed_demo(app: Crm, conn: Connection, rng: random.Random, now: datetime) -> None:
     """Fill the plugin's tables with demo data for the users and parties ``crmkit demo`` wrote.
 

@@ -1,7 +1,7 @@
 """Test kit for crmkit and its plugins (also registered as the ``crmkit`` pytest plugin).
 
-``pip install crmkit[testing]`` brings what it runs on: pytest, and httpx2 for
-Starlette's ``TestClient`` behind :func:`http_client`.
+``pip install crmkit[testing]`` brings what it runs on: pytest, httpx2 for
+Starlette's ``TestClient`` behind :func:`http_client`, and Playwright for :func:`chromium`.
 
 * :func:`make_app` builds a CRM with only the plugins named, on a fresh database
   (SQLite, or PostgreSQL when ``CRMKIT_TEST_DATABASE_URL`` is set).
@@ -14,6 +14,9 @@ Starlette's ``TestClient`` behind :func:`http_client`.
   :data:`DEMO_PASSWORD`), for testing a plugin's ``seed_demo``.
 * :func:`unbounded_inputs` finds the texts and lists of request bodies that
   have no declared limit.
+* :func:`served` runs a CRM's web application on a free port, :func:`chromium`
+  gives headless Chromium (Playwright), :func:`require_browser` skips a test
+  module without them: end-to-end tests in a real browser.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from crmkit.testing.apps import (
     test_database,
 )
 from crmkit.testing.bodies import unbounded_inputs
+from crmkit.testing.browser import chromium, require_browser, served
 from crmkit.testing.cli import invoke
 from crmkit.testing.contract import check_plugin
 from crmkit.testing.demo import DEMO_PASSWORD, seed_demo_data
@@ -35,11 +39,14 @@ __all__ = [
     "DEMO_PASSWORD",
     "TestDatabase",
     "check_plugin",
+    "chromium",
     "http_client",
     "invoke",
     "make_app",
     "register_plugin",
+    "require_browser",
     "seed_demo_data",
+    "served",
     "settings_from_file",
     "test_database",
     "unbounded_inputs",

@@ -107,9 +107,11 @@ class _Admission:
     """Whether the request took its receipt (False also when it has none)."""
 
 
-def _admit(tx: Transaction, budget: Budget, receipt: _Receipt | None, at: datetime) -> _Admission:
-    """Count the request against ``budget`` and, when it may go on, take its ``receipt``."""
-    wait = take_attempt(tx, [budget], at)
+def _admit(
+    tx: Transaction, budgets: list[Budget], receipt: _Receipt | None, at: datetime
+) -> _Admission:
+    """Count the request against ``budgets`` and, when it may go on, take its ``receipt``."""
+    wait = take_attempt(tx, budgets, at) if budgets else None
     if wait is not None or receipt is None:
         return _Admission(wait, taken=False)
     taken = claim_receipt(tx, receipt.source, receipt.message_id, at, receipt.expires_at)
@@ -126,14 +128,14 @@ class PublicRoute(Route):
         *,
         verifier: Verifier,
         methods: Sequence[str],
-        per_minute: int,
+        per_minute: int | None,
         name: str | None = None,
     ) -> None:
-        if per_minute < 1:
+        if per_minute is not None and per_minute < 1:
             raise ValueError(f"per_minute must be at least 1, not {per_minute}")
         self.handler = endpoint
         self.verifier = verifier
-        self.limit = Limit(per_minute, timedelta(minutes=1))
+        self.limit = None if per_minute is None else Limit(per_minute, timedelta(minutes=1))
         self.reported_unconfigured = False
 
         async def receive_signed(request: Request) -> Response:
@@ -166,9 +168,15 @@ class PublicRoute(Route):
                 window = crm.settings.signature_tolerance + 1
                 expires = datetime.fromtimestamp(signed.timestamp + window, UTC)
                 receipt = _Receipt(plugin, signed.message_id, expires)
-        budget = Budget(LIMIT_KIND, f"{_client(request)} {mount}{self.path}", self.limit)
+        budgets = (
+            []
+            if self.limit is None
+            else [Budget(LIMIT_KIND, f"{_client(request)} {mount}{self.path}", self.limit)]
+        )
         at = datetime.fromtimestamp(now, UTC)
-        admission = await crm.write(lambda tx: _admit(tx, budget, receipt, at), actor)
+        admission = _Admission(None, taken=False)
+        if budgets or receipt is not None:
+            admission = await crm.write(lambda tx: _admit(tx, budgets, receipt, at), actor)
         if admission.wait is not None:
             raise HTTPException(
                 429,
@@ -215,7 +223,9 @@ class PublicRoute(Route):
                     )
 
 
-def _declared(endpoint: Endpoint, name: str, verifier: Verifier, per_minute: int) -> Operation:
+def _declared(
+    endpoint: Endpoint, name: str, verifier: Verifier, per_minute: int | None
+) -> Operation:
     """The endpoint's own operation (or one it summarises), made public, with the verifier's
     headers and the refusals answered before the endpoint runs."""
     own: Operation | None = getattr(endpoint, OPERATION, None)
@@ -227,7 +237,9 @@ def _declared(endpoint: Endpoint, name: str, verifier: Verifier, per_minute: int
     refusals = {
         403: "403 when the signature does not hold",
         409: "409 when the id it signs was received already" if signs_ids else "",
-        429: f"429 (Retry-After) past {per_minute} requests a minute from one address",
+        429: f"429 (Retry-After) past {per_minute} requests a minute from one address"
+        if per_minute is not None
+        else "",
         503: "503 while its secret is not configured" if has_secret else "",
     }
     said = {status: text for status, text in refusals.items() if text}
@@ -249,7 +261,7 @@ def public_route(
     *,
     verifier: Verifier,
     methods: Sequence[str] = ("POST",),
-    per_minute: int = 600,
+    per_minute: int | None = 600,
     name: str | None = None,
 ) -> PublicRoute:
     """A route served without a login to requests ``verifier`` finds signed.
@@ -257,7 +269,10 @@ def public_route(
     ``endpoint`` is a plain ``def`` (run in a worker thread) or an ``async def``
     (awaited) handler taking the request; ``actor_of(request)`` is the plugin's
     system actor. ``per_minute``: how many requests one client address may send to
-    this route in a minute. Return it from ``register_routes`` as any route.
+    this route in a minute; None: no budget and no write before the handler, for a link
+    whose handler checks its own signed token and does bounded work on it (a tracking
+    pixel, which mail providers fetch through a few proxy addresses). Return it from
+    ``register_routes`` as any route.
     """
     return PublicRoute(
         path, endpoint, verifier=verifier, methods=methods, per_minute=per_minute, name=name

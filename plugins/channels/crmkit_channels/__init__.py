@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from crmkit_channels.auto_answer import answer_inbound
 from crmkit_channels.mail_routing import AttachmentInfo, InboundEmail
-from crmkit_channels.outbox import EmailMessage, Outbound, send
+from crmkit_channels.outbox import EmailMessage, Outbound, send, send_many
 from crmkit_channels.sms_outbox import SmsMessage, SmsOutbound
 from crmkit_channels.states import DeliveryStates, MessageState, delivery_states
 from crmkit_channels.suppression import Suppression, list_suppressions, remove_suppression
@@ -30,4 +30,5 @@ __all__ = [
     "list_suppressions",
     "remove_suppression",
     "send",
+    "send_many",
 ]

@@ -15,6 +15,7 @@ and at most ``max_per_sender_per_day`` answers to one address. The answer says
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from email import policy
 from email.message import Message
@@ -25,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from attrs import frozen
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from crmkit import CrmError, Transaction, utcnow
 from crmkit_channels.auto_answer_settings import AutoAnswerRule, AutoAnswerSettings, parse_span
@@ -110,6 +111,30 @@ def matches(rule: AutoAnswerRule, settings: AutoAnswerSettings, message: Inbound
     return rule.first_contact is None or rule.first_contact == message.first_contact
 
 
+# Built once: every routed message runs them.
+_MESSAGE = select(inbound_email).where(inbound_email.c.id == bindparam("inbound_id"))
+_EARLIER = (
+    select(inbound_email.c.id)
+    .where(
+        inbound_email.c.party_id == bindparam("party_id"), inbound_email.c.id < bindparam("before")
+    )
+    .limit(1)
+)
+_ANSWERED_SINCE = (
+    select(func.count())
+    .select_from(auto_answer)
+    .where(
+        auto_answer.c.sender == bindparam("sender"),
+        auto_answer.c.outcome == ANSWERED,
+        auto_answer.c.decided_at > bindparam("since"),
+    )
+)
+_DECIDED = select(auto_answer.c.id).where(
+    auto_answer.c.inbound_email_id == bindparam("inbound_email_id")
+)
+_DECISION = insert(auto_answer)
+
+
 def _own_addresses(settings: ChannelsSettings) -> tuple[frozenset[str], frozenset[str]]:
     addresses = {parseaddr(settings.from_address)[1].lower()}
     if settings.unsubscribe_mailto:
@@ -120,11 +145,7 @@ def _own_addresses(settings: ChannelsSettings) -> tuple[frozenset[str], frozense
 def _inbound(tx: Transaction, row: Any) -> Inbound:
     earlier = (
         row.party_id is not None
-        and tx.conn.execute(
-            select(inbound_email.c.id)
-            .where(inbound_email.c.party_id == row.party_id, inbound_email.c.id < row.id)
-            .limit(1)
-        ).first()
+        and tx.conn.execute(_EARLIER, {"party_id": row.party_id, "before": row.id}).first()
     )
     return Inbound(
         sender=row.sender,
@@ -139,13 +160,7 @@ def _inbound(tx: Transaction, row: Any) -> Inbound:
 
 def _answered_today(tx: Transaction, sender: str) -> int:
     count: int = tx.conn.execute(
-        select(func.count())
-        .select_from(auto_answer)
-        .where(
-            auto_answer.c.sender == sender,
-            auto_answer.c.outcome == ANSWERED,
-            auto_answer.c.decided_at > utcnow() - DAY,
-        )
+        _ANSWERED_SINCE, {"sender": sender, "since": utcnow() - DAY}
     ).scalar_one()
     return count
 
@@ -189,12 +204,7 @@ def _decide(
 
 
 def _decided(tx: Transaction, inbound_id: int) -> bool:
-    return (
-        tx.conn.execute(
-            select(auto_answer.c.id).where(auto_answer.c.inbound_email_id == inbound_id)
-        ).first()
-        is not None
-    )
+    return tx.conn.execute(_DECIDED, {"inbound_email_id": inbound_id}).first() is not None
 
 
 def _send_and_record(
@@ -210,14 +220,15 @@ def _send_and_record(
             log.warning("auto-answer %r to inbound email %s failed: %s", rule, row.id, exc)
             outcome = f"not sent: {exc.message}"[:200]
     tx.conn.execute(
-        insert(auto_answer).values(
-            inbound_email_id=row.id,
-            sender=row.sender.lower() if row.sender else None,
-            rule=rule,
-            email_id=email_id,
-            outcome=outcome[:200],
-            decided_at=utcnow(),
-        )
+        _DECISION,
+        {
+            "inbound_email_id": row.id,
+            "sender": row.sender.lower() if row.sender else None,
+            "rule": rule,
+            "email_id": email_id,
+            "outcome": outcome[:200],
+            "decided_at": utcnow(),
+        },
     )
     return email_id
 
@@ -242,7 +253,7 @@ def answer(tx: Transaction, inbound_id: int) -> None:
     settings: ChannelsSettings = tx.app.settings_of["channels"]
     if not settings.auto_answer.rules or _decided(tx, inbound_id):
         return
-    row = tx.conn.execute(select(inbound_email).where(inbound_email.c.id == inbound_id)).one()
+    row = tx.conn.execute(_MESSAGE, {"inbound_id": inbound_id}).one()
     rule, outcome, message = _decide(tx, settings, row)
     content = (
         None
@@ -264,7 +275,7 @@ def answer_inbound(
     *,
     subject: str,
     text: str,
-    variables: dict[str, Any] | None = None,
+    variables: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
 ) -> int | None:
     """Answer inbound email ``inbound_id`` with a message of the caller's (``subject`` and
     ``text`` are templates, given ``variables``), as the auto-answer rules answer: once per
@@ -273,22 +284,28 @@ def answer_inbound(
     ``service.acknowledgement``). Returns the queued email's id, or None when the loop
     guard held it back or the message was decided before (then the rules do not answer it
     either).
+
+    ``variables`` may be a function returning them, called only when the answer goes out:
+    for variables that cost work (a search) that a held-back answer need not do.
     """
     if _decided(tx, inbound_id):
         return None
     settings: ChannelsSettings = tx.app.settings_of["channels"]
-    row = tx.conn.execute(select(inbound_email).where(inbound_email.c.id == inbound_id)).one()
+    row = tx.conn.execute(_MESSAGE, {"inbound_id": inbound_id}).one()
     message = _inbound(tx, row)
     outcome = _held_back(settings, row, message) or _within_limit(tx, settings, message)
-    content = _answer_to(
-        row,
-        message,
-        subject=subject,
-        text=text,
-        variables={
-            "subject": row.subject,
-            "sender_name": row.sender_name or "",
-            **(variables or {}),
-        },
-    )
+    content = None
+    if outcome == ANSWERED:
+        given = variables() if callable(variables) else variables
+        content = _answer_to(
+            row,
+            message,
+            subject=subject,
+            text=text,
+            variables={
+                "subject": row.subject,
+                "sender_name": row.sender_name or "",
+                **(given or {}),
+            },
+        )
     return _send_and_record(tx, row, rule[:100], outcome, content)

@@ -112,3 +112,16 @@ def menu_items(actor: Actor) -> list[MenuItem]:
 
 
 seed_demo = hookimpl(demo.seed_demo)
+
+
+@hookimpl
+def demo_settings(url: str, secret: str) -> dict[str, Any]:
+    # Without an address and a key no email could be queued in the demo, and no link of
+    # another plugin (the portal, event registration) could be signed.
+    return {
+        "channels": {
+            "from_address": "Demo CRM <crm@demo.example>",
+            "public_url": url,
+            "link_secret": secret,
+        }
+    }

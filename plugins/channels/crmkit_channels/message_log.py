@@ -9,8 +9,18 @@ import attrs
 from attrs import frozen
 from sqlalchemy import Connection, Select, select
 
-from crmkit import Actor, NotFound, Page, ValidationError, newest_first, party_table, require
-from crmkit_channels.access import MESSAGE_READ, seen_parties, seen_party
+from crmkit import (
+    Actor,
+    NotFound,
+    Page,
+    ValidationError,
+    newest_first,
+    party_table,
+    require,
+    seen_parties,
+    seen_party,
+)
+from crmkit_channels.access import MESSAGE_READ
 from crmkit_channels.tables import email, sms
 
 EMAIL_STATUSES = ("queued", "sending", "sent", "failed", "suppressed", "unknown", "bounced")

@@ -8,8 +8,10 @@ or the gateway after commit (see :mod:`crmkit_channels.delivery`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.utils import parseaddr
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, overload
 
 from attrs import field, frozen
@@ -18,14 +20,16 @@ from sqlalchemy import Connection, insert
 from crmkit import (
     ConfigurationError,
     EmailAddress,
+    NotFound,
     Transaction,
     ValidationError,
-    get_party,
+    load_parties,
     require,
+    sees_every_party,
     utcnow,
 )
 from crmkit_channels import timeline
-from crmkit_channels.gate import why_not_sent
+from crmkit_channels.gate import why_not_sent_each
 from crmkit_channels.links import unsubscribe_headers, unsubscribe_url
 from crmkit_channels.mail_parsing import MESSAGE_ID
 from crmkit_channels.messages import check_purpose_and_variables, party_variables, settings_of
@@ -35,14 +39,14 @@ from crmkit_channels.settings import ChannelsSettings
 from crmkit_channels.signing import dkim_signed
 from crmkit_channels.sms_outbox import SmsMessage, SmsOutbound, queue_sms
 from crmkit_channels.stored_templates import stored_email
-from crmkit_channels.subject_tokens import new_token, with_token
+from crmkit_channels.subject_tokens import new_tokens, with_token
 from crmkit_channels.tables import email
 from crmkit_channels.tracking_links import with_tracking
 
 KEYWORD = re.compile(r"[a-z][a-z0-9-]{0,49}")
 RESERVED = frozenset({"party", "unsubscribe_url"})
 """The variables every email template is given, which a message's own may not replace."""
-_INSERT_EMAIL = insert(email).returning(email.c.id)
+_INSERT_EMAILS = insert(email).returning(email.c.id, sort_by_parameter_order=True)
 """Built once: executing the same statement again skips SQLAlchemy's statement building."""
 
 
@@ -127,18 +131,110 @@ def send(tx: Transaction, message: EmailMessage | SmsMessage) -> Outbound | SmsO
     """
     if isinstance(message, SmsMessage):
         return queue_sms(tx, message)
-    return _queue_email(tx, message)
+    [outbound] = _queue_emails(tx, [message])
+    return outbound
 
 
-def _queue_email(tx: Transaction, message: EmailMessage) -> Outbound:
-    check_purpose_and_variables(message.purpose, message.variables, RESERVED)
+CHUNK = 1000
+"""Messages handled together by :func:`send_many`: bounds its queries' parameters and its memory."""
+
+
+def send_many(
+    tx: Transaction, messages: Sequence[EmailMessage | SmsMessage]
+) -> list[Outbound | SmsOutbound]:
+    """:func:`send` for each of ``messages`` in ``tx``, their outcomes in the same order.
+
+    The rows stored are those :func:`send` stores, one message after another; the emails
+    are checked and stored a chunk at a time (one party load, one consent and suppression
+    look-up, one insert for the chunk). For a campaign's batch: one refused message
+    (ValidationError, NotFound, PermissionDenied) refuses the batch, and the caller's
+    transaction stores none of it.
+    """
+    outcomes: list[Outbound | SmsOutbound | None] = [None] * len(messages)
+    emails = [(i, m) for i, m in enumerate(messages) if isinstance(m, EmailMessage)]
+    for start in range(0, len(emails), CHUNK):
+        chunk = emails[start : start + CHUNK]
+        for (i, _), outbound in zip(chunk, _queue_emails(tx, [m for _, m in chunk]), strict=True):
+            outcomes[i] = outbound
+    for i, message in enumerate(messages):
+        if isinstance(message, SmsMessage):
+            outcomes[i] = queue_sms(tx, message)
+    return [o for o in outcomes if o is not None]
+
+
+@frozen
+class _Rendered:
+    """One email rendered, before the outbox checks whether it may go."""
+
+    message: EmailMessage
+    recipient: str
+    subject: str
+    message_id: str
+    raw: str
+    token: str | None
+
+
+def _queue_emails(tx: Transaction, messages: Sequence[EmailMessage]) -> list[Outbound]:
+    """Render, check and store ``messages``, in a few statements for them all."""
+    for message in messages:
+        check_purpose_and_variables(message.purpose, message.variables, RESERVED)
     settings = settings_of(tx)
     if not settings.from_address:
         raise ConfigurationError("plugins.channels.from_address", "set the From of the emails")
-    party = get_party(tx.conn, message.party_id)
-    require(tx.hooks, tx.actor, "core:party.read", party, conn=tx.conn)
+    parties = _readable_parties(tx, [m.party_id for m in messages])
+    sources: dict[tuple[str | None, ...], tuple[str, str, str | None]] = {}
+    tokens = iter(new_tokens(tx.conn, len(messages)) if settings.subject_token else ())
+    domain = parseaddr(settings.from_address)[1].rpartition("@")[2]
+    rendered = []
+    for message in messages:
+        key = (message.template, message.subject, message.text, message.html)
+        if key not in sources:
+            sources[key] = _sources(tx.conn, settings, message)
+        party = parties[message.party_id]
+        rendered.append(_render(settings, message, party, sources[key], next(tokens, None), domain))
+    reasons = why_not_sent_each(tx.conn, EMAIL, [_Addressed(r) for r in rendered])
+    now = utcnow()
+    rows = [_row(tx, r, reason, now) for r, reason in zip(rendered, reasons, strict=True)]
+    ids = tx.conn.execute(_INSERT_EMAILS, rows).scalars().all()
+    outbounds = [
+        Outbound(email_id, r.message.party_id, row["status"], r.message_id, r.recipient, r.subject)
+        for email_id, r, row in zip(ids, rendered, rows, strict=True)
+    ]
+    # The suppressed ones on the timeline in their order, those of one reason together.
+    for reason, run in groupby(zip(outbounds, reasons, strict=True), key=itemgetter(1)):
+        if reason is not None:
+            timeline.record_each(tx, EMAIL, [o for o, _ in run], "suppressed", reason)
+    return outbounds
+
+
+def _readable_parties(tx: Transaction, party_ids: Sequence[int]) -> dict[int, Any]:
+    """The parties by id; NotFound for one that does not exist, PermissionDenied for one
+    ``tx.actor`` may not read (the first such in ``party_ids``, as :func:`send` one by one)."""
+    unique = list(dict.fromkeys(party_ids))
+    parties = load_parties(tx.conn, unique)
+    # No record rule hides a party from this actor: its role's grant decides for every party,
+    # so one check stands for them all (a query per party otherwise).
+    every = sees_every_party(tx.hooks, tx.actor)
+    for number, party_id in enumerate(unique):
+        party = parties.get(party_id)
+        if party is None:
+            raise NotFound(f"party {party_id} does not exist")
+        if number == 0 or not every:
+            require(tx.hooks, tx.actor, "core:party.read", party, conn=tx.conn)
+    return parties
+
+
+def _render(
+    settings: ChannelsSettings,
+    message: EmailMessage,
+    party: Any,
+    sources: tuple[str, str, str | None],
+    token: str | None,
+    domain: str,
+) -> _Rendered:
+    """The email as it will be sent: its templates rendered for ``party``, tracked, in MIME."""
+    subject_source, text_source, html_source = sources
     recipient = _recipient(party, message.to)
-    subject_source, text_source, html_source = _sources(tx.conn, settings, message)
     variables = {**message.variables, "party": party_variables(party, email=recipient)}
     extra: dict[str, str] = {}
     if not message.transactional:
@@ -147,12 +243,11 @@ def _queue_email(tx: Transaction, message: EmailMessage) -> Outbound:
         extra = unsubscribe_headers(settings, link)
     extra.update(_reply_headers(message))
     subject = render("subject", subject_source, variables)
-    token = new_token(tx.conn) if settings.subject_token else None
     if token is not None:
         subject = with_token(subject, token)
     text = render("text", text_source, variables)
     html = None if html_source is None else render("html", html_source, variables, html=True)
-    message_id = new_message_id(parseaddr(settings.from_address)[1].rpartition("@")[2])
+    message_id = new_message_id(domain)
     if not message.transactional:
         text, html = with_tracking(settings, message_id, text, html)
     raw = build_mime(
@@ -166,41 +261,54 @@ def _queue_email(tx: Transaction, message: EmailMessage) -> Outbound:
     )
     if settings.dkim is not None:
         raw = dkim_signed(settings.dkim, raw)
-    reason = why_not_sent(
-        tx.conn,
-        EMAIL,
-        party_id=message.party_id,
-        purpose=message.purpose,
-        transactional=message.transactional,
-        recipient=recipient,
-    )
+    return _Rendered(message, recipient, subject, message_id, raw, token)
+
+
+@frozen
+class _Addressed:
+    """What the gate asks of a rendered email."""
+
+    rendered: _Rendered
+
+    @property
+    def party_id(self) -> int:
+        return self.rendered.message.party_id
+
+    @property
+    def purpose(self) -> str:
+        return self.rendered.message.purpose
+
+    @property
+    def transactional(self) -> bool:
+        return self.rendered.message.transactional
+
+    @property
+    def recipient(self) -> str:
+        return self.rendered.recipient
+
+
+def _row(tx: Transaction, rendered: _Rendered, reason: str | None, now: Any) -> dict[str, Any]:
+    message = rendered.message
     allowed = reason is None
-    status = "queued" if allowed else "suppressed"
-    now = utcnow()
-    row = {
+    return {
         "party_id": message.party_id,
         "purpose": message.purpose,
         "transactional": message.transactional,
         "template": message.template,
-        "recipient": recipient,
-        "subject": subject,
-        "message_id": message_id,
-        "raw": raw,
+        "recipient": rendered.recipient,
+        "subject": rendered.subject,
+        "message_id": rendered.message_id,
+        "raw": rendered.raw,
         "variables": dict(message.variables),
-        "status": status,
+        "status": "queued" if allowed else "suppressed",
         "attempts": 0,
         "next_attempt_at": now if allowed else None,
         "last_error": reason,
         "created_by": tx.actor.username,
         "created_at": now,
         "finished_at": None if allowed else now,
-        "subject_token": token,
+        "subject_token": rendered.token,
     }
-    email_id = tx.conn.execute(_INSERT_EMAIL, row).scalar_one()
-    outbound = Outbound(email_id, message.party_id, status, message_id, recipient, subject)
-    if not allowed:
-        timeline.record(tx, EMAIL, outbound, status, reason)
-    return outbound
 
 
 def _reply_headers(message: EmailMessage) -> dict[str, str]:

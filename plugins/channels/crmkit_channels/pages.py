@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import ConflictError, MenuItem, ValidationError, parse_whole_number
+from crmkit import ConflictError, MenuItem, ValidationError, parse_whole_number, seen_party
 from crmkit.web import actor_of, crm_of, page_response, read_form
 from crmkit_channels import message_log, resend
-from crmkit_channels.access import MESSAGE_READ, seen_party
+from crmkit_channels.access import MESSAGE_READ
 from crmkit_channels.message_log import EMAIL_STATUSES, SMS_STATUSES
 
 SHOWN = 100

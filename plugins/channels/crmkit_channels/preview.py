@@ -8,8 +8,7 @@ from typing import Any
 from attrs import frozen
 from sqlalchemy import Connection
 
-from crmkit import Actor, ValidationError, require
-from crmkit_channels.access import seen_party
+from crmkit import Actor, ValidationError, require, seen_party
 from crmkit_channels.messages import party_variables
 from crmkit_channels.rendering import render
 from crmkit_channels.segments import count_segments

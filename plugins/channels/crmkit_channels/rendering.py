@@ -9,17 +9,20 @@ LF in a header value: a variable cannot inject a header.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from email.headerregistry import BaseHeader, HeaderRegistry
+from email.generator import Generator
+from email.headerregistry import BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage as MimeMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy, Policy
 from email.utils import formatdate, make_msgid
 from functools import lru_cache
+from io import StringIO
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from crmkit import ValidationError
+from crmkit_channels.mime_writer import URI_LISTS, uri_list, written
 
 _TEXT = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 _HTML = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
@@ -34,7 +37,45 @@ class _KeptClassesRegistry(HeaderRegistry):
         return super().__getitem__(name)
 
 
-_POLICY = SMTP.clone(header_factory=_KeptClassesRegistry())
+class _UriListHeader(UnstructuredHeader, BaseHeader):
+    """``List-Unsubscribe``: folded between its URIs, never into encoded words (which the
+    library makes of a word longer than a line, and which mail clients do not read there)."""
+
+    def fold(self, *, policy: Policy) -> str:
+        return uri_list(self.name, str(self))
+
+
+class _KeptPolicy(EmailPolicy):
+    """``email.policy.SMTP``, keeping each header it parsed and each header it folded.
+
+    Most headers of a batch of emails are the same text (the From, the parts' Content-Type
+    and Content-Transfer-Encoding, the Date of one second), and parsing and folding them is
+    most of a message's cost. A parsed header is immutable and folds the same every time,
+    so the same name and value (and type: a text and a parsed header fold apart) give the
+    same answer. The generator copies the policy for each part (same settings), so a policy
+    is its settings: copies alike share the caches.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((self.linesep, self.max_line_length))
+
+    @lru_cache(maxsize=4096, typed=True)  # noqa: B019 - one policy for the process
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        return super().header_store_parse(name, value)
+
+    @lru_cache(maxsize=4096, typed=True)  # noqa: B019 - one policy for the process
+    def fold(self, name: str, value: Any) -> str:
+        return super().fold(name, value)
+
+
+_REGISTRY = _KeptClassesRegistry()
+for _name in URI_LISTS:
+    _REGISTRY.map_to_type(_name, _UriListHeader)
+_POLICY = _KeptPolicy(linesep="\r\n", header_factory=_REGISTRY)
+"""``email.policy.SMTP`` (CRLF line ends), with the caches above."""
 
 
 @lru_cache(maxsize=1024)
@@ -82,8 +123,11 @@ def build_mime(
     message_id: str,
     extra_headers: Mapping[str, str],
 ) -> str:
-    """The whole message as sent: multipart/alternative when there is HTML, CRLF line ends."""
-    mime = MimeMessage(policy=_POLICY)
+    """The whole message as sent: multipart/alternative when there is HTML, CRLF line ends.
+
+    Written directly when :func:`~crmkit_channels.mime_writer.written` can, built with the
+    standard library otherwise: the same text either way.
+    """
     headers = {
         "From": sender,
         "To": recipient,
@@ -91,16 +135,34 @@ def build_mime(
         "Message-ID": message_id,
         **extra_headers,
     }
+    date = formatdate(usegmt=True)
+    fast = written({**headers, "Date": date}, _folded, text, html)
+    if fast is not None:
+        return fast
+    mime = MimeMessage(policy=_POLICY)
     for name, value in headers.items():
-        try:
-            mime[name] = _header(name, value)
-        except ValueError as exc:
-            raise ValidationError(name.lower(), f"not a valid header value: {exc}") from None
-    mime["Date"] = formatdate(usegmt=True)
+        mime[name] = _checked_header(name, value)
+    mime["Date"] = date
     mime.set_content(text)
     if html is not None:
         mime.add_alternative(html, subtype="html")
-    return mime.as_string()
+    out = StringIO()
+    # As ``mime.as_string()`` writes it, without the copy of the policy it makes.
+    Generator(out, mangle_from_=False, policy=_POLICY).flatten(mime)
+    return out.getvalue()
+
+
+def _checked_header(name: str, value: str) -> BaseHeader:
+    """``value`` parsed as header ``name``; ValidationError naming it for a line break in it."""
+    try:
+        return _header(name, value)
+    except ValueError as exc:
+        raise ValidationError(name.lower(), f"not a valid header value: {exc}") from None
+
+
+def _folded(name: str, value: str) -> str:
+    """The header as the library writes it (the same text is folded once)."""
+    return _POLICY.fold(name, _checked_header(name, value))
 
 
 def new_message_id(sender_domain: str) -> str:

@@ -26,10 +26,11 @@ from crmkit import (
     ValidationError,
     record_audit,
     require,
+    seen_party,
     utcnow,
 )
 from crmkit_channels import timeline
-from crmkit_channels.access import MESSAGE_RESEND, seen_party
+from crmkit_channels.access import MESSAGE_RESEND
 from crmkit_channels.gate import why_not_sent
 from crmkit_channels.messages import settings_of
 from crmkit_channels.outbox import Outbound

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import dkim
-
 from crmkit import ConfigurationError
 from crmkit_channels.settings import DkimSettings
 
@@ -36,6 +34,10 @@ def _private_key(path: str) -> bytes:
 
 def dkim_signed(settings: DkimSettings, raw: str) -> str:
     """``raw`` with a ``DKIM-Signature`` header in front (relaxed/relaxed, RSA-SHA256)."""
+    # Imported here: dkimpy brings a DNS resolver along, a tenth of a second at start-up
+    # that a CRM without a DKIM key never needs.
+    import dkim
+
     try:
         header = dkim.sign(
             raw.encode("ascii"),

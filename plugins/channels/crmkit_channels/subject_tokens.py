@@ -20,13 +20,26 @@ _TRIES = 5
 
 def new_token(conn: Connection) -> str:
     """A token no email carries yet (six hex digits: 16 million of them)."""
+    [token] = new_tokens(conn, 1)
+    return token
+
+
+def new_tokens(conn: Connection, count: int) -> list[str]:
+    """``count`` different tokens no email carries yet, in a query or two for them all."""
+    found: set[str] = set()
     for _ in range(_TRIES):
-        token = secrets.token_hex(3)
-        taken = conn.execute(select(email.c.id).where(email.c.subject_token == token)).first()
-        if taken is None:
-            return token
-    # Only when the table holds millions of tokens; the unique index is the last word anyway.
-    raise RuntimeError("no free subject token found; the token space is nearly full")
+        wanted = count - len(found)
+        if wanted == 0:
+            break
+        drawn = {secrets.token_hex(3) for _ in range(wanted)} - found
+        taken = conn.execute(
+            select(email.c.subject_token).where(email.c.subject_token.in_(drawn))
+        ).scalars()
+        found |= drawn - set(taken)
+    if len(found) < count:
+        # Only when the table holds millions of tokens; the unique index is the last word anyway.
+        raise RuntimeError("no free subject token found; the token space is nearly full")
+    return list(found)
 
 
 def with_token(subject: str, token: str) -> str:

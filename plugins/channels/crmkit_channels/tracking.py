@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from crmkit import Transaction, build_interaction, log_interaction, utcnow
 from crmkit_channels.suppression import suppress
@@ -31,30 +31,41 @@ _SUMMARIES = {
 }
 
 
+# Built once: a tracking hit runs each of them, and building a statement costs more than
+# running it.
+_EMAIL_BY_MESSAGE_ID = select(
+    *(column for column in email.c if column.name not in ("raw", "variables"))
+).where(email.c.message_id == bindparam("message_id"))
+_EARLIER = (
+    select(email_event.c.id)
+    .where(email_event.c.email_id == bindparam("email_id"), email_event.c.kind == bindparam("kind"))
+    .limit(1)
+)
+_INSERT_EVENT = insert(email_event)
+
+
 def email_by_message_id(conn: Any, message_id: str) -> Any:
-    """The outbox row of the email with this Message-ID (angle brackets optional), or None."""
+    """The outbox row of the email with this Message-ID (angle brackets optional), or None;
+    every column but the message's text and variables."""
     wanted = message_id.strip()
     if not wanted.startswith("<"):
         wanted = f"<{wanted}>"
-    return conn.execute(select(email).where(email.c.message_id == wanted)).first()
+    return conn.execute(_EMAIL_BY_MESSAGE_ID, {"message_id": wanted}).first()
 
 
 def record(tx: Transaction, row: Any, kind: str, detail: str | None = None) -> None:
     """Record ``kind`` of the email ``row``; its consequences as the module says."""
-    earlier = tx.conn.execute(
-        select(func.count())
-        .select_from(email_event)
-        .where(email_event.c.email_id == row.id, email_event.c.kind == kind)
-    ).scalar_one()
+    earlier = tx.conn.execute(_EARLIER, {"email_id": row.id, "kind": kind}).first() is not None
     now = utcnow()
     tx.conn.execute(
-        insert(email_event).values(
-            email_id=row.id,
-            party_id=row.party_id,
-            kind=kind,
-            detail=None if detail is None else detail[:2000],
-            occurred_at=now,
-        )
+        _INSERT_EVENT,
+        {
+            "email_id": row.id,
+            "party_id": row.party_id,
+            "kind": kind,
+            "detail": None if detail is None else detail[:2000],
+            "occurred_at": now,
+        },
     )
     if kind == "bounce":
         tx.conn.execute(

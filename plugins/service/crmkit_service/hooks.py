@@ -25,6 +25,7 @@ from crmkit import (
     hookimpl,
 )
 from crmkit_service.assets import access as asset_access
+from crmkit_service.assets import campaign_hooks
 from crmkit_service.assets import demo as asset_demo
 from crmkit_service.assets import pages as asset_pages
 from crmkit_service.assets import privacy as asset_privacy
@@ -231,6 +232,16 @@ def feedback_received(
 @hookimpl
 def register_commands() -> list[click.Command]:
     return [knowledge_commands.knowledge_reindex]
+
+
+@hookimpl(optionalhook=True)
+def campaigns_triggers() -> list[Any]:
+    return campaign_hooks.triggers()
+
+
+@hookimpl(optionalhook=True)
+def campaigns_segment_criteria() -> list[Any]:
+    return campaign_hooks.segment_criteria()
 
 
 @hookimpl

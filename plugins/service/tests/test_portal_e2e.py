@@ -3,9 +3,6 @@ server), file a case with an attachment, see it listed, answer it, rate its reso
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,16 +11,12 @@ import pytest
 from crmkit_service.cases.service import change_status
 
 from crmkit import Crm
-from crmkit.testing import http_client
+from crmkit.testing import chromium, require_browser, served
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-
-if not CHROMIUM.exists():
-    pytest.skip("needs Debian's chromium at /usr/bin/chromium", allow_module_level=True)
+require_browser()
 sync_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -32,48 +25,31 @@ def crm(relayed_service: Callable[..., Crm]) -> Crm:
 
 
 @pytest.fixture
-def served(crm: Crm) -> Iterator[str]:
-    """The CRM's web application under uvicorn on a free loopback port: its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    asgi = http_client(crm).app
-    server = uvicorn.Server(
-        uvicorn.Config(asgi, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def served_at(crm: Crm) -> Iterator[str]:
+    with served(crm) as url:
+        yield url
 
 
 @pytest.fixture
 def page() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser.new_page()
-        browser.close()
 
 
 def test_a_customer_signs_in_files_answers_and_rates_a_case(
-    crm: Crm, served: str, page: Any, new_party: Any, portal: Any, tmp_path: Path
+    crm: Crm, served_at: str, page: Any, new_party: Any, portal: Any, tmp_path: Path
 ) -> None:
     new_party(emails=["ada@example.org"])
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
     expect = sync_api.expect
 
-    page.goto(f"{served}/p/service/portal")
+    page.goto(f"{served_at}/p/service/portal")
     page.get_by_label("Email address").fill("ada@example.org")
     page.get_by_role("button", name="Email me a sign-in link").click()
     expect(page.get_by_role("status")).to_contain_text("Check your inbox")
 
-    page.goto(served + portal.link_in_mail(crm, "ada@example.org"))
+    page.goto(served_at + portal.link_in_mail(crm, "ada@example.org"))
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="My cases")).to_be_visible()
 
@@ -108,6 +84,6 @@ def test_a_customer_signs_in_files_answers_and_rates_a_case(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
-    page.goto(f"{served}/p/service/portal/cases/{case_id}")
+    page.goto(f"{served_at}/p/service/portal/cases/{case_id}")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert refused == []

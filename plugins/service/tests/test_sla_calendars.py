@@ -15,10 +15,9 @@ from crmkit_service.sla.calendars import (
     is_working_time,
     read_holidays,
     read_hours,
-    read_time_zone,
 )
 
-from crmkit import ValidationError
+from crmkit import ValidationError, read_time_zone
 
 
 def office(time_zone: str = "Europe/Berlin", holidays: tuple[Holiday, ...] = ()) -> Calendar:
@@ -142,6 +141,6 @@ def test_broken_working_hours_are_refused_naming_the_field(hours: Any, field: st
 @pytest.mark.parametrize("name", ["localtime", "posixrules", "Mars/Olympus", "../UTC", ""])
 def test_only_iana_time_zones_are_taken(name: str) -> None:
     with pytest.raises(ValidationError) as refused:
-        read_time_zone(name)
+        read_time_zone("time_zone", name)
     assert refused.value.field == "time_zone"
-    assert read_time_zone("Europe/Berlin") == "Europe/Berlin"
+    assert read_time_zone("time_zone", "Europe/Berlin") == "Europe/Berlin"

@@ -17,13 +17,13 @@ from crmkit import (
     is_allowed,
     parse_whole_number,
     require,
+    seen_party,
 )
 from crmkit.web import actor_of, crm_of
 from crmkit_service.assets import service
 from crmkit_service.assets.access import ASSET_READ, ASSET_WRITE, CONTRACT_WRITE
 from crmkit_service.assets.entitlement import entitlement_of
 from crmkit_service.assets.routes import visible_asset, visible_contract, warranty_months
-from crmkit_service.cases.access import seen_party
 from crmkit_service.web import Refusal, filled, form_page, form_version, submit
 
 ASSET_FORM = ("product", "serial_number", "vin", "purchase_date", "warranty_end", "notes")

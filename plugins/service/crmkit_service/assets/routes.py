@@ -21,6 +21,7 @@ from crmkit import (
     parse_whole_number,
     read_date,
     read_id,
+    seen_party,
 )
 from crmkit.web import (
     Param,
@@ -35,7 +36,7 @@ from crmkit_service.assets.access import ASSET_READ, ASSET_WRITE, CONTRACT_WRITE
 from crmkit_service.assets.bodies import AssetChanges, AssetInput, ContractChanges, ContractInput
 from crmkit_service.assets.entitlement import Entitlement, entitlement_of
 from crmkit_service.assets.service import Asset, Contract
-from crmkit_service.cases.access import hidden_unless_seen, seen_party
+from crmkit_service.cases.access import hidden_unless_seen
 from crmkit_service.web import check_query, read_as, without_version, write_as
 
 

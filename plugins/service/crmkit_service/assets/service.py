@@ -20,9 +20,11 @@ from crmkit import (
     NotFound,
     Transaction,
     ValidationError,
+    check_fields,
     get_party,
     read_date,
     read_id,
+    read_text,
     read_whole_number,
     record_audit,
     utcnow,
@@ -128,7 +130,7 @@ def _asset_values(data: Mapping[str, Any], settings_months: int | None) -> dict[
         "vin": _optional("vin", data.get("vin"), read_vin),
         "purchase_date": _day("purchase_date", data.get("purchase_date")),
         "warranty_end": _day("warranty_end", data.get("warranty_end")),
-        "notes": fields.text("notes", data.get("notes"), limit=NOTES_LENGTH) or "",
+        "notes": read_text("notes", data.get("notes"), limit=NOTES_LENGTH) or "",
     }
     if values["serial_number"] is None and values["vin"] is None:
         raise ValidationError("serial_number", "give a serial number or a VIN")
@@ -183,7 +185,7 @@ def create_asset(
     tx: Transaction, data: Mapping[str, Any], *, warranty_months: int | None = None
 ) -> Asset:
     """Record an asset of ``data["party_id"]``; ``warranty_months`` derives a missing warranty end."""
-    fields.only(data, ASSET_FIELDS)
+    check_fields(data, ASSET_FIELDS)
     party_id = _customer_id(tx.conn, data)
     values = _asset_values(data, warranty_months)
     _check_unique(tx, values, None)
@@ -222,7 +224,7 @@ def update_asset(
     warranty_months: int | None = None,
 ) -> Asset:
     """Change the fields ``data`` names (not the party); ``version`` is the one last read."""
-    fields.only(data, tuple(f for f in ASSET_FIELDS if f != "party_id"))
+    check_fields(data, tuple(f for f in ASSET_FIELDS if f != "party_id"))
     current = get_asset(tx.conn, asset_id)
     merged = {
         **{name: getattr(current, name) for name in ASSET_FIELDS if name != "party_id"},
@@ -309,7 +311,7 @@ def _contract_values(conn: Connection, party_id: int, data: Mapping[str, Any]) -
         "visits_included": read_whole_number(
             "visits_included", data.get("visits_included"), maximum=MAX_VISITS
         ),
-        "penalty_terms": fields.text("penalty_terms", data.get("penalty_terms"), limit=TERMS_LENGTH)
+        "penalty_terms": read_text("penalty_terms", data.get("penalty_terms"), limit=TERMS_LENGTH)
         or "",
     }
     if values["ends_on"] < values["starts_on"]:
@@ -319,7 +321,7 @@ def _contract_values(conn: Connection, party_id: int, data: Mapping[str, Any]) -
 
 def create_contract(tx: Transaction, data: Mapping[str, Any]) -> Contract:
     """Record a service contract of ``data["party_id"]`` (for one of its assets, or all of them)."""
-    fields.only(data, CONTRACT_FIELDS)
+    check_fields(data, CONTRACT_FIELDS)
     party_id = _customer_id(tx.conn, data)
     values = _contract_values(tx.conn, party_id, data)
     now = utcnow()
@@ -358,7 +360,7 @@ def update_contract(
     tx: Transaction, contract_id: int, data: Mapping[str, Any], version: int | None
 ) -> Contract:
     """Change the fields ``data`` names (not the party); fewer visits than used are refused."""
-    fields.only(data, tuple(f for f in CONTRACT_FIELDS if f != "party_id"))
+    check_fields(data, tuple(f for f in CONTRACT_FIELDS if f != "party_id"))
     current = get_contract(tx.conn, contract_id)
     # The visits used are counted again once held: a visit being settled may take one.
     tx.hold(visits_lock(current.party_id))

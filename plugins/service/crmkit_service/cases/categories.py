@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from crmkit import NotFound, Transaction, ValidationError, read_reference, utcnow
+from crmkit import NotFound, Transaction, ValidationError, check_fields, read_reference, utcnow
 from crmkit_service import fields
 from crmkit_service.cases.model import Category
 from crmkit_service.cases.tables import case, category
@@ -43,7 +43,7 @@ def _depth(conn: Connection, category_id: int) -> int:
 
 def create_category(tx: Transaction, data: Mapping[str, Any]) -> Category:
     """A category named ``name`` under ``parent_id`` (None: a root); names are unique under a parent."""
-    fields.only(data, ("name", "parent_id"))
+    check_fields(data, ("name", "parent_id"))
     name = fields.required_text("name", data.get("name"), limit=100)
     if SEPARATOR.strip() in name:
         raise ValidationError("name", f"may not contain {SEPARATOR.strip()!r}")

@@ -23,17 +23,13 @@ from crmkit import (
     parse_whole_number,
     read_date,
     require,
+    seen_party,
     user_table,
     utcnow,
 )
 from crmkit.web import actor_of, crm_of, page_response
 from crmkit_service.cases import categories, queries, relations, service, trends
-from crmkit_service.cases.access import (
-    CASE_READ,
-    CASE_WRITE,
-    TRENDS_READ,
-    seen_party,
-)
+from crmkit_service.cases.access import CASE_READ, CASE_WRITE, TRENDS_READ
 from crmkit_service.cases.model import (
     CHANNELS,
     KINDS,

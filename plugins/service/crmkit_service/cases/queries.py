@@ -7,9 +7,18 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, select
 
-from crmkit import Actor, Page, newest_first, require
+from crmkit import (
+    Actor,
+    Page,
+    check_fields,
+    newest_first,
+    read_choice,
+    read_text,
+    require,
+    seen_party_ids,
+)
 from crmkit_service import fields
-from crmkit_service.cases.access import CASE_READ, seen_party_ids
+from crmkit_service.cases.access import CASE_READ
 from crmkit_service.cases.categories import list_categories
 from crmkit_service.cases.model import OPEN_STATUSES, STATUSES, Case
 from crmkit_service.cases.service import case_of
@@ -44,13 +53,13 @@ def list_cases(
     ``team``, ``category_id`` with its sub-categories, ``party_id``, ``product``, ``kind``,
     ``open``: true for the open statuses only), newest first. Merged cases are left out."""
     require(host, actor, CASE_READ)
-    fields.only(filters, FILTERS)
+    check_fields(filters, FILTERS)
     conditions: list[ColumnElement[bool]] = [
         case.c.party_id.in_(seen_party_ids(host, actor)),
         case.c.merged_into_id.is_(None),
     ]
     if filters.get("status") is not None:
-        conditions.append(case.c.status == fields.choice("status", filters["status"], STATUSES))
+        conditions.append(case.c.status == read_choice("status", filters["status"], STATUSES))
     if filters.get("open"):
         conditions.append(case.c.status.in_(OPEN_STATUSES))
     for name in ("owner_id", "party_id"):
@@ -58,7 +67,7 @@ def list_cases(
             conditions.append(case.c[name] == fields.optional_id(name, filters[name]))
     for name, limit_chars in (("team", 100), ("product", 200), ("kind", 20)):
         if filters.get(name) is not None:
-            conditions.append(case.c[name] == fields.text(name, filters[name], limit=limit_chars))
+            conditions.append(case.c[name] == read_text(name, filters[name], limit=limit_chars))
     if filters.get("category_id") is not None:
         category_id = fields.optional_id("category_id", filters["category_id"])
         assert category_id is not None

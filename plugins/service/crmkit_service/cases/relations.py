@@ -14,9 +14,17 @@ from attrs import frozen
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy import case as case_when
 
-from crmkit import Actor, NotFound, Transaction, ValidationError, utcnow
+from crmkit import (
+    Actor,
+    NotFound,
+    Transaction,
+    ValidationError,
+    read_choice,
+    seen_party_ids,
+    sees_every_party,
+    utcnow,
+)
 from crmkit_service import fields
-from crmkit_service.cases.access import seen_party_ids, sees_every_party
 from crmkit_service.cases.events import ENTITY
 from crmkit_service.cases.model import LINK_KINDS, Case, case_number
 from crmkit_service.cases.service import (
@@ -50,7 +58,7 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 def link_cases(tx: Transaction, case_id: int, other_id: Any, kind: Any = "related") -> CaseLink:
     """Link two cases the actor sees (``kind``: related, duplicate, caused_by, blocks)."""
-    kind = fields.choice("kind", kind, LINK_KINDS)
+    kind = read_choice("kind", kind, LINK_KINDS)
     other_id = fields.optional_id("other_id", other_id)
     if other_id is None:
         raise ValidationError("other_id", "is required")

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Page, parse_whole_number, read_date, utcnow
+from crmkit import Page, check_fields, parse_whole_number, read_date, utcnow
 from crmkit.web import (
     Param,
     actor_of,
@@ -157,7 +157,7 @@ async def patch_case(request: Request) -> Response:
 )
 async def post_status(request: Request) -> Response:
     data = await read_object(request)
-    fields.only(data, ("status", "root_cause", "resolution", "version"))
+    check_fields(data, ("status", "root_cause", "resolution", "version"))
     data, version = without_version(data)
 
     def move(tx: Any) -> Case:
@@ -177,7 +177,7 @@ async def post_status(request: Request) -> Response:
 @operation("Add an internal note", request=NoteInput, response=CaseEvent, status=201)
 async def post_note(request: Request) -> Response:
     data = await read_object(request)
-    fields.only(data, ("body",))
+    check_fields(data, ("body",))
 
     def note(tx: Any) -> CaseEvent:
         return service.add_note(tx, _case_id(request), data.get("body"))  # type: ignore[arg-type]
@@ -195,7 +195,7 @@ async def post_note(request: Request) -> Response:
 )
 async def post_reply(request: Request) -> Response:
     data = await read_object(request)
-    fields.only(data, ("body", "status", "version"))
+    check_fields(data, ("body", "status", "version"))
     data, version = without_version(data)
 
     def answer(tx: Any) -> CaseEvent:
@@ -214,7 +214,7 @@ async def post_reply(request: Request) -> Response:
 @operation("Give a case to an owner or a team", request=Assignment, response=Case, errors=(409,))
 async def post_assign(request: Request) -> Response:
     data = await read_object(request)
-    fields.only(data, ("owner_id", "team", "version"))
+    check_fields(data, ("owner_id", "team", "version"))
     data, version = without_version(data)
 
     def give(tx: Any) -> Case:
@@ -257,7 +257,7 @@ def list_links(request: Request) -> Response:
 @operation("Link a case to another", request=LinkInput, response=CaseLink, status=201)
 async def post_link(request: Request) -> Response:
     data = await read_object(request)
-    fields.only(data, ("other_id", "kind"))
+    check_fields(data, ("other_id", "kind"))
 
     def link(tx: Any) -> CaseLink:
         return relations.link_cases(
@@ -276,7 +276,7 @@ async def post_link(request: Request) -> Response:
 )
 async def post_merge(request: Request) -> Response:
     data = await read_object(request)
-    fields.only(data, ("other_id", "version"))
+    check_fields(data, ("other_id", "version"))
     data, version = without_version(data)
 
     def merge(tx: Any) -> Case:

@@ -21,17 +21,21 @@ from crmkit import (
     Transaction,
     ValidationError,
     build_interaction,
+    check_fields,
     get_party,
     log_interaction,
+    read_choice,
     read_id,
     read_reference,
+    read_text,
     require,
+    seen_party,
     user_table,
     utcnow,
 )
 from crmkit_service import fields, versions
 from crmkit_service.assets.entitlement import entitlement_of
-from crmkit_service.cases.access import CASE_READ, hidden_unless_seen, seen_party
+from crmkit_service.cases.access import CASE_READ, hidden_unless_seen
 from crmkit_service.cases.events import ENTITY
 from crmkit_service.cases.model import (
     CHANNELS,
@@ -163,6 +167,11 @@ def payload(current: Case, **extra: Any) -> dict[str, Any]:
     }
 
 
+# Built once: the statements of every event and new case (email to case's hot path).
+_INSERT_EVENT = insert(case_event).returning(*case_event.c)
+_INSERT_CASE = insert(case).returning(*case.c)
+
+
 def record_event(
     tx: Transaction,
     current: Case,
@@ -177,19 +186,18 @@ def record_event(
     """A row of the case's history, and its entry on the party's timeline."""
     now = utcnow()
     row = tx.conn.execute(
-        insert(case_event)
-        .values(
-            case_id=current.id,
-            kind=kind,
-            public=public,
-            body=body,
-            data=dict(data or {}),
-            author_id=tx.actor.user_id,
-            email_id=email_id,
-            inbound_email_id=inbound_email_id,
-            created_at=now,
-        )
-        .returning(*case_event.c)
+        _INSERT_EVENT,
+        {
+            "case_id": current.id,
+            "kind": kind,
+            "public": public,
+            "body": body,
+            "data": dict(data or {}),
+            "author_id": tx.actor.user_id,
+            "email_id": email_id,
+            "inbound_email_id": inbound_email_id,
+            "created_at": now,
+        },
     ).one()
     summary = body if body is not None else _describe(kind, data or {})
     log_interaction(
@@ -235,11 +243,11 @@ def add_event(
 def _new_values(tx: Transaction, data: Mapping[str, Any]) -> dict[str, Any]:
     settings = _settings(tx)
     values: dict[str, Any] = {
-        "kind": fields.choice("kind", data.get("kind", "question"), KINDS),
+        "kind": read_choice("kind", data.get("kind", "question"), KINDS),
         "subject": fields.required_text("subject", data.get("subject"), limit=SUBJECT_LIMIT),
-        "description": fields.text("description", data.get("description"), limit=BODY_LIMIT) or "",
-        "product": fields.text("product", data.get("product"), limit=200),
-        "priority": fields.choice(
+        "description": read_text("description", data.get("description"), limit=BODY_LIMIT) or "",
+        "product": read_text("product", data.get("product"), limit=200),
+        "priority": read_choice(
             "priority",
             settings.default_priority if data.get("priority") is None else data["priority"],
             PRIORITIES,
@@ -247,10 +255,10 @@ def _new_values(tx: Transaction, data: Mapping[str, Any]) -> dict[str, Any]:
         "severity": (
             None
             if data.get("severity") is None
-            else fields.choice("severity", data["severity"], SEVERITIES)
+            else read_choice("severity", data["severity"], SEVERITIES)
         ),
-        "channel": fields.choice("channel", data.get("channel", "phone"), CHANNELS),
-        "team": fields.text("team", data.get("team"), limit=100),
+        "channel": read_choice("channel", data.get("channel", "phone"), CHANNELS),
+        "team": read_text("team", data.get("team"), limit=100),
         "category_id": None,
         "owner_id": None,
     }
@@ -289,7 +297,7 @@ def open_case(
     ``origin`` (the message's ``message_id`` and ``sender``) and ``inbound_email_id`` are
     kept with the ``created`` event of a case opened from an email, to thread the replies.
     """
-    fields.only(data, CREATE_FIELDS)
+    check_fields(data, CREATE_FIELDS)
     party_id = read_id("party_id", data.get("party_id"))
     seen_party(tx.hooks, tx.conn, tx.actor, party_id)
     values = _new_values(tx, data)
@@ -297,20 +305,19 @@ def open_case(
     entitlement = entitlement_of(tx.conn, party_id, asset_id)
     now = utcnow()
     row = tx.conn.execute(
-        insert(case)
-        .values(
+        _INSERT_CASE,
+        {
             **values,
-            party_id=party_id,
-            asset_id=asset_id,
-            status="new",
-            entitlement_state=entitlement.state,
-            entitlement_summary=entitlement.summary[:300],
-            billable=entitlement.billable,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
-        .returning(*case.c)
+            "party_id": party_id,
+            "asset_id": asset_id,
+            "status": "new",
+            "entitlement_state": entitlement.state,
+            "entitlement_summary": entitlement.summary[:300],
+            "billable": entitlement.billable,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        },
     ).one()
     opened = case_of(row)
     record_event(
@@ -333,7 +340,7 @@ def open_case(
 
 
 def _transition(current: Case, status: Any) -> str:
-    status = fields.choice("status", status, STATUSES)
+    status = read_choice("status", status, STATUSES)
     allowed = TRANSITIONS[current.status]
     if status not in allowed:
         raise ValidationError(
@@ -348,7 +355,7 @@ def _status_values(current: Case, status: str, root_cause: Any, resolution: Any)
     values: dict[str, Any] = {"status": status}
     if status == "resolved":
         values["root_cause"] = fields.required_text("root_cause", root_cause, limit=200)
-        values["resolution"] = fields.text("resolution", resolution, limit=BODY_LIMIT)
+        values["resolution"] = read_text("resolution", resolution, limit=BODY_LIMIT)
         values["resolved_at"] = now
     elif root_cause is not None or resolution is not None:
         field = "root_cause" if root_cause is not None else "resolution"
@@ -523,8 +530,8 @@ def customer_reply(
     before = _added_before(tx.conn, inbound_email_id)
     if before is not None:
         return before
-    text = fields.text("body", body, limit=BODY_LIMIT) or ""
-    data: dict[str, Any] = {"channel": fields.choice("channel", channel, CHANNELS)}
+    text = read_text("body", body, limit=BODY_LIMIT) or ""
+    data: dict[str, Any] = {"channel": read_choice("channel", channel, CHANNELS)}
     if message_id:
         data["message_id"] = message_id
     if auto_reply:
@@ -590,7 +597,7 @@ def foreign_message(
     before = _added_before(tx.conn, inbound_email_id)
     if before is not None:
         return before
-    text = fields.text("body", body, limit=BODY_LIMIT) or ""
+    text = read_text("body", body, limit=BODY_LIMIT) or ""
     data: dict[str, Any] = {"from_another_sender": True, "sender": sender}
     if message_id:
         data["message_id"] = message_id
@@ -616,7 +623,7 @@ def assign(
     not_merged(current)
     if owner_id is None and team is None:
         raise ValidationError("owner_id", "give an owner, a team or both")
-    values: dict[str, Any] = {"owner_id": None, "team": fields.text("team", team, limit=100)}
+    values: dict[str, Any] = {"owner_id": None, "team": read_text("team", team, limit=100)}
     if owner_id is not None:
         values["owner_id"] = read_reference(tx.conn, "owner_id", owner_id, user_table, "user")
         values["team"] = values["team"] or _team_of(tx.conn, values["owner_id"])
@@ -650,7 +657,7 @@ def update_case(
 ) -> Case:
     """Change the case's ``kind``, ``subject``, ``description``, ``category_id``, ``product``,
     ``priority`` or ``severity``."""
-    fields.only(data, EDITABLE)
+    check_fields(data, EDITABLE)
     # Null clears a field that may be empty; for one that may not, it changes nothing.
     data = {k: v for k, v in data.items() if v is not None or k in CLEARABLE}
     current = live_case(tx, case_id)

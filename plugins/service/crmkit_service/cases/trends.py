@@ -14,9 +14,8 @@ from typing import Any
 from attrs import frozen
 from sqlalchemy import ColumnElement, Connection, func, select, true
 
-from crmkit import Actor, ValidationError, require
-from crmkit_service import fields
-from crmkit_service.cases.access import TRENDS_READ, seen_party_ids
+from crmkit import Actor, ValidationError, read_choice, require, seen_party_ids
+from crmkit_service.cases.access import TRENDS_READ
 from crmkit_service.cases.categories import list_categories
 from crmkit_service.cases.tables import case
 
@@ -60,8 +59,8 @@ def case_trends(
 ) -> list[TrendPoint]:
     """Counts per period (oldest first) and per key (most cases first) from ``since`` to ``until``."""
     require(host, actor, TRENDS_READ)
-    dimension = fields.choice("dimension", dimension, DIMENSIONS)
-    period = fields.choice("period", period, PERIODS)
+    dimension = read_choice("dimension", dimension, DIMENSIONS)
+    period = read_choice("period", period, PERIODS)
     if until < since:
         raise ValidationError("until", "is before since")
     if (until - since).days > MAX_DAYS:

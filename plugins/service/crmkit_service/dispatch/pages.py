@@ -23,10 +23,10 @@ from crmkit import (
     get_party,
     is_allowed,
     require,
+    seen_party_ids,
     territory_condition,
 )
 from crmkit.web import actor_of, crm_of, page_response
-from crmkit_service.cases.access import seen_party_ids
 from crmkit_service.dispatch import service, technicians
 from crmkit_service.dispatch.access import DISPATCH_READ, DISPATCH_WRITE, TECHNICIAN_WRITE
 from crmkit_service.dispatch.availability import BOOKED, free_candidates

@@ -14,9 +14,11 @@ from starlette.routing import BaseRoute, Route
 
 from crmkit import (
     ValidationError,
+    check_fields,
     clean_territory,
     parse_whole_number,
     read_timestamp,
+    seen_party_ids,
     territory_condition,
 )
 from crmkit.web import (
@@ -28,8 +30,7 @@ from crmkit.web import (
     optional_version,
     read_object,
 )
-from crmkit_service import fields
-from crmkit_service.cases.access import hidden_unless_seen, seen_party_ids
+from crmkit_service.cases.access import hidden_unless_seen
 from crmkit_service.cases.model import Case
 from crmkit_service.cases.service import get_case
 from crmkit_service.dispatch import service, technicians
@@ -178,7 +179,7 @@ def get_candidates(request: Request) -> Response:
 )
 async def post_assign(request: Request) -> Response:
     body = await read_object(request)
-    fields.only(body, ("technician_id", "scheduled_start", "scheduled_end", "version"))
+    check_fields(body, ("technician_id", "scheduled_start", "scheduled_end", "version"))
     version = optional_version(body)
 
     def work(tx: Any) -> Dispatch:
@@ -206,7 +207,7 @@ async def post_assign(request: Request) -> Response:
 )
 async def post_status(request: Request) -> Response:
     body = await read_object(request)
-    fields.only(body, ("status", "report", "at", "version"))
+    check_fields(body, ("status", "report", "at", "version"))
     version = optional_version(body)
 
     def work(tx: Any) -> Dispatch:

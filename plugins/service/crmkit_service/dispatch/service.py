@@ -25,13 +25,16 @@ from crmkit import (
     PostalAddress,
     Transaction,
     ValidationError,
+    check_fields,
     clean_territory,
     get_party,
+    read_choice,
     read_id,
+    read_text,
     read_timestamp,
     utcnow,
 )
-from crmkit_service import fields, versions
+from crmkit_service import versions
 from crmkit_service.assets.entitlement import entitlement_of
 from crmkit_service.assets.service import assets_of_party, use_visit, visits_lock
 from crmkit_service.cases.model import Case
@@ -172,11 +175,11 @@ def read_slot(
 
 def create_dispatch(tx: Transaction, case: Case, data: Mapping[str, Any]) -> Dispatch:
     """Request a visit for ``case`` (which ``tx.actor`` sees); with ``technician_id``, assign it at once."""
-    fields.only(data, FIELDS)
+    check_fields(data, FIELDS)
     if not case.is_open:
         raise ValidationError("case_id", f"case {case.number} is {case.status}: reopen it first")
     settings = _settings(tx)
-    urgency = fields.choice("urgency", data.get("urgency", "normal"), URGENCIES)
+    urgency = read_choice("urgency", data.get("urgency", "normal"), URGENCIES)
     asset_id = (
         case.asset_id if data.get("asset_id") is None else read_id("asset_id", data["asset_id"])
     )
@@ -209,7 +212,7 @@ def create_dispatch(tx: Transaction, case: Case, data: Mapping[str, Any]) -> Dis
             status="requested",
             scheduled_start=start,
             scheduled_end=end,
-            instructions=fields.text("instructions", data.get("instructions"), limit=TEXT_LENGTH)
+            instructions=read_text("instructions", data.get("instructions"), limit=TEXT_LENGTH)
             or "",
             report="",
             entitlement=entitled.state,
@@ -307,7 +310,7 @@ def change_status(
     _check_move(current, status, version)
     when = _reported_at(current, at)
     values: dict[str, Any] = {f"{status}_at": when}
-    text = fields.text("report", report, limit=TEXT_LENGTH)
+    text = read_text("report", report, limit=TEXT_LENGTH)
     if text:
         values["report"] = text
     if status == "done":

@@ -22,9 +22,13 @@ from crmkit import (
     PostalAddress,
     Transaction,
     ValidationError,
+    check_fields,
     clean_territory,
+    read_choice,
     read_id,
     read_reference,
+    read_text,
+    read_time_zone,
     read_whole_number,
     user_table,
     utcnow,
@@ -153,18 +157,18 @@ def _values(
     conn: Connection, data: Mapping[str, Any], default_zone: str, region: str | None
 ) -> dict[str, Any]:
     user_id = data.get("user_id")
-    phone = fields.text("phone", data.get("phone"), limit=50)
-    email = fields.text("email", data.get("email"), limit=320)
+    phone = read_text("phone", data.get("phone"), limit=50)
+    email = read_text("email", data.get("email"), limit=320)
     return {
         "name": fields.required_text("name", data.get("name"), limit=NAME_LENGTH),
-        "kind": fields.choice("kind", data.get("kind", "technician"), KINDS),
+        "kind": read_choice("kind", data.get("kind", "technician"), KINDS),
         "user_id": None
         if user_id is None
         else read_reference(conn, "user_id", user_id, user_table, "user"),
         "phone": PhoneNumber.parse(phone, region=region).e164 if phone else None,
         "email": EmailAddress.parse(email).original if email else None,
         "territories": _territories(data.get("territories", [])),
-        "time_zone": fields.time_zone("time_zone", data.get("time_zone") or default_zone),
+        "time_zone": read_time_zone("time_zone", data.get("time_zone") or default_zone),
         "active": fields.flag("active", data.get("active", True)),
     }
 
@@ -187,7 +191,7 @@ def create_technician(
     tx: Transaction, data: Mapping[str, Any], *, default_zone: str, region: str | None
 ) -> Technician:
     """Record a technician or partner with their region and working windows."""
-    fields.only(data, FIELDS)
+    check_fields(data, FIELDS)
     values = _values(tx.conn, data, default_zone, region)
     windows = _windows(data.get("windows", []))
     now = utcnow()
@@ -209,7 +213,7 @@ def update_technician(
     region: str | None,
 ) -> Technician:
     """Change the fields ``data`` names; ``windows``, when given, replaces every window."""
-    fields.only(data, FIELDS)
+    check_fields(data, FIELDS)
     current = get_technician(tx.conn, technician_id)
     what = f"technician {technician_id}"
     versions.check_version(what, current.version, version)

@@ -22,10 +22,11 @@ from crmkit import (
     ValidationError,
     is_allowed,
     require,
+    seen_party,
 )
 from crmkit.web import actor_of, crm_of, page_response
 from crmkit_service.assets.access import ASSET_READ
-from crmkit_service.cases.access import CASE_WRITE, seen_party
+from crmkit_service.cases.access import CASE_WRITE
 from crmkit_service.cases.model import KINDS, PRIORITIES
 from crmkit_service.cases.service import open_case
 from crmkit_service.dispatch.access import DISPATCH_WRITE

@@ -11,9 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Customer, Prospect, require
+from crmkit import Customer, Prospect, require, seen_party
 from crmkit.web import Param, actor_of, crm_of, json_response, operation
-from crmkit_service.cases.access import seen_party
 from crmkit_service.helpdesk.access import HELPDESK_READ
 from crmkit_service.helpdesk.lookup import callers, contact_key
 from crmkit_service.helpdesk.view import CallerView, caller_view

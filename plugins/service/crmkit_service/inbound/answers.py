@@ -9,8 +9,10 @@ so the customer's answer to it comes back to the case.
 
 from __future__ import annotations
 
+from typing import Any
+
 from crmkit_channels import InboundEmail, answer_inbound
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from crmkit import Transaction, utcnow
 from crmkit_service.cases.model import Case
@@ -23,6 +25,11 @@ from crmkit_service.sla.calendars import AROUND_THE_CLOCK, Calendar, is_working_
 RULE = "service.email_to_case"
 ARTICLE_LIMIT = 3
 PORTAL_ARTICLE = "/p/service/portal/articles/"
+_THREAD = (
+    update(case_event)
+    .where(case_event.c.inbound_email_id == bindparam("answered_inbound_id"))
+    .values(email_id=bindparam("answer_id"))
+)
 
 SUBJECT = "[{{ number }}] {{ case_subject }}"
 TEXT = """{% if acknowledge %}Thank you for your message. We have opened case {{ number }} for it; \
@@ -62,28 +69,31 @@ def answer_new_case(
     out_of_hours = settings.out_of_hours_notice and not is_working_time(
         calendar_of(tx, settings), utcnow()
     )
-    articles = _articles(tx, message) if settings.suggest_articles else []
-    if not (settings.acknowledge or out_of_hours or articles):
-        return None
-    email_id = answer_inbound(
-        tx,
-        message.id,
-        RULE,
-        subject=SUBJECT,
-        text=TEXT,
-        variables={
+
+    def variables(articles: list[dict[str, str]]) -> dict[str, Any]:
+        return {
             "number": opened.number,
             "case_subject": opened.subject,
             "acknowledge": settings.acknowledge,
             "out_of_hours": out_of_hours,
             "articles": articles,
-        },
-    )
+        }
+
+    if settings.acknowledge or out_of_hours:
+        # An answer is due whatever the articles say: they are searched only when it goes out
+        # (not when the sender had answers enough today).
+        def found() -> dict[str, Any]:
+            return variables(_articles(tx, message) if settings.suggest_articles else [])
+
+        email_id = answer_inbound(tx, message.id, RULE, subject=SUBJECT, text=TEXT, variables=found)
+    else:
+        articles = _articles(tx, message) if settings.suggest_articles else []
+        if not articles:
+            return None
+        email_id = answer_inbound(
+            tx, message.id, RULE, subject=SUBJECT, text=TEXT, variables=variables(articles)
+        )
     if email_id is not None:
         # The customer's answer to the acknowledgement belongs to the case too.
-        tx.conn.execute(
-            update(case_event)
-            .where(case_event.c.inbound_email_id == message.id)
-            .values(email_id=email_id)
-        )
+        tx.conn.execute(_THREAD, {"answered_inbound_id": message.id, "answer_id": email_id})
     return email_id

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from crmkit_channels import InboundEmail
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from crmkit import SYSTEM, Crm, Transaction
 from crmkit_service.cases import service
@@ -26,6 +26,9 @@ from crmkit_service.inbound.settings import EmailToCaseSettings
 
 CLAIM = "service"
 NO_SUBJECT = "(no subject)"
+_TAKEN = select(case_event.c.id).where(
+    case_event.c.inbound_email_id == bindparam("inbound_email_id")
+)
 _NUMBER_IN_SUBJECT = re.compile(rf"\[{NUMBER_PREFIX}(\d{{1,15}})\]", re.IGNORECASE)
 
 
@@ -40,9 +43,7 @@ def route_inbound(app: Crm, message: Any) -> str | None:
 
 
 def take(tx: Transaction, message: InboundEmail) -> str | None:
-    taken = tx.conn.execute(
-        select(case_event.c.id).where(case_event.c.inbound_email_id == message.id)
-    ).first()
+    taken = tx.conn.execute(_TAKEN, {"inbound_email_id": message.id}).first()
     if taken is not None:
         return CLAIM
     case_id = thread_case(tx, message)

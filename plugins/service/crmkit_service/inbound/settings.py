@@ -6,9 +6,9 @@ from typing import Any
 
 from attrs import field, frozen, validators
 
-from crmkit import ValidationError
+from crmkit import ValidationError, read_time_zone
 from crmkit_service.cases.model import KINDS, PRIORITIES
-from crmkit_service.sla.calendars import Calendar, read_hours, read_time_zone
+from crmkit_service.sla.calendars import Calendar, read_hours
 
 OFFICE_HOURS = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -31,7 +31,7 @@ def _hours(value: Any) -> dict[str, list[str]]:
 
 def _zone(instance: Any, attribute: Any, value: str) -> None:
     try:
-        read_time_zone(value)
+        read_time_zone("time_zone", value)
     except ValidationError as exc:
         raise ValueError(f"time_zone: {exc.message}") from None
 

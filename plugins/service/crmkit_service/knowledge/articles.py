@@ -24,6 +24,7 @@ from crmkit import (
     Transaction,
     ValidationError,
     newest_first,
+    read_choice,
     read_whole_number,
     record_audit,
     user_table,
@@ -185,10 +186,10 @@ def list_articles(
     """Articles newest first, filtered by status, visibility and category."""
     query: Select[Any] = select(article)
     if status is not None:
-        query = query.where(article.c.status == fields.choice("status", status, STATUSES))
+        query = query.where(article.c.status == read_choice("status", status, STATUSES))
     if visibility is not None:
         query = query.where(
-            article.c.visibility == fields.choice("visibility", visibility, VISIBILITIES)
+            article.c.visibility == read_choice("visibility", visibility, VISIBILITIES)
         )
     if category_id is not None:
         query = query.where(article.c.category_id == category_id)
@@ -323,7 +324,7 @@ def _read_content(conn: Connection, data: Mapping[str, Any], *, required: bool) 
         if data.get(name) is not None or required:
             content[name] = fields.required_text(name, data.get(name), limit=limit)
     if data.get("visibility") is not None:
-        content["visibility"] = fields.choice("visibility", data["visibility"], VISIBILITIES)
+        content["visibility"] = read_choice("visibility", data["visibility"], VISIBILITIES)
     if "category_id" in data:
         content["category_id"] = read_category(conn, "category_id", data["category_id"])
     return content

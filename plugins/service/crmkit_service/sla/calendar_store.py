@@ -12,6 +12,7 @@ from crmkit import (
     NotFound,
     ValidationError,
     check_storable_text,
+    read_time_zone,
 )
 from crmkit_service.sla.calendars import (
     AROUND_THE_CLOCK,
@@ -20,7 +21,6 @@ from crmkit_service.sla.calendars import (
     hours_as_data,
     read_holidays,
     read_hours,
-    read_time_zone,
 )
 from crmkit_service.sla.tables import calendar
 
@@ -59,7 +59,7 @@ def read_calendar(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "name": _name(data, "name", required=True),
         "team": _name(data, "team", required=False),
-        "time_zone": read_time_zone(data.get("time_zone")),
+        "time_zone": read_time_zone("time_zone", data.get("time_zone")),
         "hours": hours_as_data(hours),
         "holidays": holidays_as_data(holidays),
     }

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from attrs import frozen
 
 from crmkit import ValidationError, check_storable_text, read_date
-from crmkit_service import fields
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_MINUTES = 24 * 60
@@ -61,11 +60,6 @@ AROUND_THE_CLOCK = Calendar(
 
 
 # Reading a calendar from untrusted input
-
-
-def read_time_zone(name: object) -> str:
-    """A calendar's ``time_zone``."""
-    return fields.time_zone("time_zone", name)
 
 
 def _read_shift(where: str, text: object) -> tuple[int, int]:

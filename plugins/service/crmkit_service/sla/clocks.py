@@ -94,7 +94,8 @@ def case_changed(tx: Transaction, case: Case, change: str) -> None:
         raise ValueError(f"unknown case change {change!r}: expected one of {', '.join(CHANGES)}")
     settings: SlaSettings = tx.app.settings_of["service"].sla
     now = utcnow()
-    found = clocks_of_case(tx.conn, case.id)
+    # A case just opened has no clocks yet: no need to look.
+    found = {} if change == "opened" else clocks_of_case(tx.conn, case.id)
     if not found:
         if case.is_open and change in ("opened", "priority", "category"):
             _start(tx, case, settings, now)

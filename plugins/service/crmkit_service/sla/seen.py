@@ -6,8 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select
 
-from crmkit import Actor, party_table
-from crmkit_service.cases.access import seen_parties, sees_every_party
+from crmkit import Actor, party_table, seen_parties, sees_every_party
 
 
 def only_seen(

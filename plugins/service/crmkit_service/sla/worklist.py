@@ -25,8 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import case as when
 
-from crmkit import Actor, party_table
-from crmkit_service.cases.access import seen_parties, sees_every_party
+from crmkit import Actor, party_table, seen_parties, sees_every_party
 from crmkit_service.cases.model import case_number
 from crmkit_service.cases.tables import case
 from crmkit_service.sla.periods import Period

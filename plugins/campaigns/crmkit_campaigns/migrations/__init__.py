@@ -1,0 +1,1 @@
+"""The Alembic branch ``campaigns``: revision files in ``versions/``."""

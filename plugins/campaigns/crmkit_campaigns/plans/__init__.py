@@ -1,0 +1,1 @@
+"""Marketing plans: quantitative targets per period, product group and geography, against actuals."""

@@ -1,0 +1,1 @@
+"""Results: member statuses from delivery and tracking, responses into intake, conversions, attribution, costs and ROI."""
