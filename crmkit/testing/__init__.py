@@ -8,6 +8,7 @@ Starlette's ``TestClient`` behind :func:`http_client`, and Playwright for :func:
 * :func:`register_plugin` turns any object with ``@hookimpl`` functions into a
   throwaway plugin for one test.
 * :func:`check_plugin` is the contract test every plugin runs.
+* :func:`add_user` writes a user and gives the actor acting for it.
 * :func:`invoke` runs a ``crmkit`` command against a test application.
 * :func:`settings_from_file` reads a ``crmkit.toml`` as the application does.
 * :func:`seed_demo_data` writes the demo's data (users log in with
@@ -34,10 +35,12 @@ from crmkit.testing.browser import chromium, require_browser, served
 from crmkit.testing.cli import invoke
 from crmkit.testing.contract import check_plugin
 from crmkit.testing.demo import DEMO_PASSWORD, seed_demo_data
+from crmkit.testing.users import add_user
 
 __all__ = [
     "DEMO_PASSWORD",
     "TestDatabase",
+    "add_user",
     "check_plugin",
     "chromium",
     "http_client",

@@ -24,10 +24,9 @@ from crmkit import (
     create_party,
     hookimpl,
     record_consent,
-    user_table,
     utcnow,
 )
-from crmkit.testing import http_client, register_plugin
+from crmkit.testing import add_user, http_client, register_plugin
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -76,38 +75,6 @@ def make_campaigns(make_crm: Callable[..., Crm]) -> CampaignsMaker:
 def crm(make_campaigns: CampaignsMaker) -> Crm:
     """A CRM with the channels and campaigns plugins, default settings, tables created."""
     return make_campaigns()
-
-
-def add_user(
-    crm: Crm,
-    username: str,
-    role: str,
-    *,
-    team: str | None = None,
-    manager_id: int | None = None,
-    territories: tuple[str, ...] = (),
-) -> Actor:
-    """A user row, returned as the actor acting for that user."""
-    now = utcnow()
-    with crm.transaction() as tx:
-        user_id = tx.conn.execute(
-            insert(user_table)
-            .values(
-                username=username,
-                display_name=username.title(),
-                email=f"{username}@acme.example",
-                role=role,
-                manager_id=manager_id,
-                team=team,
-                territories=list(territories),
-                active=True,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(user_table.c.id)
-        ).scalar_one()
-    return Actor(user_id=user_id, username=username, role=role, team=team, territories=territories)
 
 
 @frozen

@@ -23,10 +23,9 @@ from crmkit import (
     build_party,
     create_party,
     hookimpl,
-    user_table,
     utcnow,
 )
-from crmkit.testing import register_plugin
+from crmkit.testing import add_user, register_plugin
 
 
 @pytest.fixture
@@ -43,38 +42,6 @@ class SalesTeam:
     seller: Actor
     territory_seller: Actor
     outsider: Actor
-
-
-def add_user(
-    crm: Crm,
-    username: str,
-    role: str,
-    *,
-    team: str | None = None,
-    manager_id: int | None = None,
-    territories: tuple[str, ...] = (),
-) -> Actor:
-    """A user row, returned as the actor acting for that user."""
-    now = utcnow()
-    with crm.transaction() as tx:
-        user_id = tx.conn.execute(
-            insert(user_table)
-            .values(
-                username=username,
-                display_name=username.title(),
-                email=f"{username}@example.com",
-                role=role,
-                manager_id=manager_id,
-                team=team,
-                territories=list(territories),
-                active=True,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(user_table.c.id)
-        ).scalar_one()
-    return Actor(user_id=user_id, username=username, role=role, team=team, territories=territories)
 
 
 @pytest.fixture
