@@ -75,7 +75,9 @@ def test_a_visitor_registers_confirms_and_sees_the_ticket(
     expect(page.get_by_role("status")).to_contain_text("Your registration is confirmed")
     ticket = page.get_by_role("img", name="Your check-in code")
     expect(ticket).to_be_visible()
-    assert ticket.evaluate("img => img.naturalWidth") > 100
+    # Visible is not loaded: on a busy machine the PNG may still be on its way.
+    loaded = "img => img.complete ? img.naturalWidth : new Promise(r => img.onload = () => r(img.naturalWidth))"
+    assert ticket.evaluate(loaded) > 100
     assert not refused, refused
     with crm.read() as conn:
         row = conn.execute(select(registration)).one()
