@@ -12,6 +12,7 @@ from crmkit.core.audit import AuditEntry
 from crmkit.core.audit import history as audit_history
 from crmkit.core.audit import record as record_audit
 from crmkit.core.consent import Consent, consents_of, consents_of_parties, record_consent
+from crmkit.core.csv_cells import csv_cell
 from crmkit.core.custom_fields import CustomField, check_custom
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Customer, Interaction, Party, Prospect, RecordRef, User
@@ -101,10 +102,18 @@ from crmkit.core.tables import party as party_table
 from crmkit.core.tables import user as user_table
 from crmkit.core.tasks import Task, create_task
 from crmkit.core.territories import clean_territory, in_territory, territory_condition
-from crmkit.core.ui import MenuItem, Widget
+from crmkit.core.ui import MenuItem, Panel, Widget
 from crmkit.core.untrusted import check_storable_text
-from crmkit.core.values import EmailAddress, Money, PhoneNumber, PostalAddress
+from crmkit.core.values import (
+    EmailAddress,
+    Money,
+    PhoneNumber,
+    PostalAddress,
+    currencies,
+    read_currency,
+)
 from crmkit.hooks.markers import hookimpl
+from crmkit.hooks.parts import Parts
 from crmkit.hooks.plugin_info import PluginInfo
 from crmkit.hooks.specs import spec as hookspec
 from crmkit.version import API_VERSION
@@ -142,6 +151,8 @@ __all__ = [
     "NotFound",
     "Notification",
     "Page",
+    "Panel",
+    "Parts",
     "Party",
     "Permission",
     "PermissionDenied",
@@ -173,6 +184,8 @@ __all__ = [
     "convert_prospect",
     "create_party",
     "create_task",
+    "csv_cell",
+    "currencies",
     "erase_party",
     "export_party",
     "external_id_history",
@@ -199,6 +212,7 @@ __all__ = [
     "parse_whole_number",
     "party_table",
     "read_choice",
+    "read_currency",
     "read_date",
     "read_decimal",
     "read_id",

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from crmkit import CustomField, Party, User, ValidationError, hookimpl
 from crmkit.app import Crm
 from crmkit.core import exporting
-from crmkit.core.csv_cells import FORMULA_STARTS, neutralise, restore
+from crmkit.core.csv_cells import FORMULA_STARTS, csv_cell, restore
 from crmkit.core.exporting import export_records
 from crmkit.core.importing import import_parties
 from crmkit.core.interactions import build_interaction, log_interaction
@@ -235,7 +235,7 @@ def split_as_a_spreadsheet(line: str, separator: str) -> list[str]:
 
 @given(st.text())
 def test_a_neutralised_cell_is_never_a_formula_and_restores_to_its_value(value: str) -> None:
-    cell = neutralise(value)
+    cell = csv_cell(value)
 
     assert not cell.startswith(FORMULA_STARTS)
     assert restore(cell) == value

@@ -39,7 +39,7 @@ async def undeclared(request: Request) -> Response:
 
 
 @operation("Visits of a party", response=list[Visit], query=(Param("limit", int, "Most"),))
-async def visits(request: Request) -> Response:
+async def visits_endpoint(request: Request) -> Response:
     return JSONResponse([])
 
 
@@ -49,7 +49,7 @@ def app_with_visits(make_crm: Any) -> Any:
         register_routes=hookimpl(
             lambda: [
                 Route("/visits", log_visit, methods=["POST"]),
-                Route("/visits", visits, methods=["GET"]),
+                Route("/visits", visits_endpoint, methods=["GET"]),
                 Route("/internal", undeclared),
             ]
         ),
@@ -103,6 +103,36 @@ def test_plugin_routes_declare_their_operations_the_same_way(make_crm):
     limit = doc["paths"]["/p/visits/visits"]["get"]["parameters"][0]
     assert (limit["name"], limit["in"], limit["schema"]) == ("limit", "query", {"type": "integer"})
     assert "/p/visits/internal" not in doc["paths"]
+
+
+def test_two_plugins_classes_of_one_name_each_keep_their_own_schema(make_crm):
+    @frozen
+    class Visit:  # another plugin's, of the same name as the visits plugin's
+        """A vehicle's visit to the workshop."""
+
+        vehicle: str
+
+    @operation("A fleet visit", response=Visit)
+    async def fleet_visit(request: Request) -> Response:
+        return JSONResponse({"vehicle": "B-X 1"})
+
+    fleet = types.SimpleNamespace(register_routes=hookimpl(lambda: [Route("/visit", fleet_visit)]))
+    visits = types.SimpleNamespace(
+        actor_from_request=hookimpl(lambda app, request: ADMIN),
+        register_routes=hookimpl(lambda: [Route("/visits", visits_endpoint, methods=["GET"])]),
+    )
+    crm = make_crm([register_plugin(visits, name="visits"), register_plugin(fleet, name="fleet")])
+
+    doc = http_client(crm).get("/api/openapi.json").json()
+
+    schemas = doc["components"]["schemas"]
+    ours = doc["paths"]["/p/visits/visits"]["get"]["responses"]["200"]["content"]
+    theirs = doc["paths"]["/p/fleet/visit"]["get"]["responses"]["200"]["content"]
+    ours_ref = ours["application/json"]["schema"]["items"]["$ref"]
+    theirs_ref = theirs["application/json"]["schema"]["$ref"]
+    assert ours_ref != theirs_ref
+    assert set(schemas[ours_ref.rsplit("/", 1)[1]]["properties"]) == {"party_id", "notes"}
+    assert set(schemas[theirs_ref.rsplit("/", 1)[1]]["properties"]) == {"vehicle"}
 
 
 def test_path_parameters_come_from_the_route(make_crm):

@@ -9,12 +9,22 @@ from typing import Any
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crmkit import Actor, CustomField, MenuItem, PluginError, PluginInfo, Widget, hookimpl
+from crmkit import (
+    Actor,
+    CustomField,
+    MenuItem,
+    Panel,
+    PluginError,
+    PluginInfo,
+    Widget,
+    hookimpl,
+    party_table,
+)
 from crmkit.app import Crm
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party
@@ -551,6 +561,36 @@ def test_hook_timeline_renderers(make_crm):
     assert "<em class=call>Rang &lt;back&gt;</em>" in page
     assert "<strong>Plain &lt;entry&gt;</strong>" in page
     assert page.index("Rang") < page.index("Plain")
+
+
+def test_hook_party_panels(make_crm):
+    """Plugins' panels show on a party's page by order, rendered on the page's connection; a
+    failing one is replaced by a note and the page still renders."""
+
+    def broken(conn: Any) -> str:
+        raise RuntimeError("panel bug")
+
+    def count(conn: Any) -> str:
+        return f"<p class=count>{conn.execute(select(func.count()).select_from(party_table)).scalar_one()} parties</p>"
+
+    def panels(app: Crm, actor: Actor, party: Any) -> list[Panel]:
+        return [
+            Panel(
+                "Points", lambda conn: f"<p class=points>{escape(party.display_name)}: 120</p>", 20
+            ),
+            Panel("Broken", broken, 30),
+            Panel("Census", count, 10),
+        ]
+
+    crm = make_crm([login(), plugin("loyal", party_panels=panels)])
+    party_id = add_party(crm, last_name="Weber")
+    page = http_client(crm).get(f"/parties/{party_id}")
+
+    assert page.status_code == 200
+    text = page.text
+    assert "<p class=points>Weber: 120</p>" in text and "<p class=count>1 parties</p>" in text
+    assert "This section failed" in text and "panel bug" not in text
+    assert text.index("Census") < text.index("Points") < text.index("Broken")
 
 
 def test_a_timeline_source_claimed_twice_stops_the_web_app(make_crm):

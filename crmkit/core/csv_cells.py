@@ -17,13 +17,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 
 
-def neutralise(cell: str) -> str:
+def csv_cell(cell: str) -> str:
     """``cell`` as a CSV file holds it: with a ``'`` in front if it could be taken for a formula."""
     return QUOTE + cell if cell.lstrip(QUOTE).startswith(FORMULA_STARTS) else cell
 
 
 def restore(cell: str) -> str:
-    """The value a cell written by :func:`neutralise` holds: one ``'`` less where it added one."""
+    """The value a cell written by :func:`csv_cell` holds: one ``'`` less where it added one."""
     if cell.startswith(QUOTE) and cell.lstrip(QUOTE).startswith(FORMULA_STARTS):
         return cell[1:]
     return cell

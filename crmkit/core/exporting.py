@@ -29,7 +29,7 @@ import attrs
 from attrs import frozen
 from sqlalchemy import ColumnElement, Connection, select
 
-from crmkit.core.csv_cells import neutralise
+from crmkit.core.csv_cells import csv_cell
 from crmkit.core.db import reading
 from crmkit.core.entities import Customer, Party, Prospect
 from crmkit.core.errors import ValidationError
@@ -149,7 +149,7 @@ def _write_csv(out: IO[str], columns: tuple[str, ...], records: Iterable[dict[st
     count = 0
     for record in records:
         # The one place every CSV cell of an export passes: a planted formula cannot get by.
-        writer.writerow({name: neutralise(_cell(record.get(name))) for name in columns})
+        writer.writerow({name: csv_cell(_cell(record.get(name))) for name in columns})
         count += 1
     return count
 

@@ -51,7 +51,7 @@ from sqlalchemy import JSON, Connection, Dialect, Table, func, insert, select, t
 
 from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.consent import record_consent
-from crmkit.core.csv_cells import neutralise, restore
+from crmkit.core.csv_cells import csv_cell, restore
 from crmkit.core.db import Transaction, reading
 from crmkit.core.entities import Prospect
 from crmkit.core.errors import ValidationError
@@ -619,7 +619,7 @@ class _Importer:
 
     def _reject_row(self, cells: Sequence[object]) -> None:
         # Cells as an export writes them: the file is opened in spreadsheets and imported again.
-        self._rejects.writerow([neutralise(str(cell)) for cell in cells])
+        self._rejects.writerow([csv_cell(str(cell)) for cell in cells])
 
     def _validate_hooks(self, tx: Transaction, candidate: Candidate) -> Refusal | None:
         entity = candidate.entity

@@ -26,3 +26,13 @@ class Widget:
     title: str
     render: Callable[[Any, Any], str]
     permission: str | None = None
+
+
+@frozen
+class Panel:
+    """A section of a party's page (the 360-degree view): ``render(conn)`` returns safe HTML for
+    its body, read on the page's connection."""
+
+    title: str
+    render: Callable[[Any], str]
+    order: int = 100

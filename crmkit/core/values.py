@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from decimal import Decimal
+from typing import Any
 
 import phonenumbers
 import pycountry
@@ -169,11 +170,26 @@ def _decimal(value: Decimal | int | str) -> Decimal:
     return amount
 
 
+NOT_MONEY = frozenset({"XAG", "XAU", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XTS", "XXX"})
+"""ISO 4217 codes that name no money a customer pays in: precious metals, bond market units,
+the code for testing and the one for no currency."""
+
+
+@functools.cache
+def currencies() -> frozenset[str]:
+    """The ISO 4217 codes of currencies in use, as pycountry lists them."""
+    return frozenset(c.alpha_3 for c in pycountry.currencies) - NOT_MONEY
+
+
+def read_currency(field: str, value: Any) -> str:
+    """An ISO 4217 code of a currency in use, written as ISO writes it (``EUR``)."""
+    if not isinstance(value, str) or value not in currencies():
+        raise ValidationError(field, f"{value!r} is not an ISO 4217 currency code such as EUR")
+    return value
+
+
 def _currency(value: str) -> str:
-    code = value.strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise ValidationError("currency", f"{value!r} is not an ISO 4217 currency code")
-    return code
+    return read_currency("currency", value.strip().upper())
 
 
 @frozen

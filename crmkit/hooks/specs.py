@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from crmkit.core.intake.findings import Finding
     from crmkit.core.jobs import Job
     from crmkit.core.permissions import Permission
-    from crmkit.core.ui import MenuItem, Widget
+    from crmkit.core.ui import MenuItem, Panel, Widget
 
 Semantics = Literal["collect", "first", "veto", "advisory", "historic"]
 SEMANTICS: dict[str, Semantics] = {}
@@ -444,6 +444,17 @@ def menu_items(actor: Actor) -> list[MenuItem] | None:
 def entity_actions(actor: Actor, entity_type: str, entity: Any) -> list[MenuItem] | None:
     """Return actions (label and URL) offered on an entity's page.
 
+    Semantics: collect.
+    """
+
+
+@spec("collect")
+def party_panels(app: Crm, actor: Actor, party: Party) -> list[Panel] | None:
+    """Return sections for ``party``'s page (the 360-degree view), which ``actor`` sees.
+
+    Return only what the actor may read (``is_allowed(app.host, actor, ...)``); each
+    :class:`crmkit.Panel`'s ``render(conn)`` is then called on the page's read connection.
+    Panels are shown by ``order``, then title; one that raises is shown as failed and logged.
     Semantics: collect.
     """
 

@@ -1,4 +1,4 @@
-"""Fixtures for crmkit and plugin tests: ``crm_db``, ``make_crm``, ``crm``.
+"""Fixtures for crmkit and plugin tests: ``crm_db``, ``make_crm``, ``crm``, ``client_as``.
 
 Every database test runs on SQLite, or on PostgreSQL when
 ``CRMKIT_TEST_DATABASE_URL`` is set (each test gets a schema of its own).
@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from crmkit.app import Crm
-from crmkit.testing.apps import TestDatabase, make_app, test_database
+from crmkit.core.actors import Actor
+from crmkit.hooks.markers import hookimpl
+from crmkit.testing.apps import TestDatabase, http_client, make_app, register_plugin, test_database
 
 
 @pytest.fixture
@@ -43,3 +45,24 @@ def make_crm(crm_db: TestDatabase) -> Iterator[Callable[..., Crm]]:
 def crm(make_crm: Callable[..., Crm]) -> Crm:
     """The kernel alone, tables created, on this test's database."""
     return make_crm()
+
+
+@pytest.fixture
+def client_as(crm: Crm, make_crm: Callable[..., Crm]) -> Callable[[Actor], Any]:
+    """``client_as(actor)``: an HTTP client of ``crm`` (the kernel's, or the one a plugin's
+    conftest makes) signed on as ``actor``, with the same plugins and settings."""
+
+    def make(actor: Actor) -> Any:
+        class SignOn:
+            @hookimpl
+            def actor_from_request(self, app: Crm, request: Any) -> Actor:
+                return actor
+
+        app = make_crm(
+            plugins=[*crm.host.loaded, register_plugin(SignOn(), name="signon")],
+            settings=crm.settings,
+            create_tables=False,
+        )
+        return http_client(app)
+
+    return make

@@ -10,6 +10,7 @@ from crmkit.core.signatures import SignatureMismatch, SignatureMissing, Signed
 from crmkit.web import paths  # noqa: F401
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.errors import RefusedForm
+from crmkit.web.handlers import Refusal, check_query, read_as, submit, write_as
 from crmkit.web.openapi import Param, operation
 from crmkit.web.pages import page_response
 from crmkit.web.payloads import json_response, optional_version, read_form, read_json, read_object
@@ -26,6 +27,7 @@ __all__ = [
     "HubChallenge",
     "HubSignature",
     "Param",
+    "Refusal",
     "RefusedForm",
     "SignatureMismatch",
     "SignatureMissing",
@@ -34,13 +36,17 @@ __all__ = [
     "TwilioSignature",
     "Verifier",
     "actor_of",
+    "check_query",
     "crm_of",
     "json_response",
     "operation",
     "optional_version",
     "page_response",
     "public_route",
+    "read_as",
     "read_form",
     "read_json",
     "read_object",
+    "submit",
+    "write_as",
 ]

@@ -145,7 +145,8 @@ def operation(
     """Declare an endpoint's operation for the OpenAPI document.
 
     ``form``: an attrs class of the fields of an
-    ``application/x-www-form-urlencoded`` body, taken besides (or instead of) ``request``.
+    ``application/x-www-form-urlencoded`` body, taken besides (or instead of) ``request``;
+    its ``__json_more__`` (a JSON schema), if set, is that of further fields it takes.
     ``answers``: further statuses whose body is of a type (``{503: Health}``), not a problem.
     ``description``: what the summary leaves out, such as when each error is answered.
     ``media_type``: the content type of the ``response`` body, when it is not JSON.
@@ -228,6 +229,7 @@ class _Builder:
             }
         }
         self.operation_ids: set[str] = set()
+        self.schema_names: dict[type, str] = {}
 
     def operation(
         self,
@@ -339,8 +341,27 @@ class _Builder:
             return self._ref(tp)
         raise TypeError(f"no JSON schema for {tp!r}")
 
-    def _ref(self, cls: type) -> dict[str, Any]:
+    def _name(self, cls: type) -> str:
+        """The schema's name: the class's, or, when another class (of another plugin) has that
+        one, prefixed with its package (``crmkit_loyalty.Rule``), so neither takes the other's."""
+        known = self.schema_names.get(cls)
+        if known is not None:
+            return known
+        taken = {*self.schemas, *self.schema_names.values()}
         name = cls.__name__
+        for candidate in (
+            name,
+            f"{cls.__module__.split('.')[0]}.{name}",
+            f"{cls.__module__}.{name}",
+        ):
+            if candidate not in taken:
+                name = candidate
+                break
+        self.schema_names[cls] = name
+        return name
+
+    def _ref(self, cls: type) -> dict[str, Any]:
+        name = self._name(cls)
         if name not in self.schemas:
             self.schemas[name] = {}  # a placeholder stops recursion on self-references
             hints = typing.get_type_hints(cls)
@@ -363,7 +384,8 @@ class _Builder:
                 "type": "object",
                 "properties": properties,
                 "required": required,
-                "additionalProperties": False,
+                # A form whose field names vary (one per question asked) schemes the rest.
+                "additionalProperties": getattr(cls, "__json_more__", False),
             }
             description = (cls.__doc__ or "").strip().split("\n")[0]
             if description:

@@ -36,7 +36,7 @@ from crmkit.web.listing import (
     visible_timeline,
 )
 from crmkit.web.templating import render
-from crmkit.web.ui import dashboard, entity_actions, navigation, timeline_entries
+from crmkit.web.ui import dashboard, entity_actions, navigation, party_panels, timeline_entries
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
@@ -198,6 +198,7 @@ def party_page(request: Request) -> HTMLResponse:
         can_log = is_allowed(crm.host, actor, "core:interaction.write", entity, conn=conn)
         intake = intake_of(conn, [entity.id]).get(entity.id)
         merges = merges_of(conn, entity.id)
+        panels = party_panels(crm, conn, actor, entity)
     declared = crm.custom_fields.of(entity.role)
     custom = [
         (declared[name].label or name if name in declared else name, value)
@@ -213,6 +214,7 @@ def party_page(request: Request) -> HTMLResponse:
         owner=owner,
         custom=custom,
         actions=entity_actions(crm, actor, entity.role, entity),
+        panels=panels,
         consents=consents,
         intake=intake,
         merges=merges,

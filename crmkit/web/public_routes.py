@@ -234,8 +234,10 @@ def _declared(
         own = Operation(summary or f"Signed requests to {name}")
     scheme = type(verifier).__name__
     signs_ids, has_secret = (getattr(verifier, a, False) for a in ("signs_ids", "has_secret"))
+    # A verifier checking nothing (the handler checks a token of its own) refuses no signature.
+    checks = getattr(verifier, "checks_signature", True)
     refusals = {
-        403: "403 when the signature does not hold",
+        403: "403 when the signature does not hold" if checks else "",
         409: "409 when the id it signs was received already" if signs_ids else "",
         429: f"429 (Retry-After) past {per_minute} requests a minute from one address"
         if per_minute is not None
@@ -243,7 +245,13 @@ def _declared(
         503: "503 while its secret is not configured" if has_secret else "",
     }
     said = {status: text for status, text in refusals.items() if text}
-    told = f"Served without a login to requests signed per {scheme}: {', '.join(said.values())}."
+    told = (
+        f"Served without a login to requests signed per {scheme}: {', '.join(said.values())}."
+        if checks
+        else f"Served without a login: {', '.join(said.values())}."
+        if said
+        else "Served without a login."
+    )
     # What the verifier reads, it needs: a request without it is refused.
     read = (attrs.evolve(p, required=True) for p in getattr(verifier, "parameters", ()))
     return attrs.evolve(

@@ -16,11 +16,12 @@ from markupsafe import Markup
 from crmkit.core.entities import Interaction
 from crmkit.core.errors import PluginError
 from crmkit.core.permissions import is_allowed
-from crmkit.core.ui import MenuItem
+from crmkit.core.ui import MenuItem, Panel
 
 if TYPE_CHECKING:
     from crmkit.app import Crm
     from crmkit.core.actors import Actor
+    from crmkit.core.entities import Party
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,33 @@ def dashboard(crm: Crm, actor: Actor) -> list[Tile]:
             )
             continue
         tiles.append(Tile(name, widget.title, body))
+    return tiles
+
+
+def party_panels(crm: Crm, conn: Any, actor: Actor, party: Party) -> list[Tile]:
+    """The plugins' ``party_panels`` for the actor, rendered on ``conn``, by order and title; a
+    failing panel shows an error."""
+    offered: list[Panel] = [
+        panel
+        for panels in crm.host.call("party_panels", app=crm, actor=actor, party=party)
+        for panel in panels
+    ]
+    tiles = []
+    for panel in sorted(offered, key=lambda p: (p.order, p.title)):
+        try:
+            body = Markup(panel.render(conn))
+        except Exception:
+            log.exception("party panel %r failed to render", panel.title)
+            tiles.append(
+                Tile(
+                    panel.title,
+                    panel.title,
+                    None,
+                    "This section failed; the error has been logged.",
+                )
+            )
+            continue
+        tiles.append(Tile(panel.title, panel.title, body))
     return tiles
 
 

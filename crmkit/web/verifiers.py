@@ -167,6 +167,8 @@ class Verifier(Protocol):
     ``signs_ids`` (it returns a :class:`~crmkit.core.signatures.Signed`, so a replay is
     refused with 409) and ``has_secret`` (it raises ConfigurationError, a 503, while
     its secret is not configured), for the OpenAPI document; both are False if absent.
+    A verifier that checks no signature (its handler checks a token of its own) sets
+    ``checks_signature = False``: the document then promises no 403 for a bad signature.
     """
 
     def verify(self, crm: Crm, request: Request, body: bytes, now: float) -> Signed | None:

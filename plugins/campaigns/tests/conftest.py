@@ -22,11 +22,10 @@ from crmkit import (
     Settings,
     build_party,
     create_party,
-    hookimpl,
     record_consent,
     utcnow,
 )
-from crmkit.testing import add_user, http_client, register_plugin
+from crmkit.testing import add_user, http_client
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -140,27 +139,6 @@ def new_party(crm: Crm) -> PartyMaker:
             for purpose in consent:
                 record_consent(tx, party.id, purpose, "email", "granted", source="test")
         return party.id
-
-    return make
-
-
-@pytest.fixture
-def client_as(crm: Crm, make_crm: Callable[..., Crm]) -> Callable[[Actor], Any]:
-    """``client_as(actor)``: an HTTP client of ``crm``'s database signed on as ``actor``, with
-    the same plugins."""
-
-    def make(actor: Actor) -> Any:
-        class SignOn:
-            @hookimpl
-            def actor_from_request(self, app: Crm, request: Any) -> Actor:
-                return actor
-
-        app = make_crm(
-            plugins=[*crm.host.loaded, register_plugin(SignOn(), name="signon")],
-            settings=crm.settings,
-            create_tables=False,
-        )
-        return http_client(app)
 
     return make
 

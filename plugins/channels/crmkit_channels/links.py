@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from attrs import frozen
 
@@ -69,9 +69,18 @@ def read_token(settings: ChannelsSettings, token: str) -> Unsubscribe:
     return Unsubscribe(party_id, purpose)
 
 
+def is_public_address(url: str) -> bool:
+    """Whether ``url`` may be the CRM's address in what it sends: https, or http on this machine's
+    loopback (a CRM tried out where it runs, such as ``crmkit demo``), which no one else reaches."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def unsubscribe_url(settings: ChannelsSettings, party_id: int, purpose: str) -> str:
     """The https link that withdraws ``party_id``'s consent to email for ``purpose``."""
-    if not settings.public_url.startswith("https://"):
+    if not is_public_address(settings.public_url):
         raise ConfigurationError(
             "plugins.channels.public_url",
             "set the CRM's https:// address: it is where the unsubscribe links point",

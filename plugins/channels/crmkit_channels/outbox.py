@@ -74,6 +74,10 @@ class EmailMessage:
     ``References``, and ``In-Reply-To`` to the last."""
     auto_submitted: str | None = None
     """``Auto-Submitted`` (RFC 3834): ``auto-replied`` on a machine's answer, so no machine answers it."""
+    track_clicks: bool = True
+    """False for an email whose links are secrets of the recipient (a personal survey link):
+    they are then not rewritten into click redirects, which would record them. Opens are still
+    counted."""
 
 
 @frozen
@@ -249,7 +253,7 @@ def _render(
     html = None if html_source is None else render("html", html_source, variables, html=True)
     message_id = new_message_id(domain)
     if not message.transactional:
-        text, html = with_tracking(settings, message_id, text, html)
+        text, html = with_tracking(settings, message_id, text, html, clicks=message.track_clicks)
     raw = build_mime(
         sender=settings.from_address,
         recipient=recipient,

@@ -20,6 +20,7 @@ from crmkit import (
 )
 from crmkit_channels import timeline
 from crmkit_channels.consent import may_contact
+from crmkit_channels.links import is_public_address
 from crmkit_channels.messages import check_purpose_and_variables, party_variables, settings_of
 from crmkit_channels.outboxes import SMS
 from crmkit_channels.rendering import render
@@ -116,7 +117,7 @@ def queue_sms(tx: Transaction, message: SmsMessage) -> SmsOutbound:
     channels = settings_of(tx)
     settings = channels.sms
     _check_settings(settings)
-    if not channels.public_url.startswith("https://"):
+    if not is_public_address(channels.public_url):
         raise ConfigurationError(
             "plugins.channels.public_url",
             "set the CRM's https:// address: the gateway sends delivery reports there",

@@ -91,8 +91,11 @@ def track_text(settings: ChannelsSettings, message_id: str, text: str) -> str:
     return _TEXT_URL.sub(rewrite, text)
 
 
-def track_html(settings: ChannelsSettings, message_id: str, html: str) -> str:
-    """``html`` with its links' ``href`` redirected and the 1x1 open pixel before ``</body>``."""
+def track_html(
+    settings: ChannelsSettings, message_id: str, html: str, *, clicks: bool = True
+) -> str:
+    """``html`` with its links' ``href`` redirected (when ``clicks``) and the 1x1 open pixel
+    before ``</body>``."""
 
     def rewrite(match: re.Match[str]) -> str:
         start, quote_char, escaped = match.groups()
@@ -106,7 +109,7 @@ def track_html(settings: ChannelsSettings, message_id: str, html: str) -> str:
         f'<img src="{html_lib.escape(pixel_url(settings, message_id), quote=True)}"'
         ' width="1" height="1" alt="">'
     )
-    rewritten = _HREF.sub(rewrite, html)
+    rewritten = _HREF.sub(rewrite, html) if clicks else html
     found = list(_BODY_END.finditer(rewritten))
     if not found:
         return rewritten + pixel
@@ -115,8 +118,9 @@ def track_html(settings: ChannelsSettings, message_id: str, html: str) -> str:
 
 
 def with_tracking(
-    settings: ChannelsSettings, message_id: str, text: str, html: str | None
+    settings: ChannelsSettings, message_id: str, text: str, html: str | None, *, clicks: bool = True
 ) -> tuple[str, str | None]:
-    """The text and HTML of a non-transactional email with its links tracked (and the pixel)."""
-    tracked_html = None if html is None else track_html(settings, message_id, html)
-    return track_text(settings, message_id, text), tracked_html
+    """The text and HTML of a non-transactional email with the open pixel, and its links tracked
+    unless ``clicks`` is False."""
+    tracked_html = None if html is None else track_html(settings, message_id, html, clicks=clicks)
+    return (track_text(settings, message_id, text) if clicks else text), tracked_html

@@ -26,16 +26,14 @@ from sqlalchemy import insert, select
 
 from crmkit import (
     SYSTEM,
-    Actor,
     Crm,
     Settings,
     build_party,
     create_party,
-    hookimpl,
     record_consent,
     utcnow,
 )
-from crmkit.testing import TestDatabase, http_client, register_plugin
+from crmkit.testing import TestDatabase
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 RETRY = 0.3
@@ -235,26 +233,6 @@ def new_person(crm: Crm) -> PersonMaker:
 def give_consent(crm: Crm) -> Callable[..., None]:
     """``give_consent(party_id, status, purpose="newsletter")``: a statement of email consent."""
     return lambda party_id, status, purpose="newsletter": consent(crm, party_id, status, purpose)
-
-
-@pytest.fixture
-def client_as(crm: Crm, make_crm: Callable[..., Crm]) -> Callable[[Actor], Any]:
-    """``client_as(actor)``: an HTTP client of ``crm``'s database signed on as ``actor``."""
-
-    def make(actor: Actor) -> Any:
-        class SignOn:
-            @hookimpl
-            def actor_from_request(self, app: Crm, request: Any) -> Actor:
-                return actor
-
-        app = make_crm(
-            plugins=["channels", register_plugin(SignOn(), name="signon")],
-            settings=crm.settings,
-            create_tables=False,
-        )
-        return http_client(app)
-
-    return make
 
 
 @pytest.fixture

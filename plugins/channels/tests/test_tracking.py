@@ -156,6 +156,22 @@ def test_transactional_email_is_not_tracked(app: Crm, party: int) -> None:
     assert "/p/channels/" not in raw and "https://acme.example/orders/7" in raw
 
 
+def test_an_email_of_secret_links_keeps_them_as_written_and_still_counts_opens(
+    app: Crm, party: int
+) -> None:
+    row = sent(
+        app,
+        party,
+        text="Your survey: https://crm.example/p/surveys/a/secret-token",
+        html='<p><a href="https://crm.example/p/surveys/a/secret-token">answer</a></p></body>',
+        track_clicks=False,
+    )
+    text, html = parts(row)
+    assert "https://crm.example/p/surveys/a/secret-token" in text
+    assert 'href="https://crm.example/p/surveys/a/secret-token"' in html
+    assert "/p/channels/click" not in row.raw and "/p/channels/open" in html
+
+
 def test_the_pixel_records_the_first_open_and_counts_the_others(app: Crm, party: int) -> None:
     row = sent(app, party)
     pixel = unescape(re.findall(r'<img src="([^"]+)"', parts(row)[1])[0])

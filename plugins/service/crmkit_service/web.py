@@ -1,72 +1,25 @@
-"""What the routes and pages of every part share: running a request as its actor (reading, or
-writing in a transaction), reading query parameters and forms, posting a form and going where
-it says."""
+"""What the routes and pages of every part share beyond the kernel's handlers
+(``crmkit.web``'s ``read_as``, ``write_as``, ``check_query``, ``submit``): reading numbers,
+flags and versions from queries, forms and JSON bodies, and showing a refused form again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from attrs import field
 from sqlalchemy import Connection, select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from crmkit import (
-    ConflictError,
-    Transaction,
-    ValidationError,
-    parse_whole_number,
-    party_table,
-    require,
-)
-from crmkit.web import (
-    RefusedForm,
-    actor_of,
-    crm_of,
-    optional_version,
-    page_response,
-    read_form,
-)
-
-T = TypeVar("T")
-
-
-def read_as(request: Request, permission: str, work: Callable[[Connection], T]) -> T:
-    """``work(conn)`` on a read connection, once the actor's role holds ``permission``."""
-    crm = crm_of(request)
-    require(crm.host, actor_of(request), permission)
-    with crm.read() as conn:
-        return work(conn)
-
-
-async def write_as(request: Request, permission: str, work: Callable[[Transaction], T]) -> T:
-    """``work(tx)`` in a transaction of the actor, once their role holds ``permission``."""
-    crm, actor = crm_of(request), actor_of(request)
-    require(crm.host, actor, permission)
-    return await crm.write(work, actor)
+from crmkit import ValidationError, parse_whole_number, party_table
+from crmkit.web import Refusal, optional_version, page_response
 
 
 def optional_number(values: Mapping[str, str], name: str) -> int | None:
     """The whole number (1 or more) given as ``name`` in a form or a query, None when blank."""
     raw = values.get(name, "").strip()
     return parse_whole_number(name, raw, minimum=1) if raw else None
-
-
-def check_query(request: Request, known: Iterable[str]) -> None:
-    """Refuse a query parameter the route does not read, or one given twice: neither is ignored.
-
-    As the kernel's API does, so that a typo does not silently widen a list, and
-    ``phone=1&phone=2`` does not silently mean the last one.
-    """
-    allowed, seen = set(known), set()
-    for name, _ in request.query_params.multi_items():
-        if name not in allowed:
-            raise ValidationError(name, "unknown query parameter")
-        if name in seen:
-            raise ValidationError(name, "given more than once")
-        seen.add(name)
 
 
 def query_flag(request: Request, name: str) -> bool | None:
@@ -89,32 +42,6 @@ def without_version(data: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
     """A JSON body's fields but ``version``, and the version it names (None when it names none)."""
     version = optional_version(data)
     return {k: v for k, v in data.items() if k != "version"}, version
-
-
-Refusal = ValidationError | ConflictError
-"""What a form's page shows when it refuses what was typed."""
-
-
-async def submit(
-    request: Request,
-    permission: str,
-    act: Callable[[Transaction, dict[str, str]], str],
-    refused: Callable[[Request, dict[str, str], Refusal, int], Response],
-) -> Response:
-    """Run ``act(tx, form)`` on the posted form in a transaction of the actor, once their role
-    holds ``permission``, and go where it says (303); or show the page again through ``refused``
-    with what was typed and why it was refused (422, or 409), having stored nothing."""
-    try:
-        form = await read_form(request)
-    except RefusedForm as exc:
-        require(crm_of(request).host, actor_of(request), permission)
-        return await run_in_threadpool(refused, request, exc.fields, exc, 422)
-    try:
-        target = await write_as(request, permission, lambda tx: act(tx, form))
-    except (ValidationError, ConflictError) as exc:
-        status = 409 if isinstance(exc, ConflictError) else 422
-        return await run_in_threadpool(refused, request, form, exc, status)
-    return RedirectResponse(target, status_code=303)
 
 
 def filled(form: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:

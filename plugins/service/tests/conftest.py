@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from attrs import frozen
 
-from crmkit import Actor, Crm, Settings, build_party, create_party, hookimpl
-from crmkit.testing import add_user, http_client, register_plugin
+from crmkit import Actor, Crm, Settings, build_party, create_party
+from crmkit.testing import add_user, http_client
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -124,26 +124,6 @@ def new_party(crm: Crm) -> PartyMaker:
             party = create_party(tx, build_party(role, {**data, "owner_id": owner_id}, region="DE"))
         assert party.id is not None
         return party.id
-
-    return make
-
-
-@pytest.fixture
-def client_as(crm: Crm, make_crm: Callable[..., Crm]) -> Callable[[Actor], Any]:
-    """``client_as(actor)``: an HTTP client of ``crm``'s database signed on as ``actor``."""
-
-    def make(actor: Actor) -> Any:
-        class SignOn:
-            @hookimpl
-            def actor_from_request(self, app: Crm, request: Any) -> Actor:
-                return actor
-
-        app = make_crm(
-            plugins=["channels", "service", register_plugin(SignOn(), name="signon")],
-            settings=crm.settings,
-            create_tables=False,
-        )
-        return http_client(app)
 
     return make
 

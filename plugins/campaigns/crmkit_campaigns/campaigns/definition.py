@@ -21,6 +21,7 @@ from crmkit import (
     ValidationError,
     check_fields,
     read_choice,
+    read_currency,
     read_decimal,
     read_id,
     read_text,
@@ -239,7 +240,7 @@ def _read_all(
         "product_group": read_text("product_group", get("product_group"), limit=100),
         "region": read_text("region", get("region"), limit=100),
         "time_zone": read_time_zone("time_zone", get("time_zone", "UTC")),
-        "currency": inputs.currency("currency", get("currency", "EUR")),
+        "currency": read_currency("currency", get("currency", "EUR")),
     }
     values.update(_targets(tx, kind, get))
     values.update(_schedule(get))

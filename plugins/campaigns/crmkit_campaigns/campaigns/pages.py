@@ -12,13 +12,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import (
-    ConflictError,
     MenuItem,
     Transaction,
     ValidationError,
@@ -27,16 +25,14 @@ from crmkit import (
     require,
     user_table,
 )
-from crmkit.web import RefusedForm, actor_of, crm_of, page_response, read_form
+from crmkit.web import Refusal, actor_of, crm_of, page_response, submit
 from crmkit_campaigns.campaigns import definition, form, lifecycle, members
 from crmkit_campaigns.campaigns.access import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
 from crmkit_campaigns.campaigns.lifecycle import CANCELLABLE, PAUSABLE, STARTABLE, TARGETABLE
 from crmkit_campaigns.campaigns.tables import CHANNELS, MEMBER_STATUSES, STATUSES
-from crmkit_campaigns.web import write_as
 
 MENU = [MenuItem("Campaigns", "/p/campaigns/campaigns/page", CAMPAIGN_READ, order=60)]
 SHOWN_MEMBERS = 50
-Refusal = ValidationError | ConflictError
 
 
 def campaign_url(campaign_id: int) -> str:
@@ -142,7 +138,7 @@ async def post_new(request: Request) -> Response:
         with _naming_slots(fields):
             return campaign_url(definition.create_campaign(tx, data).id)
 
-    return await _submit(request, CAMPAIGN_WRITE, create, campaign_form)
+    return await submit(request, CAMPAIGN_WRITE, create, campaign_form)
 
 
 async def post_edit(request: Request) -> Response:
@@ -164,7 +160,7 @@ async def post_edit(request: Request) -> Response:
             definition.update_campaign(tx, campaign_id, data, version=version)
         return campaign_url(campaign_id)
 
-    return await _submit(request, CAMPAIGN_WRITE, change, campaign_form)
+    return await submit(request, CAMPAIGN_WRITE, change, campaign_form)
 
 
 @contextmanager
@@ -192,30 +188,9 @@ def _action_form(act: Callable[..., Any]) -> Callable[[Request], Any]:
         ) -> Response:
             return campaign_page(request, error, status)
 
-        return await _submit(request, CAMPAIGN_SEND, run, again)
+        return await submit(request, CAMPAIGN_SEND, run, again)
 
     return endpoint
-
-
-async def _submit(
-    request: Request,
-    permission: str,
-    act: Callable[[Transaction, dict[str, str]], str],
-    refused: Callable[[Request, dict[str, str], Refusal, int], Response],
-) -> Response:
-    """Run ``act(tx, form)`` and go where it says (303), or show the form again with what was
-    typed and why it was refused (422, or 409), having stored nothing."""
-    try:
-        fields = await read_form(request)
-    except RefusedForm as exc:
-        require(crm_of(request).host, actor_of(request), permission)
-        return await run_in_threadpool(refused, request, exc.fields, exc, 422)
-    try:
-        target = await write_as(request, permission, lambda tx: act(tx, fields))
-    except (ValidationError, ConflictError) as exc:
-        status = 409 if isinstance(exc, ConflictError) else 422
-        return await run_in_threadpool(refused, request, fields, exc, status)
-    return RedirectResponse(target, status_code=303)
 
 
 def _user_names(conn: Any) -> dict[int, str]:

@@ -18,12 +18,14 @@ from starlette.routing import BaseRoute, Route
 from crmkit import Transaction, ValidationError, parse_whole_number, read_choice
 from crmkit.web import (
     Param,
-    actor_of,
+    check_query,
     crm_of,
     json_response,
     operation,
     optional_version,
+    read_as,
     read_object,
+    write_as,
 )
 from crmkit_campaigns.campaigns import definition, lifecycle, members
 from crmkit_campaigns.campaigns.access import CAMPAIGN_READ, CAMPAIGN_SEND, CAMPAIGN_WRITE
@@ -31,7 +33,6 @@ from crmkit_campaigns.campaigns.bodies import ActionInput, CampaignInput
 from crmkit_campaigns.campaigns.lifecycle import Targeting
 from crmkit_campaigns.campaigns.model import Campaign, MemberCounts
 from crmkit_campaigns.campaigns.tables import MEMBER_STATUSES
-from crmkit_campaigns.web import read_as, write_as
 
 MEMBER_LIMIT = 500
 
@@ -39,17 +40,6 @@ MEMBER_LIMIT = 500
 def _campaign_id(request: Request) -> int:
     campaign_id: int = request.path_params["campaign_id"]
     return campaign_id
-
-
-def _check_query(request: Request, known: tuple[str, ...]) -> None:
-    """Refuse a query parameter the route does not read, or one given twice."""
-    seen: set[str] = set()
-    for name, _ in request.query_params.multi_items():
-        if name not in known:
-            raise ValidationError(name, "unknown query parameter")
-        if name in seen:
-            raise ValidationError(name, "given more than once")
-        seen.add(name)
 
 
 @operation(
@@ -61,13 +51,13 @@ def _check_query(request: Request, known: tuple[str, ...]) -> None:
     ),
 )
 def list_campaigns(request: Request) -> Response:
-    _check_query(request, ("status", "kind"))
+    check_query(request, ("status", "kind"))
     params = request.query_params
     found = read_as(
         request,
         CAMPAIGN_READ,
-        lambda conn: definition.list_campaigns(
-            conn, status=params.get("status"), kind=params.get("kind")
+        lambda tx: definition.list_campaigns(
+            tx.conn, status=params.get("status"), kind=params.get("kind")
         ),
     )
     return json_response(crm_of(request), found)
@@ -90,7 +80,7 @@ async def post_campaign(request: Request) -> Response:
 @operation("One campaign with its messages", response=Campaign)
 def get_campaign(request: Request) -> Response:
     found = read_as(
-        request, CAMPAIGN_READ, lambda conn: definition.get_campaign(conn, _campaign_id(request))
+        request, CAMPAIGN_READ, lambda tx: definition.get_campaign(tx.conn, _campaign_id(request))
     )
     return json_response(crm_of(request), found)
 
@@ -172,13 +162,12 @@ post_cancel = _action(
 
 @operation("How many of a campaign's members are at each status", response=MemberCounts)
 def get_counts(request: Request) -> Response:
-    crm, actor = crm_of(request), actor_of(request)
     counts = read_as(
         request,
         CAMPAIGN_READ,
-        lambda conn: members.member_counts(conn, crm.host, actor, _campaign_id(request)),
+        lambda tx: members.member_counts(tx.conn, tx.hooks, tx.actor, _campaign_id(request)),
     )
-    return json_response(crm, counts)
+    return json_response(crm_of(request), counts)
 
 
 @operation(
@@ -191,8 +180,7 @@ def get_counts(request: Request) -> Response:
     ),
 )
 def list_members(request: Request) -> Response:
-    crm, actor = crm_of(request), actor_of(request)
-    _check_query(request, ("status", "after", "limit"))
+    check_query(request, ("status", "after", "limit"))
     params = request.query_params
     status = (
         read_choice("status", params["status"], MEMBER_STATUSES) if "status" in params else None
@@ -206,11 +194,17 @@ def list_members(request: Request) -> Response:
     found = read_as(
         request,
         CAMPAIGN_READ,
-        lambda conn: members.list_members(
-            conn, crm.host, actor, _campaign_id(request), status=status, after=after, limit=limit
+        lambda tx: members.list_members(
+            tx.conn,
+            tx.hooks,
+            tx.actor,
+            _campaign_id(request),
+            status=status,
+            after=after,
+            limit=limit,
         ),
     )
-    return json_response(crm, found)
+    return json_response(crm_of(request), found)
 
 
 ROUTES: list[BaseRoute] = [

@@ -111,6 +111,6 @@ def check_in(tx: Transaction, event_id: int, registration_id: int, now: datetime
         "campaigns.attendee_checked_in",
         REGISTRATION,
         registration_id,
-        {"event_id": event_id, "status": "attended"},
+        {"event_id": event_id, "party_id": reg.party_id, "status": "attended"},
     )
     return CheckIn("checked_in", reg.id, name, now)

@@ -26,7 +26,7 @@ from crmkit import (
     require,
     utcnow,
 )
-from crmkit.web import RefusedForm, actor_of, crm_of, page_response, read_form
+from crmkit.web import Refusal, RefusedForm, actor_of, crm_of, page_response, read_form, submit
 from crmkit_campaigns.events import public, service
 from crmkit_campaigns.events.access import EVENT_CHECKIN, EVENT_READ, EVENT_WRITE
 from crmkit_campaigns.events.checkin import check_in, ticket, token_of
@@ -43,7 +43,7 @@ from crmkit_campaigns.events.routes import (
     waiting_list,
 )
 from crmkit_campaigns.events.tables import KINDS, STATUSES, registration
-from crmkit_campaigns.events.web import Refusal, path_id, submit
+from crmkit_campaigns.events.web import path_id
 
 MENU = [MenuItem("Events", "/p/campaigns/events/page", EVENT_READ, order=66)]
 FORM_TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")

@@ -34,7 +34,9 @@ from crmkit.web import (
     json_response,
     operation,
     optional_version,
+    read_as,
     read_object,
+    write_as,
 )
 from crmkit_campaigns.events import service
 from crmkit_campaigns.events.access import EVENT_CHECKIN, EVENT_READ, EVENT_WRITE
@@ -44,7 +46,6 @@ from crmkit_campaigns.events.model import Event, Registration, Session, registra
 from crmkit_campaigns.events.registration import Answer, cancel, registration_row
 from crmkit_campaigns.events.tables import REGISTRATION_STATUSES, STATUSES, choice, registration
 from crmkit_campaigns.events.web import path_id
-from crmkit_campaigns.web import read_as, write_as
 
 PAGE_LIMIT = 500
 """The most registrations one page of the API or the event page holds."""
@@ -166,7 +167,7 @@ def visible_registration(tx: Transaction, event_id: int, registration_id: int) -
 )
 def list_events(request: Request) -> Response:
     status = request.query_params.get("status")
-    events = read_as(request, EVENT_READ, lambda conn: service.list_events(conn, status=status))
+    events = read_as(request, EVENT_READ, lambda tx: service.list_events(tx.conn, status=status))
     return json_response(crm_of(request), events)
 
 
@@ -183,7 +184,7 @@ async def post_event(request: Request) -> Response:
 
 @operation("An event with its sessions and seat counts", response=Event, errors=(404,))
 def get_event(request: Request) -> Response:
-    found = read_as(request, EVENT_READ, lambda conn: service.get_event(conn, path_id(request)))
+    found = read_as(request, EVENT_READ, lambda tx: service.get_event(tx.conn, path_id(request)))
     return json_response(crm_of(request), found)
 
 
@@ -247,11 +248,11 @@ def list_registrations(request: Request) -> Response:
     params = request.query_params
     limit = params.get("limit")
 
-    def work(conn: Connection) -> Page[Registration]:
-        service.get_event(conn, path_id(request))
+    def work(tx: Transaction) -> Page[Registration]:
+        service.get_event(tx.conn, path_id(request))
         return registrations_page(
             request,
-            conn,
+            tx.conn,
             path_id(request),
             status=params.get("status"),
             cursor=params.get("cursor"),

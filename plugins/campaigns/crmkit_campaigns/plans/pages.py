@@ -8,39 +8,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import (
-    ConflictError,
-    MenuItem,
-    Transaction,
-    ValidationError,
-    is_allowed,
-    parse_whole_number,
-    require,
-    user_table,
-    utcnow,
-)
-from crmkit.web import RefusedForm, actor_of, crm_of, page_response, read_form
+from crmkit import MenuItem, Transaction, is_allowed, parse_whole_number, user_table, utcnow
+from crmkit.web import Refusal, RefusedForm, actor_of, crm_of, page_response, read_as, submit
 from crmkit_campaigns.plans import service
 from crmkit_campaigns.plans.access import PLAN_READ, PLAN_WRITE
 from crmkit_campaigns.plans.routes import progress_of
 from crmkit_campaigns.plans.service import METRICS, TARGET_FIELDS, Plan
-from crmkit_campaigns.web import read_as, write_as
 
 MENU = [MenuItem("Marketing plans", "/p/campaigns/plans/page", PLAN_READ, order=62)]
 BLANK_ROWS = 3
 """Blank target rows the form offers, to add targets."""
 _ROW_FIELD = re.compile(r"targets\[([0-9]{1,3})\]\.([a-z_]+)")
 COUNTS = tuple(m for m in METRICS if m != "revenue")
-Refusal = ValidationError | ConflictError
 
 
 def _users(conn: Connection) -> list[Any]:
@@ -55,7 +41,7 @@ def _users(conn: Connection) -> list[Any]:
 
 def plans_page(request: Request) -> Response:
     """Every plan, latest first."""
-    plans = read_as(request, PLAN_READ, service.list_plans)
+    plans = read_as(request, PLAN_READ, lambda tx: service.list_plans(tx.conn))
     crm, actor = crm_of(request), actor_of(request)
     return page_response(
         request,
@@ -69,7 +55,7 @@ def plan_page(request: Request) -> Response:
     """A plan's targets beside their actuals, deviations highlighted."""
     progress = progress_of(request, request.path_params["plan_id"])
     crm, actor = crm_of(request), actor_of(request)
-    owners = read_as(request, PLAN_READ, lambda conn: {u.id: u.display_name for u in _users(conn)})
+    owners = read_as(request, PLAN_READ, lambda tx: {u.id: u.display_name for u in _users(tx.conn)})
     return page_response(
         request,
         "campaigns/plans/page.html",
@@ -142,7 +128,7 @@ def _form(
     status: int = 200,
 ) -> Response:
     rows = len({m[1] for k in values if (m := _ROW_FIELD.fullmatch(k)) is not None})
-    users = read_as(request, PLAN_WRITE, _users)
+    users = read_as(request, PLAN_WRITE, lambda tx: _users(tx.conn))
     return page_response(
         request,
         "campaigns/plans/form.html",
@@ -165,45 +151,42 @@ def new_plan_form(request: Request) -> Response:
 
 def edit_plan_form(request: Request) -> Response:
     found = read_as(
-        request, PLAN_WRITE, lambda conn: service.get_plan(conn, request.path_params["plan_id"])
+        request, PLAN_WRITE, lambda tx: service.get_plan(tx.conn, request.path_params["plan_id"])
     )
     return _form(request, _values_of(found), found=found)
 
 
-async def _submit(request: Request, found: Plan | None) -> Response:
-    require(crm_of(request).host, actor_of(request), PLAN_WRITE)
-    try:
-        form = await read_form(request)
-    except RefusedForm as exc:
-        shown = partial(_form, request, exc.fields, found=found, error=exc, status=422)
-        return await run_in_threadpool(shown)
+async def _post(request: Request, found: Plan | None) -> Response:
+    """Store the posted plan (a new one, or ``found`` changed) and go to its page."""
 
-    def save(tx: Transaction) -> int:
+    def save(tx: Transaction, form: dict[str, str]) -> str:
         data = _plan_data(form)
         if found is None:
-            return service.create_plan(tx, data).id
-        raw = form.get("version", "")
-        version = parse_whole_number("version", raw, minimum=1) if raw else None
-        return service.update_plan(tx, found.id, data, version).id
+            plan_id = service.create_plan(tx, data).id
+        else:
+            raw = form.get("version", "")
+            version = parse_whole_number("version", raw, minimum=1) if raw else None
+            plan_id = service.update_plan(tx, found.id, data, version).id
+        return f"/p/campaigns/plans/{plan_id}/page"
 
-    try:
-        plan_id = await write_as(request, PLAN_WRITE, save)
-    except (ValidationError, ConflictError) as exc:
-        status = 409 if isinstance(exc, ConflictError) else 422
-        again = partial(_form, request, _compacted(form), found=found, error=exc, status=status)
-        return await run_in_threadpool(again)
-    return RedirectResponse(f"/p/campaigns/plans/{plan_id}/page", status_code=303)
+    def refused(request: Request, form: dict[str, str], error: Refusal, status: int) -> Response:
+        # The service names target rows as numbered without the blank ones; an unreadable form
+        # names the field as posted.
+        shown = form if isinstance(error, RefusedForm) else _compacted(form)
+        return _form(request, shown, found=found, error=error, status=status)
+
+    return await submit(request, PLAN_WRITE, save, refused)
 
 
 async def post_new_plan(request: Request) -> Response:
-    return await _submit(request, None)
+    return await _post(request, None)
 
 
 async def post_edit_plan(request: Request) -> Response:
     found = read_as(
-        request, PLAN_WRITE, lambda conn: service.get_plan(conn, request.path_params["plan_id"])
+        request, PLAN_WRITE, lambda tx: service.get_plan(tx.conn, request.path_params["plan_id"])
     )
-    return await _submit(request, found)
+    return await _post(request, found)
 
 
 ROUTES: list[BaseRoute] = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -12,19 +11,20 @@ from starlette.routing import BaseRoute, Route
 from crmkit import Transaction, ValidationError, parse_whole_number, utcnow
 from crmkit.web import (
     Param,
-    actor_of,
+    check_query,
     crm_of,
     json_response,
     operation,
     optional_version,
+    read_as,
     read_object,
+    write_as,
 )
 from crmkit_campaigns.plans import service
 from crmkit_campaigns.plans.access import PLAN_READ, PLAN_WRITE
 from crmkit_campaigns.plans.bodies import PlanChanges, PlanInput
 from crmkit_campaigns.plans.progress import PlanProgress, plan_progress
 from crmkit_campaigns.plans.service import Plan, PlanSummary
-from crmkit_campaigns.web import check_query, read_as, write_as
 
 
 @operation(
@@ -39,7 +39,7 @@ def list_plans(request: Request) -> Response:
         raise ValidationError("running", "expected true or false")
     zone = ZoneInfo(crm_of(request).settings_of["campaigns"].plans.time_zone)
     today = utcnow().astimezone(zone).date() if running == "true" else None
-    plans = read_as(request, PLAN_READ, lambda conn: service.list_plans(conn, running_on=today))
+    plans = read_as(request, PLAN_READ, lambda tx: service.list_plans(tx.conn, running_on=today))
     return json_response(crm_of(request), plans)
 
 
@@ -52,12 +52,11 @@ async def post_plan(request: Request) -> Response:
 
 def progress_of(request: Request, plan_id: int) -> PlanProgress:
     """The plan with every target's actual so far, counted over the parties the actor sees."""
-    crm = crm_of(request)
-    settings = crm.settings_of["campaigns"].plans
+    settings = crm_of(request).settings_of["campaigns"].plans
 
-    def work(conn: Connection) -> PlanProgress:
-        found = service.get_plan(conn, plan_id)
-        return plan_progress(crm.host, conn, actor_of(request), found, utcnow(), settings)
+    def work(tx: Transaction) -> PlanProgress:
+        found = service.get_plan(tx.conn, plan_id)
+        return plan_progress(tx.hooks, tx.conn, tx.actor, found, utcnow(), settings)
 
     return read_as(request, PLAN_READ, work)
 

@@ -25,6 +25,7 @@ from crmkit import (
     check_fields,
     clean_territory,
     read_choice,
+    read_currency,
     read_decimal,
     read_id,
     read_text,
@@ -33,7 +34,6 @@ from crmkit import (
     user_table,
     utcnow,
 )
-from crmkit_campaigns.campaigns.inputs import currency as read_currency
 from crmkit_campaigns.plans.periods import month_text, next_month, read_month, read_period
 from crmkit_campaigns.plans.tables import plan, target
 

@@ -16,13 +16,13 @@ from crmkit import (
     Transaction,
     check_fields,
     read_choice,
+    read_currency,
     read_date,
     read_decimal,
     read_text,
     require,
     utcnow,
 )
-from crmkit_campaigns.campaigns import inputs
 from crmkit_campaigns.campaigns.definition import get_campaign
 from crmkit_campaigns.campaigns.tables import CHANNELS
 from crmkit_campaigns.results.tables import cost
@@ -71,7 +71,7 @@ def add_cost(tx: Transaction, campaign_id: int, data: Mapping[str, Any]) -> Cost
         maximum=MAX_AMOUNT,
         exclusive_minimum=True,
     )
-    currency = inputs.currency("currency", data.get("currency", found.currency))
+    currency = read_currency("currency", data.get("currency", found.currency))
     channel = data.get("channel")
     if channel is not None:
         channel = read_choice("channel", channel, CHANNELS)

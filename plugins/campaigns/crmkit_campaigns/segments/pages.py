@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,15 +16,22 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import ConflictError, MenuItem, Transaction, ValidationError, is_allowed, require
-from crmkit.web import RefusedForm, actor_of, crm_of, page_response, read_form
+from crmkit.web import (
+    Refusal,
+    RefusedForm,
+    actor_of,
+    crm_of,
+    page_response,
+    read_as,
+    read_form,
+    submit,
+    write_as,
+)
 from crmkit_campaigns.segments import form as builder
 from crmkit_campaigns.segments import imports, lists, service
 from crmkit_campaigns.segments.access import SEGMENT_READ, SEGMENT_WRITE
 from crmkit_campaigns.segments.model import ImportReport, Preview
-from crmkit_campaigns.web import write_as
 
-T = TypeVar("T")
-Refusal = ValidationError | ConflictError
 BASE = "/p/campaigns"
 MENU = [
     MenuItem("Segments", f"{BASE}/segments/page", SEGMENT_READ, order=60),
@@ -32,14 +39,6 @@ MENU = [
 ]
 KIND_PATHS = {"static": "lists", "suppression": "suppression-lists"}
 MEMBERS_SHOWN = 50
-
-
-def read_as(request: Request, permission: str, work: Callable[[Transaction], T]) -> T:
-    """``work(tx)`` in a transaction of the actor that only reads, once they hold ``permission``."""
-    crm, actor = crm_of(request), actor_of(request)
-    require(crm.host, actor, permission)
-    with crm.read() as conn:
-        return work(Transaction(conn=conn, hooks=crm.host, actor=actor, app=crm))
 
 
 def _id(request: Request, name: str) -> int:
@@ -198,18 +197,14 @@ def lists_page(
 
 
 async def post_new_list(request: Request) -> Response:
-    posted: dict[str, str] = {}
-    try:
-        posted = await read_form(request)
+    def create(tx: Transaction, posted: dict[str, str]) -> str:
         kind = posted.get("kind", "")
         if kind not in KIND_PATHS:
             raise ValidationError("kind", "expected static or suppression")
         data = {k: posted[k] for k in ("name", "description") if posted.get(k, "").strip()}
-        made = await write_as(request, SEGMENT_WRITE, lambda tx: lists.create_list(tx, kind, data))
-    except (ValidationError, ConflictError) as exc:
-        typed = exc.fields if isinstance(exc, RefusedForm) else posted
-        return await run_in_threadpool(lists_page, request, typed, exc, _status(exc))
-    return RedirectResponse(f"{BASE}/{KIND_PATHS[kind]}/{made.id}/page", status_code=303)
+        return f"{BASE}/{KIND_PATHS[kind]}/{lists.create_list(tx, kind, data).id}/page"
+
+    return await submit(request, SEGMENT_WRITE, create, lists_page)
 
 
 def list_page_of(kind: str) -> Callable[..., Response]:
@@ -279,19 +274,21 @@ def remove_form_of(kind: str) -> Callable[[Request], Any]:
 
     async def endpoint(request: Request) -> Response:
         list_id = _id(request, "list_id")
-        try:
-            posted = await read_form(request)
+
+        def remove(tx: Transaction, posted: dict[str, str]) -> str:
             raw = posted.get("party_id", "")
             if not (raw.isdigit() and raw.isascii()):
                 raise ValidationError("party_id", "expected a party id")
-            await write_as(
-                request,
-                SEGMENT_WRITE,
-                lambda tx: lists.remove_members(tx, list_id, kind, {"party_ids": [int(raw)]}),
-            )
-        except (ValidationError, ConflictError) as exc:
-            return await run_in_threadpool(page, request, {}, exc, _status(exc))
-        return RedirectResponse(f"{BASE}/{KIND_PATHS[kind]}/{list_id}/page", status_code=303)
+            lists.remove_members(tx, list_id, kind, {"party_ids": [int(raw)]})
+            return f"{BASE}/{KIND_PATHS[kind]}/{list_id}/page"
+
+        def refused(
+            request: Request, posted: dict[str, str], error: Refusal, status: int
+        ) -> Response:
+            # The form is one button: nothing typed to show again.
+            return page(request, {}, error, status)
+
+        return await submit(request, SEGMENT_WRITE, remove, refused)
 
     return endpoint
 

@@ -23,6 +23,7 @@ from crmkit.web import (
     operation,
     optional_version,
     read_object,
+    write_as,
 )
 from crmkit_campaigns.segments import imports, lists, service
 from crmkit_campaigns.segments.access import SEGMENT_READ, SEGMENT_WRITE
@@ -34,7 +35,6 @@ from crmkit_campaigns.segments.model import (
     SampleParty,
     Segment,
 )
-from crmkit_campaigns.web import write_as
 
 T = TypeVar("T")
 MAX_MEMBERS_SHOWN = 500

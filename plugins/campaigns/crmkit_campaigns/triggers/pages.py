@@ -3,24 +3,22 @@ one campaign's preview of today's due occurrences, its runs and a button to run 
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import MenuItem, is_allowed, utcnow
-from crmkit.web import actor_of, crm_of, page_response
+from crmkit import MenuItem, Transaction, is_allowed, utcnow
+from crmkit.web import actor_of, crm_of, page_response, read_as
 from crmkit_campaigns.campaigns.access import CAMPAIGN_READ, CAMPAIGN_SEND
 from crmkit_campaigns.triggers import service
-from crmkit_campaigns.web import read_as
 
 MENU = [MenuItem("After-sales campaigns", "/p/campaigns/triggers/page", CAMPAIGN_READ, order=64)]
 
 
 def triggered_page(request: Request) -> Response:
     """Every triggered campaign with its trigger and latest run."""
-    found = read_as(request, CAMPAIGN_READ, service.list_triggered)
+    found = read_as(request, CAMPAIGN_READ, lambda tx: service.list_triggered(tx.conn))
     return page_response(request, "campaigns/triggers/list.html", campaigns=found)
 
 
@@ -29,10 +27,10 @@ def campaign_page(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
     campaign_id = request.path_params["campaign_id"]
 
-    def work(conn: Connection) -> tuple[service.TriggerPreview, list[service.TriggerRun]]:
+    def work(tx: Transaction) -> tuple[service.TriggerPreview, list[service.TriggerRun]]:
         return (
-            service.preview(crm, conn, actor, campaign_id, utcnow()),
-            service.runs_of(conn, campaign_id),
+            service.preview(crm, tx.conn, actor, campaign_id, utcnow()),
+            service.runs_of(tx.conn, campaign_id),
         )
 
     preview, runs = read_as(request, CAMPAIGN_READ, work)
@@ -49,7 +47,7 @@ async def post_run(request: Request) -> Response:
     """Run the campaign now (as its owner), then show its page with the new run."""
     crm = crm_of(request)
     campaign_id = request.path_params["campaign_id"]
-    read_as(request, CAMPAIGN_SEND, lambda conn: service.runs_of(conn, campaign_id, limit=1))
+    read_as(request, CAMPAIGN_SEND, lambda tx: service.runs_of(tx.conn, campaign_id, limit=1))
     await run_in_threadpool(service.run_campaign, crm, campaign_id, utcnow())
     return RedirectResponse(f"/p/campaigns/triggers/campaigns/{campaign_id}/page", status_code=303)
 

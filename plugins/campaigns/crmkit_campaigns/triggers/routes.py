@@ -10,19 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from attrs import frozen
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import utcnow
-from crmkit.web import actor_of, crm_of, json_response, operation
+from crmkit import Transaction, utcnow
+from crmkit.web import actor_of, check_query, crm_of, json_response, operation, read_as
 from crmkit_campaigns.campaigns.access import CAMPAIGN_READ, CAMPAIGN_SEND
 from crmkit_campaigns.triggers import service
 from crmkit_campaigns.triggers.registry import available_triggers
 from crmkit_campaigns.triggers.service import TriggerPreview, TriggerRun
-from crmkit_campaigns.web import check_query, read_as
 
 
 @frozen
@@ -38,7 +36,7 @@ class TriggerInfo:
 def list_triggers(request: Request) -> Response:
     check_query(request)
     crm = crm_of(request)
-    offered = read_as(request, CAMPAIGN_READ, lambda conn: available_triggers(crm))
+    offered = read_as(request, CAMPAIGN_READ, lambda tx: available_triggers(crm))
     infos = [TriggerInfo(t.name, t.label, dict(t.parameters)) for t in offered.values()]
     return json_response(crm, sorted(infos, key=lambda t: t.name))
 
@@ -54,8 +52,8 @@ def get_preview(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
     campaign_id = request.path_params["campaign_id"]
 
-    def work(conn: Connection) -> TriggerPreview:
-        return service.preview(crm, conn, actor, campaign_id, utcnow())
+    def work(tx: Transaction) -> TriggerPreview:
+        return service.preview(crm, tx.conn, actor, campaign_id, utcnow())
 
     return json_response(crm, read_as(request, CAMPAIGN_READ, work))
 
@@ -64,7 +62,7 @@ def get_preview(request: Request) -> Response:
 def list_runs(request: Request) -> Response:
     check_query(request)
     campaign_id = request.path_params["campaign_id"]
-    runs = read_as(request, CAMPAIGN_READ, lambda conn: service.runs_of(conn, campaign_id))
+    runs = read_as(request, CAMPAIGN_READ, lambda tx: service.runs_of(tx.conn, campaign_id))
     return json_response(crm_of(request), runs)
 
 
@@ -79,7 +77,7 @@ async def post_run(request: Request) -> Response:
     crm = crm_of(request)
     campaign_id = request.path_params["campaign_id"]
     # The permission first: the run itself acts as the campaign's owner, not as the caller.
-    read_as(request, CAMPAIGN_SEND, lambda conn: service.runs_of(conn, campaign_id, limit=1))
+    read_as(request, CAMPAIGN_SEND, lambda tx: service.runs_of(tx.conn, campaign_id, limit=1))
     ran = await run_in_threadpool(service.run_campaign, crm, campaign_id, utcnow())
     return json_response(crm, ran, 201)
 

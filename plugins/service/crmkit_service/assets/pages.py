@@ -19,12 +19,12 @@ from crmkit import (
     require,
     seen_party,
 )
-from crmkit.web import actor_of, crm_of
+from crmkit.web import Refusal, actor_of, crm_of, submit
 from crmkit_service.assets import service
 from crmkit_service.assets.access import ASSET_READ, ASSET_WRITE, CONTRACT_WRITE
 from crmkit_service.assets.entitlement import entitlement_of
 from crmkit_service.assets.routes import visible_asset, visible_contract, warranty_months
-from crmkit_service.web import Refusal, filled, form_page, form_version, submit
+from crmkit_service.web import filled, form_page, form_version
 
 ASSET_FORM = ("product", "serial_number", "vin", "purchase_date", "warranty_end", "notes")
 CONTRACT_FORM = ("reference", "starts_on", "ends_on", "visits_included", "penalty_terms")

@@ -26,10 +26,13 @@ from crmkit import (
 from crmkit.web import (
     Param,
     actor_of,
+    check_query,
     crm_of,
     json_response,
     operation,
+    read_as,
     read_object,
+    write_as,
 )
 from crmkit_service.assets import service
 from crmkit_service.assets.access import ASSET_READ, ASSET_WRITE, CONTRACT_WRITE
@@ -37,7 +40,7 @@ from crmkit_service.assets.bodies import AssetChanges, AssetInput, ContractChang
 from crmkit_service.assets.entitlement import Entitlement, entitlement_of
 from crmkit_service.assets.service import Asset, Contract
 from crmkit_service.cases.access import hidden_unless_seen
-from crmkit_service.web import check_query, read_as, without_version, write_as
+from crmkit_service.web import without_version
 
 
 def warranty_months(request: Request) -> int | None:
@@ -79,9 +82,9 @@ def list_party_assets(request: Request) -> Response:
     check_query(request, ())
     party_id = request.path_params["party_id"]
 
-    def work(conn: Connection) -> list[Asset]:
-        seen_party(crm_of(request).host, conn, actor_of(request), party_id)
-        return service.assets_of_party(conn, party_id)
+    def work(tx: Transaction) -> list[Asset]:
+        seen_party(tx.hooks, tx.conn, tx.actor, party_id)
+        return service.assets_of_party(tx.conn, party_id)
 
     return json_response(crm_of(request), read_as(request, ASSET_READ, work))
 
@@ -101,7 +104,9 @@ async def post_asset(request: Request) -> Response:
 @operation("One asset", response=Asset, errors=(404,))
 def get_asset(request: Request) -> Response:
     found = read_as(
-        request, ASSET_READ, lambda c: visible_asset(request, c, request.path_params["asset_id"])
+        request,
+        ASSET_READ,
+        lambda tx: visible_asset(request, tx.conn, request.path_params["asset_id"]),
     )
     return json_response(crm_of(request), found)
 
@@ -130,9 +135,9 @@ def list_party_contracts(request: Request) -> Response:
     check_query(request, ())
     party_id = request.path_params["party_id"]
 
-    def work(conn: Connection) -> list[Contract]:
-        seen_party(crm_of(request).host, conn, actor_of(request), party_id)
-        return service.contracts_of_party(conn, party_id)
+    def work(tx: Transaction) -> list[Contract]:
+        seen_party(tx.hooks, tx.conn, tx.actor, party_id)
+        return service.contracts_of_party(tx.conn, party_id)
 
     return json_response(crm_of(request), read_as(request, ASSET_READ, work))
 
@@ -154,7 +159,7 @@ def get_contract(request: Request) -> Response:
     found = read_as(
         request,
         ASSET_READ,
-        lambda c: visible_contract(request, c, request.path_params["contract_id"]),
+        lambda tx: visible_contract(request, tx.conn, request.path_params["contract_id"]),
     )
     return json_response(crm_of(request), found)
 
@@ -193,9 +198,9 @@ def get_entitlement(request: Request) -> Response:
     asset_id = None if raw_asset is None else parse_whole_number("asset_id", raw_asset, minimum=1)
     on = None if params.get("on") is None else read_date("on", params["on"])
 
-    def work(conn: Connection) -> Entitlement:
-        seen_party(crm_of(request).host, conn, actor_of(request), party_id)
-        return entitlement_of(conn, party_id, asset_id, on=on)
+    def work(tx: Transaction) -> Entitlement:
+        seen_party(tx.hooks, tx.conn, tx.actor, party_id)
+        return entitlement_of(tx.conn, party_id, asset_id, on=on)
 
     return json_response(crm_of(request), read_as(request, ASSET_READ, work))
 

@@ -27,7 +27,7 @@ from crmkit import (
     user_table,
     utcnow,
 )
-from crmkit.web import actor_of, crm_of, page_response
+from crmkit.web import Refusal, actor_of, crm_of, page_response, submit
 from crmkit_service.cases import categories, queries, relations, service, trends
 from crmkit_service.cases.access import CASE_READ, CASE_WRITE, TRENDS_READ
 from crmkit_service.cases.model import (
@@ -45,7 +45,7 @@ from crmkit_service.dispatch.access import DISPATCH_READ, DISPATCH_WRITE
 from crmkit_service.dispatch.service import dispatches_of_case
 from crmkit_service.knowledge.search import suggest
 from crmkit_service.sla.clocks import METRICS, clocks_of_case
-from crmkit_service.web import Refusal, form_version, optional_number, party_names, submit
+from crmkit_service.web import form_version, optional_number, party_names
 
 MENU = [
     MenuItem("Cases", "/p/service/cases/page", CASE_READ, order=50),

@@ -17,10 +17,13 @@ from crmkit import Page, check_fields, parse_whole_number, read_date, utcnow
 from crmkit.web import (
     Param,
     actor_of,
+    check_query,
     crm_of,
     json_response,
     operation,
+    read_as,
     read_object,
+    write_as,
 )
 from crmkit_service import fields
 from crmkit_service.cases import categories, queries, relations, service, trends
@@ -39,14 +42,7 @@ from crmkit_service.cases.bodies import (
 from crmkit_service.cases.model import Case, CaseEvent, Category
 from crmkit_service.cases.relations import CaseLink
 from crmkit_service.cases.trends import TrendPoint
-from crmkit_service.web import (
-    check_query,
-    query_flag,
-    query_limit,
-    read_as,
-    without_version,
-    write_as,
-)
+from crmkit_service.web import query_flag, query_limit, without_version
 
 T = TypeVar("T")
 LIST_LIMIT = 200
@@ -310,7 +306,7 @@ def list_party_cases(request: Request) -> Response:
 
 @operation("The category tree, each category with its path", response=list[Category])
 def list_categories(request: Request) -> Response:
-    found = read_as(request, CASE_READ, categories.list_categories)
+    found = read_as(request, CASE_READ, lambda tx: categories.list_categories(tx.conn))
     return json_response(crm_of(request), found)
 
 

@@ -26,14 +26,14 @@ from crmkit import (
     seen_party_ids,
     territory_condition,
 )
-from crmkit.web import actor_of, crm_of, page_response
+from crmkit.web import Refusal, actor_of, crm_of, page_response, submit
 from crmkit_service.dispatch import service, technicians
 from crmkit_service.dispatch.access import DISPATCH_READ, DISPATCH_WRITE, TECHNICIAN_WRITE
 from crmkit_service.dispatch.availability import BOOKED, free_candidates
 from crmkit_service.dispatch.routes import visible_case, visible_dispatch
 from crmkit_service.dispatch.service import ADDRESS_FIELDS, URGENCIES
 from crmkit_service.dispatch.tables import dispatch
-from crmkit_service.web import Refusal, filled, form_page, form_version, party_names, submit
+from crmkit_service.web import filled, form_page, form_version, party_names
 
 BOARD_LIMIT = 200
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

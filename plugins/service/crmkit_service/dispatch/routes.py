@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import (
+    Transaction,
     ValidationError,
     check_fields,
     clean_territory,
@@ -24,11 +25,14 @@ from crmkit import (
 from crmkit.web import (
     Param,
     actor_of,
+    check_query,
     crm_of,
     json_response,
     operation,
     optional_version,
+    read_as,
     read_object,
+    write_as,
 )
 from crmkit_service.cases.access import hidden_unless_seen
 from crmkit_service.cases.model import Case
@@ -46,14 +50,7 @@ from crmkit_service.dispatch.bodies import (
 from crmkit_service.dispatch.service import STATUSES, Dispatch
 from crmkit_service.dispatch.tables import dispatch
 from crmkit_service.dispatch.technicians import Technician
-from crmkit_service.web import (
-    check_query,
-    query_flag,
-    query_limit,
-    read_as,
-    without_version,
-    write_as,
-)
+from crmkit_service.web import query_flag, query_limit, without_version
 
 LIST_LIMIT = 500
 
@@ -78,9 +75,9 @@ def visible_dispatch(request: Request, conn: Connection) -> Dispatch:
 
 @operation("The case's visits, soonest first", response=list[Dispatch], errors=(404,))
 def list_case_dispatches(request: Request) -> Response:
-    def work(conn: Connection) -> list[Dispatch]:
+    def work(tx: Transaction) -> list[Dispatch]:
         return service.dispatches_of_case(
-            conn, visible_case(request, conn, request.path_params["case_id"]).id
+            tx.conn, visible_case(request, tx.conn, request.path_params["case_id"]).id
         )
 
     return json_response(crm_of(request), read_as(request, DISPATCH_READ, work))
@@ -144,15 +141,15 @@ def list_dispatches(request: Request) -> Response:
         .limit(limit)
     )
 
-    def work(conn: Connection) -> list[Dispatch]:
-        return [service.dispatch_of(row) for row in conn.execute(query)]
+    def work(tx: Transaction) -> list[Dispatch]:
+        return [service.dispatch_of(row) for row in tx.conn.execute(query)]
 
     return json_response(crm, read_as(request, DISPATCH_READ, work))
 
 
 @operation("One visit", response=Dispatch, errors=(404,))
 def get_dispatch(request: Request) -> Response:
-    found = read_as(request, DISPATCH_READ, lambda conn: visible_dispatch(request, conn))
+    found = read_as(request, DISPATCH_READ, lambda tx: visible_dispatch(request, tx.conn))
     return json_response(crm_of(request), found)
 
 
@@ -162,10 +159,14 @@ def get_dispatch(request: Request) -> Response:
     errors=(404,),
 )
 def get_candidates(request: Request) -> Response:
-    def work(conn: Connection) -> list[Candidate]:
-        item = visible_dispatch(request, conn)
+    def work(tx: Transaction) -> list[Candidate]:
+        item = visible_dispatch(request, tx.conn)
         return free_candidates(
-            conn, item.territory, item.scheduled_start, item.scheduled_end, exclude_dispatch=item.id
+            tx.conn,
+            item.territory,
+            item.scheduled_start,
+            item.scheduled_end,
+            exclude_dispatch=item.id,
         )
 
     return json_response(crm_of(request), read_as(request, DISPATCH_READ, work))
@@ -237,8 +238,8 @@ def list_technicians(request: Request) -> Response:
     check_query(request, ("active",))
     active = query_flag(request, "active")
 
-    def work(conn: Connection) -> list[Technician]:
-        found = technicians.list_technicians(conn)
+    def work(tx: Transaction) -> list[Technician]:
+        found = technicians.list_technicians(tx.conn)
         return found if active is None else [t for t in found if t.active == active]
 
     return json_response(crm_of(request), read_as(request, DISPATCH_READ, work))
@@ -265,7 +266,7 @@ def get_free_technicians(request: Request) -> Response:
     start, end = service.read_slot(
         params.get("start"), params.get("end"), minutes, ("start", "end")
     )
-    found = read_as(request, DISPATCH_READ, lambda conn: free_candidates(conn, key, start, end))
+    found = read_as(request, DISPATCH_READ, lambda tx: free_candidates(tx.conn, key, start, end))
     return json_response(crm_of(request), found)
 
 
@@ -288,7 +289,7 @@ async def post_technician(request: Request) -> Response:
 def get_technician(request: Request) -> Response:
     technician_id = request.path_params["technician_id"]
     found = read_as(
-        request, DISPATCH_READ, lambda conn: technicians.get_technician(conn, technician_id)
+        request, DISPATCH_READ, lambda tx: technicians.get_technician(tx.conn, technician_id)
     )
     return json_response(crm_of(request), found)
 

@@ -24,7 +24,7 @@ from crmkit import (
     require,
     seen_party,
 )
-from crmkit.web import actor_of, crm_of, page_response
+from crmkit.web import Refusal, actor_of, crm_of, page_response, submit
 from crmkit_service.assets.access import ASSET_READ
 from crmkit_service.cases.access import CASE_WRITE
 from crmkit_service.cases.model import KINDS, PRIORITIES
@@ -33,7 +33,7 @@ from crmkit_service.dispatch.access import DISPATCH_WRITE
 from crmkit_service.helpdesk.access import HELPDESK_READ
 from crmkit_service.helpdesk.lookup import callers, key_of_search
 from crmkit_service.helpdesk.view import caller_view
-from crmkit_service.web import Refusal, filled, form_page, submit
+from crmkit_service.web import filled, form_page
 
 MENU = [MenuItem("Help desk", "/p/service/console", HELPDESK_READ, order=72)]
 CASE_FORM = ("subject", "kind", "priority", "description", "asset_id")

@@ -12,11 +12,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import Customer, Prospect, require, seen_party
-from crmkit.web import Param, actor_of, crm_of, json_response, operation
+from crmkit.web import Param, actor_of, check_query, crm_of, json_response, operation
 from crmkit_service.helpdesk.access import HELPDESK_READ
 from crmkit_service.helpdesk.lookup import callers, contact_key
 from crmkit_service.helpdesk.view import CallerView, caller_view
-from crmkit_service.web import check_query
 
 
 @operation(

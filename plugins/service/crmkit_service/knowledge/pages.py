@@ -21,11 +21,10 @@ from crmkit import (
     parse_whole_number,
     require,
 )
-from crmkit.web import actor_of, crm_of, page_response
+from crmkit.web import Refusal, actor_of, crm_of, page_response, submit
 from crmkit_service.knowledge import articles, categories, feedback, search
 from crmkit_service.knowledge.routes import FEEDBACK, READ, WRITE, may_write, readable_article
 from crmkit_service.knowledge.tables import STATUSES, VISIBILITIES
-from crmkit_service.web import Refusal, submit
 
 BASE = "/p/service/knowledge"
 SHOWN = 50

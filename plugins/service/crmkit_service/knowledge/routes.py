@@ -29,11 +29,13 @@ from crmkit import (
 from crmkit.web import (
     Param,
     actor_of,
+    check_query,
     crm_of,
     json_response,
     operation,
     optional_version,
     read_object,
+    write_as,
 )
 from crmkit_service.knowledge import articles, categories, feedback, search
 from crmkit_service.knowledge.articles import Article, ArticleVersion
@@ -49,7 +51,7 @@ from crmkit_service.knowledge.bodies import (
 from crmkit_service.knowledge.categories import Category
 from crmkit_service.knowledge.feedback import Feedback, FeedbackSummary
 from crmkit_service.knowledge.search import ArticleHit
-from crmkit_service.web import check_query, query_flag, query_limit, write_as
+from crmkit_service.web import query_flag, query_limit
 
 READ = "service:article.read"
 WRITE = "service:article.write"

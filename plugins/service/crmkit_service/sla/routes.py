@@ -4,9 +4,6 @@ list and compliance. A case whose party the actor may not see is not found (404)
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -14,12 +11,22 @@ from starlette.routing import BaseRoute, Route
 from crmkit import (
     Actor,
     Crm,
+    Transaction,
     ValidationError,
     parse_whole_number,
     require,
     utcnow,
 )
-from crmkit.web import Param, actor_of, crm_of, json_response, operation, read_object
+from crmkit.web import (
+    Param,
+    actor_of,
+    crm_of,
+    json_response,
+    operation,
+    read_as,
+    read_object,
+    write_as,
+)
 from crmkit_service.cases.service import get_case
 from crmkit_service.sla import calendar_admin, calendar_store, policies
 from crmkit_service.sla.access import ADMIN, READ
@@ -29,9 +36,7 @@ from crmkit_service.sla.clocks import Clock, clocks_of_case
 from crmkit_service.sla.periods import Period, quarter_of, read_period
 from crmkit_service.sla.policies import Policy
 from crmkit_service.sla.worklist import MAX_ITEMS, Compliance, WorkItem, compliance, work_list
-from crmkit_service.web import query_limit, read_as, write_as
-
-T = TypeVar("T")
+from crmkit_service.web import query_limit
 
 OWNER_PARAM = Param(
     "owner_id", int, "Whose work list (default: yours; others' need service:sla.admin)"
@@ -118,9 +123,9 @@ def get_breaches(request: Request) -> Response:
 def get_case_clocks(request: Request) -> Response:
     crm, actor = crm_of(request), actor_of(request)
 
-    def work(conn: Connection) -> list[Clock]:
-        found = get_case(conn, actor, request.path_params["case_id"], host=crm.host)
-        return list(clocks_of_case(conn, found.id).values())
+    def work(tx: Transaction) -> list[Clock]:
+        found = get_case(tx.conn, actor, request.path_params["case_id"], host=crm.host)
+        return list(clocks_of_case(tx.conn, found.id).values())
 
     return json_response(crm, read_as(request, READ, work))
 
@@ -130,7 +135,7 @@ def get_case_clocks(request: Request) -> Response:
 
 @operation("Business-hour calendars", response=list[CalendarView])
 def list_calendars(request: Request) -> Response:
-    found = read_as(request, READ, calendar_store.list_calendars)
+    found = read_as(request, READ, lambda tx: calendar_store.list_calendars(tx.conn))
     return json_response(crm_of(request), [CalendarView.of(c) for c in found])
 
 
@@ -150,7 +155,7 @@ async def post_calendar(request: Request) -> Response:
 @operation("One calendar", response=CalendarView, errors=(404,))
 def get_calendar(request: Request) -> Response:
     calendar_id = request.path_params["calendar_id"]
-    found = read_as(request, READ, lambda c: calendar_store.get_calendar(c, calendar_id))
+    found = read_as(request, READ, lambda tx: calendar_store.get_calendar(tx.conn, calendar_id))
     return json_response(crm_of(request), CalendarView.of(found))
 
 
@@ -175,7 +180,9 @@ async def delete_calendar(request: Request) -> Response:
 
 @operation("SLA policies", response=list[Policy])
 def list_policies(request: Request) -> Response:
-    return json_response(crm_of(request), read_as(request, READ, policies.list_policies))
+    return json_response(
+        crm_of(request), read_as(request, READ, lambda tx: policies.list_policies(tx.conn))
+    )
 
 
 @operation("Add an SLA policy", request=PolicyInput, response=Policy, status=201, errors=(409,))
@@ -189,7 +196,7 @@ async def post_policy(request: Request) -> Response:
 def get_policy(request: Request) -> Response:
     policy_id = request.path_params["policy_id"]
     return json_response(
-        crm_of(request), read_as(request, READ, lambda c: policies.get_policy(c, policy_id))
+        crm_of(request), read_as(request, READ, lambda tx: policies.get_policy(tx.conn, policy_id))
     )
 
 

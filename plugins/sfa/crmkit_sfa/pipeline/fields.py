@@ -15,6 +15,7 @@ from crmkit import (
     Money,
     ValidationError,
     parse_whole_number,
+    read_currency,
     read_date,
     read_decimal,
     read_id,
@@ -87,10 +88,10 @@ def moment(name: str, value: Any) -> datetime | None:
 
 
 def currency(value: Any) -> str:
-    """An ISO 4217 currency code, upper case."""
-    if not isinstance(value, str) or len(value.strip()) != 3 or not value.strip().isalpha():
+    """An ISO 4217 currency code in any case (``eur``), upper-cased."""
+    if not isinstance(value, str):
         raise ValidationError("currency", f"{value!r} is not an ISO 4217 currency code")
-    return value.strip().upper()
+    return read_currency("currency", value.strip().upper())
 
 
 def amount(value: Any, currency: str) -> Money | None:

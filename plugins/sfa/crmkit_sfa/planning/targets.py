@@ -21,6 +21,7 @@ from crmkit import (
     NotFound,
     Transaction,
     ValidationError,
+    read_currency,
     read_decimal,
     read_reference,
     user_table,
@@ -110,9 +111,7 @@ def _currency(measure: str, raw: Any) -> str | None:
         if raw is not None:
             raise ValidationError("currency", "a count target has no currency")
         return None
-    if not isinstance(raw, str) or len(raw) != 3 or not raw.isalpha() or not raw.isupper():
-        raise ValidationError("currency", "expected an ISO 4217 code such as EUR")
-    return raw
+    return read_currency("currency", raw)
 
 
 def _checked(conn: Connection, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -250,6 +250,7 @@ def update_erp_status(tx: Transaction, order_id: int, data: Mapping[str, Any]) -
         order_id,
         {
             "number": row.number,
+            "party_id": row.party_id,
             "erp_status": status,
             "erp_reference": reference,
             "previous": current,

@@ -1,0 +1,1 @@
+"""crmkit-loyalty: programmes, point rules, tiers, rewards and an append-only ledger."""

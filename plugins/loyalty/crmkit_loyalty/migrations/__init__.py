@@ -1,0 +1,1 @@
+"""The Alembic branch ``loyalty``: revision files in ``versions/``."""

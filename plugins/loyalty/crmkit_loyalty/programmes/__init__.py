@@ -1,0 +1,1 @@
+"""Programmes: point rules, tiers with qualification and downgrade, rewards."""

@@ -1,0 +1,7 @@
+"""The answering part's background jobs."""
+
+from __future__ import annotations
+
+from crmkit import Job
+
+JOBS: list[Job] = []

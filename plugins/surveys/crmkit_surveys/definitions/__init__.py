@@ -1,0 +1,1 @@
+"""Surveys: definitions with versions, questions, branching and languages."""

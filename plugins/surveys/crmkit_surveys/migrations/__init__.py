@@ -1,0 +1,1 @@
+"""The Alembic branch ``surveys``: revision files in ``versions/``."""

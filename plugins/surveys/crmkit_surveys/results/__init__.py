@@ -1,0 +1,1 @@
+"""Results: NPS and CSAT with confidence intervals, distributions, trends, cross-tabs, free-text search, CSV."""
