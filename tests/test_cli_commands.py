@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import click
+import pytest
+from click.testing import CliRunner
 
 from crmkit import Crm, hookimpl
+from crmkit.cli.main import cli
 from crmkit.testing import invoke, register_plugin
 
 
@@ -66,3 +70,16 @@ def test_only_plugins_with_commands_get_a_group(make_crm: Callable[..., Crm]) ->
     refused = invoke(app, "quiet", "--help")
     assert refused.exit_code == 1
     assert "plugin quiet has no commands" in refused.output
+
+
+def test_a_command_on_a_database_without_its_tables_says_to_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CRMKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+
+    result = CliRunner().invoke(cli, ["jobs", "list"])
+
+    assert result.exit_code == 1
+    assert "run `crmkit db upgrade` first" in result.output
+    assert "Traceback" not in result.output

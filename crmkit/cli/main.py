@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from crmkit.core.errors import CrmError
 
@@ -119,6 +120,17 @@ class Root(click.Group):
             return super().invoke(ctx)
         except CrmError as exc:
             raise click.ClickException(exc.message) from None
+        except DBAPIError as exc:
+            if not _no_such_table(exc):
+                raise
+            raise click.ClickException(
+                "the database lacks tables of crmkit or of a plugin: run `crmkit db upgrade` first"
+            ) from None
+
+
+def _no_such_table(exc: DBAPIError) -> bool:
+    # SQLite says so in its message; PostgreSQL gives SQLSTATE 42P01 (undefined_table).
+    return getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig)
 
 
 @click.group(cls=Root)
