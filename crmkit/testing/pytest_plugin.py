@@ -1,4 +1,4 @@
-"""Fixtures for crmkit and plugin tests: ``crm_db``, ``make_crm``, ``crm``, ``client_as``.
+"""Fixtures for crmkit and plugin tests: ``crm_db``, ``make_crm``, ``crm``, ``client_as``, ``smtp_relay``.
 
 Every database test runs on SQLite, or on PostgreSQL when
 ``CRMKIT_TEST_DATABASE_URL`` is set (each test gets a schema of its own).
@@ -16,6 +16,7 @@ from crmkit.app import Crm
 from crmkit.core.actors import Actor
 from crmkit.hooks.markers import hookimpl
 from crmkit.testing.apps import TestDatabase, http_client, make_app, register_plugin, test_database
+from crmkit.testing.mail import smtp_relay as running_smtp_relay
 
 
 @pytest.fixture
@@ -66,3 +67,11 @@ def client_as(crm: Crm, make_crm: Callable[..., Crm]) -> Callable[[Actor], Any]:
         return http_client(app)
 
     return make
+
+
+@pytest.fixture
+def smtp_relay() -> Iterator[Any]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) for this test: ``smtp_relay.port`` to send
+    to, ``smtp_relay.handler.messages`` the messages it accepted."""
+    with running_smtp_relay() as relay:
+        yield relay

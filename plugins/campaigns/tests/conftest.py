@@ -7,8 +7,7 @@ Each test runs on SQLite by default, on PostgreSQL with ``CRMKIT_TEST_DATABASE_U
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,12 +19,9 @@ from crmkit import (
     Actor,
     Crm,
     Settings,
-    build_party,
-    create_party,
-    record_consent,
     utcnow,
 )
-from crmkit.testing import add_user, http_client
+from crmkit.testing import add_party, add_user, http_client
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -117,28 +113,7 @@ def new_party(crm: Crm) -> PartyMaker:
         consent: tuple[str, ...] = ("marketing",),
         **data: Any,
     ) -> int:
-        data.setdefault("kind", "person")
-        if data["kind"] == "person":
-            data.setdefault("first_name", "Ada")
-            data.setdefault("last_name", "Lovelace")
-        data.setdefault("emails", ["ada@example.org"])
-        data.setdefault(
-            "addresses",
-            [
-                {
-                    "street": "Unter den Linden 1",
-                    "postcode": "10117",
-                    "city": "Berlin",
-                    "country": "DE",
-                }
-            ],
-        )
-        with crm.transaction() as tx:
-            party = create_party(tx, build_party(role, {**data, "owner_id": owner_id}, region="DE"))
-            assert party.id is not None
-            for purpose in consent:
-                record_consent(tx, party.id, purpose, "email", "granted", source="test")
-        return party.id
+        return add_party(crm, role, owner_id=owner_id, consent=consent, **data)
 
     return make
 
@@ -149,39 +124,12 @@ def anonymous(crm: Crm) -> Any:
     return http_client(crm)
 
 
-class RelayInbox:
-    """An SMTP relay's handler (aiosmtpd): keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        from email import message_from_bytes, policy
-
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 2.0.0 accepted"
-
-
 @pytest.fixture
-def relay() -> Iterator[Any]:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd): ``relay.port``, ``relay.handler.messages``."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(RelayInbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller
-    controller.stop()
-
-
-@pytest.fixture
-def relayed(make_campaigns: CampaignsMaker, relay: Any) -> CampaignsMaker:
-    """``relayed(campaigns={...}, sfa=False)``: a CRM whose emails go to ``relay``."""
+def relayed(make_campaigns: CampaignsMaker, smtp_relay: Any) -> CampaignsMaker:
+    """``relayed(campaigns={...}, sfa=False)``: a CRM whose emails go to ``smtp_relay``."""
 
     def factory(**kwargs: Any) -> Crm:
-        smtp = {"host": "127.0.0.1", "port": relay.port, "security": "none", "timeout": 5.0}
+        smtp = {"host": "127.0.0.1", "port": smtp_relay.port, "security": "none", "timeout": 5.0}
         return make_campaigns(channels={"smtp": smtp}, **kwargs)
 
     return factory
@@ -330,10 +278,10 @@ class EventDesk:
         data = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@lovelace.eu", **fields}
         return client.post(f"/p/campaigns/public/events/{slug}/register", data=data)
 
-    def mails_to(self, relay: Any, address: str) -> list[Any]:
+    def mails_to(self, smtp_relay: Any, address: str) -> list[Any]:
         """The emails the relay took for ``address``, after running channels' delivery job."""
         self.crm.jobs.run("channels.deliver_email")
-        return [m for m in relay.handler.messages if m["To"] == address]
+        return [m for m in smtp_relay.handler.messages if m["To"] == address]
 
     @staticmethod
     def link(mail: Any, kind: str) -> str:

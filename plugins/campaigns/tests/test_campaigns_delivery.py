@@ -13,7 +13,7 @@ from crmkit import party_table
 
 
 def test_the_members_emails_arrive_at_the_relay_rendered_for_each(
-    relayed: Any, relay: Any, new_user: Any, new_party: Any
+    relayed: Any, smtp_relay: Any, new_user: Any, new_party: Any
 ) -> None:
     crm = relayed()
     marketer = new_user("mia", "marketing")
@@ -41,7 +41,7 @@ def test_the_members_emails_arrive_at_the_relay_rendered_for_each(
     assert crm.jobs.run("channels.deliver_email").ok
     assert crm.jobs.run("campaigns.send").ok
 
-    received = {str(m["To"]): m for m in relay.handler.messages}
+    received = {str(m["To"]): m for m in smtp_relay.handler.messages}
     with crm.read() as conn:
         ids = {p: m for p, m in conn.execute(select(member.c.party_id, member.c.id))}
     assert set(received) == {"ada@example.org", "alan@example.org"}

@@ -36,7 +36,7 @@ def page() -> Iterator[Any]:
 
 
 def test_a_visitor_registers_confirms_and_sees_the_ticket(
-    crm: Crm, desk: Any, served_at: str, page: Any, relay: Any, client_as: Any, staff: Any
+    crm: Crm, desk: Any, served_at: str, page: Any, smtp_relay: Any, client_as: Any, staff: Any
 ) -> None:
     made = desk.create(capacity=20)
     start = utcnow() + timedelta(days=3)
@@ -69,7 +69,7 @@ def test_a_visitor_registers_confirms_and_sees_the_ticket(
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("status")).to_contain_text("Please check your email")
 
-    (mail,) = desk.mails_to(relay, "ada@lovelace.eu")
+    (mail,) = desk.mails_to(smtp_relay, "ada@lovelace.eu")
     page.goto(served_at + desk.link(mail, "confirm"))
     page.get_by_role("button", name="Confirm my registration").click()
     expect(page.get_by_role("status")).to_contain_text("Your registration is confirmed")

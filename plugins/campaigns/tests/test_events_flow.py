@@ -28,7 +28,7 @@ def _registration(crm: Crm, email: str) -> Any:
 
 
 def test_register_confirm_by_email_then_check_in_logs_attendance(
-    crm: Crm, desk: Any, anonymous: Any, relay: Any, client_as: Any, staff: Any
+    crm: Crm, desk: Any, anonymous: Any, smtp_relay: Any, client_as: Any, staff: Any
 ) -> None:
     made = desk.create(name="Heat pumps explained", capacity=10, venue="Hall 3")
     form = anonymous.get(f"{PUBLIC}/{made['slug']}/register")
@@ -43,7 +43,7 @@ def test_register_confirm_by_email_then_check_in_logs_attendance(
     pending = _registration(crm, "ada@lovelace.eu")
     assert pending.status == "pending" and pending.party_id is not None
 
-    (request,) = desk.mails_to(relay, "ada@lovelace.eu")
+    (request,) = desk.mails_to(smtp_relay, "ada@lovelace.eu")
     assert "Please confirm" in request["Subject"]
     confirm = desk.link(request, "confirm")
     # Opening the link (a mail scanner does) confirms nothing: the button does.
@@ -63,7 +63,7 @@ def test_register_confirm_by_email_then_check_in_logs_attendance(
         (consent,) = [c for c in consents_of(conn, pending.party_id) if c.purpose == "marketing"]
     assert consent.status == "granted" and "confirmed by the link" in (consent.evidence or "")
 
-    _, ticket_mail = desk.mails_to(relay, "ada@lovelace.eu")
+    _, ticket_mail = desk.mails_to(smtp_relay, "ada@lovelace.eu")
     assert ticket_mail["Subject"] == "Your seat: Heat pumps explained"
     qr = desk.link(ticket_mail, "qr")
     html = ticket_mail.get_body(preferencelist=("html",)).get_content()
@@ -99,7 +99,7 @@ def test_register_confirm_by_email_then_check_in_logs_attendance(
 
 
 def test_a_full_event_waitlists_and_a_cancellation_promotes_the_first_waiting(
-    crm: Crm, desk: Any, anonymous: Any, relay: Any
+    crm: Crm, desk: Any, anonymous: Any, smtp_relay: Any
 ) -> None:
     made = desk.create(capacity=1)
     for first, email in (
@@ -109,19 +109,19 @@ def test_a_full_event_waitlists_and_a_cancellation_promotes_the_first_waiting(
     ):
         desk.register(anonymous, made["slug"], first_name=first, email=email)
     for email in ("ada@lovelace.eu", "grace@hopper.eu", "alan@turing.eu"):
-        (mail,) = desk.mails_to(relay, email)
+        (mail,) = desk.mails_to(smtp_relay, email)
         token = desk.link(mail, "confirm").partition("t=")[2]
         anonymous.post(f"{PUBLIC}/confirm", data={"t": token})
     assert _registration(crm, "ada@lovelace.eu").status == "confirmed"
     assert _registration(crm, "grace@hopper.eu").status == "waitlisted"
     full = anonymous.get(f"{PUBLIC}/{made['slug']}/register")
     assert "This event is full: register to join the waiting list" in full.text
-    _, waiting = desk.mails_to(relay, "alan@turing.eu")
+    _, waiting = desk.mails_to(smtp_relay, "alan@turing.eu")
     assert (
         "number 2 on the waiting list" in waiting.get_body(preferencelist=("plain",)).get_content()
     )
 
-    _, ticket = desk.mails_to(relay, "ada@lovelace.eu")
+    _, ticket = desk.mails_to(smtp_relay, "ada@lovelace.eu")
     cancel = desk.link(ticket, "cancel")
     assert "Cancel my registration" in anonymous.get(cancel).text
     done = anonymous.post(f"{PUBLIC}/cancel", data={"t": cancel.partition("t=")[2]})
@@ -129,7 +129,7 @@ def test_a_full_event_waitlists_and_a_cancellation_promotes_the_first_waiting(
     assert _registration(crm, "ada@lovelace.eu").status == "cancelled"
     assert _registration(crm, "grace@hopper.eu").status == "confirmed"
     assert _registration(crm, "alan@turing.eu").status == "waitlisted"
-    promoted = desk.mails_to(relay, "grace@hopper.eu")[-1]
+    promoted = desk.mails_to(smtp_relay, "grace@hopper.eu")[-1]
     assert (
         "a seat has become free, and it is yours"
         in promoted.get_body(preferencelist=("plain",)).get_content()

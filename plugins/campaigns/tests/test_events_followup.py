@@ -33,7 +33,7 @@ def _register(
 
 
 def test_each_confirmed_registrant_gets_one_reminder_and_the_pending_none(
-    crm: Crm, desk: Any, relay: Any
+    crm: Crm, desk: Any, smtp_relay: Any
 ) -> None:
     soon = utcnow() + timedelta(hours=5)
     made = desk.create(starts_at=soon.isoformat(), ends_at=(soon + timedelta(hours=1)).isoformat())
@@ -45,11 +45,11 @@ def test_each_confirmed_registrant_gets_one_reminder_and_the_pending_none(
     _register(crm, made["id"], "Pat", "pat@pending.eu", confirm=False)
     _register(crm, far["id"], "Fay", "fay@far.eu")
     crm.jobs.run("channels.deliver_email")
-    relay.handler.messages.clear()
+    smtp_relay.handler.messages.clear()
     assert crm.jobs.run("campaigns.event_reminders").ok
     assert crm.jobs.run("campaigns.event_reminders").ok
     crm.jobs.run("channels.deliver_email")
-    reminders = [m for m in relay.handler.messages if m["Subject"].startswith("Reminder:")]
+    reminders = [m for m in smtp_relay.handler.messages if m["Subject"].startswith("Reminder:")]
     assert [m["To"] for m in reminders] == ["ada@lovelace.eu"]
     text = reminders[0].get_body(preferencelist=("plain",)).get_content()
     assert "/p/campaigns/public/events/qr?t=" in text

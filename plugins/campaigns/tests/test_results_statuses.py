@@ -37,7 +37,7 @@ def tracking_links(message: Any) -> tuple[str, str]:
 
 
 def test_delivery_opens_and_clicks_move_members_forward(
-    relayed: Any, relay: Any, new_party: Any, results_kit: Any, anonymous: Any
+    relayed: Any, smtp_relay: Any, new_party: Any, results_kit: Any, anonymous: Any
 ) -> None:
     sender = relayed()
     ada = new_party(emails=["ada@example.org"])
@@ -52,12 +52,12 @@ def test_delivery_opens_and_clicks_move_members_forward(
     assert all(m.sent_at is None for m in queued.values())
 
     sender.jobs.run("channels.deliver_email")
-    assert len(relay.handler.messages) == 3
+    assert len(smtp_relay.handler.messages) == 3
     delivered = refresh(sender, campaign_id)
     assert {m.status for m in delivered.values()} == {"delivered"}
     assert all(m.sent_at is not None and m.delivered_at is not None for m in delivered.values())
 
-    by_to = {m["To"].addresses[0].addr_spec: m for m in relay.handler.messages}
+    by_to = {m["To"].addresses[0].addr_spec: m for m in smtp_relay.handler.messages}
     pixel, _ = tracking_links(by_to["bob@example.org"])
     _, click = tracking_links(by_to["eve@example.org"])
     assert anonymous.get(pixel).status_code == 200
@@ -76,7 +76,7 @@ def test_delivery_opens_and_clicks_move_members_forward(
 
 
 def test_a_responded_member_stays_responded_when_an_open_arrives_later(
-    relayed: Any, relay: Any, new_party: Any, results_kit: Any, anonymous: Any, crm: Crm
+    relayed: Any, smtp_relay: Any, new_party: Any, results_kit: Any, anonymous: Any, crm: Crm
 ) -> None:
     sender = relayed()
     ada = new_party()
@@ -86,7 +86,7 @@ def test_a_responded_member_stays_responded_when_an_open_arrives_later(
     sender.jobs.run("channels.deliver_email")
     with crm.transaction() as tx:
         tx.conn.execute(update(member).where(member.c.id == ada_m).values(status="responded"))
-    pixel, _ = tracking_links(relay.handler.messages[0])
+    pixel, _ = tracking_links(smtp_relay.handler.messages[0])
     anonymous.get(pixel)
     after = refresh(sender, campaign_id)[ada_m]
     assert after.status == "responded"
@@ -94,7 +94,7 @@ def test_a_responded_member_stays_responded_when_an_open_arrives_later(
 
 
 def test_consent_withdrawn_before_delivery_suppresses_the_member(
-    relayed: Any, relay: Any, new_party: Any, results_kit: Any, crm: Crm
+    relayed: Any, smtp_relay: Any, new_party: Any, results_kit: Any, crm: Crm
 ) -> None:
     sender = relayed()
     ada = new_party()
@@ -104,13 +104,13 @@ def test_consent_withdrawn_before_delivery_suppresses_the_member(
     with crm.transaction() as tx:
         record_consent(tx, ada, "marketing", "email", "withdrawn", source="test")
     sender.jobs.run("channels.deliver_email")
-    assert relay.handler.messages == []
+    assert smtp_relay.handler.messages == []
     after = refresh(sender, campaign_id)[ada_m]
     assert after.status == "suppressed" and after.sent_at is None
 
 
 def test_an_unsubscribe_by_the_emails_link_marks_the_member(
-    relayed: Any, relay: Any, new_party: Any, results_kit: Any, anonymous: Any
+    relayed: Any, smtp_relay: Any, new_party: Any, results_kit: Any, anonymous: Any
 ) -> None:
     sender = relayed()
     ada = new_party()
@@ -118,7 +118,7 @@ def test_an_unsubscribe_by_the_emails_link_marks_the_member(
     [ada_m] = results_kit.members(campaign_id, [ada])
     results_kit.mail([ada_m])
     sender.jobs.run("channels.deliver_email")
-    header = str(relay.handler.messages[0]["List-Unsubscribe"])
+    header = str(smtp_relay.handler.messages[0]["List-Unsubscribe"])
     found = re.search(r"<https://crm\.acme\.example(/p/channels/unsubscribe\?token=[^>]+)>", header)
     assert found, header
     assert anonymous.post(found.group(1)).status_code == 200

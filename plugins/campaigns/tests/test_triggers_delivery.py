@@ -15,7 +15,7 @@ JOBS = ("campaigns.triggers", "campaigns.send", "channels.deliver_email")
 
 
 def test_a_warranty_reminder_reaches_the_relay_once_however_often_the_jobs_run(
-    relayed: Any, relay: Any, new_user: Any, new_party: Any
+    relayed: Any, smtp_relay: Any, new_user: Any, new_party: Any
 ) -> None:
     crm = relayed(plugins=("service",))
     marketer = new_user("mia", "marketing")
@@ -55,5 +55,5 @@ def test_a_warranty_reminder_reaches_the_relay_once_however_often_the_jobs_run(
             result = crm.jobs.run(job)
             assert result.ok, result.error
 
-    assert [str(m["To"]) for m in relay.handler.messages] == ["ada@example.org"]
-    assert str(relay.handler.messages[0]["Subject"]) == "Your warranty ends soon, Ada"
+    assert [str(m["To"]) for m in smtp_relay.handler.messages] == ["ada@example.org"]
+    assert str(smtp_relay.handler.messages[0]["Subject"]) == "Your warranty ends soon, Ada"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from attrs import frozen
 
-from crmkit import Actor, Crm, Settings, build_party, create_party
-from crmkit.testing import add_user
+from crmkit import Actor, Crm, Settings
+from crmkit.testing import add_party, add_user
 
 LoyaltyMaker = Callable[..., Crm]
 
@@ -80,27 +80,12 @@ def new_party(crm: Crm) -> PartyMaker:
     """``new_party(role="customer", owner_id=None, **data)``: a person in Berlin (territory
     DE-10); its id."""
 
-    def make(role: str = "customer", owner_id: int | None = None, **data: Any) -> int:
-        data.setdefault("kind", "person")
-        if data["kind"] == "person":
-            data.setdefault("first_name", "Ada")
-            data.setdefault("last_name", "Lovelace")
-        data.setdefault("emails", ["ada@example.org"])
-        data.setdefault(
-            "addresses",
-            [
-                {
-                    "street": "Unter den Linden 1",
-                    "postcode": "10117",
-                    "city": "Berlin",
-                    "country": "DE",
-                }
-            ],
-        )
-        with crm.transaction() as tx:
-            party = create_party(tx, build_party(role, {**data, "owner_id": owner_id}, region="DE"))
-            assert party.id is not None
-        return party.id
+    def make(
+        role: str = "customer",
+        owner_id: int | None = None,
+        **data: Any,
+    ) -> int:
+        return add_party(crm, role, owner_id=owner_id, **data)
 
     return make
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from attrs import frozen
 
-from crmkit import Actor, Crm, Settings, build_party, create_party
-from crmkit.testing import add_user, http_client
+from crmkit import Actor, Crm, Settings
+from crmkit.testing import add_party, add_user, http_client
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -103,69 +103,25 @@ PartyMaker = Callable[..., int]
 def new_party(crm: Crm) -> PartyMaker:
     """``new_party(role="customer", owner_id=None, **data)``: a person in Berlin (territory DE-10), its id."""
 
-    def make(role: str = "customer", owner_id: int | None = None, **data: Any) -> int:
-        data.setdefault("kind", "person")
-        if data["kind"] == "person":
-            data.setdefault("first_name", "Ada")
-            data.setdefault("last_name", "Lovelace")
-        data.setdefault("emails", ["ada@example.org"])
-        data.setdefault(
-            "addresses",
-            [
-                {
-                    "street": "Unter den Linden 1",
-                    "postcode": "10117",
-                    "city": "Berlin",
-                    "country": "DE",
-                }
-            ],
-        )
-        with crm.transaction() as tx:
-            party = create_party(tx, build_party(role, {**data, "owner_id": owner_id}, region="DE"))
-        assert party.id is not None
-        return party.id
+    def make(
+        role: str = "customer",
+        owner_id: int | None = None,
+        **data: Any,
+    ) -> int:
+        return add_party(crm, role, owner_id=owner_id, **data)
 
     return make
-
-
-class RelayInbox:
-    """An SMTP relay's handler (aiosmtpd): keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        from email import message_from_bytes, policy
-
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 2.0.0 accepted"
-
-
-@pytest.fixture
-def relay() -> Any:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd): ``relay.port``, ``relay.handler.messages``."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(RelayInbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller
-    controller.stop()
 
 
 PORTAL = "/p/service/portal"
 
 
 @pytest.fixture
-def relayed_service(make_service: Callable[..., Crm], relay: Any) -> Callable[..., Crm]:
-    """``relayed_service(service={...})``: a CRM whose emails go to ``relay``."""
+def relayed_service(make_service: Callable[..., Crm], smtp_relay: Any) -> Callable[..., Crm]:
+    """``relayed_service(service={...})``: a CRM whose emails go to ``smtp_relay``."""
 
     def factory(service: dict[str, Any] | None = None) -> Crm:
-        smtp = {"host": "127.0.0.1", "port": relay.port, "security": "none", "timeout": 5.0}
+        smtp = {"host": "127.0.0.1", "port": smtp_relay.port, "security": "none", "timeout": 5.0}
         return make_service(service=service, channels={"smtp": smtp})
 
     return factory
@@ -226,8 +182,8 @@ class PortalSteps:
 
 
 @pytest.fixture
-def portal(relay: Any) -> PortalSteps:
-    return PortalSteps(relay)
+def portal(smtp_relay: Any) -> PortalSteps:
+    return PortalSteps(smtp_relay)
 
 
 class Now:

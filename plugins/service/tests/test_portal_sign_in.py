@@ -40,7 +40,7 @@ def crm(relayed_service: Callable[..., Crm]) -> Crm:
 
 
 def test_known_and_unknown_addresses_get_the_same_answer(
-    crm: Crm, new_party: Any, relay: Any, portal: Any
+    crm: Crm, new_party: Any, smtp_relay: Any, portal: Any
 ) -> None:
     new_party(emails=["ada@example.org"])
     client = http_client(crm)
@@ -49,11 +49,11 @@ def test_known_and_unknown_addresses_get_the_same_answer(
     assert known.status_code == unknown.status_code == 200
     assert shown(known.text, "ada@example.org") == shown(unknown.text, "nobody@example.org")
     crm.jobs.run("channels.deliver_email")
-    assert [m["To"] for m in relay.handler.messages] == ["ada@example.org"]
+    assert [m["To"] for m in smtp_relay.handler.messages] == ["ada@example.org"]
 
 
 def test_a_link_signs_in_once_and_the_token_is_stored_hashed(
-    crm: Crm, new_party: Any, relay: Any, portal: Any
+    crm: Crm, new_party: Any, smtp_relay: Any, portal: Any
 ) -> None:
     party_id = new_party(emails=["ada@example.org"])
     client = http_client(crm)
@@ -83,7 +83,9 @@ def test_a_link_signs_in_once_and_the_token_is_stored_hashed(
         assert conn.execute(select(portal_session.c.party_id)).scalars().all() == [party_id]
 
 
-def test_an_expired_link_signs_nobody_in(crm: Crm, new_party: Any, relay: Any, portal: Any) -> None:
+def test_an_expired_link_signs_nobody_in(
+    crm: Crm, new_party: Any, smtp_relay: Any, portal: Any
+) -> None:
     new_party(emails=["ada@example.org"])
     client = http_client(crm)
     portal.ask_for_link(client, "ada@example.org")
@@ -105,7 +107,7 @@ def test_an_invented_token_is_not_valid(crm: Crm) -> None:
 
 
 def test_link_requests_are_limited_per_address_known_or_not(
-    crm: Crm, new_party: Any, relay: Any, portal: Any
+    crm: Crm, new_party: Any, smtp_relay: Any, portal: Any
 ) -> None:
     new_party(emails=["ada@example.org"])
     for address in ("ada@example.org", "nobody@example.org"):
@@ -115,7 +117,7 @@ def test_link_requests_are_limited_per_address_known_or_not(
     refused = portal.ask_for_link(http_client(crm, client=("10.9.9.9", 1)), "ADA@example.org")
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     crm.jobs.run("channels.deliver_email")
-    assert len(relay.handler.messages) == 3
+    assert len(smtp_relay.handler.messages) == 3
 
 
 def test_link_requests_are_limited_per_client(crm: Crm, portal: Any) -> None:
@@ -130,7 +132,7 @@ def test_link_requests_are_limited_per_client(crm: Crm, portal: Any) -> None:
 
 
 def test_link_requests_sent_at_once_are_held_to_the_budgets(
-    crm: Crm, new_party: Any, relay: Any, portal: Any, at_once: Any
+    crm: Crm, new_party: Any, smtp_relay: Any, portal: Any, at_once: Any
 ) -> None:
     new_party(emails=["ada@example.org"])
     by_address = [http_client(crm, client=(f"10.1.0.{n}", 1)) for n in range(6)]
@@ -154,7 +156,7 @@ def test_link_requests_sent_at_once_are_held_to_the_budgets(
     assert sorted(answers[: len(by_address)]) == [200] * 3 + [429] * 3
     assert sorted(answers[len(by_address) :]) == [200] * 5 + [429] * 3
     crm.jobs.run("channels.deliver_email")
-    assert len(relay.handler.messages) == 3
+    assert len(smtp_relay.handler.messages) == 3
 
 
 @pytest.mark.parametrize(
@@ -188,7 +190,9 @@ def test_a_portal_that_could_sign_nobody_in_is_off_and_the_start_names_the_setti
         assert conn.execute(select(func.count()).select_from(portal_link)).scalar_one() == 0
 
 
-def test_a_sign_in_form_without_its_token_is_refused(crm: Crm, new_party: Any, relay: Any) -> None:
+def test_a_sign_in_form_without_its_token_is_refused(
+    crm: Crm, new_party: Any, smtp_relay: Any
+) -> None:
     new_party(emails=["ada@example.org"])
     client = http_client(crm)
     client.get(f"{PORTAL}/sign-in")
@@ -197,7 +201,7 @@ def test_a_sign_in_form_without_its_token_is_refused(crm: Crm, new_party: Any, r
     wrong = client.post(f"{PORTAL}/sign-in", data={"email": "ada@example.org", "csrf_token": "x"})
     assert wrong.status_code == 403
     crm.jobs.run("channels.deliver_email")
-    assert relay.handler.messages == []
+    assert smtp_relay.handler.messages == []
 
 
 def test_a_malformed_address_is_named(crm: Crm, portal: Any) -> None:
@@ -241,7 +245,7 @@ def test_the_portal_layout_has_no_staff_navigation(crm: Crm) -> None:
 
 
 def test_an_address_two_parties_share_gets_a_link_for_each(
-    crm: Crm, new_party: Any, relay: Any, portal: Any
+    crm: Crm, new_party: Any, smtp_relay: Any, portal: Any
 ) -> None:
     person = new_party(emails=["info@lovelace.example"])
     company = new_party(
@@ -249,16 +253,16 @@ def test_an_address_two_parties_share_gets_a_link_for_each(
     )
     assert portal.ask_for_link(http_client(crm), "info@lovelace.example").status_code == 200
     crm.jobs.run("channels.deliver_email")
-    texts = [m.get_body(("plain",)).get_content() for m in relay.handler.messages]
+    texts = [m.get_body(("plain",)).get_content() for m in smtp_relay.handler.messages]
     assert len(texts) == 2 and any("as Lovelace Ltd" in t for t in texts)
     with crm.read() as conn:
         assert sorted(conn.execute(select(portal_link.c.party_id)).scalars()) == [person, company]
 
 
 def test_a_link_template_of_the_channels_settings_replaces_the_text(
-    make_service: Callable[..., Crm], relay: Any, new_user: Any, portal: Any
+    make_service: Callable[..., Crm], smtp_relay: Any, new_user: Any, portal: Any
 ) -> None:
-    smtp = {"host": "127.0.0.1", "port": relay.port, "security": "none", "timeout": 5.0}
+    smtp = {"host": "127.0.0.1", "port": smtp_relay.port, "security": "none", "timeout": 5.0}
     template = {
         "name": "portal-link",
         "subject": "Acme portal",
@@ -277,7 +281,7 @@ def test_a_link_template_of_the_channels_settings_replaces_the_text(
         create_party(tx, party)
     portal.ask_for_link(http_client(crm), "ada@example.org")
     link = portal.link_in_mail(crm, "ada@example.org")
-    message = relay.handler.messages[-1]
+    message = smtp_relay.handler.messages[-1]
     assert message["Subject"] == "Acme portal"
     assert "within 10 minutes" in message.get_body(("plain",)).get_content()
     assert link.startswith(f"{PORTAL}/sign-in/link?token=")

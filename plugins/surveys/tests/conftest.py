@@ -7,16 +7,15 @@ Each test runs on SQLite by default, on PostgreSQL with ``CRMKIT_TEST_DATABASE_U
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from attrs import frozen
 
-from crmkit import Actor, Crm, Settings, build_party, create_party, record_consent
-from crmkit.testing import add_user, http_client
+from crmkit import Actor, Crm, Settings
+from crmkit.testing import add_party, add_user, http_client
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -107,28 +106,7 @@ def new_party(crm: Crm) -> PartyMaker:
         consent: tuple[str, ...] = ("marketing",),
         **data: Any,
     ) -> int:
-        data.setdefault("kind", "person")
-        if data["kind"] == "person":
-            data.setdefault("first_name", "Ada")
-            data.setdefault("last_name", "Lovelace")
-        data.setdefault("emails", ["ada@example.org"])
-        data.setdefault(
-            "addresses",
-            [
-                {
-                    "street": "Unter den Linden 1",
-                    "postcode": "10117",
-                    "city": "Berlin",
-                    "country": "DE",
-                }
-            ],
-        )
-        with crm.transaction() as tx:
-            party = create_party(tx, build_party(role, {**data, "owner_id": owner_id}, region="DE"))
-            assert party.id is not None
-            for purpose in consent:
-                record_consent(tx, party.id, purpose, "email", "granted", source="test")
-        return party.id
+        return add_party(crm, role, owner_id=owner_id, consent=consent, **data)
 
     return make
 
@@ -139,39 +117,12 @@ def anonymous(crm: Crm) -> Any:
     return http_client(crm)
 
 
-class RelayInbox:
-    """An SMTP relay's handler (aiosmtpd): keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        from email import message_from_bytes, policy
-
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 2.0.0 accepted"
-
-
 @pytest.fixture
-def relay() -> Iterator[Any]:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd): ``relay.port``, ``relay.handler.messages``."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(RelayInbox(), hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller
-    controller.stop()
-
-
-@pytest.fixture
-def relayed(make_surveys: SurveysMaker, relay: Any) -> SurveysMaker:
-    """``relayed(surveys={...}, with_plugins=())``: a CRM whose emails go to ``relay``."""
+def relayed(make_surveys: SurveysMaker, smtp_relay: Any) -> SurveysMaker:
+    """``relayed(surveys={...}, with_plugins=())``: a CRM whose emails go to ``smtp_relay``."""
 
     def factory(**kwargs: Any) -> Crm:
-        smtp = {"host": "127.0.0.1", "port": relay.port, "security": "none", "timeout": 5.0}
+        smtp = {"host": "127.0.0.1", "port": smtp_relay.port, "security": "none", "timeout": 5.0}
         return make_surveys(channels={"smtp": smtp}, **kwargs)
 
     return factory

@@ -45,7 +45,7 @@ def customer(crm: Crm, email: str, **custom: str) -> int:
 
 
 def test_each_party_gets_an_email_in_its_language_with_a_link_of_its_own(
-    relayed: Any, relay: Any, publish_survey: Any, invitation_message: dict[str, Any]
+    relayed: Any, smtp_relay: Any, publish_survey: Any, invitation_message: dict[str, Any]
 ) -> None:
     crm = relayed(
         surveys={"invitations": {"language_field": "prefs_language"}},
@@ -64,7 +64,7 @@ def test_each_party_gets_an_email_in_its_language_with_a_link_of_its_own(
         assert create_send(tx, survey_id, body).invited == 3
 
     assert crm.jobs.run("channels.deliver_email").ok
-    by_recipient = {m["To"].addresses[0].addr_spec: m for m in relay.handler.messages}
+    by_recipient = {m["To"].addresses[0].addr_spec: m for m in smtp_relay.handler.messages}
     assert sorted(by_recipient) == ["ada@example.org", "hans@example.de", "jean@example.fr"]
     assert by_recipient["ada@example.org"]["Subject"] == "How did we do, Ada?"
     assert by_recipient["hans@example.de"]["Subject"] == "Wie waren wir?"
