@@ -11,6 +11,7 @@ from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.audit import AuditEntry
 from crmkit.core.audit import history as audit_history
 from crmkit.core.audit import record as record_audit
+from crmkit.core.bulk_parties import PartyUpdate, create_parties, update_parties
 from crmkit.core.consent import Consent, consents_of, consents_of_parties, record_consent
 from crmkit.core.csv_cells import csv_cell
 from crmkit.core.custom_fields import CustomField, check_custom
@@ -33,6 +34,7 @@ from crmkit.core.external_ids import (
     external_ids_of,
     find_by_external_id,
     link_external_id,
+    linked_parties,
     unlink_external_id,
 )
 from crmkit.core.import_profiles import ImportProfile
@@ -86,7 +88,7 @@ from crmkit.core.party_visibility import (
     seen_party_ids,
     sees_every_party,
 )
-from crmkit.core.permissions import Permission, is_allowed, require, visible
+from crmkit.core.permissions import EXTERNAL_ROLE, Permission, is_allowed, require, visible
 from crmkit.core.privacy import (
     erase_party,
     export_party,
@@ -94,6 +96,7 @@ from crmkit.core.privacy import (
     forget_event_payloads,
 )
 from crmkit.core.settings import Settings
+from crmkit.core.sql_dates import shifted_day
 from crmkit.core.tables import Id, JSONType, UTCDateTime, metadata, utcnow
 from crmkit.core.tables import consent as consent_table
 from crmkit.core.tables import contact_point as contact_point_table
@@ -112,6 +115,7 @@ from crmkit.core.values import (
     currencies,
     read_currency,
 )
+from crmkit.core.vins import VIN_CHECK_DIGIT_MARKETS, Vin, read_vin, vin_check_digit
 from crmkit.hooks.markers import hookimpl
 from crmkit.hooks.parts import Parts
 from crmkit.hooks.plugin_info import PluginInfo
@@ -121,8 +125,10 @@ from crmkit.version import API_VERSION
 __all__ = [
     "API_VERSION",
     "DEFAULT_MATCH_CONFIG",
+    "EXTERNAL_ROLE",
     "MAX_ID",
     "SYSTEM",
+    "VIN_CHECK_DIGIT_MARKETS",
     "Actor",
     "AuditEntry",
     "ConfigurationError",
@@ -154,6 +160,7 @@ __all__ = [
     "Panel",
     "Parts",
     "Party",
+    "PartyUpdate",
     "Permission",
     "PermissionDenied",
     "PhoneNumber",
@@ -169,6 +176,7 @@ __all__ = [
     "UTCDateTime",
     "User",
     "ValidationError",
+    "Vin",
     "Widget",
     "audit_history",
     "build_interaction",
@@ -182,6 +190,7 @@ __all__ = [
     "consents_of_parties",
     "contact_point_table",
     "convert_prospect",
+    "create_parties",
     "create_party",
     "create_task",
     "csv_cell",
@@ -201,6 +210,7 @@ __all__ = [
     "interaction_table",
     "is_allowed",
     "link_external_id",
+    "linked_parties",
     "list_parties",
     "load_parties",
     "log_interaction",
@@ -220,6 +230,7 @@ __all__ = [
     "read_text",
     "read_time_zone",
     "read_timestamp",
+    "read_vin",
     "read_whole_number",
     "record_audit",
     "record_consent",
@@ -232,13 +243,16 @@ __all__ = [
     "seen_party",
     "seen_party_ids",
     "sees_every_party",
+    "shifted_day",
     "take_in_prospect",
     "territory_condition",
     "timeline",
     "unlink_external_id",
+    "update_parties",
     "update_party",
     "user_table",
     "utcnow",
+    "vin_check_digit",
     "visible",
     "withdraw_notifications",
 ]

@@ -82,4 +82,5 @@ def test_a_command_on_a_database_without_its_tables_says_to_upgrade(
 
     assert result.exit_code == 1
     assert "run `crmkit db upgrade` first" in result.output
+    assert "lacks the table core_" in result.output  # which one, for when upgrading is not enough
     assert "Traceback" not in result.output

@@ -598,6 +598,32 @@ def test_tryfirst_and_trylast_move_implementations() -> None:
     assert host.call("route_inbound") == "early"
 
 
+def test_demo_data_is_seeded_by_a_plugin_after_the_plugins_it_depends_on() -> None:
+    seeded: list[str] = []
+
+    class Seeds:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @hookimpl
+        def seed_demo(self) -> None:
+            seeded.append(self.name)
+
+        @hookimpl
+        def route_inbound(self) -> str:
+            return self.name
+
+    host = load(
+        plugin("orders", Seeds("orders")),
+        plugin("points", Seeds("points"), optional_depends=["orders"]),
+        plugin("shop", Seeds("shop"), depends=["points"]),
+    )
+    host.call("seed_demo", app=None, conn=None, rng=None, now=None)
+    # The points seeded for the orders find them; other hooks keep dependents first.
+    assert seeded == ["orders", "points", "shop"]
+    assert host.implementers("route_inbound") == ["shop", "points", "orders"]
+
+
 def test_installed_plugins_run_before_the_kernel_defaults(
     crm: Crm, make_crm: Callable[..., Crm]
 ) -> None:

@@ -466,3 +466,30 @@ def test_kernel_and_plugin_links_reach_every_operation_naming_a_record(make_crm)
     # A prospect taken in is read through the party of the intake's answer.
     intake = links_of(doc, "/api/v1/prospects", "post", "201")
     assert intake["read_prospect"]["parameters"] == {"path.party_id": "$response.body#/party/id"}
+
+
+def test_handlers_of_the_same_name_in_two_plugins_get_operation_ids_of_their_own(make_crm):
+    def routes_of(module: str) -> list[Route]:
+        handler = endpoint("list_runs", response=list[str])
+        handler.__module__ = module
+        return [Route("/runs", handler, methods=["GET", "POST"])]
+
+    plugins = [
+        register_plugin(
+            types.SimpleNamespace(register_routes=hookimpl(lambda m=m: routes_of(m))), name=name
+        )
+        for name, m in (("first", "crmkit_first.runs"), ("second", "crmkit_second.runs"))
+    ]
+    doc = http_client(make_crm(plugins)).get("/api/openapi.json").json()
+    ids = {
+        path: {method: item["operationId"] for method, item in items.items()}
+        for path, items in doc["paths"].items()
+        if path.endswith("/runs")
+    }
+    # The first served keeps the plain name; the same handler's other method is told apart by
+    # the method, the other plugin's handler by its package: never numbered or doubled.
+    found = sorted(i for items in ids.values() for i in items.values())
+    assert len(found) == 4 == len(set(found)), ids
+    assert {"list_runs", "list_runs_post"} < set(found)
+    assert {f"{p}.list_runs" for p in ("crmkit_first", "crmkit_second")} & set(found)
+    assert {f"{p}.list_runs_post" for p in ("crmkit_first", "crmkit_second")} & set(found)

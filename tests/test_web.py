@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from markupsafe import escape
 from sqlalchemy import Table, func, select
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -326,6 +327,27 @@ def test_unexpected_exception_is_a_500_that_leaks_nothing(make_crm, caplog):
     assert "erp.internal" not in answer.text and "Traceback" not in answer.text
     assert body["title"] == "Internal server error"
     assert any(r.exc_info and r.exc_info[0] is ErpDown for r in caplog.records)
+
+
+def test_a_browser_on_a_plugin_page_gets_an_error_page_and_a_program_a_problem(make_crm):
+    # Plugins serve pages beside their API under /p/: a person who follows a stale link sees
+    # a page, with the status and headers a program would get in a problem document.
+    def gone(request: Request) -> Response:
+        raise HTTPException(429, "try again in 30 s", headers={"Retry-After": "30"})
+
+    client = http_client(
+        make_crm([login(), plugin("erp", register_routes=lambda: [Route("/orders", gone)])])
+    )
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+    page = client.get("/p/erp/orders", headers=browser)
+    missing = client.get("/p/erp/no-such-page", headers=browser)
+
+    assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["retry-after"] == "30" and "try again in 30 s" in page.text
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert problem(client.get("/p/erp/orders"), 429)["detail"] == "try again in 30 s"
+    assert problem(client.get("/api/v1/parties/1", headers=browser), 404)
 
 
 # --- The read-only API

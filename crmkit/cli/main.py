@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import sys
 from typing import Any
 
@@ -121,16 +122,23 @@ class Root(click.Group):
         except CrmError as exc:
             raise click.ClickException(exc.message) from None
         except DBAPIError as exc:
-            if not _no_such_table(exc):
+            missing = _missing_table(exc)
+            if missing is None:
                 raise
             raise click.ClickException(
-                "the database lacks tables of crmkit or of a plugin: run `crmkit db upgrade` first"
+                f"the database lacks {missing} (of crmkit or of a plugin): run `crmkit db"
+                " upgrade` first; if it still lacks it then, a migration of that plugin was"
+                " changed after this database ran it"
             ) from None
 
 
-def _no_such_table(exc: DBAPIError) -> bool:
-    # SQLite says so in its message; PostgreSQL gives SQLSTATE 42P01 (undefined_table).
-    return getattr(exc.orig, "sqlstate", None) == "42P01" or "no such table" in str(exc.orig)
+def _missing_table(exc: DBAPIError) -> str | None:
+    """``the table <name>`` a statement found missing, or None when that is not what went wrong."""
+    # SQLite: "no such table: x"; PostgreSQL: SQLSTATE 42P01 (undefined_table), 'relation "x"'.
+    found = re.search(r'no such table: (\S+)|relation "([^"]+)" does not exist', str(exc.orig))
+    if found is not None:
+        return f"the table {found[1] or found[2]}"
+    return "a table" if getattr(exc.orig, "sqlstate", None) == "42P01" else None
 
 
 @click.group(cls=Root)

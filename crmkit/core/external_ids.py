@@ -10,6 +10,7 @@ checks what its actor may see of the party before telling anyone about it.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +78,20 @@ def linked_party_id(conn: Connection, system: str, value: str) -> int | None:
     """The id of the party the external id points to, if any; the key is taken as stored."""
     found = conn.execute(select(link.c.party_id).where(*_key(system, value))).scalar_one_or_none()
     return None if found is None else int(found)
+
+
+def linked_parties(conn: Connection, system: str, external_ids: Collection[str]) -> dict[str, int]:
+    """Which of ``external_ids`` of ``system`` point to a party: id -> party id, in one query.
+
+    For connectors that look up a batch of records; ids linked to no party are left out.
+    """
+    check_system(system)
+    if not external_ids:
+        return {}
+    query = select(link.c.external_id, link.c.party_id).where(
+        link.c.system == system, link.c.external_id.in_(set(external_ids))
+    )
+    return {value: int(party_id) for value, party_id in conn.execute(query)}
 
 
 def find_by_external_id(conn: Connection, system: str, external_id: str) -> Party | None:

@@ -491,9 +491,30 @@ def update_party(
     version, with no audit entry and no event.
     """
     current = get_party(tx.conn, party_id)
+    updated, changes = prepare_update(tx, current, data, expected_version, region=region)
+    if not changes:
+        return current
+    _write(tx, updated, expected_version, changes)
+    audit.record(tx, "party", party_id, "updated", audit.diff(audited(current), audited(updated)))
+    tx.hooks.call("entity_saved", tx=tx, entity_type=updated.role, entity=updated, change="updated")
+    _emit_updated(tx, updated, changes)
+    return updated
+
+
+def prepare_update(
+    tx: Transaction,
+    current: Party,
+    data: Mapping[str, Any],
+    expected_version: int,
+    *,
+    region: str | None,
+) -> tuple[Party, dict[str, Any]]:
+    """``current`` with ``data`` applied and checked (``entity_validate`` included), and the
+    fields that changed (none: nothing to write). ConflictError when ``current`` is not at
+    ``expected_version``; ValidationError when the result is refused."""
     if current.version != expected_version:
         raise ConflictError(
-            f"{current.role} {party_id} is at version {current.version}, not {expected_version}"
+            f"{current.role} {current.id} is at version {current.version}, not {expected_version}"
         )
     merged = {**_as_data(current), **data}
     if "custom" in data and isinstance(data["custom"], Mapping):
@@ -505,16 +526,11 @@ def update_party(
         updated.converted_at = current.converted_at
     _validate_custom(tx, updated)
     changes = _changes(current, updated)
-    if not changes:
-        return current
-    tx.hooks.call(
-        "entity_validate", tx=tx, entity_type=updated.role, entity=updated, changes=changes
-    )
-    _write(tx, updated, expected_version, changes)
-    audit.record(tx, "party", party_id, "updated", audit.diff(audited(current), audited(updated)))
-    tx.hooks.call("entity_saved", tx=tx, entity_type=updated.role, entity=updated, change="updated")
-    _emit_updated(tx, updated, changes)
-    return updated
+    if changes:
+        tx.hooks.call(
+            "entity_validate", tx=tx, entity_type=updated.role, entity=updated, changes=changes
+        )
+    return updated, changes
 
 
 def _emit_updated(tx: Transaction, entity: Party, changes: Mapping[str, Any]) -> None:

@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from crmkit.core.actors import Actor
     from crmkit.hooks.host import PluginHost
 
-ROLES: tuple[str, ...] = ("admin", "manager", "sales", "service", "marketing", "read-only")
+STAFF_ROLES: tuple[str, ...] = ("admin", "manager", "sales", "service", "marketing", "read-only")
+EXTERNAL_ROLE = "partner"
+"""The role of an outside organisation's users (a dealer's staff): it holds no kernel
+permission and the kernel's record rules leave it to plugins. A plugin that grants it an
+action (``permission_check``) narrows what it sees (``permission_filter``); without such
+a plugin every action is refused to it."""
+ROLES: tuple[str, ...] = (*STAFF_ROLES, EXTERNAL_ROLE)
 SCOPES: tuple[str, ...] = ("read", "write", "admin")
 """API token scopes, each including the ones before it."""
 

@@ -13,6 +13,9 @@ theirs the same way. Records each role sees (``permission_filter`` for lists,
 * marketing: every prospect and customer, but no interactions: timelines hold
   personal correspondence, which campaigns do not need.
 * read-only: every record; the role holds no permission that writes.
+* partner (an outside organisation's user): no permission, and no rule of the kernel's:
+  the plugin that grants it actions decides, with its ``permission_filter``, which records
+  it sees (the dms plugin: the leads routed to the user's dealer).
 * any other role: nothing.
 
 Territories: a territory ``DE`` matches a party whose first address is in
@@ -28,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Connection, Table, false, or_, select
 
 from crmkit.core.entities import Party
-from crmkit.core.permissions import Permission
+from crmkit.core.permissions import EXTERNAL_ROLE, Permission
 from crmkit.core.tables import contact_point, party, user
 from crmkit.core.territories import in_territory, party_territory, territory_condition
 from crmkit.hooks.markers import hookimpl
@@ -90,7 +93,7 @@ def _in_territory(table: Table, actor: Actor) -> list[ColumnElement[bool]]:
 
 def party_rule(actor: Actor, table: Table) -> ColumnElement[bool] | None:
     """The parties (rows of ``table``, ``core_party`` or an alias) ``actor`` sees; None: all."""
-    if actor.is_system or actor.role in SEES_EVERY_PARTY:
+    if actor.is_system or actor.role in SEES_EVERY_PARTY or actor.role == EXTERNAL_ROLE:
         return None
     if actor.role == "service":
         return table.c.role == "customer"
@@ -108,7 +111,7 @@ def party_rule(actor: Actor, table: Table) -> ColumnElement[bool] | None:
 
 def _sees_without_database(actor: Actor, record: Party) -> bool:
     """:func:`party_rule` for one record, from the record alone (no team look-up)."""
-    if actor.is_system or actor.role in SEES_EVERY_PARTY:
+    if actor.is_system or actor.role in SEES_EVERY_PARTY or actor.role == EXTERNAL_ROLE:
         return True
     if actor.role == "service":
         return record.role == "customer"

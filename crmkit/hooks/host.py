@@ -23,6 +23,7 @@ from packaging.version import Version
 from crmkit.core.errors import CrmError, PluginError
 from crmkit.hooks import specs
 from crmkit.hooks.markers import PROJECT
+from crmkit.hooks.parts import Parts, with_parts
 from crmkit.hooks.plugin_info import PluginInfo
 
 if sys.version_info >= (3, 12):
@@ -221,7 +222,11 @@ class PluginHost:
                 continue
             try:
                 module = importlib.import_module(info.hooks)
-                self._register(name, module)
+                if info.parts:
+                    parts = Parts(info.hooks_package, info.parts)
+                    self._register(name, with_parts(module, name, parts))
+                else:
+                    self._register(name, module)
                 if info.settings:
                     module_path, _, class_name = info.settings.partition(":")
                     settings_cls = getattr(importlib.import_module(module_path), class_name)
@@ -238,14 +243,14 @@ class PluginHost:
             self._set(cand, "loaded", None)
         self._callees.clear()
 
-    def _register(self, name: str, module: Any) -> None:
-        self.pm.register(module, name=name)
-        for caller in self.pm.get_hookcallers(module) or []:
+    def _register(self, name: str, hooks: Any) -> None:
+        self.pm.register(hooks, name=name)
+        for caller in self.pm.get_hookcallers(hooks) or []:
             # optionalhook=True implements another plugin's hook, whose spec arrives with that plugin or never.
             if not caller.has_spec() and not all(
-                impl.optionalhook for impl in caller.get_hookimpls() if impl.plugin is module
+                impl.optionalhook for impl in caller.get_hookimpls() if impl.plugin is hooks
             ):
-                self.pm.unregister(module)
+                self.pm.unregister(hooks)
                 raise PluginError(name, f"implements unknown hook {caller.name!r}")
 
     def _add_plugin_hookspecs(self, module: Any) -> None:
@@ -285,10 +290,11 @@ class PluginHost:
         found = self._callees.get(name)
         if found is None:
             caller = getattr(self.pm.hook, name)
-            # pluggy calls the last registered first; keep that documented order.
-            impls = tuple(
-                i for i in reversed(caller.get_hookimpls()) if not (i.hookwrapper or i.wrapper)
-            )
+            # pluggy calls the last registered first; keep that documented order, or its
+            # reverse for a hook declared dependencies_first.
+            registered = caller.get_hookimpls()
+            ordered = registered if name in specs.DEPENDENCIES_FIRST else reversed(registered)
+            impls = tuple(i for i in ordered if not (i.hookwrapper or i.wrapper))
             found = impls, any(inspect.iscoroutinefunction(i.function) for i in impls)
             self._callees[name] = found
         return found

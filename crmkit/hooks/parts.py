@@ -1,28 +1,132 @@
 """A plugin laid out in parts: a folder per part holding modules of the same names
-(``tables``, ``access``, ``routes`` …), which the plugin's hooks gather in one order."""
+(``tables``, ``access``, ``routes`` …), whose declarations crmkit gathers in one order.
+
+A plugin names its parts in ``PluginInfo.parts``; the host then registers, with the
+plugin's hooks module, the gathering hooks below. A hook the hooks module implements itself
+replaces the gathered one (to order it differently, or to mark it ``trylast``).
+"""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
+from datetime import datetime
 from importlib import import_module
-from types import ModuleType
-from typing import Any
+from types import ModuleType, SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
+
+from crmkit.hooks.markers import PROJECT, hookimpl
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from crmkit.app import Crm
+    from crmkit.core.actors import Actor
+    from crmkit.core.db import Transaction
 
 
 @frozen
 class Parts:
-    """The parts of ``package`` in ``names`` order (the order tables are created and demo data
-    seeded). A part's module is imported the first time a hook asks for it, so that loading the
-    plugin (``crmkit plugins list``, a command) does not import every part's pages and routes."""
+    """The parts of ``package`` in ``names`` order: the order their tables are created and
+    their demo data seeded, each part after those it builds on. A part's module is imported
+    the first time a hook asks for it, so that loading the plugin (``crmkit plugins list``, a
+    command) does not import every part's pages and routes. A part without a module of some
+    name declares nothing of that kind (a part without ``privacy`` holds nothing on parties)."""
 
     package: str
     names: tuple[str, ...]
 
     def each(self, module: str) -> list[ModuleType]:
         """Every part's ``module`` (``"privacy"``: ``<package>.<part>.privacy``), in order."""
-        return [import_module(f"{self.package}.{part}.{module}") for part in self.names]
+        found = []
+        for part in self.names:
+            path = f"{self.package}.{part}.{module}"
+            try:
+                found.append(import_module(path))
+            except ModuleNotFoundError as exc:
+                if exc.name != path:  # a module the part's module imports is missing
+                    raise
+        return found
 
     def gathered(self, module: str, name: str) -> list[Any]:
-        """The items of every part's ``module.name`` list, in order: ``gathered("tables", "TABLES")``."""
-        return [item for found in self.each(module) for item in getattr(found, name)]
+        """The items of every part's ``module.name`` list, in order: ``gathered("tables", "TABLES")``.
+        A module without the list declares none (``pages`` without ``MENU``)."""
+        return [item for found in self.each(module) for item in getattr(found, name, ())]
+
+
+def _gatherers(parts: Parts, plugin: str) -> dict[str, Callable[..., Any]]:
+    """The hooks a plugin of ``parts`` gets without writing them, by hook name."""
+
+    def register_tables() -> list[Any]:
+        return parts.gathered("tables", "TABLES")
+
+    def register_permissions() -> list[Any]:
+        return parts.gathered("access", "PERMISSIONS")
+
+    def register_event_types() -> list[Any]:
+        return parts.gathered("event_types", "EVENT_TYPES")
+
+    def register_jobs() -> list[Any]:
+        return parts.gathered("jobs", "JOBS")
+
+    def register_routes() -> list[Any]:
+        return [*parts.gathered("routes", "ROUTES"), *parts.gathered("pages", "ROUTES")]
+
+    def register_commands() -> list[Any]:
+        return parts.gathered("commands", "COMMANDS")
+
+    def menu_items(actor: Actor) -> list[Any]:
+        return parts.gathered("pages", "MENU")
+
+    # Merges and erasure run the later parts first: a part's rows may point at an earlier
+    # part's, which must still be there when the later part finds its own through them.
+    def parties_merged(tx: Transaction, survivor_id: int, merged_id: int) -> None:
+        for privacy in reversed(parts.each("privacy")):
+            privacy.move_to_survivor(tx, survivor_id, merged_id)
+
+    def erase_party(tx: Transaction, party_id: int) -> None:
+        for privacy in reversed(parts.each("privacy")):
+            privacy.erase(tx, party_id)
+
+    def export_party(conn: Connection, party_id: int) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for privacy in parts.each("privacy"):
+            found.update(privacy.export_of(conn, party_id))
+        return {plugin: found}
+
+    def seed_demo(app: Crm, conn: Connection, rng: random.Random, now: datetime) -> None:
+        for demo in parts.each("demo"):
+            demo.seed(app, conn, rng, now)
+
+    return {
+        hook.__name__: hook
+        for hook in (
+            register_tables,
+            register_permissions,
+            register_event_types,
+            register_jobs,
+            register_routes,
+            register_commands,
+            menu_items,
+            parties_merged,
+            erase_party,
+            export_party,
+            seed_demo,
+        )
+    }
+
+
+def with_parts(hooks: ModuleType, plugin: str, parts: Parts) -> SimpleNamespace:
+    """What the host registers for a plugin in parts: the hook implementations of its
+    ``hooks`` module, and a gathering hook for each of the others."""
+    own = {name: getattr(hooks, name) for name in dir(hooks) if _is_hookimpl(getattr(hooks, name))}
+    gathering = {
+        name: hookimpl(hook) for name, hook in _gatherers(parts, plugin).items() if name not in own
+    }
+    return SimpleNamespace(**gathering, **own)
+
+
+def _is_hookimpl(value: Any) -> bool:
+    return callable(value) and hasattr(value, f"{PROJECT}_impl")

@@ -10,6 +10,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from crmkit.core.errors import PluginError
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+PART_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 RESERVED_NAMES = frozenset({"core", "api", "static", "login", "logout"})
 
 
@@ -22,7 +23,9 @@ class PluginInfo:
     """What crmkit needs to know about a plugin before importing any of its code.
 
     ``hooks`` and ``settings`` are dotted paths (``package.module`` and
-    ``package.module:Class``) imported only when the plugin is enabled.
+    ``package.module:Class``) imported only when the plugin is enabled. ``parts`` names the
+    sub-packages of the hooks module's package a plugin is laid out in (:class:`crmkit.Parts`):
+    crmkit then gathers their tables, permissions, routes … without hooks written for them.
     """
 
     name: str
@@ -30,6 +33,7 @@ class PluginInfo:
     hooks: str
     depends: tuple[str, ...] = field(default=(), converter=_names)
     optional_depends: tuple[str, ...] = field(default=(), converter=_names)
+    parts: tuple[str, ...] = field(default=(), converter=_names)
     migrations: str | None = None
     settings: str | None = None
     critical: bool = False
@@ -52,6 +56,9 @@ class PluginInfo:
         for dep in (*self.depends, *self.optional_depends):
             if not NAME_PATTERN.match(dep):
                 raise PluginError(self.name, f"dependency {dep!r} is not a plugin name")
+        for part in self.parts:
+            if not PART_PATTERN.match(part):
+                raise PluginError(self.name, f"part {part!r} is not a module name")
         if self.name in self.depends or self.name in self.optional_depends:
             raise PluginError(self.name, "a plugin cannot depend on itself")
         if self.settings is not None and ":" not in self.settings:
@@ -64,3 +71,8 @@ class PluginInfo:
     @property
     def distribution(self) -> str:
         return "crmkit-" + self.name.replace("_", "-")
+
+    @property
+    def hooks_package(self) -> str:
+        """The package of the hooks module: where the parts are."""
+        return self.hooks.rpartition(".")[0]

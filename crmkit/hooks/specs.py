@@ -13,7 +13,9 @@ Semantics, named in each docstring's last line and enforced by the plugin host:
 
 Implementations may be ``async def``; the host awaits them. Implementations run
 in reverse registration order — a plugin before the plugins it depends on — and
-``tryfirst``/``trylast`` move them, as in pluggy. Wrappers (``wrapper=True``)
+``tryfirst``/``trylast`` move them, as in pluggy; a hook declared
+``dependencies_first`` runs them the other way round, where a plugin builds on what
+those it depends on have done (their demo data). Wrappers (``wrapper=True``)
 are not called: the host calls implementations one by one to apply the
 semantics above.
 
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
 Semantics = Literal["collect", "first", "veto", "advisory", "historic"]
 SEMANTICS: dict[str, Semantics] = {}
 """Hook name -> semantics; filled by :func:`spec`, read by the plugin host."""
+DEPENDENCIES_FIRST: set[str] = set()
+"""Hooks whose implementations run in registration order: a plugin after its dependencies."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,19 +65,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 def spec(
     semantics: Semantics,
     *,
+    dependencies_first: bool = False,
     warn_on_impl: Warning | None = None,
     warn_on_impl_args: Mapping[str, Warning] | None = None,
 ) -> Callable[[F], F]:
     """Declare a hook specification with its calling semantics (public as ``crmkit.hookspec``).
 
     Plugins publishing hooks of their own use it too, in the module their
-    ``add_hookspecs`` returns. ``warn_on_impl`` deprecates the whole hook,
+    ``add_hookspecs`` returns. ``dependencies_first``: implementations run in
+    registration order, a plugin after those it depends on, instead of before them.
+    ``warn_on_impl`` deprecates the whole hook,
     ``warn_on_impl_args`` some of its arguments: each plugin implementing them
     gets the warning when it is loaded.
     """
 
     def mark(function: F) -> F:
         SEMANTICS[function.__name__] = semantics
+        if dependencies_first:
+            DEPENDENCIES_FIRST.add(function.__name__)
         return hookspec(
             historic=semantics == "historic",
             warn_on_impl=warn_on_impl,
@@ -491,13 +500,14 @@ def demo_settings(url: str, secret: str) -> dict[str, Any] | None:
     """
 
 
-@spec("collect")
+@spec("collect", dependencies_first=True)
 def seed_demo(app: Crm, conn: Connection, rng: random.Random, now: datetime) -> None:
     """Fill the plugin's tables with demo data for the users and parties ``crmkit demo`` wrote.
 
-    Called once, in the seeding transaction, after the kernel's demo data: read
-    the users and parties through ``conn`` and write with bulk inserts, as a
-    restore would (no per-row hooks, no events). Draw every choice from ``rng``
+    Called once, in the seeding transaction, after the kernel's demo data and after the
+    demo data of the plugins this one depends on, optionally or not (the orders it earns
+    points on, the segments it sends to): read the users and parties through ``conn`` and
+    write with bulk inserts, as a restore would (no per-row hooks, no events). Draw every choice from ``rng``
     (seeded, so the demo is the same every time) and date everything relative
     to ``now``.
     Semantics: collect; an exception rolls the whole seeding back.

@@ -180,11 +180,13 @@ def document(app: Crm, routes: Sequence[BaseRoute], title: str = "crmkit") -> di
         if declared is None:
             continue
         for method in sorted(methods - {"HEAD"}):
+            name = _operation_name(endpoint, method, builder.operation_ids, path)
+            builder.operation_ids[name] = endpoint
             item = builder.operation(
                 declared,
                 method,
                 params,
-                f"{endpoint.__name__}",
+                name,
                 public=declared.public or is_public(path),
             )
             paths.setdefault(path, {})[method.lower()] = item
@@ -199,6 +201,20 @@ def document(app: Crm, routes: Sequence[BaseRoute], title: str = "crmkit") -> di
         },
         "security": [{"bearer": []}],
     }
+
+
+def _operation_name(endpoint: Any, method: str, taken: Mapping[str, Any], path: str) -> str:
+    """The handler's name; its name and method where the same handler serves several methods;
+    its package's or module's name before it where a handler of another plugin has the name,
+    so that no operationId is given twice and none depends on a counter."""
+    name, module = endpoint.__name__, endpoint.__module__
+    for base in (name, f"{module.split('.')[0]}.{name}", f"{module}.{name}"):
+        owner = taken.get(base)
+        if owner is None:
+            return base
+        if owner is endpoint and f"{base}_{method.lower()}" not in taken:
+            return f"{base}_{method.lower()}"
+    raise ValueError(f"{method} {path}: every operationId for {module}.{name} is taken")
 
 
 def _walk(
@@ -228,7 +244,8 @@ class _Builder:
                 },
             }
         }
-        self.operation_ids: set[str] = set()
+        self.operation_ids: dict[str, Any] = {}
+        """Each operationId given, with the handler it was given to."""
         self.schema_names: dict[type, str] = {}
 
     def operation(
@@ -240,8 +257,6 @@ class _Builder:
         *,
         public: bool = False,
     ) -> dict[str, Any]:
-        operation_id = name if name not in self.operation_ids else f"{name}_{method.lower()}"
-        self.operation_ids.add(operation_id)
         parameters: list[dict[str, Any]] = [
             {
                 "name": param,
@@ -281,7 +296,7 @@ class _Builder:
         if 429 in errors:
             responses["429"]["headers"] = {"Retry-After": RETRY_AFTER}
         item: dict[str, Any] = {
-            "operationId": operation_id,
+            "operationId": name,
             "summary": declared.summary,
             "responses": responses,
         }

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 JSON_PREFIXES = ("/api/", "/p/", "/static/")
 """Paths answered with problem documents; every other path is a page of the UI."""
+PAGES_TOO = "/p/"
+"""Plugins serve pages beside their API here: a browser asking for a page gets one."""
 
 STATUSES: tuple[tuple[type[CrmError], int], ...] = (
     (MalformedBody, 400),  # before ValidationError, its base class
@@ -91,7 +93,7 @@ async def error_response(site: Site, request: Request, exc: Exception) -> Respon
     if problem.status >= 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
-    for_program = route_path(request.scope).startswith(JSON_PREFIXES)
+    for_program = _for_program(request)
     if problem.status == 401:
         # RFC 9110: a 401 says how to authenticate.
         headers.setdefault("WWW-Authenticate", BEARER_CHALLENGE if for_program else LOGIN_CHALLENGE)
@@ -100,6 +102,15 @@ async def error_response(site: Site, request: Request, exc: Exception) -> Respon
             problem.document(), problem.status, headers=headers, media_type=PROBLEM_JSON
         )
     return render(site, "error.html", status=problem.status, headers=headers, problem=problem)
+
+
+def _for_program(request: Request) -> bool:
+    path = route_path(request.scope)
+    if not path.startswith(JSON_PREFIXES):
+        return False
+    # Browsers name text/html first when they navigate; programs ask for JSON or anything.
+    accept = request.headers.get("accept", "")
+    return not (path.startswith(PAGES_TOO) and accept.startswith("text/html"))
 
 
 async def _ask_plugins(site: Site, request: Request, exc: Exception) -> Response | None:

@@ -10,6 +10,8 @@ PLUGIN = PluginInfo(
     depends=("channels",),
     optional_depends=("sfa",),
     hooks="crmkit_campaigns.hooks",
+    # Segments first: campaigns target them, results and plans read the campaigns.
+    parts=("segments", "campaigns", "results", "plans", "triggers", "events"),
     migrations="crmkit_campaigns.migrations",
     settings="crmkit_campaigns.settings:CampaignsSettings",
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -280,10 +279,11 @@ def test_changing_a_drafts_messages_drops_its_members_to_be_targeted_again(
         ),
     ],
 )
-def test_a_text_that_would_render_without_bound_is_refused_quickly(
+def test_a_text_that_would_render_without_bound_is_refused(
     client_as: Any, staff: Any, crm: Crm, text: str, reason: str
 ) -> None:
-    started = time.monotonic()
+    # Refused before it is rendered whole: rendering any of these would take minutes or
+    # gigabytes, which is how a regression would show here.
     answer = client_as(staff.marketer).post(
         BASE, json=body(variants=[{"channel": "email", "subject": "Hi", "text": text}])
     )
@@ -291,7 +291,6 @@ def test_a_text_that_would_render_without_bound_is_refused_quickly(
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == "variants[0].text"
     assert reason in answer.json()["detail"]
-    assert time.monotonic() - started < 5
     assert stored_counts(crm) == (0, 0, 0)
 
 

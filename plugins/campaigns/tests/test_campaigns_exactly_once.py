@@ -41,7 +41,11 @@ CHANNELS = {
     "first_retry_seconds": 0.5,
     "max_retry_seconds": 0.5,
 }
-CAMPAIGNS = {"campaigns": {"send_batch": 10, "run_seconds": 0.1}}
+CAMPAIGNS = {"campaigns": {"send_batch": 10, "run_seconds": 0.001}}
+"""One batch of ten per run of the job (the time is checked after each batch), a run every
+tick: a pause or a cancel then lands between two batches, however fast the machine queues.
+With runs of many batches, SQLite's writer lock passes from batch to batch of the worker
+while the test's pause waits its turn, and the whole campaign may be queued meanwhile."""
 
 
 class KillingRelay:

@@ -1,7 +1,8 @@
 """crmkit-channels: outbound email and SMS with consent at send time and deliveries that never go twice.
 
 Other plugins call :func:`send` inside their own transaction, and a plugin claiming
-inbound mail in ``route_inbound`` is given an :class:`InboundEmail`; a campaign reads
+inbound mail in ``route_inbound`` is given an :class:`InboundEmail` (its attachments'
+bytes through :func:`attachment_content`); a campaign reads
 its emails' opens, clicks and bounces with :func:`delivery_states`, an administrator
 the suppression list with :func:`list_suppressions`; the rest is internal.
 """
@@ -9,10 +10,16 @@ the suppression list with :func:`list_suppressions`; the rest is internal.
 from __future__ import annotations
 
 from crmkit_channels.auto_answer import answer_inbound
-from crmkit_channels.mail_routing import AttachmentInfo, InboundEmail
+from crmkit_channels.mail_routing import AttachmentInfo, InboundEmail, attachment_content
 from crmkit_channels.outbox import EmailMessage, Outbound, send, send_many
 from crmkit_channels.sms_outbox import SmsMessage, SmsOutbound
-from crmkit_channels.states import DeliveryStates, MessageState, delivery_states
+from crmkit_channels.states import (
+    DeliveryStates,
+    MessageState,
+    SmsState,
+    delivery_states,
+    sms_states,
+)
 from crmkit_channels.suppression import Suppression, list_suppressions, remove_suppression
 
 __all__ = [
@@ -24,11 +31,14 @@ __all__ = [
     "Outbound",
     "SmsMessage",
     "SmsOutbound",
+    "SmsState",
     "Suppression",
     "answer_inbound",
+    "attachment_content",
     "delivery_states",
     "list_suppressions",
     "remove_suppression",
     "send",
     "send_many",
+    "sms_states",
 ]

@@ -29,7 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from crmkit import (
     SYSTEM,
@@ -94,6 +94,18 @@ class InboundEmail:
     channel: str = "email"
     recipients: tuple[str, ...] = ()
     """The addresses it was delivered to (``RCPT TO`` or ``Delivered-To``), lower case."""
+
+
+def attachment_content(conn: Connection, message: InboundEmail, attachment_id: int) -> bytes | None:
+    """The bytes of one attachment of ``message`` (for a plugin claiming it in ``route_inbound``),
+    or None when it was dropped for its size or is not one of the message's attachments."""
+    found: bytes | None = conn.execute(
+        select(inbound_attachment.c.content).where(
+            inbound_attachment.c.id == attachment_id,
+            inbound_attachment.c.inbound_email_id == message.id,
+        )
+    ).scalar()
+    return found
 
 
 def _split_name(display_name: str | None) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 :func:`delivery_states` is public (see the README, "Tracking"): the campaigns
 plugin gives it the ids of the emails it sent, or a purpose, and gets each
-email's state and the counts over them.
+email's state and the counts over them. :func:`sms_states` tells the same of text
+messages, as far as the gateway reports it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from crmkit import (
     sees_every_party,
     visible,
 )
-from crmkit_channels.tables import email
+from crmkit_channels.tables import email, sms
 from crmkit_channels.tracking_tables import email_event
 
 HANDED_OVER = ("sent", "bounced", "unknown")
@@ -122,6 +123,38 @@ def delivery_states(
     unsubscribed_at = _unsubscribed(tx, {(r.party_id, r.purpose) for r in rows})
     messages = tuple(_state(r, events.get(r.id, []), unsubscribed_at) for r in rows)
     return DeliveryStates(messages, _counts(messages))
+
+
+@frozen
+class SmsState:
+    """Where one text message is: ``queued``, ``sending``, ``sent`` (the gateway took it),
+    ``delivered``, ``undelivered`` or ``failed`` (the carrier or the gateway gave up),
+    ``suppressed`` (never sent) or ``unknown``."""
+
+    sms_id: int
+    party_id: int
+    purpose: str
+    status: str
+
+
+def sms_states(tx: Transaction, sms_ids: Collection[int]) -> tuple[SmsState, ...]:
+    """The states of the text messages ``sms_ids`` to parties the actor may see, by id.
+
+    The actor needs ``core:party.read``; ids of other messages are left out.
+    """
+    require(tx.hooks, tx.actor, "core:party.read", conn=tx.conn)
+    everyone = sees_every_party(tx.hooks, tx.actor)
+    conditions: list[Any] = [] if everyone else [sms.c.party_id.in_(_visible_parties(tx))]
+    ids = sorted(set(sms_ids))
+    found: list[SmsState] = []
+    for start in range(0, len(ids), 1000):  # bounded IN lists
+        rows = tx.conn.execute(
+            select(sms.c.id, sms.c.party_id, sms.c.purpose, sms.c.status)
+            .where(sms.c.id.in_(ids[start : start + 1000]), *conditions)
+            .order_by(sms.c.id)
+        )
+        found.extend(SmsState(r.id, r.party_id, r.purpose, r.status) for r in rows)
+    return tuple(found)
 
 
 def _events(tx: Transaction, ids: list[int]) -> dict[int, list[Any]]:

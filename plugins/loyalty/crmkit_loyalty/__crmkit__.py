@@ -9,6 +9,7 @@ PLUGIN = PluginInfo(
     requires_api=">=1.2,<2",
     optional_depends=("sfa", "campaigns"),
     hooks="crmkit_loyalty.hooks",
+    parts=("programmes", "ledger", "earning"),
     migrations="crmkit_loyalty.migrations",
     settings="crmkit_loyalty.settings:LoyaltySettings",
 )

@@ -124,3 +124,26 @@ def test_every_redemption_is_reachable_from_the_member_page_with_its_rewards_nam
     assert older is not None
     rest = http.get(older[1].replace("&amp;", "&")).text
     assert rest.count("/cancel") == 6 and "<td>Mug</td>" in rest
+
+
+def test_a_membership_closed_by_a_merge_says_where_its_points_went_not_that_it_was_erased(
+    crm: Any,
+    client_as: Any,
+    staff: Staff,
+    ledger: LedgerKit,
+    ledger_programme: LedgerProgramme,
+    new_party: Any,
+) -> None:
+    from crmkit import merge_parties
+
+    survivor, merged = new_party(), new_party(emails=["ada.l@example.org"])
+    kept, gone = ledger.member(survivor, 100), ledger.member(merged, 200)
+    with crm.transaction() as tx:
+        merge_parties(tx, survivor, merged)
+    http = client_as(staff.marketer)  # sees every party: also memberships no party holds
+    page = http.get(f"/p/loyalty/page/members/{gone}")
+    listed = http.get("/p/loyalty/page/members")
+    assert page.status_code == 200
+    assert f'merged into <a href="/p/loyalty/page/members/{kept}">' in page.text
+    assert "erased" not in page.text
+    assert "<em>merged</em>" in listed.text and "<em>erased</em>" not in listed.text

@@ -120,10 +120,16 @@ def test_programme_names_are_unique(crm: Crm, staff: Any, client_as: Any) -> Non
     other = client.post("/p/loyalty/programmes", json={**BODY, "name": "Staff Club"}).json()
     again = client.post("/p/loyalty/programmes", json=BODY)
     assert again.status_code == 422 and again.json()["field"] == "name"
+    shouted = client.post("/p/loyalty/programmes", json={**BODY, "name": "ACME REWARDS"})
+    assert shouted.status_code == 422 and shouted.json()["field"] == "name"  # case aside
     renamed = client.patch(
-        f"/p/loyalty/programmes/{other['id']}", json={"version": 1, "name": "Acme Rewards"}
+        f"/p/loyalty/programmes/{other['id']}", json={"version": 1, "name": "acme rewards"}
     )
     assert renamed.status_code == 422 and renamed.json()["field"] == "name"
+    itself = client.patch(
+        f"/p/loyalty/programmes/{other['id']}", json={"version": 1, "name": "STAFF CLUB"}
+    )
+    assert itself.status_code == 200 and itself.json()["name"] == "STAFF CLUB"
     assert counts(crm) == (2, 2)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 import click
@@ -74,6 +75,13 @@ from crmkit_service.sla import privacy as sla_privacy
 from crmkit_service.sla import routes as sla_routes
 from crmkit_service.sla import tables as sla_tables
 from crmkit_service.sla import watch as sla_watch
+
+
+@hookimpl
+def add_hookspecs() -> ModuleType:
+    from crmkit_service import hookspecs
+
+    return hookspecs
 
 
 @hookimpl

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from crmkit_service.assets.entitlement import entitlement_of
-from crmkit_service.assets.identifiers import read_serial_number, read_vin
+from crmkit_service.assets.identifiers import read_serial_number
 from crmkit_service.assets.service import contracts_of_party
 from crmkit_service.assets.tables import asset, contract
 from crmkit_service.dispatch.technicians import list_technicians
 from sqlalchemy import select
 
-from crmkit import Crm, utcnow
+from crmkit import Crm, read_vin, utcnow
 from crmkit.testing import seed_demo_data
 
 
@@ -32,7 +32,7 @@ def test_the_demo_seeds_valid_assets_contracts_and_technicians(make_service: Any
     assert len(assets) > 20 and contracts and all(used)
     for row in assets:
         if row.vin:
-            assert read_vin("vin", row.vin) == row.vin
+            assert read_vin("vin", row.vin).text == row.vin
         else:
             assert read_serial_number("serial_number", row.serial_number) == row.serial_number
     assert "in_warranty" in states and states & {"out_of_warranty", "contract"}

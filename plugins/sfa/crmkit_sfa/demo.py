@@ -58,6 +58,7 @@ DONE_ACTIVITIES = (
     ("visit", "Visit on site"),
     ("call", "Clarified the technical questions"),
 )
+MEETING_LENGTH = timedelta(hours=1)
 OUTCOMES = ("positive", "follow-up agreed", "waiting for their decision")
 PLANNED_ACTIVITIES = (
     ("call", "Check the decision timeline"),
@@ -345,6 +346,9 @@ def _store_deals(
 
 
 def _activity_row(deal: Deal, kind: str, subject: str, **values: Any) -> dict[str, Any]:
+    if kind == "meeting":  # a meeting has a start (as the service requires): its due time
+        values.setdefault("starts_at", values["due_at"])
+        values.setdefault("ends_at", values["due_at"] + MEETING_LENGTH)
     return {
         "party_id": deal.party.id,
         "opportunity_id": deal.id,

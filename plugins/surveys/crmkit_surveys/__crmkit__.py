@@ -10,6 +10,7 @@ PLUGIN = PluginInfo(
     depends=("channels",),
     optional_depends=("campaigns",),
     hooks="crmkit_surveys.hooks",
+    parts=("definitions", "invitations", "answering", "results"),
     migrations="crmkit_surveys.migrations",
     settings="crmkit_surveys.settings:SurveysSettings",
 )

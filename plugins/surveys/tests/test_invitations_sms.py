@@ -14,6 +14,8 @@ from urllib.parse import parse_qs
 import pytest
 from crmkit_surveys.invitations.links import invitation_for_token
 from crmkit_surveys.invitations.sends import create_send
+from crmkit_surveys.invitations.tables import invitation
+from sqlalchemy import select
 
 from crmkit import Crm, build_party, create_party, record_consent
 
@@ -22,9 +24,10 @@ LINK = re.compile(r"https://crm\.acme\.example/p/surveys/a/(\S+)")
 
 
 class Gateway:
-    """Takes every message and answers it with a SID."""
+    """Takes every message and answers it with a SID; or, ``refusing``, refuses each as
+    Twilio refuses a number that cannot receive texts (400, code 21211)."""
 
-    def __init__(self) -> None:
+    def __init__(self, refusing: bool = False) -> None:
         self.bodies: list[dict[str, str]] = []
         taken = self.bodies
 
@@ -32,8 +35,12 @@ class Gateway:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 taken.append({k: v[0] for k, v in parse_qs(body.decode()).items()})
-                payload = json.dumps({"sid": f"SM{len(taken):032d}", "status": "queued"}).encode()
-                self.send_response(201)
+                if refusing:
+                    answer = {"code": 21211, "message": "The 'To' number is not valid"}
+                else:
+                    answer = {"sid": f"SM{len(taken):032d}", "status": "queued"}
+                payload = json.dumps(answer).encode()
+                self.send_response(400 if refusing else 201)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
@@ -46,13 +53,30 @@ class Gateway:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
-@pytest.fixture
-def gateway() -> Iterator[Gateway]:
-    found = Gateway()
+def serving(found: Gateway) -> Iterator[Gateway]:
     threading.Thread(target=found.server.serve_forever, daemon=True).start()
     yield found
     found.server.shutdown()
     found.server.server_close()
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    yield from serving(Gateway())
+
+
+@pytest.fixture
+def refusing_gateway() -> Iterator[Gateway]:
+    yield from serving(Gateway(refusing=True))
+
+
+def sms_settings(gateway: Gateway) -> dict[str, Any]:
+    return {
+        "base_url": gateway.url,
+        "account_sid": ACCOUNT,
+        "auth_token": "secret",
+        "from_number": "+4915100000000",
+    }
 
 
 def texter(crm: Crm, phone: str, consent: bool) -> int:
@@ -74,13 +98,7 @@ def texter(crm: Crm, phone: str, consent: bool) -> int:
 def test_each_party_with_a_number_and_sms_consent_gets_a_text_with_its_link(
     make_surveys: Any, gateway: Gateway, publish_survey: Any
 ) -> None:
-    sms = {
-        "base_url": gateway.url,
-        "account_sid": ACCOUNT,
-        "auth_token": "secret",
-        "from_number": "+4915100000000",
-    }
-    crm = make_surveys(channels={"sms": sms})
+    crm = make_surveys(channels={"sms": sms_settings(gateway)})
     survey_id = publish_survey(crm)
     willing = texter(crm, "+49 151 23456789", consent=True)
     unwilling = texter(crm, "+49 151 98765432", consent=False)
@@ -102,3 +120,30 @@ def test_each_party_with_a_number_and_sms_consent_gets_a_text_with_its_link(
     assert found is not None
     assert (found.party_id, found.channel, found.status) == (willing, "sms", "sent")
     assert found.message_ref is not None and found.message_ref.startswith("channels.sms:")
+
+
+def test_an_invitation_whose_text_the_gateway_refused_is_failed(
+    make_surveys: Any, refusing_gateway: Gateway, publish_survey: Any
+) -> None:
+    crm = make_surveys(channels={"sms": sms_settings(refusing_gateway)})
+    survey_id = publish_survey(crm)
+    party_id = texter(crm, "+49 151 23456789", consent=True)
+    body = {
+        "audience": {"party_ids": [party_id]},
+        "channel": "sms",
+        "message": {"en": {"text": "How did we do? {{ survey_url }}"}},
+    }
+    with crm.transaction() as tx:
+        create_send(tx, survey_id, body)
+    assert crm.jobs.run("surveys.check_deliveries").ok
+    assert statuses(crm) == ["sent"], "queued for the gateway: not failed"
+
+    assert crm.jobs.run("channels.deliver_sms").ok
+    assert refusing_gateway.bodies, "the gateway was asked"
+    assert crm.jobs.run("surveys.check_deliveries").ok
+    assert statuses(crm) == ["failed"]
+
+
+def statuses(crm: Crm) -> list[str]:
+    with crm.read() as conn:
+        return list(conn.execute(select(invitation.c.status).order_by(invitation.c.id)).scalars())

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import MenuItem, ValidationError, is_allowed
+from crmkit import ValidationError, is_allowed
 from crmkit.web import RefusedForm, actor_of, crm_of, page_response, read_form
 from crmkit_campaigns.results import public_pages
 from crmkit_campaigns.results.access import COST_WRITE
@@ -21,7 +21,6 @@ from crmkit_campaigns.results.attribution import MODELS
 from crmkit_campaigns.results.costs import FIELDS, add_cost
 from crmkit_campaigns.results.report import read_results
 
-MENU: list[MenuItem] = []
 TEMPLATE = "campaigns/results/page.html"
 
 

@@ -22,8 +22,8 @@ from crmkit import (
     read_choice,
     read_text,
     read_whole_number,
+    shifted_day,
 )
-from crmkit_campaigns.triggers.dates import shifted_day
 
 MAX_DAYS = 3650
 MAX_YEARS = 50

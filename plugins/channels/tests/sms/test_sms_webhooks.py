@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from crmkit_channels import SmsMessage, send
+from crmkit_channels import SmsMessage, send, sms_states
 from crmkit_channels.delivery import deliver_due
 from crmkit_channels.outboxes import SMS
 from crmkit_channels.tables import sms, sms_received
 from sqlalchemy import select, update
 
 from crmkit import SYSTEM, Crm, consents_of, timeline
-from crmkit.testing import http_client
+from crmkit.testing import add_user, http_client
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
@@ -262,3 +262,27 @@ def test_bad_received_sms_are_refused_naming_the_field(
     with sms_crm.read() as conn:
         assert conn.execute(select(sms_received)).all() == []
     assert sms_consents(sms_crm, texter) == {"newsletter": ("granted", "test")}
+
+
+def test_sms_states_tell_what_the_gateway_reported_to_those_who_see_the_party(
+    sms_crm: Crm, client: TestClient, twilio_signature: Signer, texter: int
+) -> None:
+    delivered, sid = sent_sms(sms_crm, texter)
+    undelivered, other_sid = sent_sms(sms_crm, texter)
+    for sms_id, found, status in (
+        (delivered, sid, "delivered"),
+        (undelivered, other_sid, "undelivered"),
+    ):
+        path, form = report(sms_id, found, status, ErrorCode="30003")
+        assert post(client, twilio_signature, path, form).status_code == 204
+    stranger = add_user(sms_crm, "otto", "sales", team="west", territories=("FR-75",))
+
+    with sms_crm.transaction(SYSTEM) as tx:
+        states = sms_states(tx, [undelivered, delivered, 999_999])
+    with sms_crm.transaction(stranger) as tx:
+        hidden = sms_states(tx, [delivered, undelivered])
+    assert [(s.sms_id, s.party_id, s.status) for s in states] == [
+        (delivered, texter, "delivered"),
+        (undelivered, texter, "undelivered"),
+    ]
+    assert hidden == ()  # the texter lives in Berlin, outside the stranger's territory

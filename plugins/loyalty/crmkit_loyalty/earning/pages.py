@@ -14,7 +14,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from crmkit import (
-    MenuItem,
     NotFound,
     Party,
     Transaction,
@@ -104,4 +103,3 @@ ROUTES: list[BaseRoute] = [
     Route("/page/parties/{party_id:id}/enrol", enrol_form),
     Route("/page/parties/{party_id:id}/enrol", post_enrol, methods=["POST"]),
 ]
-MENU: list[MenuItem] = []

@@ -51,6 +51,7 @@ class MemberSummary:
     tier_rank: int
     balance: int
     enrolled_at: datetime
+    merged_into_id: int | None
 
 
 @frozen
@@ -100,6 +101,7 @@ def _summary(row: Any) -> MemberSummary:
         row.tier_rank,
         row.balance,
         row.enrolled_at,
+        row.merged_into_id,
     )
 
 

@@ -23,6 +23,8 @@ class LoyaltyMember:
     enrolled_at: datetime
     updated_at: datetime
     version: int
+    merged_into_id: int | None
+    """The survivor's membership, once a merge of the parties closed this one into it."""
 
     @classmethod
     def of(cls, row: Any) -> LoyaltyMember:
@@ -40,6 +42,7 @@ class LoyaltyMember:
             row.enrolled_at,
             row.updated_at,
             row.version,
+            row.merged_into_id,
         )
 
 

@@ -53,6 +53,7 @@ member = Table(
     UniqueConstraint("programme_id", "party_id"),
     Index(None, "party_id"),
     Index(None, "merged_into_id"),
+    Index(None, "tier_review_on"),  # the nightly review reads only the members it is due for
     sqlite_autoincrement=True,
 )
 

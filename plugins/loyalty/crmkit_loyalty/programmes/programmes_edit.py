@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 
 from crmkit import (
     ConflictError,
@@ -90,9 +90,10 @@ def _read(data: Mapping[str, Any], creating: bool) -> dict[str, Any]:
 
 def _check_name_free(tx: Transaction, name: str, programme_id: int | None) -> None:
     # Two writers giving one name at once take turns: the second finds the first's programme
-    # (a 422 naming the field) instead of running into the unique index (a 500).
-    tx.hold(f"loyalty.programme.name.{name}")
-    taken = select(programme.c.id).where(programme.c.name == name)
+    # (a 422 naming the field) instead of running into the unique index (a 500). Names differ
+    # by more than case: "Gold Club" and "gold club" would be one programme to a member.
+    tx.hold(f"loyalty.programme.name.{name.casefold()}")
+    taken = select(programme.c.id).where(func.lower(programme.c.name) == func.lower(name))
     if programme_id is not None:
         taken = taken.where(programme.c.id != programme_id)
     if tx.conn.execute(select(exists(taken))).scalar():

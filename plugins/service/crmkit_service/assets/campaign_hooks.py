@@ -16,16 +16,14 @@ from types import MappingProxyType
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import ColumnElement, Date, Select, String, cast, exists, literal, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import ColumnElement, Select, String, cast, exists, literal, select
 
 from crmkit import (
     MAX_ID,
     parse_whole_number,
     read_choice,
     read_whole_number,
+    shifted_day,
     utcnow,
 )
 from crmkit_service.assets.tables import asset, contract
@@ -35,38 +33,6 @@ from crmkit_service.cases.tables import case
 MAX_DAYS = 3650
 MAX_AGE_DAYS = 36_500
 """How far back ``older_than_days`` reaches: a hundred years, as the segments' days do."""
-
-
-class days_earlier(FunctionElement[Any]):
-    """A date column moved ``days`` earlier, as each database writes it.
-
-    Campaigns has the same for its own triggers; service cannot import it, as it loads
-    without campaigns.
-    """
-
-    type = Date()
-    inherit_cache = True
-    name = "days_earlier"
-
-    def __init__(self, day: ColumnElement[Any], days: int) -> None:
-        # A whole number, written into the statement (never text from a client).
-        self.days = int(days)
-        super().__init__(day)
-
-    def _gen_cache_key(self, anon_map: Any, bindparams: Any) -> Any:
-        return (*super()._gen_cache_key(anon_map, bindparams), self.days)
-
-
-@compiles(days_earlier, "sqlite")
-def _sqlite(element: days_earlier, compiler: SQLCompiler, **kw: Any) -> str:
-    (day,) = element.clauses
-    return f"date({compiler.process(day, **kw)}, '{-element.days:+d} days')"
-
-
-@compiles(days_earlier, "postgresql")
-def _postgresql(element: days_earlier, compiler: SQLCompiler, **kw: Any) -> str:
-    (day,) = element.clauses
-    return f"CAST({compiler.process(day, **kw)} - {element.days} AS DATE)"
 
 
 def _days(parameters: Mapping[str, Any]) -> int:
@@ -82,7 +48,7 @@ class WarrantyEnding:
     parameters: Mapping[str, str] = MappingProxyType({"days": "days"})
 
     def occurrences(self, parameters: Mapping[str, Any], on: date) -> Select[Any]:
-        due_on = days_earlier(asset.c.warranty_end, _days(parameters))
+        due_on = shifted_day(asset.c.warranty_end, days=-_days(parameters))
         return select(
             asset.c.party_id.label("party_id"),
             (
@@ -104,7 +70,7 @@ class ContractRenewal:
     parameters: Mapping[str, str] = MappingProxyType({"days": "days"})
 
     def occurrences(self, parameters: Mapping[str, Any], on: date) -> Select[Any]:
-        due_on = days_earlier(contract.c.ends_on, _days(parameters))
+        due_on = shifted_day(contract.c.ends_on, days=-_days(parameters))
         return select(
             contract.c.party_id.label("party_id"),
             (

@@ -14,8 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from crmkit import party_table
-from crmkit_service.assets.identifiers import VIN_PATTERN
+from crmkit import party_table, read_vin
 from crmkit_service.assets.tables import asset, contract, contract_visit
 
 OWNER_SHARE = 0.33
@@ -33,9 +32,7 @@ PENALTY = "10 % of the yearly fee for each visit not made within 48 hours"
 def _vin(rng: random.Random, number: int) -> str:
     """A European VIN (no check digit to hold), unique by its serial part."""
     middle = "".join(rng.choice(VIN_CHARACTERS) for _ in range(8))
-    vin = f"WDB{middle}{number:06d}"
-    assert VIN_PATTERN.fullmatch(vin)
-    return vin
+    return read_vin("vin", f"WDB{middle}{number:06d}").text
 
 
 def seed_assets(conn: Connection, rng: random.Random, now: datetime) -> None:

@@ -10,6 +10,7 @@ such, so that nothing is given away without anyone deciding to.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from attrs import frozen
 from sqlalchemy import Connection, func, or_, select
@@ -32,31 +33,50 @@ class Entitlement:
     summary: str = ""
     contract_id: int | None = None
     warranty_end: date | None = None
+    vehicle_facts: dict[str, Any] | None = None
+    """What another plugin (a dealer system's) knows of the asset's VIN (``service_asset_facts``)."""
 
 
 def entitlement_of(
-    conn: Connection, party_id: int, asset_id: int | None, *, on: date | None = None
+    conn: Connection,
+    party_id: int,
+    asset_id: int | None,
+    *,
+    on: date | None = None,
+    hooks: Any = None,
 ) -> Entitlement:
     """The entitlement of ``party_id`` for work on ``asset_id`` (None: no particular asset) on ``on`` (today).
 
     The caller has checked that its actor may see the party. An asset that is not
-    the party's is refused (``ValidationError`` on ``asset_id``).
+    the party's is refused (``ValidationError`` on ``asset_id``). With ``hooks`` (the
+    plugin host), a vehicle's facts from ``service_asset_facts`` join in: a later warranty
+    end they know covers the work.
     """
     day = on or utcnow().date()
     warranty_end: date | None = None
+    facts: dict[str, Any] | None = None
     if asset_id is not None:
         row = conn.execute(
-            select(asset.c.warranty_end).where(asset.c.id == asset_id, asset.c.party_id == party_id)
+            select(asset.c.warranty_end, asset.c.vin).where(
+                asset.c.id == asset_id, asset.c.party_id == party_id
+            )
         ).one_or_none()
         if row is None:
             raise ValidationError("asset_id", "is not an asset of this customer")
         warranty_end = row.warranty_end
+        if hooks is not None and row.vin is not None:
+            known = hooks.call("service_asset_facts", conn=conn, vin=row.vin)
+            facts = None if known is None else dict(known)
+            later = None if facts is None else facts.get("warranty_until")
+            if later is not None and (warranty_end is None or later > warranty_end):
+                warranty_end = later
         if warranty_end is not None and warranty_end >= day:
             return Entitlement(
                 state="in_warranty",
                 billable=False,
                 summary=f"In warranty until {warranty_end.isoformat()}",
                 warranty_end=warranty_end,
+                vehicle_facts=facts,
             )
     covering = _contract_on(conn, party_id, asset_id, day)
     if covering is not None:
@@ -73,15 +93,21 @@ def entitlement_of(
             ),
             contract_id=contract_id,
             warranty_end=warranty_end,
+            vehicle_facts=facts,
         )
     if asset_id is None:
         return Entitlement(state="none", summary="No contract on record: billable")
     if warranty_end is None:
-        return Entitlement(state="none", summary="No warranty or contract on record: billable")
+        return Entitlement(
+            state="none",
+            summary="No warranty or contract on record: billable",
+            vehicle_facts=facts,
+        )
     return Entitlement(
         state="out_of_warranty",
         summary=f"Warranty ended {warranty_end.isoformat()}: billable",
         warranty_end=warranty_end,
+        vehicle_facts=facts,
     )
 
 

@@ -200,7 +200,7 @@ def get_entitlement(request: Request) -> Response:
 
     def work(tx: Transaction) -> Entitlement:
         seen_party(tx.hooks, tx.conn, tx.actor, party_id)
-        return entitlement_of(tx.conn, party_id, asset_id, on=on)
+        return entitlement_of(tx.conn, party_id, asset_id, on=on, hooks=tx.hooks)
 
     return json_response(crm_of(request), read_as(request, ASSET_READ, work))
 

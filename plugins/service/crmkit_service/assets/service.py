@@ -25,12 +25,13 @@ from crmkit import (
     read_date,
     read_id,
     read_text,
+    read_vin,
     read_whole_number,
     record_audit,
     utcnow,
 )
 from crmkit_service import fields, versions
-from crmkit_service.assets.identifiers import read_serial_number, read_vin
+from crmkit_service.assets.identifiers import read_serial_number
 from crmkit_service.assets.tables import asset, contract, contract_visit
 
 PRODUCT_LENGTH = 200
@@ -127,7 +128,7 @@ def _asset_values(data: Mapping[str, Any], settings_months: int | None) -> dict[
     values: dict[str, Any] = {
         "product": fields.required_text("product", data.get("product"), limit=PRODUCT_LENGTH),
         "serial_number": _optional("serial_number", data.get("serial_number"), read_serial_number),
-        "vin": _optional("vin", data.get("vin"), read_vin),
+        "vin": _optional("vin", data.get("vin"), lambda name, value: read_vin(name, value).text),
         "purchase_date": _day("purchase_date", data.get("purchase_date")),
         "warranty_end": _day("warranty_end", data.get("warranty_end")),
         "notes": read_text("notes", data.get("notes"), limit=NOTES_LENGTH) or "",

@@ -302,7 +302,7 @@ def open_case(
     seen_party(tx.hooks, tx.conn, tx.actor, party_id)
     values = _new_values(tx, data)
     asset_id = fields.optional_id("asset_id", data.get("asset_id"))
-    entitlement = entitlement_of(tx.conn, party_id, asset_id)
+    entitlement = entitlement_of(tx.conn, party_id, asset_id, hooks=tx.hooks)
     now = utcnow()
     row = tx.conn.execute(
         _INSERT_CASE,

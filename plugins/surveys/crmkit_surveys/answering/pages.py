@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import MenuItem, Transaction, party_table
+from crmkit import Transaction, party_table
 from crmkit.web import check_query, page_response, read_as
 from crmkit_surveys.answering import queries
 from crmkit_surveys.answering.access import RESPONSE_READ
@@ -113,4 +113,3 @@ ROUTES: list[BaseRoute] = [
     Route("/page/surveys/{survey_id:id}/responses", responses_page, methods=["GET"]),
     Route("/page/responses/{response_id:id}", response_page, methods=["GET"]),
 ]
-MENU: list[MenuItem] = []

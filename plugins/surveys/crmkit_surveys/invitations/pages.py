@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import MenuItem, Transaction, ValidationError, is_allowed
+from crmkit import Transaction, ValidationError, is_allowed
 from crmkit.web import Refusal, actor_of, crm_of, page_response, read_as, read_form, submit
 from crmkit_surveys.definitions.tables import survey
 from crmkit_surveys.invitations import form, listing, open_links, rules, sends
@@ -27,7 +27,6 @@ from crmkit_surveys.invitations.tables import CHANNELS, INVITATION_STATUSES
 BASE = "/p/surveys/page/surveys"
 RULES = "/p/surveys/page/rules"
 SHOWN = 100
-MENU: list[MenuItem] = []
 """The definitions part's "Surveys" item leads here through each survey's page."""
 
 

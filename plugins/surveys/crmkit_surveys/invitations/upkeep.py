@@ -1,12 +1,14 @@
 """The invitations' upkeep: links past their expiry expire, emails the relay refused or that
-bounced make their invitation failed. Each is a job of ``crmkit worker``."""
+bounced and texts the gateway or carrier gave up on make their invitation failed. Each is a
+job of ``crmkit worker``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from crmkit_channels import delivery_states
+from crmkit_channels import delivery_states, sms_states
 from sqlalchemy import select, update
 
 from crmkit import SYSTEM, Transaction, utcnow
@@ -15,7 +17,10 @@ from crmkit_surveys.invitations.tables import invitation
 OPEN = ("queued", "sent", "opened", "answering")
 UNDELIVERED = ("failed", "bounced", "suppressed")
 """The channels plugin's email states of a message that did not reach its recipient."""
+UNDELIVERED_SMS = ("failed", "undelivered", "suppressed")
+"""The same of a text message."""
 EMAIL_REF = "channels.email:"
+SMS_REF = "channels.sms:"
 CHUNK = 1000
 
 
@@ -30,9 +35,8 @@ def expire(tx: Transaction, now: datetime) -> int:
 
 
 def mark_failed(tx: Transaction, now: datetime) -> int:
-    """Invitations sent by email lately whose email failed, bounced or was suppressed at delivery
-    become ``failed``; how many. SMS invitations stay ``sent``: the channels plugin offers no
-    public way to read an SMS's delivery state."""
+    """Invitations sent lately whose email failed, bounced or was suppressed at delivery, or
+    whose text failed or was not delivered, become ``failed``; how many."""
     hours: int = tx.app.settings_of["surveys"].invitations.delivery_check_hours
     after, failed = 0, 0
     while True:
@@ -41,7 +45,6 @@ def mark_failed(tx: Transaction, now: datetime) -> int:
             .where(
                 invitation.c.id > after,
                 invitation.c.status == "sent",
-                invitation.c.channel == "email",
                 invitation.c.sent_at >= now - timedelta(hours=hours),
                 invitation.c.message_ref.is_not(None),
             )
@@ -51,13 +54,16 @@ def mark_failed(tx: Transaction, now: datetime) -> int:
         if not rows:
             return failed
         after = rows[-1].id
-        by_email = {
-            int(r.message_ref.removeprefix(EMAIL_REF)): r.id
-            for r in rows
-            if r.message_ref.startswith(EMAIL_REF)
-        }
-        states = delivery_states(tx, email_ids=list(by_email)).messages
-        ids = [by_email[s.email_id] for s in states if s.status in UNDELIVERED]
+        by_email = _by_message(rows, EMAIL_REF)
+        by_sms = _by_message(rows, SMS_REF)
+        ids = [
+            *(
+                by_email[s.email_id]
+                for s in delivery_states(tx, email_ids=list(by_email)).messages
+                if s.status in UNDELIVERED
+            ),
+            *(by_sms[s.sms_id] for s in sms_states(tx, by_sms) if s.status in UNDELIVERED_SMS),
+        ]
         if ids:
             failed += int(
                 tx.conn.execute(
@@ -66,6 +72,15 @@ def mark_failed(tx: Transaction, now: datetime) -> int:
                     .values(status="failed")
                 ).rowcount
             )
+
+
+def _by_message(rows: Sequence[Any], prefix: str) -> dict[int, int]:
+    """The invitations among ``rows`` whose message is of ``prefix``, by the message's id."""
+    return {
+        int(r.message_ref.removeprefix(prefix)): r.id
+        for r in rows
+        if r.message_ref.startswith(prefix)
+    }
 
 
 def run_expire(app: Any) -> None:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import CrmError, MenuItem, Transaction, ValidationError, parse_whole_number
+from crmkit import CrmError, Transaction, ValidationError, parse_whole_number
 from crmkit.web import page_response, read_as
 from crmkit_surveys.results import service
 from crmkit_surveys.results.access import RESULTS_READ
@@ -24,7 +24,6 @@ from crmkit_surveys.results.crosstab import DIMENSIONS, MAX_SEGMENTS
 from crmkit_surveys.results.inputs import FILTERS, check_params, optional_key, read_filters
 from crmkit_surveys.results.search import search_answers
 
-MENU: list[MenuItem] = []
 TEMPLATE = "surveys/results/page.html"
 PAGE_PARAMS = ("question", "by", "segments", "q", "cursor")
 HITS_PER_PAGE = 20

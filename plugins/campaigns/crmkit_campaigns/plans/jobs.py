@@ -1,7 +1,0 @@
-"""The plans part's scheduled jobs."""
-
-from __future__ import annotations
-
-from crmkit import Job
-
-JOBS: list[Job] = []

@@ -1,7 +1,0 @@
-"""The segments part's scheduled jobs."""
-
-from __future__ import annotations
-
-from crmkit import Job
-
-JOBS: list[Job] = []

@@ -1,0 +1,1 @@
+"""The Alembic branch ``dms``: revision files in ``versions/``."""

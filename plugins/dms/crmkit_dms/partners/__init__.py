@@ -1,0 +1,1 @@
+"""Partner organisations (dealers, distributors, resellers, agents), their users, record rules, portal, performance."""

@@ -1,0 +1,1 @@
+"""Lead routing to partners with deadlines, acceptance, outcomes and the fallback queue."""

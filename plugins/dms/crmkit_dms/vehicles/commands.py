@@ -1,0 +1,7 @@
+"""The vehicles part's commands under ``crmkit dms``."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,7 @@
+"""The vehicles part's scheduled jobs."""
+
+from __future__ import annotations
+
+from crmkit import Job
+
+JOBS: list[Job] = []

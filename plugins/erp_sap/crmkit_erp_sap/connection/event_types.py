@@ -1,0 +1,7 @@
+"""The events the connection part emits."""
+
+from __future__ import annotations
+
+from crmkit import EventType
+
+EVENT_TYPES: list[EventType] = []

@@ -1,0 +1,7 @@
+"""The connection part's tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+TABLES: list[Table] = []

@@ -1,0 +1,1 @@
+"""The Alembic branch ``erp_sap``: revision files in ``versions/``."""

@@ -1,0 +1,1 @@
+"""Pulling business partners and customers into parties: mapping, cursors, sync runs."""

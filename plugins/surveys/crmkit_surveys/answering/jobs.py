@@ -1,7 +1,0 @@
-"""The answering part's background jobs."""
-
-from __future__ import annotations
-
-from crmkit import Job
-
-JOBS: list[Job] = []

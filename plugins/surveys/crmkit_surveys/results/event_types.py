@@ -1,7 +1,0 @@
-"""The domain events the results part emits."""
-
-from __future__ import annotations
-
-from crmkit import EventType
-
-EVENT_TYPES: list[EventType] = []
