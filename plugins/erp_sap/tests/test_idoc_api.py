@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from crmkit_erp_sap.idoc.files import list_files
 from crmkit_erp_sap.idoc.intake import folders_of, import_inbox, sap_system
 
 from crmkit import SYSTEM, Crm, Event, hookimpl, utcnow
-from crmkit.testing import add_user, register_plugin, seed_demo_data
+from crmkit.testing import add_user, invoke, register_plugin, seed_demo_data
 
 from .conftest import CrmMaker, IdocFiles
 
@@ -204,3 +205,19 @@ def test_an_idoc_of_a_party_the_reader_may_not_see_hides_its_number_and_data(
     assert "100042" not in manager.get(f"/p/erp_sap/page/idoc-files/{file.id}").text
     shown = admin.get(f"/p/erp_sap/idoc-files/{file.id}").json()
     assert shown["entries"][0]["reference"] == "100042" and "ZZ" in shown["file"]["error"]
+
+
+def test_an_inbox_that_is_no_folder_is_said_not_silently_empty(
+    crm: Crm, idoc_inbox: Any, client_as: Any
+) -> None:
+    shutil.rmtree(idoc_inbox)  # gone, or mistyped in crmkit.toml
+    result = invoke(crm, "erp_sap", "idoc", "import")
+    job = crm.jobs.run("erp_sap.idoc_inbox")
+    answer = client_as(add_user(crm, "ida", "admin", team="it")).post(
+        "/p/erp_sap/idoc-files/import"
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{idoc_inbox} is not a folder" in result.output
+    assert not job.ok
+    assert answer.status_code == 503 and "is not a folder" in answer.json()["detail"]
+    assert not idoc_inbox.exists()  # nothing made up in its place

@@ -50,9 +50,14 @@ class Folders:
     failed: Path
 
     def waiting(self) -> list[Path]:
-        """The inbox's ``*.xml`` files by name; others (uploads still named ``.tmp``) wait."""
+        """The inbox's ``*.xml`` files by name; others (uploads still named ``.tmp``) wait.
+
+        ``crmkit.ConfigurationError`` when the inbox is no folder: a mistyped path would
+        otherwise look like an inbox nobody writes to."""
         if not self.inbox.is_dir():
-            return []
+            raise ConfigurationError(
+                "plugins.erp_sap.idoc.inbox", f"{self.inbox} is not a folder: create it or fix it"
+            )
         return sorted(p for p in self.inbox.iterdir() if p.is_file() and p.suffix.lower() == ".xml")
 
 

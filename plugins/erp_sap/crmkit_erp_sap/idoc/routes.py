@@ -4,11 +4,20 @@ ORDERS05 IDoc."""
 from __future__ import annotations
 
 import anyio.to_thread
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from crmkit import Page, Transaction, ValidationError, parse_whole_number, require, utcnow
+from crmkit import (
+    ConfigurationError,
+    Page,
+    Transaction,
+    ValidationError,
+    parse_whole_number,
+    require,
+    utcnow,
+)
 from crmkit.web import Param, actor_of, check_query, crm_of, json_response, operation, read_as
 from crmkit_erp_sap.idoc.access import IDOC_EXPORT, IDOC_IMPORT, IDOC_READ
 from crmkit_erp_sap.idoc.files import IdocFile, IdocFileDetail, file_detail, list_files
@@ -59,14 +68,19 @@ def erp_sap_get_idoc_file(request: Request) -> Response:
 @operation(
     "Take in the files waiting in the inbox now (as the job does); the files taken in",
     response=list[IdocFile],
-    description="No inbox set: an empty list. Each file's status says whether it was imported.",
+    description="No inbox set: an empty list. Each file's status says whether it was imported."
+    " An inbox set to what is no folder: 503, saying so.",
+    errors=(503,),
 )
 async def erp_sap_import_idoc_files(request: Request) -> Response:
     check_query(request)
     crm, actor = crm_of(request), actor_of(request)
     require(crm.host, actor, IDOC_IMPORT)
     # The intake commits a transaction per file and moves files: off the event loop.
-    taken = await anyio.to_thread.run_sync(import_inbox, crm, actor)
+    try:
+        taken = await anyio.to_thread.run_sync(import_inbox, crm, actor)
+    except ConfigurationError as error:  # the server's set-up, not the request, is wrong
+        raise HTTPException(503, str(error)) from None
     return json_response(crm, taken)
 
 
