@@ -81,7 +81,7 @@ def _confirm(tx: Transaction, order_id: int, sap_number: str, sold_to: str, syst
     """Record SAP's number on our order, once its sold-to party is the order's party and
     SAP has not named another order for it before (that one stays: refused per IDoc)."""
     from crmkit_sfa import order_table
-    from crmkit_sfa.quotes.orders import update_erp_status
+    from crmkit_sfa.erp import update_erp_status
 
     row = tx.conn.execute(
         select(

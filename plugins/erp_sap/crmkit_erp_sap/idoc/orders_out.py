@@ -66,7 +66,7 @@ def orders05(
     may not, :class:`ConflictError` when the customer has no SAP customer number in ``system``."""
     if "sfa" not in crm.host.loaded:
         raise NotFound(f"no order {order_id} (the sfa plugin is not loaded)")
-    from crmkit_sfa.quotes.orders import visible_order
+    from crmkit_sfa.erp import visible_order
 
     order = visible_order(crm, conn, actor, order_id)
     party = seen_party(crm.host, conn, actor, order.party_id)

@@ -18,7 +18,7 @@ def on_event(app: Crm, event: Any) -> None:
         system, _ = plugin.connection.system(plugin.orders.system)
     except ConfigurationError:
         return  # No SAP system to send orders to: the connector is not in use.
-    from crmkit_sfa.quotes.orders import get_order
+    from crmkit_sfa.erp import get_order
 
     with app.transaction(SYSTEM) as tx:
         placed = get_order(tx.conn, int(event.entity_id))

@@ -157,7 +157,7 @@ def report_to_order(tx: Transaction, order_id: int, sap_order: str, status: str)
     status changes, on the party's timeline, linked to the order and its opportunity. An
     order further along already (an IDoc told us first) keeps its status: sfa's never goes
     back."""
-    from crmkit_sfa.quotes.orders import ERP_STATUSES, get_order, update_erp_status
+    from crmkit_sfa.erp import ERP_STATUSES, get_order, update_erp_status
 
     before = get_order(tx.conn, order_id)
     rank: dict[str, int] = {name: place for place, name in enumerate(ERP_STATUSES)}

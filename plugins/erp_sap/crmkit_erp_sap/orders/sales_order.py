@@ -17,8 +17,7 @@ from crmkit_erp_sap.connection.values import json_date
 from crmkit_erp_sap.orders.settings import OrdersSettings
 
 if TYPE_CHECKING:
-    from crmkit_sfa.quotes.orders import Order
-    from crmkit_sfa.quotes.quotations import Line
+    from crmkit_sfa.erp import Line, Order
 
 ENTITY_SET = "A_SalesOrder"
 MATERIAL_LENGTH = 40

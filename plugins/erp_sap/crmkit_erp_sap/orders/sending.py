@@ -160,7 +160,7 @@ def _read_back(
 
 
 def _body(app: Crm, settings: OrdersSettings, push: OrderPush) -> dict[str, Any]:
-    from crmkit_sfa.quotes.orders import get_order
+    from crmkit_sfa.erp import get_order
 
     with app.read() as conn:
         placed = get_order(conn, push.order_id)
