@@ -1,4 +1,5 @@
-"""Fixtures for crmkit and plugin tests: ``crm_db``, ``make_crm``, ``crm``, ``client_as``, ``smtp_relay``.
+"""Fixtures for crmkit and plugin tests: ``crm_db``, ``make_crm``, ``crm``, ``client_as``,
+``new_party``, ``new_user``, ``smtp_relay``.
 
 Every database test runs on SQLite, or on PostgreSQL when
 ``CRMKIT_TEST_DATABASE_URL`` is set (each test gets a schema of its own).
@@ -7,6 +8,7 @@ Every database test runs on SQLite, or on PostgreSQL when
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from crmkit.core.actors import Actor
 from crmkit.hooks.markers import hookimpl
 from crmkit.testing.apps import TestDatabase, http_client, make_app, register_plugin, test_database
 from crmkit.testing.mail import smtp_relay as running_smtp_relay
+from crmkit.testing.parties import add_party
+from crmkit.testing.users import add_user
 
 
 @pytest.fixture
@@ -67,6 +71,21 @@ def client_as(crm: Crm, make_crm: Callable[..., Crm]) -> Callable[[Actor], Any]:
         return http_client(app)
 
     return make
+
+
+@pytest.fixture
+def new_party(crm: Crm) -> Callable[..., int]:
+    """``new_party(role="customer", owner_id=None, consent=(), **data)``: :func:`add_party` on
+    ``crm`` (the kernel's, or the one a plugin's conftest makes); a person in Berlin (territory
+    DE-10) unless ``data`` says otherwise. Its id."""
+    return partial(add_party, crm)
+
+
+@pytest.fixture
+def new_user(crm: Crm) -> Callable[..., Actor]:
+    """``new_user(username, role, team=None, manager_id=None, territories=())``:
+    :func:`add_user` on ``crm``; the actor acting for the new user."""
+    return partial(add_user, crm)
 
 
 @pytest.fixture

@@ -93,12 +93,6 @@ def staff(crm: Crm) -> MarketingTeam:
 UserMaker = Callable[..., Actor]
 
 
-@pytest.fixture
-def new_user(crm: Crm) -> UserMaker:
-    """``new_user(username, role, team=None, manager_id=None, territories=())``: a user, as its actor."""
-    return lambda username, role, **data: add_user(crm, username, role, **data)
-
-
 PartyMaker = Callable[..., int]
 
 

@@ -3,7 +3,7 @@ staff, parties.
 
 Each test runs on SQLite by default, on PostgreSQL with ``CRMKIT_TEST_DATABASE_URL``.
 ``client_as(actor)`` (the kernel's fixture) gives an HTTP client signed on as ``actor``.
-Each part's builder adds its own fixtures below its part's heading.
+Each part's fixtures follow under its own heading.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from attrs import frozen
 
 from crmkit import Actor, Crm, Settings
-from crmkit.testing import add_party, add_user
+from crmkit.testing import add_user
 
 CrmMaker = Callable[..., Crm]
 
@@ -79,18 +79,7 @@ def staff(crm: Crm) -> Staff:
 PartyMaker = Callable[..., int]
 
 
-@pytest.fixture
-def new_party(crm: Crm) -> PartyMaker:
-    """``new_party(role="customer", owner_id=None, **data)``: a person in Berlin (territory
-    DE-10); its id."""
-
-    def make(role: str = "customer", owner_id: int | None = None, **data: Any) -> int:
-        return add_party(crm, role, owner_id=owner_id, **data)
-
-    return make
-
-
-# --- partners (builder E)
+# --- partners
 
 
 @frozen
@@ -192,7 +181,7 @@ def offer(crm: Crm) -> OfferMaker:
     return make
 
 
-# --- routing (builder F)
+# --- routing
 
 
 @frozen
@@ -270,7 +259,7 @@ def route(crm: Crm, new_party: PartyMaker) -> RouteMaker:
     return make
 
 
-# --- formats (builder G) ---
+# --- formats
 
 
 @attrs.define

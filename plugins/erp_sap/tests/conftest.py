@@ -101,18 +101,7 @@ def staff(crm: Crm) -> Staff:
 PartyMaker = Callable[..., int]
 
 
-@pytest.fixture
-def new_party(crm: Crm) -> PartyMaker:
-    """``new_party(role="customer", owner_id=None, **data)``: a person in Berlin (territory
-    DE-10); its id."""
-
-    def make(role: str = "customer", owner_id: int | None = None, **data: Any) -> int:
-        return add_party(crm, role, owner_id=owner_id, **data)
-
-    return make
-
-
-# --- connection (builder A) ---
+# --- connection
 
 
 @pytest.fixture
@@ -124,7 +113,7 @@ def sap() -> Iterator[Any]:
         yield server
 
 
-# --- partners (builder B) ---
+# --- partners
 
 
 @pytest.fixture
@@ -159,7 +148,7 @@ def pulling(make_erp_sap: CrmMaker, sap_partners: Any) -> Crm:
     )
 
 
-# --- orders (builder C) ---
+# --- orders
 
 
 class OrderDesk:
@@ -274,7 +263,7 @@ def order_desk(make_erp_sap: CrmMaker, sap_orders: Any) -> OrderDesk:
     return OrderDesk(crm, seller, sap_orders, sap_orders.sales_orders)
 
 
-# --- idoc (builder D) ---
+# --- idoc
 
 
 class IdocFiles:

@@ -14,7 +14,7 @@ import pytest
 from attrs import frozen
 
 from crmkit import Actor, Crm, Settings
-from crmkit.testing import add_party, add_user
+from crmkit.testing import add_user
 
 LoyaltyMaker = Callable[..., Crm]
 
@@ -73,21 +73,6 @@ def staff(crm: Crm) -> Staff:
 
 
 PartyMaker = Callable[..., int]
-
-
-@pytest.fixture
-def new_party(crm: Crm) -> PartyMaker:
-    """``new_party(role="customer", owner_id=None, **data)``: a person in Berlin (territory
-    DE-10); its id."""
-
-    def make(
-        role: str = "customer",
-        owner_id: int | None = None,
-        **data: Any,
-    ) -> int:
-        return add_party(crm, role, owner_id=owner_id, **data)
-
-    return make
 
 
 # --- ledger ------------------------------------------------------------------------------------

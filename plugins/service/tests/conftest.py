@@ -14,7 +14,7 @@ import pytest
 from attrs import frozen
 
 from crmkit import Actor, Crm, Settings
-from crmkit.testing import add_party, add_user, http_client
+from crmkit.testing import add_user, http_client
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -90,27 +90,7 @@ def staff(crm: Crm) -> ServiceTeam:
 UserMaker = Callable[..., Actor]
 
 
-@pytest.fixture
-def new_user(crm: Crm) -> UserMaker:
-    """``new_user(username, role, team=None, manager_id=None, territories=())``: a user, as its actor."""
-    return lambda username, role, **data: add_user(crm, username, role, **data)
-
-
 PartyMaker = Callable[..., int]
-
-
-@pytest.fixture
-def new_party(crm: Crm) -> PartyMaker:
-    """``new_party(role="customer", owner_id=None, **data)``: a person in Berlin (territory DE-10), its id."""
-
-    def make(
-        role: str = "customer",
-        owner_id: int | None = None,
-        **data: Any,
-    ) -> int:
-        return add_party(crm, role, owner_id=owner_id, **data)
-
-    return make
 
 
 PORTAL = "/p/service/portal"

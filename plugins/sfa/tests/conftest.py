@@ -61,12 +61,6 @@ def team(crm: Crm) -> SalesTeam:
 UserMaker = Callable[..., Actor]
 
 
-@pytest.fixture
-def new_user(crm: Crm) -> UserMaker:
-    """``new_user(username, role, team=None, manager_id=None, territories=())``: a user, as its actor."""
-    return lambda username, role, **data: add_user(crm, username, role, **data)
-
-
 PartyMaker = Callable[..., int]
 
 
