@@ -9,7 +9,16 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from crmkit import EXTERNAL_ROLE, Actor, Party, hookimpl, is_allowed
+from crmkit import (
+    EXTERNAL_ROLE,
+    SYSTEM,
+    Actor,
+    Party,
+    hookimpl,
+    intake_prospect,
+    is_allowed,
+    party_table,
+)
 from crmkit.app import Crm
 from crmkit.testing import add_party, add_user, http_client, register_plugin
 
@@ -61,3 +70,47 @@ def test_without_a_plugin_every_route_refuses_it(crm: Crm, make_crm: Callable[..
     )
     assert client.get("/api/v1/prospects").status_code == 403
     assert "Anyone" not in client.get("/search", params={"q": "Anyone"}).text
+
+
+def test_its_pages_show_neither_owner_nor_intake_assessment(make_crm: Callable[..., Crm]) -> None:
+    app = make_crm()
+    seller = add_user(app, "sven", "sales", territories=("DE-10",))
+    lead = intake_prospect(
+        app,
+        SYSTEM,
+        {"first_name": "Anna", "last_name": "Berg", "emails": ["anna.berg@web.de"]},
+        source="web",
+        vouched=True,
+    ).party_id
+    assert lead is not None
+    with app.transaction() as tx:
+        tx.conn.execute(
+            party_table.update().where(party_table.c.id == lead).values(owner_id=seller.user_id)
+        )
+    outsider = add_user(app, "olga", EXTERNAL_ROLE)
+
+    def check(actor: Actor, action: str, resource: Any) -> bool | None:
+        if actor.role != EXTERNAL_ROLE:
+            return None
+        return action == "core:party.read"
+
+    def pages_as(actor: Actor) -> tuple[str, str]:
+        rules = types.SimpleNamespace(
+            permission_check=hookimpl(check),
+            actor_from_request=hookimpl(lambda request: actor),
+        )
+        client = http_client(
+            make_crm(plugins=[register_plugin(rules, name="rules")], create_tables=False)
+        )
+        page, listing = client.get(f"/parties/{lead}"), client.get("/prospects")
+        assert page.status_code == listing.status_code == 200
+        return page.text, listing.text
+
+    for text in pages_as(seller):
+        assert "sven" in text
+    staff_page = pages_as(seller)[0]
+    assert 'id="intake"' in staff_page and "Quality " in staff_page
+    for text in pages_as(outsider):
+        assert "Anna" in text
+        assert "sven" not in text
+        assert 'id="intake"' not in text and "Quality " not in text

@@ -55,6 +55,11 @@ KERNEL_PERMISSIONS = [
         ("admin", "manager"),
     ),
     Permission(
+        "core:party.assessment.read",
+        "See who owns a party and how intake assessed it (quality, score, band, findings)",
+        EVERYONE,
+    ),
+    Permission(
         "core:interaction.read",
         "See timelines",
         ("admin", "manager", "sales", "service", "read-only"),

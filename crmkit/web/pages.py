@@ -49,6 +49,8 @@ AUDIT_SHOWN = 50
 """The page shows the latest changes; the API has the whole trail."""
 SEARCH_LIMIT = 20
 """Per role: a search box answers with the best few, the lists page on."""
+ASSESSMENT_READ = "core:party.assessment.read"
+"""Staff see a party's owner and intake assessment; an outside partner's user does not."""
 
 
 def page_response(
@@ -139,8 +141,11 @@ def _party_list(role: str) -> Route:
         query = parse_party_query(params)
         with site.crm.read() as conn:
             page = list_visible_parties(site.crm, conn, actor, role, query)
-            owners = _owner_names(conn, (p.owner_id for p in page.items))
-            intake = intake_of(conn, [p.id for p in page.items if p.id is not None])
+            owners: dict[int, str] = {}
+            intake: dict[int, Any] = {}
+            if is_allowed(site.crm.host, actor, ASSESSMENT_READ):
+                owners = _owner_names(conn, (p.owner_id for p in page.items))
+                intake = intake_of(conn, [p.id for p in page.items if p.id is not None])
         same = {name: value for name, value in params.items() if name != "cursor"}
         next_url = None
         if page.next_cursor is not None:
@@ -188,15 +193,17 @@ def party_page(request: Request) -> HTMLResponse:
             )
         except PermissionDenied:
             page = None
-        owner = _owner_names(conn, [entity.owner_id]).get(entity.owner_id or 0)
         assert entity.id is not None
+        owner, intake = None, None
+        if is_allowed(crm.host, actor, ASSESSMENT_READ, entity, conn=conn):
+            owner = _owner_names(conn, [entity.owner_id]).get(entity.owner_id or 0)
+            intake = intake_of(conn, [entity.id]).get(entity.id)
         consents = consents_of(conn, entity.id)
         changes = None
         if is_allowed(crm.host, actor, "core:audit.read", entity, conn=conn):
             changes = history(conn, "party", entity.id, limit=AUDIT_SHOWN)
         can_edit = is_allowed(crm.host, actor, "core:party.write", entity, conn=conn)
         can_log = is_allowed(crm.host, actor, "core:interaction.write", entity, conn=conn)
-        intake = intake_of(conn, [entity.id]).get(entity.id)
         merges = merges_of(conn, entity.id)
         panels = party_panels(crm, conn, actor, entity)
     declared = crm.custom_fields.of(entity.role)
