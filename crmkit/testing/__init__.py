@@ -18,7 +18,8 @@ Starlette's ``TestClient`` behind :func:`http_client`, and Playwright for :func:
   have no declared limit.
 * :func:`smtp_relay` (and the fixture of that name) runs a real SMTP server on loopback
   that keeps what it receives (aiosmtpd).
-* :func:`served` runs a CRM's web application on a free port, :func:`chromium`
+* :func:`served` runs a CRM's web application on a free port (:func:`served_asgi`
+  any ASGI application: a remote system's stand-in), :func:`chromium`
   gives headless Chromium (Playwright), :func:`require_browser` skips a test
   module without them: end-to-end tests in a real browser.
 """
@@ -34,7 +35,7 @@ from crmkit.testing.apps import (
     test_database,
 )
 from crmkit.testing.bodies import unbounded_inputs
-from crmkit.testing.browser import chromium, require_browser, served
+from crmkit.testing.browser import chromium, require_browser, served, served_asgi
 from crmkit.testing.cli import invoke
 from crmkit.testing.contract import check_plugin
 from crmkit.testing.demo import DEMO_PASSWORD, seed_demo_data
@@ -57,6 +58,7 @@ __all__ = [
     "require_browser",
     "seed_demo_data",
     "served",
+    "served_asgi",
     "settings_from_file",
     "smtp_relay",
     "test_database",

@@ -55,14 +55,20 @@ def _free_port() -> int:
 def served(crm: Crm) -> Iterator[str]:
     """``crm``'s web application under uvicorn in a thread on a free loopback port: its base URL
     (``http://127.0.0.1:PORT``) while the block runs."""
-    import uvicorn
-
     from crmkit.web.app import create_asgi
 
+    with served_asgi(create_asgi(crm)) as url:
+        yield url
+
+
+@contextmanager
+def served_asgi(app: Any) -> Iterator[str]:
+    """Any ASGI application (a Starlette app standing in for a remote system a plugin talks
+    to) under uvicorn in a thread on a free loopback port: its base URL while the block runs."""
+    import uvicorn
+
     port = _free_port()
-    config = uvicorn.Config(
-        create_asgi(crm), host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

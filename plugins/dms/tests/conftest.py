@@ -8,9 +8,6 @@ Each part's fixtures follow under its own heading.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,7 +16,7 @@ import pytest
 from attrs import frozen
 
 from crmkit import Actor, Crm, Settings
-from crmkit.testing import add_user
+from crmkit.testing import add_user, served_asgi
 
 CrmMaker = Callable[..., Crm]
 
@@ -274,7 +271,6 @@ class DealerDms:
 
 @pytest.fixture
 def dealer_dms() -> Iterator[DealerDms]:
-    import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
@@ -289,23 +285,10 @@ def dealer_dms() -> Iterator[DealerDms]:
         dms.received.append((await request.body(), dict(request.headers)))
         return Response("ok", 202)
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     app = Starlette(routes=[Route("/leads", leads, methods=["POST"])])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the dealer DMS did not start")
-        time.sleep(0.02)
-    dms.url = f"http://127.0.0.1:{port}/leads"
-    yield dms
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_asgi(app) as url:
+        dms.url = f"{url}/leads"
+        yield dms
 
 
 def add_dealer(
