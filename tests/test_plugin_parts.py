@@ -125,6 +125,27 @@ def test_merges_and_erasure_run_later_parts_first_and_exports_in_order(
     assert {info.name: {"first": survivor, "second": survivor}} in found
 
 
+def test_a_privacy_module_may_lack_a_function_it_has_nothing_for(
+    parts_plugin: PartsPlugin, make_crm: Callable[..., Crm]
+) -> None:
+    # The second part's rows name parties by their external ids only: nothing to move.
+    without_merge = PRIVACY.format(name="second").replace("def move_to_survivor", "def _unused")
+    info = parts_plugin(
+        {
+            "__init__.py": "calls = []\n",
+            "first/privacy.py": PRIVACY.format(name="first"),
+            "second/privacy.py": without_merge,
+        }
+    )
+    crm = make_crm(plugins=[info])
+    calls: list[Any] = __import__(f"crmkit_{info.name}").calls
+    survivor, merged = add_party(crm, "customer"), add_party(crm, "customer")
+    with crm.transaction() as tx:
+        crm.host.call("parties_merged", tx=tx, survivor_id=survivor, merged_id=merged)
+        crm.host.call("erase_party", tx=tx, party_id=merged)
+    assert calls == [("merge", "first"), ("erase", "second"), ("erase", "first")]
+
+
 def test_a_hook_the_plugin_writes_itself_replaces_the_gathered_one(
     parts_plugin: PartsPlugin, make_crm: Callable[..., Crm]
 ) -> None:

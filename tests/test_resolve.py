@@ -101,6 +101,34 @@ def test_a_source_that_does_not_vouch_still_needs_a_name(crm: Crm) -> None:
     assert count(crm, external_id) == 0
 
 
+def test_a_vouched_source_reaches_a_person_through_its_own_id(crm: Crm) -> None:
+    # A social network's sender: a name and the network's id, no email, phone or address.
+    sender = {"first_name": "Kim", "last_name": "Ott"}
+    found = resolve(crm, sender, system="facebook.page.1001", external_id="PS-7", vouched=True)
+    assert found.outcome == "created" and found.party_id is not None
+    assert found.intake is not None
+    assert "no_contact_route" not in {f.code for f in found.intake.findings}
+    assert linked(crm, "facebook.page.1001", "PS-7") == found.party_id
+    again = resolve(crm, sender, system="facebook.page.1001", external_id="PS-7", vouched=True)
+    assert (again.outcome, again.party_id, again.found_by) == (
+        "found",
+        found.party_id,
+        "external_id",
+    )
+
+
+@pytest.mark.parametrize(
+    "key", [{}, {"system": "facebook.page.1001", "external_id": "PS-7", "vouched": False}]
+)
+def test_without_an_id_of_a_vouching_source_a_person_needs_a_way_to_reach_them(
+    crm: Crm, key: dict[str, Any]
+) -> None:
+    found = resolve(crm, {"first_name": "Kim", "last_name": "Ott"}, **key)
+    assert found.outcome == "rejected" and found.intake is not None
+    assert "no_contact_route" in {f.code for f in found.intake.findings}
+    assert count(crm, party) == 0
+
+
 def test_test_data_is_rejected_even_from_a_vouched_source(crm: Crm) -> None:
     found = resolve(crm, {"emails": ["test@example.com"]}, vouched=True)
     assert found.outcome == "rejected" and found.intake is not None

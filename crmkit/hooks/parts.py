@@ -50,6 +50,10 @@ class Parts:
                     raise
         return found
 
+    def functions(self, module: str, name: str) -> list[Callable[..., Any]]:
+        """Every part's ``module.name`` function, in order, from the parts whose module has one."""
+        return [f for found in self.each(module) if (f := getattr(found, name, None)) is not None]
+
     def gathered(self, module: str, name: str) -> list[Any]:
         """The items of every part's ``module.name`` list, in order: ``gathered("tables", "TABLES")``.
         A module without the list declares none (``pages`` without ``MENU``)."""
@@ -82,18 +86,20 @@ def _gatherers(parts: Parts, plugin: str) -> dict[str, Callable[..., Any]]:
 
     # Merges and erasure run the later parts first: a part's rows may point at an earlier
     # part's, which must still be there when the later part finds its own through them.
+    # A privacy module without one of the three functions holds nothing of that kind (rows
+    # that name a party only through its external ids have nothing to move on a merge).
     def parties_merged(tx: Transaction, survivor_id: int, merged_id: int) -> None:
-        for privacy in reversed(parts.each("privacy")):
-            privacy.move_to_survivor(tx, survivor_id, merged_id)
+        for move in reversed(parts.functions("privacy", "move_to_survivor")):
+            move(tx, survivor_id, merged_id)
 
     def erase_party(tx: Transaction, party_id: int) -> None:
-        for privacy in reversed(parts.each("privacy")):
-            privacy.erase(tx, party_id)
+        for erase in reversed(parts.functions("privacy", "erase")):
+            erase(tx, party_id)
 
     def export_party(conn: Connection, party_id: int) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        for privacy in parts.each("privacy"):
-            found.update(privacy.export_of(conn, party_id))
+        for export_of in parts.functions("privacy", "export_of"):
+            found.update(export_of(conn, party_id))
         return {plugin: found}
 
     def seed_demo(app: Crm, conn: Connection, rng: random.Random, now: datetime) -> None:

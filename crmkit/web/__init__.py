@@ -15,6 +15,7 @@ from crmkit.web.openapi import Param, operation
 from crmkit.web.pages import page_response
 from crmkit.web.payloads import json_response, optional_version, read_form, read_json, read_object
 from crmkit.web.public_routes import public_route
+from crmkit.web.ui import render_panels
 from crmkit.web.verifiers import (
     HubChallenge,
     HubSignature,
@@ -47,6 +48,7 @@ __all__ = [
     "read_form",
     "read_json",
     "read_object",
+    "render_panels",
     "submit",
     "write_as",
 ]

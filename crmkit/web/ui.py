@@ -89,17 +89,20 @@ def dashboard(crm: Crm, actor: Actor) -> list[Tile]:
 def party_panels(crm: Crm, conn: Any, actor: Actor, party: Party) -> list[Tile]:
     """The plugins' ``party_panels`` for the actor, rendered on ``conn``, by order and title; a
     failing panel shows an error."""
-    offered: list[Panel] = [
-        panel
-        for panels in crm.host.call("party_panels", app=crm, actor=actor, party=party)
-        for panel in panels
-    ]
+    offered = crm.host.call("party_panels", app=crm, actor=actor, party=party)
+    return render_panels(conn, [panel for panels in offered for panel in panels])
+
+
+def render_panels(conn: Any, panels: Iterable[Panel]) -> list[Tile]:
+    """``panels`` rendered on ``conn``, by order and title, for a page's template (``title``,
+    ``body``, or ``error`` when the panel failed: logged, and the rest of the page shown). A
+    plugin whose own page takes other plugins' panels (an opportunity's) renders them so."""
     tiles = []
-    for panel in sorted(offered, key=lambda p: (p.order, p.title)):
+    for panel in sorted(panels, key=lambda p: (p.order, p.title)):
         try:
             body = Markup(panel.render(conn))
         except Exception:
-            log.exception("party panel %r failed to render", panel.title)
+            log.exception("panel %r failed to render", panel.title)
             tiles.append(
                 Tile(
                     panel.title,

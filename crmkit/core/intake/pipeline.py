@@ -95,6 +95,7 @@ def check(
     region: str,
     settings: IntakeSettings,
     nameless: bool = False,
+    reached_through: str | None = None,
 ) -> Checked:
     """Normalise ``data`` and run every sanity rule, the plugins' (``sanity_check``) included.
 
@@ -103,6 +104,9 @@ def check(
     ``nameless``: the machine-source profile, for a source that vouches for what
     it sends: a prospect without a name is taken in when it has an email
     address or a phone number, which stands in for its name (:func:`stand_in_name`).
+    ``reached_through``: the system whose id of the prospect comes with it (a social
+    network's sender id): the prospect is reached through that system, so it needs no
+    email, phone or address of its own.
     """
     cleaned, findings = normalise(data, region=region)
     if not cleaned.get("source"):
@@ -119,6 +123,8 @@ def check(
         findings.append(unknown)
         # The stand-in is no name to judge: a number has no letters, an address is one word.
         skipped = ("fake_name", "name_incomplete")
+    if reached_through is not None:
+        skipped = (*skipped, "no_contact_route")
     prospect = build_party("prospect", cleaned, region=region)
     assert isinstance(prospect, Prospect)
     return check_prospect(tx, prospect, findings, region=region, settings=settings, skipped=skipped)
@@ -357,10 +363,19 @@ def take_in(
     settings: IntakeSettings,
     vouched: bool,
     nameless: bool = False,
+    reached_through: str | None = None,
 ) -> IntakeResult:
     """Run ``data`` through the whole pipeline in ``tx``; ``vouched``: see :mod:`.merge_rule`;
-    ``nameless``: see :func:`check`."""
-    checked = check(tx, data, source=source, region=region, settings=settings, nameless=nameless)
+    ``nameless`` and ``reached_through``: see :func:`check`."""
+    checked = check(
+        tx,
+        data,
+        source=source,
+        region=region,
+        settings=settings,
+        nameless=nameless,
+        reached_through=reached_through,
+    )
     if checked.rejected:
         return rejection(checked)
     return store(tx, checked, settings, vouched=vouched)

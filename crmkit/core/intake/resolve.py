@@ -14,7 +14,9 @@ sharing the key go through intake, whose matching and review decide, as for any
 prospect (a prospect adding nothing to the party it matches is a match too);
 none goes through intake as a new prospect, where a source that vouches for its
 data needs no name (the machine-source profile of
-:func:`~crmkit.core.intake.pipeline.check`). The external id is then linked to
+:func:`~crmkit.core.intake.pipeline.check`), and, when it gives its own id of the
+person, no email, phone or address either: it reaches them through that id (a
+social network's sender). The external id is then linked to
 the party (a key linked to a party already found it).
 """
 
@@ -111,6 +113,8 @@ def resolve_party(
         settings=crm.settings.intake,
         vouched=trust,
         nameless=trust,
+        # A source that vouches reaches the person through its own id of them.
+        reached_through=key[0] if key is not None and trust else None,
     )
     if key is not None and result.party_id is not None:
         link_external_id(tx, result.party_id, *key)
