@@ -46,9 +46,15 @@ def every_installed_plugin() -> list[str]:
 
 
 def has_surrogate_id(table: Table) -> bool:
-    """One integer primary key column that points nowhere: an id the database hands out."""
+    """One integer primary key column that points nowhere: an id the database hands out
+    (not one declared ``autoincrement=False``: an id from elsewhere, such as an event's)."""
     key = list(table.primary_key.columns)
-    return len(key) == 1 and isinstance(key[0].type, Integer) and not key[0].foreign_keys
+    return (
+        len(key) == 1
+        and isinstance(key[0].type, Integer)
+        and not key[0].foreign_keys
+        and key[0].autoincrement is not False
+    )
 
 
 def surrogate_id_tables(app: Crm) -> list[Table]:

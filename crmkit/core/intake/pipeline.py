@@ -105,14 +105,16 @@ def check(
     it sends: a prospect without a name is taken in when it has an email
     address or a phone number, which stands in for its name (:func:`stand_in_name`).
     ``reached_through``: the system whose id of the prospect comes with it (a social
-    network's sender id): the prospect is reached through that system, so it needs no
-    email, phone or address of its own.
+    network's sender id): a prospect with a name of its own is reached through that
+    system, so it needs no email, phone or address.
     """
     cleaned, findings = normalise(data, region=region)
     if not cleaned.get("source"):
         cleaned["source"] = source
-    skipped: tuple[str, ...] = ()
-    if not any(isinstance(cleaned.get(n), str) and cleaned[n].strip() for n in NAME_FIELDS):
+    named = any(isinstance(cleaned.get(n), str) and cleaned[n].strip() for n in NAME_FIELDS)
+    # Known by name and by the system's own id: someone that system can reach.
+    skipped: tuple[str, ...] = ("no_contact_route",) if named and reached_through else ()
+    if not named:
         field = "organisation_name" if cleaned.get("kind") == "organisation" else "last_name"
         stand_in = stand_in_name(cleaned) if nameless else None
         if stand_in is None:
@@ -123,8 +125,6 @@ def check(
         findings.append(unknown)
         # The stand-in is no name to judge: a number has no letters, an address is one word.
         skipped = ("fake_name", "name_incomplete")
-    if reached_through is not None:
-        skipped = (*skipped, "no_contact_route")
     prospect = build_party("prospect", cleaned, region=region)
     assert isinstance(prospect, Prospect)
     return check_prospect(tx, prospect, findings, region=region, settings=settings, skipped=skipped)
