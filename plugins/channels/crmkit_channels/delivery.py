@@ -50,8 +50,12 @@ class Carrier(Protocol):
     def close(self) -> None: ...
 
 
-def _carrier(outbox: Outbox, settings: ChannelsSettings) -> Carrier:
+def _carrier(app: Crm, outbox: Outbox, settings: ChannelsSettings) -> Carrier:
     # smtplib and httpx load only where a delivery job runs.
+    from crmkit_channels.transports import TRANSPORT, TransportCarrier
+
+    if outbox is TRANSPORT:
+        return TransportCarrier(app)
     if outbox is SMS:
         from crmkit_channels.gateway import Gateway
 
@@ -209,7 +213,8 @@ def _record(
                     .values(
                         status="queued",
                         last_error=handover.detail,
-                        next_attempt_at=utcnow() + retry_delay(settings, attempts),
+                        next_attempt_at=handover.retry_at
+                        or utcnow() + retry_delay(settings, attempts),
                     )
                 )
                 continue
@@ -256,7 +261,7 @@ def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(
     settings: ChannelsSettings = app.settings_of["channels"]
     give_up_on_abandoned(app, settings, outbox)
     ends = time.monotonic() + budget.total_seconds()
-    carrier = _carrier(outbox, settings)
+    carrier = _carrier(app, outbox, settings)
     pace = Pace(settings.rate_per_second)
     handed = 0
     try:

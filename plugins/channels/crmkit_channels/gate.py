@@ -49,14 +49,26 @@ def why_not_sent_each(
     suppressed = (
         why_suppressed_each(conn, {m.recipient for m in messages}) if outbox is EMAIL else {}
     )
-    asked = {(m.party_id, m.purpose) for m in messages if not m.transactional}
-    allowed = contactable(conn, asked, outbox.channel)
+    # A transport's message carries its own consent channel.
+    asked: dict[str, set[tuple[int, str]]] = {}
+    for m in messages:
+        if not m.transactional:
+            asked.setdefault(_channel(outbox, m), set()).add((m.party_id, m.purpose))
+    allowed = {
+        (channel, *pair)
+        for channel, pairs in asked.items()
+        for pair in contactable(conn, pairs, channel)
+    }
     reasons: list[str | None] = []
     for m in messages:
         if m.recipient in suppressed:
             reasons.append(suppressed[m.recipient])
-        elif m.transactional or (m.party_id, m.purpose) in allowed:
+        elif m.transactional or (_channel(outbox, m), m.party_id, m.purpose) in allowed:
             reasons.append(None)
         else:
             reasons.append(timeline.no_consent(outbox, m.purpose))
     return reasons
+
+
+def _channel(outbox: Outbox, message: Any) -> str:
+    return getattr(message, "channel", None) or outbox.channel

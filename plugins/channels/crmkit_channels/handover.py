@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from attrs import frozen
@@ -21,3 +22,5 @@ class Handover:
     verdict: Verdict
     detail: str | None = None
     receipt: str | None = None
+    retry_at: datetime | None = None
+    """For ``retry``: when the other side said to try again (None: the usual backoff)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import click
@@ -32,6 +33,7 @@ from crmkit_channels.suppression import ADMIN as SUPPRESSION_ADMIN
 from crmkit_channels.tables import email, sms, sms_received
 from crmkit_channels.template_tables import template
 from crmkit_channels.tracking_tables import email_event, suppression
+from crmkit_channels.transport_tables import transport_message
 
 
 @hookimpl
@@ -47,7 +49,15 @@ def register_tables() -> list[Table]:
         email_event,
         suppression,
         template,
+        transport_message,
     ]
+
+
+@hookimpl
+def add_hookspecs() -> ModuleType:
+    from crmkit_channels import hookspecs
+
+    return hookspecs
 
 
 @hookimpl

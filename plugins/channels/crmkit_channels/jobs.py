@@ -22,6 +22,13 @@ def _deliver_sms(app: Any) -> None:
     deliver_due(app, SMS)
 
 
+def _deliver_transports(app: Any) -> None:
+    from crmkit_channels.delivery import deliver_due
+    from crmkit_channels.transports import TRANSPORT
+
+    deliver_due(app, TRANSPORT)
+
+
 def _route_inbound_mail(app: Any) -> None:
     from crmkit_channels.mail_routing import route_pending
 
@@ -40,6 +47,13 @@ JOBS = [
         _deliver_sms,
         every=timedelta(seconds=2),
         description="Hand queued SMS to the gateway and retry deferred ones",
+    ),
+    Job(
+        "channels.deliver_transports",
+        _deliver_transports,
+        every=timedelta(seconds=2),
+        description="Hand queued messages to the transports other plugins register (social "
+        "networks …) and retry deferred ones",
     ),
     Job(
         "channels.route_inbound_mail",

@@ -42,6 +42,7 @@ from crmkit_channels.stored_templates import stored_email
 from crmkit_channels.subject_tokens import new_tokens, with_token
 from crmkit_channels.tables import email
 from crmkit_channels.tracking_links import with_tracking
+from crmkit_channels.transports import ChannelMessage, ChannelOutbound, queue_message
 
 KEYWORD = re.compile(r"[a-z][a-z0-9-]{0,49}")
 RESERVED = frozenset({"party", "unsubscribe_url"})
@@ -122,7 +123,13 @@ def send(tx: Transaction, message: EmailMessage) -> Outbound: ...
 def send(tx: Transaction, message: SmsMessage) -> SmsOutbound: ...
 
 
-def send(tx: Transaction, message: EmailMessage | SmsMessage) -> Outbound | SmsOutbound:
+@overload
+def send(tx: Transaction, message: ChannelMessage) -> ChannelOutbound: ...
+
+
+def send(
+    tx: Transaction, message: EmailMessage | SmsMessage | ChannelMessage
+) -> Outbound | SmsOutbound | ChannelOutbound:
     """Record ``message`` in its channel's outbox, in ``tx``; a delivery job sends it after commit.
 
     The actor needs ``core:party.read`` on the party. A non-transactional message
@@ -135,6 +142,8 @@ def send(tx: Transaction, message: EmailMessage | SmsMessage) -> Outbound | SmsO
     """
     if isinstance(message, SmsMessage):
         return queue_sms(tx, message)
+    if isinstance(message, ChannelMessage):
+        return queue_message(tx, message)
     [outbound] = _queue_emails(tx, [message])
     return outbound
 

@@ -12,6 +12,7 @@ from crmkit_channels.inbound_tables import inbound_email
 from crmkit_channels.suppression import export_suppressions, forget_addresses
 from crmkit_channels.tables import email, sms, sms_received
 from crmkit_channels.tracking_tables import email_event
+from crmkit_channels.transport_tables import transport_message
 
 EXPORTED: dict[str, tuple[Table, tuple[str, ...]]] = {
     "emails": (
@@ -49,6 +50,10 @@ EXPORTED: dict[str, tuple[Table, tuple[str, ...]]] = {
         ("id", "message_id", "sender", "subject", "text", "auto_reply", "received_at"),
     ),
     "email_events": (email_event, ("id", "email_id", "kind", "detail", "occurred_at")),
+    "transport_messages": (
+        transport_message,
+        ("id", "transport", "purpose", "recipient", "body", "receipt", "status", "created_at"),
+    ),
 }
 
 

@@ -42,7 +42,11 @@ def record_each(
     reason: str | None = None,
 ) -> None:
     """:func:`record` for each of ``messages``, logged together (a batch's outcomes)."""
-    log_interactions(tx, [_interaction(outbox, m, outcome, reason) for m in messages])
+    # A transport's message to nobody in particular (a page post) has no timeline.
+    log_interactions(
+        tx,
+        [_interaction(outbox, m, outcome, reason) for m in messages if m.party_id is not None],
+    )
 
 
 def _interaction(outbox: Outbox, message: Any, outcome: str, reason: str | None) -> Interaction:
@@ -52,7 +56,8 @@ def _interaction(outbox: Outbox, message: Any, outcome: str, reason: str | None)
     return build_interaction(
         {
             "party_id": message.party_id,
-            "channel": outbox.channel,
+            # A transport's message carries its own channel.
+            "channel": getattr(message, "channel", None) or outbox.channel,
             "direction": "outbound",
             "subject": outbox.subject_of(message)[:500],
             "summary": f"{summary} ({outbox.reference_of(message)})"[:4000],
