@@ -8,7 +8,7 @@ PLUGIN = PluginInfo(
     name="campaigns",
     requires_api=">=1.2,<2",
     depends=("channels",),
-    optional_depends=("sfa",),
+    optional_depends=("sfa", "analytics"),
     hooks="crmkit_campaigns.hooks",
     # Segments first: campaigns target them, results and plans read the campaigns.
     parts=("segments", "campaigns", "results", "plans", "triggers", "events"),

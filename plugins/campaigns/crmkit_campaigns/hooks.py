@@ -4,6 +4,7 @@ privacy, demo data …) crmkit gathers itself: ``PluginInfo.parts`` names them."
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 from crmkit import hookimpl
 
@@ -13,3 +14,10 @@ def add_hookspecs() -> ModuleType:
     from crmkit_campaigns import hookspecs
 
     return hookspecs
+
+
+@hookimpl(optionalhook=True)
+def analytics_sources() -> list[Any]:
+    from crmkit_campaigns import analytics
+
+    return [analytics.source()]

@@ -7,7 +7,7 @@ from crmkit import PluginInfo
 PLUGIN = PluginInfo(
     name="loyalty",
     requires_api=">=1.2,<2",
-    optional_depends=("sfa", "campaigns"),
+    optional_depends=("sfa", "campaigns", "analytics"),
     hooks="crmkit_loyalty.hooks",
     parts=("programmes", "ledger", "earning"),
     migrations="crmkit_loyalty.migrations",

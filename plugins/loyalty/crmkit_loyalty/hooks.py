@@ -48,3 +48,10 @@ def campaigns_segment_criteria() -> list[Any]:
     from crmkit_loyalty.earning import criteria
 
     return criteria.CRITERIA
+
+
+@hookimpl(optionalhook=True)
+def analytics_sources() -> list[Any]:
+    from crmkit_loyalty import analytics
+
+    return [analytics.source()]

@@ -252,6 +252,14 @@ def campaigns_segment_criteria() -> list[Any]:
     return campaign_hooks.segment_criteria()
 
 
+@hookimpl(optionalhook=True)
+def social_complaint(tx: Transaction, complaint: Any) -> str | None:
+    # A complaint read in a page's message or comment by the social plugin: a case.
+    from crmkit_service.cases.social import open_from_complaint
+
+    return open_from_complaint(tx, complaint)
+
+
 @hookimpl
 def seed_demo(app: Crm, conn: Connection, rng: random.Random, now: datetime) -> None:
     asset_demo.seed_assets(conn, rng, now)
@@ -263,3 +271,10 @@ def seed_demo(app: Crm, conn: Connection, rng: random.Random, now: datetime) -> 
     dispatch_demo.seed_technicians(conn, now, dispatch_settings.time_zone)
     dispatch_demo.seed_dispatches(conn, rng, now, dispatch_settings)
     knowledge_demo.seed_knowledge(conn, rng, now, app.settings_of["service"].knowledge.language)
+
+
+@hookimpl(optionalhook=True)
+def analytics_sources() -> list[Any]:
+    from crmkit_service import analytics
+
+    return [analytics.source()]

@@ -7,6 +7,7 @@ from crmkit import PluginInfo
 PLUGIN = PluginInfo(
     name="sfa",
     requires_api=">=1.2,<2",
+    optional_depends=("analytics",),
     hooks="crmkit_sfa.hooks",
     migrations="crmkit_sfa.migrations",
     settings="crmkit_sfa.settings:SfaSettings",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table
@@ -136,3 +137,17 @@ def erase_party(tx: Transaction, party_id: int) -> None:
 
 
 seed_demo = hookimpl(demo.seed_demo)
+
+
+@hookimpl
+def add_hookspecs() -> ModuleType:
+    from crmkit_sfa import hookspecs
+
+    return hookspecs
+
+
+@hookimpl(optionalhook=True)
+def analytics_sources() -> list[Any]:
+    from crmkit_sfa import analytics
+
+    return [analytics.source()]

@@ -8,7 +8,7 @@ PLUGIN = PluginInfo(
     name="surveys",
     requires_api=">=1.2,<2",
     depends=("channels",),
-    optional_depends=("campaigns",),
+    optional_depends=("campaigns", "analytics"),
     hooks="crmkit_surveys.hooks",
     parts=("definitions", "invitations", "answering", "results"),
     migrations="crmkit_surveys.migrations",

@@ -34,3 +34,10 @@ def campaigns_segment_criteria() -> list[Any]:
     from crmkit_surveys.results import criteria
 
     return criteria.CRITERIA
+
+
+@hookimpl(optionalhook=True)
+def analytics_sources() -> list[Any]:
+    from crmkit_surveys import analytics
+
+    return [analytics.source()]

@@ -69,6 +69,10 @@ def plugin_criteria(tx: Transaction) -> dict[str, Any]:
     for contributed in tx.hooks.call("campaigns_segment_criteria"):
         for criterion in contributed:
             found[criterion.name] = criterion
+    if "analytics" in tx.hooks.loaded:  # campaigns' own criteria on analytics' profiles
+        from crmkit_campaigns.segments import analytics_profiles
+
+        found.update((c.name, c) for c in analytics_profiles.criteria())
     return found
 
 

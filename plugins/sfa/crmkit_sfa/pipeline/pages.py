@@ -29,7 +29,7 @@ from crmkit import (
     utcnow,
     visible,
 )
-from crmkit.web import actor_of, crm_of, page_response, read_form
+from crmkit.web import actor_of, crm_of, page_response, read_form, render_panels
 from crmkit_sfa.pipeline import activities, fields, pipelines, service
 from crmkit_sfa.pipeline.routes import (
     create_opportunity_as_actor,
@@ -125,6 +125,8 @@ def opportunity_page(request: Request, error: str | None = None, status: int = 2
             if is_allowed(crm.host, actor, "sfa:quote.read")
             else None
         )
+        offered = crm.host.call("sfa_opportunity_panels", app=crm, actor=actor, opportunity=deal)
+        panels = render_panels(conn, [panel for found in offered for panel in found])
     return page_response(
         request,
         "sfa/pipeline_opportunity.html",
@@ -138,6 +140,7 @@ def opportunity_page(request: Request, error: str | None = None, status: int = 2
         unmet=[why for _, why in unmet],
         quotations=offers,
         may_quote=may_quote,
+        panels=panels,
         error=error,
         now=utcnow(),
     )

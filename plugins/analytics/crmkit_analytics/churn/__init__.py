@@ -1,0 +1,1 @@
+"""The churn part of the analytics plugin."""

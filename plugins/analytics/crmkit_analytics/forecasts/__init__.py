@@ -1,0 +1,1 @@
+"""The forecasts part of the analytics plugin."""

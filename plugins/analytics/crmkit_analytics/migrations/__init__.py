@@ -1,0 +1,1 @@
+"""The Alembic branch ``analytics``: revision files in ``versions/``."""

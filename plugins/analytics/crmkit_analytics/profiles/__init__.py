@@ -1,0 +1,1 @@
+"""The profiles part of the analytics plugin."""

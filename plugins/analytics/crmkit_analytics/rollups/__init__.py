@@ -1,0 +1,1 @@
+"""The rollups part of the analytics plugin."""

@@ -1,0 +1,1 @@
+"""The suggestions part of the analytics plugin."""

@@ -1,0 +1,1 @@
+"""The transactions part of the analytics plugin."""
