@@ -1,0 +1,1 @@
+"""The conversations part of the social plugin."""

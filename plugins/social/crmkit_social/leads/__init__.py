@@ -1,0 +1,1 @@
+"""The leads part of the social plugin."""

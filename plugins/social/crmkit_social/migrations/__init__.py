@@ -1,0 +1,1 @@
+"""The Alembic branch ``social``: revision files in ``versions/``."""

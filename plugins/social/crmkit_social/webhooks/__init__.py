@@ -1,0 +1,1 @@
+"""The webhooks part of the social plugin."""
