@@ -116,6 +116,13 @@ class Record:
     """A short second line (a party's name, a stage), shown beside the label."""
 
 
+def ids_of_keys(keys: Sequence[str], prefix: str) -> list[int]:
+    """The integer ids of the :attr:`Fact.key` values of one kind (``ids_of_keys(keys,
+    "case:")``: the cases among ``keys``), sorted, for a source's ``describe``."""
+    n = len(prefix)
+    return sorted({int(k[n:]) for k in keys if k.startswith(prefix) and k[n:].isdigit()})
+
+
 @frozen
 class Metric:
     """A metric a source's measures fill: its name, how to show it, and the list behind it."""

@@ -228,9 +228,9 @@ def targets(conn: Connection, start: date, end: date) -> Iterator[Target]:
 
 def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
     """How the dashboard's drill page shows a campaign: its name, status and page."""
-    from crmkit_analytics.sources import Record
+    from crmkit_analytics.sources import Record, ids_of_keys
 
-    ids = _key_ids(keys, "campaign:")
+    ids = ids_of_keys(keys, "campaign:")
     if ids:
         rows = conn.execute(
             select(campaign.c.id, campaign.c.name, campaign.c.status).where(campaign.c.id.in_(ids))
@@ -239,11 +239,6 @@ def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
             yield Record(
                 f"campaign:{row.id}", row.name, f"/p/campaigns/campaigns/{row.id}/page", row.status
             )
-
-
-def _key_ids(keys: Sequence[str], prefix: str) -> list[int]:
-    n = len(prefix)
-    return sorted({int(k[n:]) for k in keys if k.startswith(prefix) and k[n:].isdigit()})
 
 
 def source() -> FactSource:

@@ -162,9 +162,9 @@ def signals(conn: Connection, since: datetime) -> Iterator[Signal]:
 
 def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
     """How the dashboard's drill page shows a case: its subject, status and page."""
-    from crmkit_analytics.sources import Record
+    from crmkit_analytics.sources import Record, ids_of_keys
 
-    ids = _key_ids(keys, "case:")
+    ids = ids_of_keys(keys, "case:")
     if ids:
         rows = conn.execute(
             select(case.c.id, case.c.subject, case.c.status).where(case.c.id.in_(ids))
@@ -173,11 +173,6 @@ def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
             yield Record(
                 f"case:{row.id}", row.subject, f"/p/service/cases/{row.id}/page", row.status
             )
-
-
-def _key_ids(keys: Sequence[str], prefix: str) -> list[int]:
-    n = len(prefix)
-    return sorted({int(k[n:]) for k in keys if k.startswith(prefix) and k[n:].isdigit()})
 
 
 def source() -> FactSource:

@@ -252,9 +252,9 @@ def targets(conn: Connection, start: date, end: date) -> Iterator[Target]:
 def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
     """How the dashboard's drill page shows opportunities (title, status and stage, their
     page) and orders (number, their party's page)."""
-    from crmkit_analytics.sources import Record
+    from crmkit_analytics.sources import Record, ids_of_keys
 
-    opportunities = _key_ids(keys, "opp:")
+    opportunities = ids_of_keys(keys, "opp:")
     if opportunities:
         rows = conn.execute(
             select(
@@ -272,7 +272,7 @@ def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
                 f"/p/sfa/opportunities/{row.id}/page",
                 f"{row.status}, {row.pipeline}/{row.stage}",
             )
-    orders = _key_ids(keys, "order:")
+    orders = ids_of_keys(keys, "order:")
     if orders:
         rows = conn.execute(
             select(order.c.id, order.c.number, order.c.party_id).where(order.c.id.in_(orders))
@@ -280,11 +280,6 @@ def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
         for row in rows:
             url = f"/parties/{row.party_id}" if row.party_id is not None else ""
             yield Record(f"order:{row.id}", f"Order {row.number}", url)
-
-
-def _key_ids(keys: Sequence[str], prefix: str) -> list[int]:
-    n = len(prefix)
-    return sorted({int(k[n:]) for k in keys if k.startswith(prefix) and k[n:].isdigit()})
 
 
 def source() -> FactSource:

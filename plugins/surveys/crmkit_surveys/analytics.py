@@ -154,9 +154,9 @@ def signals(conn: Connection, since: datetime) -> Iterator[Signal]:
 
 def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
     """How the dashboard's drill page shows a response: its survey, number and page."""
-    from crmkit_analytics.sources import Record
+    from crmkit_analytics.sources import Record, ids_of_keys
 
-    ids = _key_ids(keys, "response:")
+    ids = ids_of_keys(keys, "response:")
     if ids:
         rows = conn.execute(
             select(response.c.id, survey.c.name)
@@ -170,11 +170,6 @@ def describe(conn: Connection, keys: Sequence[str]) -> Iterator[Record]:
                 f"/p/surveys/page/responses/{row.id}",
                 row.name,
             )
-
-
-def _key_ids(keys: Sequence[str], prefix: str) -> list[int]:
-    n = len(prefix)
-    return sorted({int(k[n:]) for k in keys if k.startswith(prefix) and k[n:].isdigit()})
 
 
 def source() -> FactSource:
