@@ -102,6 +102,8 @@ class GraphServer:
     ``times=None``: always, else that many times before the previous answer comes back);
     ``fail(method, path, status, times)`` answers a transient Graph error ``times`` times.
     Anything not set is a 404 Graph error. ``requests`` records what came in.
+    ``while_answering(method, path, call)``: ``call()`` runs on the server's thread before
+    each answer to ``method path`` (the client waits for it meanwhile).
     """
 
     def __init__(self) -> None:
@@ -110,6 +112,7 @@ class GraphServer:
 
         self.requests: list[GraphRequest] = []
         self._answers: dict[tuple[str, str], list[list[Any]]] = {}
+        self._during: dict[tuple[str, str], Callable[[], None]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -146,6 +149,9 @@ class GraphServer:
             }
         }
         self.respond(method, path, status, body, times=times)
+
+    def while_answering(self, method: str, path: str, call: Callable[[], None]) -> None:
+        self._during[(method.upper(), path)] = call
 
     def requests_to(self, method: str, path: str) -> list[GraphRequest]:
         return [r for r in self.requests if r.method == method.upper() and r.path == path]
@@ -211,6 +217,9 @@ class GraphServer:
                         {k.lower(): v for k, v in self.headers.items()},
                     )
                 )
+                during = server._during.get((self.command, path))
+                if during is not None:
+                    during()
                 status, answer, headers = server._answer(self.command, path)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
@@ -394,7 +403,7 @@ def take_lead(social_crm: Crm, lead_account: Any, graph: GraphServer) -> Callabl
     as the webhooks part's job does, in a transaction of the system."""
     from datetime import UTC, datetime
 
-    from crmkit_social.leads.intake import take_change
+    from crmkit_social.leads.intake import fetch, take_change
     from crmkit_social.webhooks.model import Change
 
     def take(leadgen_id: str, answer: Any = None, status: int = 200) -> None:
@@ -405,8 +414,9 @@ def take_lead(social_crm: Crm, lead_account: Any, graph: GraphServer) -> Callabl
         change = Change(
             "page", "1001", "leadgen", value, datetime.now(UTC), f"leadgen:{leadgen_id}"
         )
+        fetched = fetch(social_crm, lead_account, change)  # no transaction open
         with social_crm.transaction() as tx:
-            take_change(tx, lead_account, change)
+            take_change(tx, lead_account, change, fetched)
 
     return take
 
@@ -494,7 +504,7 @@ def handled(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     calls = Calls()
 
-    def handler(tx: Any, account: Any, change: Any) -> None:
+    def handler(tx: Any, account: Any, change: Any, fetched: Any) -> None:
         if calls.fail is not None:
             raise calls.fail
         calls.append((account, change))
@@ -597,10 +607,11 @@ def take_social(convo: Convo, field: str, value: dict[str, Any], key: str | None
     """Run the conversations handler on one change, as the webhooks job does (as the system)."""
     from datetime import UTC, datetime
 
-    from crmkit_social.conversations.inbound import take_change
+    from crmkit_social.conversations.inbound import fetch, take_change
     from crmkit_social.webhooks.model import Change
 
     key = key or f"{field}:{sorted(value.items())!r}"
     change = Change("page", convo.account.page_id, field, value, datetime.now(UTC), key)
+    fetched = fetch(convo.crm, convo.account, change)  # no transaction open
     with convo.crm.transaction() as tx:
-        take_change(tx, convo.account, change)
+        take_change(tx, convo.account, change, fetched)

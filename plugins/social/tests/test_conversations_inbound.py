@@ -216,7 +216,7 @@ def test_an_instagram_comment_is_taken_and_answered_under_replies(convo: Convo, 
     from crmkit_channels.delivery import deliver_due
     from crmkit_channels.transports import TRANSPORT
     from crmkit_social.conversations import service
-    from crmkit_social.conversations.inbound import take_change
+    from crmkit_social.conversations.inbound import fetch, take_change
     from crmkit_social.webhooks.model import Change
 
     insta = page(convo.crm, page_id="17841400000001", platform="instagram", name="autohaus.nord")
@@ -229,8 +229,9 @@ def test_an_instagram_comment_is_taken_and_answered_under_replies(convo: Convo, 
     from datetime import UTC, datetime
 
     change = Change("instagram", insta.page_id, "comments", value, datetime.now(UTC), "ig:1")
+    fetched = fetch(convo.crm, insta, change)
     with convo.crm.transaction() as tx:
-        take_change(tx, insta, change)
+        take_change(tx, insta, change, fetched)
     [message] = _messages(convo.crm)
     assert (message.kind, message.parent_id) == ("comment", "17900000000001")
     with convo.crm.read() as conn:

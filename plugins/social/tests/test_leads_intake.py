@@ -142,10 +142,10 @@ def test_a_lead_without_leadgen_id_is_refused(crm: Crm, lead_account: Any) -> No
 
     change = Change("page", "1001", "leadgen", {"form_id": "1"}, datetime.now(UTC), "k")
     with pytest.raises(PermanentFailure), crm.transaction() as tx:
-        take_change(tx, lead_account, change)
+        take_change(tx, lead_account, change, None)
     odd = Change("page", "1001", "leadgen", {"leadgen_id": "me/accounts"}, datetime.now(UTC), "o")
     with pytest.raises(PermanentFailure) as refused, crm.transaction() as tx:
-        take_change(tx, lead_account, odd)
+        take_change(tx, lead_account, odd, None)
     assert "no Graph id" in refused.value.reason
 
 

@@ -145,7 +145,7 @@ def test_an_unexpected_error_is_retried_and_its_writes_are_undone(
     from crmkit_social.accounts.tables import account_table
     from crmkit_social.webhooks import process
 
-    def handler(tx: Any, account: Any, change: Any) -> None:
+    def handler(tx: Any, account: Any, change: Any, fetched: Any) -> None:
         tx.conn.execute(update(account_table).values(name="changed by a failing handler"))
         raise KeyError("field_data")
 
@@ -231,7 +231,7 @@ def test_every_handler_named_in_dispatch_is_a_function_of_the_contracts_shape() 
     for field in HANDLERS:
         handler = handler_for(field)
         assert handler is not None and callable(handler), field
-        assert list(inspect.signature(handler).parameters)[:3] == ["tx", "account", "change"]
+        assert list(inspect.signature(handler).parameters) == ["tx", "account", "change", "fetched"]
     assert handler_for("ratings") is None
 
 
@@ -242,7 +242,7 @@ def test_a_dead_token_met_inside_a_handler_is_retried_and_the_page_marked_dead(
     from crmkit_social.accounts.tables import account_table
     from crmkit_social.webhooks import process
 
-    def handler(tx: Any, account: Any, change: Any) -> None:
+    def handler(tx: Any, account: Any, change: Any, fetched: Any) -> None:
         graph_client(tx.app, account).get(change.value["leadgen_id"])
 
     monkeypatch.setattr(process, "handler_for", lambda field: handler)
@@ -287,7 +287,7 @@ def test_first_tries_share_a_transaction_and_a_failing_change_rolls_back_and_ret
     seen: list[tuple[str, bool, int]] = []
     broken = {"2"}
 
-    def handler(tx: Any, account: Any, change: Any) -> None:
+    def handler(tx: Any, account: Any, change: Any, fetched: Any) -> None:
         lead = change.value["leadgen_id"]
         seen.append((lead, tx.conn.in_nested_transaction(), id(tx.conn)))
         tx.emit("social.lead_taken", "social.lead", lead, {"lead": lead})

@@ -1,7 +1,8 @@
 """Messages, comments, visitors' posts and mentions from Meta's webhooks onto the sender's timeline.
 
 ``take_change`` is the webhooks part's handler of the fields ``messages``, ``feed``,
-``comments`` and ``mention``. Each message or comment is stored once by its Meta id (a
+``comments`` and ``mention``; ``fetch`` its network part (the sender's profile from Graph),
+which the webhooks part runs with no transaction open, before the handler's. Each message or comment is stored once by its Meta id (a
 change Meta sends again finds it stored), its sender resolved to a party: by the page-scoped
 id linked to the party (external id system ``facebook.page.<page id>`` or
 ``instagram.account.<account id>``), else through the kernel's ``resolve_party``: intake
@@ -18,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from attrs import frozen
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from crmkit import (
+    Crm,
     Transaction,
     build_interaction,
     linked_parties,
@@ -155,9 +157,9 @@ def parse(account: Account, change: Change) -> Inbound | None:
     return None
 
 
-def _profile(tx: Transaction, account: Account, item: Inbound) -> dict[str, Any]:
+def _profile(app: Crm, account: Account, item: Inbound) -> dict[str, Any]:
     """What Graph says of a page-scoped sender (only a private message's sender has a PSID)."""
-    if not item.private or not settings_of(tx.app).fetch_profiles:
+    if not item.private or not settings_of(app).fetch_profiles:
         return {}
     fields = (
         "name,username,profile_pic"
@@ -165,7 +167,7 @@ def _profile(tx: Transaction, account: Account, item: Inbound) -> dict[str, Any]
         else "name,first_name,last_name,profile_pic"
     )
     try:
-        return graph_client(tx.app, account).get(f"/{item.sender_id}", {"fields": fields})
+        return graph_client(app, account).get(f"/{item.sender_id}", {"fields": fields})
     except GraphError as error:
         if error.transient:
             raise
@@ -187,15 +189,50 @@ def _names(profile: dict[str, Any], item: Inbound, account: Account) -> dict[str
     return {"last_name": f"{account.platform} user {item.sender_id}"}
 
 
-def resolve_sender(tx: Transaction, account: Account, item: Inbound) -> tuple[int, str | None]:
+def fetch(app: Crm, account: Account, change: Change) -> dict[str, Any] | None:
+    """The handler's network part, run with no transaction open: the Graph profile of a
+    sender not known yet by page-scoped id (``{}`` when Graph has none to give); None when
+    there is nothing to fetch (no message, one stored before, a known sender)."""
+    item = parse(account, change)
+    if item is None:
+        return None
+    with app.read() as conn:
+        if _stored(conn, account, item) or _known(conn, account, item) is not None:
+            return None
+    return _profile(app, account, item)
+
+
+def _stored(conn: Connection, account: Account, item: Inbound) -> bool:
+    return (
+        conn.execute(
+            select(message_table.c.id).where(
+                message_table.c.page_id == account.page_id,
+                message_table.c.external_id == item.external_id,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _known(conn: Connection, account: Account, item: Inbound) -> int | None:
+    found: int | None = linked_parties(conn, sender_system(account), [item.sender_id]).get(
+        item.sender_id
+    )
+    return found
+
+
+def resolve_sender(
+    tx: Transaction, account: Account, item: Inbound, profile: dict[str, Any] | None = None
+) -> tuple[int, str | None]:
     """The sender's party and display name: by page-scoped id, else through intake and its
     identity matching (``resolve_party``, the page vouching for its own id of the sender, who
-    needs no email, phone or address then), which links the page-scoped id to the party."""
+    needs no email, phone or address then), which links the page-scoped id to the party.
+    ``profile``: what Graph said of the sender (see :func:`fetch`); no Graph call here."""
     system = sender_system(account)
-    known = linked_parties(tx.conn, system, [item.sender_id]).get(item.sender_id)
+    known = _known(tx.conn, account, item)
     if known is not None:
         return known, item.sender_name
-    profile = _profile(tx, account, item)
+    profile = profile or {}
     names = _names(profile, item, account)
     display = " ".join(v for v in (names.get("first_name"), names.get("last_name")) if v)
     resolution = resolve_party(
@@ -255,20 +292,17 @@ def _thread(
     return int(row.id)
 
 
-def take_change(tx: Transaction, account: Account, change: Change) -> None:
-    """The webhooks part's handler of ``messages``, ``feed``, ``comments`` and ``mention``."""
+def take_change(
+    tx: Transaction, account: Account, change: Change, fetched: dict[str, Any] | None
+) -> None:
+    """The webhooks part's handler of ``messages``, ``feed``, ``comments`` and ``mention``;
+    ``fetched``: what :func:`fetch` brought (database work only here)."""
     item = parse(account, change)
     if item is None:
         return
-    stored = tx.conn.execute(
-        select(message_table.c.id).where(
-            message_table.c.page_id == account.page_id,
-            message_table.c.external_id == item.external_id,
-        )
-    ).first()
-    if stored is not None:
+    if _stored(tx.conn, account, item):
         return
-    party_id, name = resolve_sender(tx, account, item)
+    party_id, name = resolve_sender(tx, account, item, fetched)
     thread = _thread(tx, account, item, party_id, name)
     message_id = tx.conn.execute(
         insert(message_table)

@@ -17,7 +17,7 @@ from attrs import define, field
 from crmkit import Crm, ValidationError
 from crmkit_social.accounts.graph import graph_client
 from crmkit_social.accounts.model import account_by_page
-from crmkit_social.leads.intake import LEAD_FIELDS, take_lead, taken
+from crmkit_social.leads.intake import LEAD_FIELDS, form_name_of, take_lead, taken
 from crmkit_social.webhooks.model import PermanentFailure
 
 PAGE_SIZE = 100
@@ -49,6 +49,7 @@ def backfill(app: Crm, page_id: str, form_id: str, since: datetime | None = None
             [{"field": "time_created", "operator": "GREATER_THAN", "value": when}]
         )
     done = Backfilled()
+    form_name = form_name_of(app, account, form_id)  # asked once, outside any transaction
     for _ in range(MAX_PAGES):
         answer = client.get(f"{form_id}/leads", params)
         for item in answer.get("data") or []:
@@ -61,7 +62,9 @@ def backfill(app: Crm, page_id: str, form_id: str, since: datetime | None = None
                     if taken(tx.conn, leadgen_id) is not None:
                         done.known += 1
                         continue
-                    take_lead(tx, account, {"form_id": form_id}, item, leadgen_id)
+                    take_lead(
+                        tx, account, {"form_id": form_id}, item, leadgen_id, form_name=form_name
+                    )
                     done.taken += 1
             except PermanentFailure as failure:
                 done.failed.append(f"{leadgen_id}: {failure.reason}")

@@ -1,9 +1,11 @@
 """Taking a Lead Ads lead in: the ``leadgen`` handler of the webhooks part.
 
 A ``leadgen`` change names the lead only (``leadgen_id``, ``form_id``, ``ad_id``, the page);
-the lead itself is fetched from the Graph API, its fields mapped (see
+the lead itself is fetched from the Graph API (``fetch``, with no transaction open, before
+the webhooks part opens the change's transaction), its fields mapped (see
 :mod:`crmkit_social.leads.mapping`) and taken in through the kernel's intake (matching,
-sanity checks, scoring, assignment, review), in the transaction of the change. Its source is
+sanity checks, scoring, assignment, review), in the transaction of the change
+(``take_change``, database work only). Its source is
 ``social.facebook`` or ``social.instagram``; the form, ad, ad set and campaign are recorded on
 the lead's row and on an interaction on the party's timeline; its consent answers become
 consent records with the form and time as evidence.
@@ -22,9 +24,11 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from attrs import frozen
 from sqlalchemy import Connection, insert, select, update
 
 from crmkit import (
+    Crm,
     CrmError,
     Transaction,
     ValidationError,
@@ -104,10 +108,19 @@ def platform_of(account: Account, fetched: dict[str, Any]) -> str:
     return account.platform
 
 
-def fetch(tx: Transaction, account: Account, leadgen_id: str) -> dict[str, Any]:
+@frozen
+class LeadFetched:
+    """What ``fetch`` brings for a ``leadgen`` change: the lead, and its form's name when the
+    form is not known by name yet (None: Graph did not say, or no need)."""
+
+    lead: dict[str, Any]
+    form_name: str | None = None
+
+
+def fetch_lead(app: Crm, account: Account, leadgen_id: str) -> dict[str, Any]:
     """The lead as Graph has it; ``PermanentFailure`` when Meta no longer has it."""
     try:
-        answer = graph_client(tx.app, account).get(leadgen_id, {"fields": LEAD_FIELDS})
+        answer = graph_client(app, account).get(leadgen_id, {"fields": LEAD_FIELDS})
     except GraphError as error:
         if not error.transient and (error.status == 404 or error.code in GONE_CODES):
             raise PermanentFailure(
@@ -124,39 +137,70 @@ def fetch(tx: Transaction, account: Account, leadgen_id: str) -> dict[str, Any]:
     return answer
 
 
-def take_change(tx: Transaction, account: Account, change: Change) -> None:
-    """The ``leadgen`` handler: fetch the lead, take it in once, record its consent."""
+def leadgen_id_of(change: Change) -> str:
+    """The change's leadgen id; ``PermanentFailure`` when it names none, or no Graph id."""
     leadgen_id = _text(change.value.get("leadgen_id"), 100)
     if leadgen_id is None:
         raise PermanentFailure("the leadgen change names no leadgen_id")
     if not GRAPH_ID.match(leadgen_id):
         # It goes into a Graph path: an id that is no Graph id must not name another object.
         raise PermanentFailure(f"the leadgen id {leadgen_id[:40]!r} is no Graph id")
+    return leadgen_id
+
+
+def fetch(app: Crm, account: Account, change: Change) -> LeadFetched | None:
+    """The ``leadgen`` handler's network part, run with no transaction open: the lead and its
+    form's name from Graph; None when the lead was taken before (nothing to fetch)."""
+    leadgen_id = leadgen_id_of(change)
+    with app.read() as conn:
+        if taken(conn, leadgen_id) is not None:
+            return None
+    answer = fetch_lead(app, account, leadgen_id)
+    form_id = _text(answer.get("form_id") or change.value.get("form_id"), 100)
+    return LeadFetched(answer, form_name_of(app, account, form_id) if form_id else None)
+
+
+def take_change(
+    tx: Transaction, account: Account, change: Change, fetched: LeadFetched | None
+) -> None:
+    """The ``leadgen`` handler: take the fetched lead in once, record its consent."""
+    leadgen_id = leadgen_id_of(change)
     tx.hold(f"social.lead.{leadgen_id}")
     if taken(tx.conn, leadgen_id) is not None:
         return
-    fetched = fetch(tx, account, leadgen_id)
-    take_lead(tx, account, change.value, fetched, leadgen_id)
+    if fetched is None:
+        # Taken when it was fetched, gone now (erased meanwhile): fetch it on the next try.
+        raise GraphError(0, None, f"lead {leadgen_id} was not fetched: try again", True)
+    take_lead(tx, account, change.value, fetched.lead, leadgen_id, form_name=fetched.form_name)
 
 
-def remember_form(tx: Transaction, account: Account, form_id: str) -> None:
-    """Note a form the first time one of its leads comes, with its name as Graph says (none
-    when Graph does not answer): the forms' list then shows it, ready for a mapping."""
+def form_name_of(app: Crm, account: Account, form_id: str) -> str | None:
+    """The form's name as Graph says, when the form is not known by name yet; None when it
+    is, or Graph does not answer (the name is a nicety: the lead goes on without). Network:
+    call it with no transaction open."""
+    if not GRAPH_ID.match(form_id):
+        return None
+    with app.read() as conn:
+        known = conn.execute(
+            select(form_mapping.c.name).where(form_mapping.c.form_id == form_id)
+        ).first()
+    if known is not None and known.name:
+        return None
+    with contextlib.suppress(GraphError):
+        answer = graph_client(app, account).get(form_id, {"fields": "name"})
+        return _text(answer.get("name"), 300)
+    return None
+
+
+def remember_form(tx: Transaction, form_id: str, name: str | None) -> None:
+    """Note a form the first time one of its leads comes, with its name as Graph said (none
+    when Graph did not answer): the forms' list then shows it, ready for a mapping."""
     tx.hold(f"social.lead_form.{form_id}")
     known = tx.conn.execute(
         select(form_mapping.c.id, form_mapping.c.name).where(form_mapping.c.form_id == form_id)
     ).first()
     if known is not None and known.name:
         return
-    name = None
-    with contextlib.suppress(GraphError):
-        if not GRAPH_ID.match(form_id):
-            raise GraphError(
-                0, None, "no Graph id", transient=False
-            )  # the name is a nicety: the lead goes on without
-        name = _text(
-            graph_client(tx.app, account).get(form_id, {"fields": "name"}).get("name"), 300
-        )
     now = utcnow()
     if known is not None:
         # Noted before its first lead (a mapping saved ahead), or Graph did not answer then.
@@ -206,8 +250,13 @@ def take_lead(
     notified: dict[str, Any],
     fetched: dict[str, Any],
     leadgen_id: str,
+    *,
+    form_name: str | None = None,
 ) -> int:
-    """Take the fetched lead in (once; the caller holds ``social.lead.<id>``); its row's id."""
+    """Take the fetched lead in (once; the caller holds ``social.lead.<id>``); its row's id.
+
+    ``form_name``: the form's name as Graph said (see :func:`form_name_of`), noted for a form
+    not known by name yet. Database work only: no Graph call."""
     settings = settings_of(tx.app)
     platform = platform_of(account, fetched)
     about: dict[str, Any] = {
@@ -221,7 +270,7 @@ def take_lead(
         "is_organic": bool(fetched["is_organic"]) if "is_organic" in fetched else None,
     }
     if about["form_id"]:
-        remember_form(tx, account, about["form_id"])
+        remember_form(tx, about["form_id"], form_name)
     form = get_form(tx.conn, settings, about["form_id"]) if about["form_id"] else None
     about["form_name"] = form.name if form is not None else None
     targets = form.targets if form is not None else defaults(settings)

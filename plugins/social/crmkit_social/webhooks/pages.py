@@ -13,7 +13,7 @@ from crmkit_social.webhooks.access import INBOX
 from crmkit_social.webhooks.service import STATES
 
 BASE = "/p/social/page/inbox"
-MENU = [MenuItem("Social inbox", BASE, INBOX, order=81)]
+MENU = [MenuItem("Meta deliveries", BASE, INBOX, order=81)]
 PAGE_SIZE = 100
 
 

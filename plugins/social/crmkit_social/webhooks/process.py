@@ -1,5 +1,11 @@
 """Processing stored changes: each handed to its field's handler, first tries in batches.
 
+A handler's network part (its module's ``fetch``: Graph calls) runs before any transaction is
+open, for a batch all the fetches first; the transaction then does database work only, so a
+slow or hanging Graph never holds the database's write lock (SQLite) or a connection and row
+locks (PostgreSQL). A fetch's error counts as the handler's would: it is recorded for the
+change alone, in the transaction that would have run its handler.
+
 A transaction takes the first tries of a claimed batch one after the other, each in a
 savepoint, until it has run ``commit_seconds``, and commits them together: a change whose
 handler fails rolls back alone (to its savepoint) and is recorded for a retry, which runs
@@ -24,7 +30,7 @@ from sqlalchemy import or_, select, update
 from crmkit import ConflictError, Crm, NotFound, Transaction, utcnow
 from crmkit_social.accounts.graph import GraphError
 from crmkit_social.accounts.model import Account, account_by_page
-from crmkit_social.webhooks.dispatch import handler_for
+from crmkit_social.webhooks.dispatch import fetcher_of, handler_for
 from crmkit_social.webhooks.model import Change, PermanentFailure
 from crmkit_social.webhooks.settings import WebhooksSettings
 from crmkit_social.webhooks.tables import change_table
@@ -115,10 +121,38 @@ def _finish(tx: Transaction, row: Any, **values: Any) -> None:
     )
 
 
-def _run(tx: Transaction, row: Any) -> str:
-    """Hand the change to its field's handler in ``tx`` and mark it; answer its new state.
+@frozen
+class Fetched:
+    """What a change's ``fetch`` answered, or the error it raised (outside any transaction)."""
 
-    Raises what the handler raises (the caller rolls its writes back)."""
+    value: Any = None
+    error: BaseException | None = None
+
+
+def _fetch(app: Crm, row: Any) -> Fetched:
+    """Run the ``fetch`` of the change's handler, if it has one, with no transaction open.
+
+    Never raises: the error is kept and raised again where the handler would run, so that it
+    is recorded exactly as the handler's own (retried, or failed at once)."""
+    handler = handler_for(row.field)
+    fetch = fetcher_of(handler) if handler is not None else None
+    if fetch is None:
+        return Fetched()
+    try:
+        with app.read() as conn:
+            account = account_by_page(conn, row.page_id)
+        if account is None or not account.active:
+            return Fetched()  # refused in the transaction, nothing to fetch
+        return Fetched(fetch(app, account, change_of(row)))
+    except Exception as exc:  # recorded in the change's transaction
+        return Fetched(error=exc)
+
+
+def _run(tx: Transaction, row: Any, fetched: Fetched) -> str:
+    """Hand the change and what was fetched for it to its field's handler in ``tx`` and mark
+    it; answer its new state.
+
+    Raises what the fetch or the handler raised (the caller rolls its writes back)."""
     if not _ours(tx, row):
         return "skipped"
     account: Account | None = account_by_page(tx.conn, row.page_id)
@@ -140,7 +174,9 @@ def _run(tx: Transaction, row: Any) -> str:
             processed_at=utcnow(),
         )
         return "ignored"
-    handler(tx, account, change_of(row))
+    if fetched.error is not None:
+        raise fetched.error
+    handler(tx, account, change_of(row), fetched.value)
     _finish(
         tx,
         row,
@@ -172,23 +208,28 @@ def _settle_failure(
     return _retry_later(tx, settings, row, error)
 
 
-def _process_one(app: Crm, settings: WebhooksSettings, row: Any) -> str:
-    """Run the change's handler in a transaction of its own; answer its new state."""
+def _process_one(
+    app: Crm, settings: WebhooksSettings, row: Any, fetched: Fetched | None = None
+) -> str:
+    """Fetch for the change (unless ``fetched`` already), then run its handler in a
+    transaction of its own; answer its new state."""
+    if fetched is None:
+        fetched = _fetch(app, row)
     try:
         with app.transaction() as tx:
-            return _run(tx, row)
+            return _run(tx, row, fetched)
     except Exception as exc:  # any error of a handler is recorded: retried, never lost
         with app.transaction() as tx:
             return _settle_failure(tx, settings, row, exc)
 
 
-def _in_savepoint(tx: Transaction, settings: WebhooksSettings, row: Any) -> str:
+def _in_savepoint(tx: Transaction, settings: WebhooksSettings, row: Any, fetched: Fetched) -> str:
     """Run one change of a batch in a savepoint of ``tx``: a failing change rolls back alone
     (its events and after-commit calls dropped with it) and is recorded for a retry."""
     own = Transaction(conn=tx.conn, hooks=tx.hooks, actor=tx.actor, app=tx.app)
     try:
         with tx.conn.begin_nested():
-            state = _run(own, row)
+            state = _run(own, row, fetched)
     except Exception as exc:
         return _settle_failure(tx, settings, row, exc)
     tx.events.extend(own.events)
@@ -197,10 +238,11 @@ def _in_savepoint(tx: Transaction, settings: WebhooksSettings, row: Any) -> str:
 
 
 def _process_batch(app: Crm, settings: WebhooksSettings, rows: list[Any]) -> list[str]:
-    """Run first tries together: one transaction takes the changes one after the other, each
-    in a savepoint, until it has run ``commit_seconds``, then commits the writes and marks of
-    them all at once. If that transaction fails as a whole, each of its changes runs again
-    alone."""
+    """Run first tries together: all their fetches first, with no transaction open; then one
+    transaction takes the changes one after the other, each in a savepoint, until it has run
+    ``commit_seconds``, and commits the writes and marks of them all at once. If that
+    transaction fails as a whole, each of its changes runs again alone (not fetched again)."""
+    fetched = {row.id: _fetch(app, row) for row in rows}
     states: list[str] = []
     waiting = list(rows)
     while waiting:
@@ -212,14 +254,14 @@ def _process_batch(app: Crm, settings: WebhooksSettings, rows: list[Any]) -> lis
                 while waiting and (not taken or time.monotonic() - began < settings.commit_seconds):
                     row = waiting.pop(0)
                     taken.append(row)
-                    done.append(_in_savepoint(tx, settings, row))
+                    done.append(_in_savepoint(tx, settings, row, fetched[row.id]))
         except Exception:
             log.warning(
                 "social: a batch of %d change(s) failed to commit: each runs alone",
                 len(taken),
                 exc_info=True,
             )
-            done = [_process_one(app, settings, row) for row in taken]
+            done = [_process_one(app, settings, row, fetched[row.id]) for row in taken]
         states.extend(done)
     return states
 
