@@ -176,9 +176,7 @@ def test_job_names_must_carry_the_plugin_prefix_and_be_unique(
 @pytest.fixture
 def cli_env(crm: Crm, crm_db: apps.TestDatabase, tmp_path: Any) -> Iterator[dict[str, str]]:
     """Environment for ``crmkit`` commands working on this test's (kernel-only) database."""
-    url = crm_db.url
-    if crm_db.schema is not None:
-        url += f"?options=-csearch_path%3D{crm_db.schema}"
+    url = crm_db.session_url
     env = {
         "CRMKIT_DATABASE_URL": url,
         "CRMKIT_PLUGINS": "",

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from crmkit.testing.apps import (
     TestDatabase,
+    crm_maker,
     http_client,
     make_app,
     register_plugin,
@@ -41,16 +42,19 @@ from crmkit.testing.contract import check_plugin
 from crmkit.testing.demo import DEMO_PASSWORD, seed_demo_data
 from crmkit.testing.mail import SmtpInbox, smtp_relay
 from crmkit.testing.parties import add_party
-from crmkit.testing.users import add_user
+from crmkit.testing.users import Staff, add_staff, add_user
 
 __all__ = [
     "DEMO_PASSWORD",
     "SmtpInbox",
+    "Staff",
     "TestDatabase",
     "add_party",
+    "add_staff",
     "add_user",
     "check_plugin",
     "chromium",
+    "crm_maker",
     "http_client",
     "invoke",
     "make_app",

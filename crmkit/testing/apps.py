@@ -6,20 +6,21 @@ import itertools
 import os
 import sys
 import types
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, evolve
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event
 
 from crmkit.app import Crm
 from crmkit.core.db import make_engine
 from crmkit.core.settings import Settings, load_settings
 from crmkit.hooks.host import Candidate, candidate_from_info, discover
 from crmkit.hooks.plugin_info import PluginInfo
+from crmkit.testing import schemas
+from crmkit.testing.schemas import Declared, Shape
 from crmkit.version import API_VERSION
 
 if TYPE_CHECKING:
@@ -38,31 +39,59 @@ class TestDatabase:
     url: str
     engine: Engine
     schema: str | None = None
+    tables: Declared = frozenset()
+    shape: Shape = frozenset()
+    """On PostgreSQL, the tables :meth:`create_tables` made, as declared and as found in
+    the schema (see :mod:`.schemas`)."""
+
+    @property
+    def session_url(self) -> str:
+        """The URL a process of its own (a command, a worker to kill) reaches this database by."""
+        if self.schema is None:
+            return self.url
+        return f"{self.url}?options=-csearch_path%3D{self.schema}"
+
+    def create_tables(self, app: Crm) -> None:
+        """``app``'s tables, as ``app.create_tables()`` makes them; on PostgreSQL an emptied
+        schema kept from an earlier test that holds exactly them, when there is one."""
+        if self.schema is None:
+            app.create_tables()
+            return
+        tables = self.tables | schemas.declared(app.tables)
+        # Only a test with no tables yet moves: one that made some keeps them and its rows.
+        kept = None if self.tables else schemas.take(self.url, tables)
+        if kept is None:
+            app.create_tables()
+            self.tables, self.shape = tables, schemas.shape_of(self.url, self.schema)
+            return
+        self.engine.dispose()
+        schemas.give_back(self.url, self.schema, self.tables, self.shape)
+        self.schema, self.shape = kept
+        self.tables = tables
 
     def drop(self) -> None:
         self.engine.dispose()
         if self.schema is not None:
-            admin = make_engine(os.environ[TEST_DATABASE_ENV])
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
-            admin.dispose()
+            schemas.give_back(self.url, self.schema, self.tables, self.shape)
 
 
 @contextmanager
 def test_database(folder: str | os.PathLike[str]) -> Iterator[TestDatabase]:
-    """A fresh, empty database, dropped afterwards: a SQLite file in ``folder``, or a PostgreSQL schema."""
+    """A fresh, empty database, dropped afterwards: a SQLite file in ``folder``, or a PostgreSQL
+    schema (one kept from an earlier test is emptied first: see :mod:`.schemas`)."""
     server = os.environ.get(TEST_DATABASE_ENV)
     if not server:
         url = f"sqlite:///{Path(folder) / 'crmkit.db'}"
         db = TestDatabase(url, make_engine(url))
     else:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = make_engine(server)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
-        db = TestDatabase(server, make_engine(server, **options), schema)
+        engine = make_engine(server)
+        db = TestDatabase(server, engine, schemas.new_schema(server))
+
+        @event.listens_for(engine, "do_connect")
+        def _in_schema(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+            # Read at each connection: create_tables may move the test to a kept schema.
+            cparams["options"] = f"-csearch_path={db.schema}"
+
     try:
         yield db
     finally:
@@ -132,8 +161,45 @@ def make_app(
     )
     app = Crm(settings, candidates=candidates, engine=database.engine if database else None)
     if create_tables:
-        app.create_tables()
+        if database is not None:
+            database.create_tables(app)
+        else:
+            app.create_tables()
     return app
+
+
+def crm_maker(make_crm: Callable[..., Crm], plugin: str) -> Callable[..., Crm]:
+    """A plugin's ``make_<plugin>`` fixture: ``make({...}, with_plugins=("sfa",),
+    plugins=(...), settings={"sfa": {...}}, create_tables=True)`` is a CRM on the test's
+    database (``make_crm``) with the plugin and its dependencies, the named plugins, its
+    settings table (``{...}``, or by the plugin's name: ``make(dms={...})``) and the others',
+    refusing plugins it does not know (``strict_plugins``)."""
+
+    def make(
+        given: Mapping[str, Any] | None = None,
+        /,
+        *,
+        plugins: Sequence[Any] = (),
+        with_plugins: Sequence[str] = (),
+        settings: Mapping[str, Any] | None = None,
+        create_tables: bool = True,
+        **named: Mapping[str, Any] | None,
+    ) -> Crm:
+        if set(named) - {plugin}:
+            raise TypeError(f"make_{plugin}() takes the settings of {plugin!r} only: {named}")
+        own = given or named.get(plugin) or {}
+        crm_settings = Settings(
+            database_url="sqlite://",
+            strict_plugins=True,
+            plugin_settings={plugin: own, **(settings or {})},
+        )
+        return make_crm(
+            plugins=[*with_plugins, plugin, *plugins],
+            settings=crm_settings,
+            create_tables=create_tables,
+        )
+
+    return make
 
 
 def settings_from_file(path: str | os.PathLike[str]) -> Settings:

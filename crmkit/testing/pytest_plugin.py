@@ -1,5 +1,5 @@
 """Fixtures for crmkit and plugin tests: ``crm_db``, ``make_crm``, ``crm``, ``client_as``,
-``new_party``, ``new_user``, ``smtp_relay``.
+``new_party``, ``new_user``, ``staff``, ``smtp_relay``.
 
 Every database test runs on SQLite, or on PostgreSQL when
 ``CRMKIT_TEST_DATABASE_URL`` is set (each test gets a schema of its own).
@@ -20,7 +20,7 @@ from crmkit.hooks.markers import hookimpl
 from crmkit.testing.apps import TestDatabase, http_client, make_app, register_plugin, test_database
 from crmkit.testing.mail import smtp_relay as running_smtp_relay
 from crmkit.testing.parties import add_party
-from crmkit.testing.users import add_user
+from crmkit.testing.users import Staff, add_staff, add_user
 
 
 @pytest.fixture
@@ -86,6 +86,13 @@ def new_user(crm: Crm) -> Callable[..., Actor]:
     """``new_user(username, role, team=None, manager_id=None, territories=())``:
     :func:`add_user` on ``crm``; the actor acting for the new user."""
     return partial(add_user, crm)
+
+
+@pytest.fixture
+def staff(crm: Crm) -> Staff:
+    """:class:`~crmkit.testing.Staff` on ``crm``: an admin, a manager of DE-10, a sales rep of
+    FR-75, a service agent (a plugin's conftest may give its own ``staff``)."""
+    return add_staff(crm)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from attrs import frozen
 from sqlalchemy import insert
 
 from crmkit.app import Crm
@@ -41,3 +42,25 @@ def add_user(
             .returning(user_table.c.id)
         ).scalar_one()
     return Actor(user_id=user_id, username=username, role=role, team=team, territories=territories)
+
+
+@frozen
+class Staff:
+    """The users most plugin tests need: an admin (``ada``), a manager of territory DE-10
+    (``max``, team north), a sales rep of FR-75 (``otto``: an outsider to a party in
+    Berlin) and a service agent (``sam``)."""
+
+    admin: Actor
+    manager: Actor
+    outsider: Actor
+    agent: Actor
+
+
+def add_staff(crm: Crm) -> Staff:
+    """:class:`Staff` added to ``crm``."""
+    return Staff(
+        admin=add_user(crm, "ada", "admin", team="it"),
+        manager=add_user(crm, "max", "manager", team="north", territories=("DE-10",)),
+        outsider=add_user(crm, "otto", "sales", team="west", territories=("FR-75",)),
+        agent=add_user(crm, "sam", "service", team="service"),
+    )

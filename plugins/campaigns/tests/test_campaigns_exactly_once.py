@@ -139,11 +139,7 @@ def test_a_campaign_paused_killed_and_cancelled_mid_send_sends_nothing_twice_and
     smtp = {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5.0}
     crm = make_campaigns(campaigns=CAMPAIGNS, channels={"smtp": smtp, **CHANNELS})
     campaign_id = _started_campaign(crm)
-    database_url = (
-        crm_db.url
-        if crm_db.schema is None
-        else f"{crm_db.url}?options=-csearch_path%3D{crm_db.schema}"
-    )
+    database_url = crm_db.session_url
     config = tmp_path / "crmkit.toml"
     settings = {
         "crmkit": {"database_url": database_url},

@@ -328,10 +328,6 @@ def _toml(table: Mapping[str, Any], prefix: str = "") -> list[str]:
     return lines
 
 
-def _database_url(db: TestDatabase) -> str:
-    return db.url if db.schema is None else f"{db.url}?options=-csearch_path%3D{db.schema}"
-
-
 class Workers:
     """Starts ``crmkit worker`` processes on the test's database and configuration (to kill them)."""
 
@@ -373,7 +369,7 @@ def workers(
     def factory(channels: Mapping[str, Any]) -> Workers:
         config = tmp_path / "crmkit.toml"
         document = {
-            "crmkit": {"database_url": _database_url(crm_db)},
+            "crmkit": {"database_url": crm_db.session_url},
             "plugins": {"channels": channels},
         }
         config.write_text("\n".join(_toml(document)) + "\n")

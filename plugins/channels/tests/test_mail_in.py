@@ -464,11 +464,7 @@ def test_the_command_serves_and_a_killed_server_has_lost_nothing_it_acknowledged
     new_person: PersonMaker,
 ) -> None:
     grace = new_person("grace@example.org")
-    url = (
-        crm_db.url
-        if crm_db.schema is None
-        else f"{crm_db.url}?options=-csearch_path%3D{crm_db.schema}"
-    )
+    url = crm_db.session_url
     config = tmp_path / "crmkit.toml"
     document = {
         "crmkit": {"database_url": url},

@@ -15,8 +15,9 @@ import attrs
 import pytest
 from attrs import frozen
 
-from crmkit import Actor, Crm, Settings
-from crmkit.testing import add_user, served_asgi
+from crmkit import Actor, Crm
+from crmkit.testing import Staff as Staff
+from crmkit.testing import add_user, crm_maker, served_asgi
 
 CrmMaker = Callable[..., Crm]
 
@@ -25,52 +26,13 @@ CrmMaker = Callable[..., Crm]
 def make_dms(make_crm: Callable[..., Crm]) -> CrmMaker:
     """``make_dms(dms={...}, with_plugins=("sfa",), settings={...})``: a CRM with the
     dms plugin, the named plugins and these settings (``settings``: other plugins' tables)."""
-
-    def factory(
-        dms: dict[str, Any] | None = None,
-        plugins: tuple[Any, ...] = (),
-        with_plugins: tuple[str, ...] = (),
-        settings: dict[str, Any] | None = None,
-        create_tables: bool = True,
-    ) -> Crm:
-        crm_settings = Settings(
-            database_url="sqlite://",
-            strict_plugins=True,
-            plugin_settings={"dms": dms or {}, **(settings or {})},
-        )
-        return make_crm(
-            plugins=[*with_plugins, "dms", *plugins],
-            settings=crm_settings,
-            create_tables=create_tables,
-        )
-
-    return factory
+    return crm_maker(make_crm, "dms")
 
 
 @pytest.fixture
 def crm(make_dms: CrmMaker) -> Crm:
     """A CRM with the dms plugin alone, default settings, tables created."""
     return make_dms()
-
-
-@frozen
-class Staff:
-    """An admin; a manager of territory DE-10; a sales rep of FR-75; a service agent."""
-
-    admin: Actor
-    manager: Actor
-    outsider: Actor
-    agent: Actor
-
-
-@pytest.fixture
-def staff(crm: Crm) -> Staff:
-    return Staff(
-        admin=add_user(crm, "ada", "admin", team="it"),
-        manager=add_user(crm, "max", "manager", team="north", territories=("DE-10",)),
-        outsider=add_user(crm, "otto", "sales", team="west", territories=("FR-75",)),
-        agent=add_user(crm, "sam", "service", team="service"),
-    )
 
 
 PartyMaker = Callable[..., int]

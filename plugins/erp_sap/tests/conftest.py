@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from attrs import frozen
 from crmkit_erp_sap.testing.edmx import edmx_path
 
-from crmkit import Actor, Crm, CustomField, Settings, hookimpl
-from crmkit.testing import add_party, add_user, register_plugin
+from crmkit import Actor, Crm, CustomField, hookimpl
+from crmkit.testing import Staff as Staff
+from crmkit.testing import add_party, add_user, crm_maker, register_plugin
 
 CrmMaker = Callable[..., Crm]
 
@@ -50,52 +50,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def make_erp_sap(make_crm: Callable[..., Crm]) -> CrmMaker:
     """``make_erp_sap(erp_sap={...}, with_plugins=("sfa",), settings={...})``: a CRM with the
     erp_sap plugin, the named plugins and these settings (``settings``: other plugins' tables)."""
-
-    def factory(
-        erp_sap: dict[str, Any] | None = None,
-        plugins: tuple[Any, ...] = (),
-        with_plugins: tuple[str, ...] = (),
-        settings: dict[str, Any] | None = None,
-        create_tables: bool = True,
-    ) -> Crm:
-        crm_settings = Settings(
-            database_url="sqlite://",
-            strict_plugins=True,
-            plugin_settings={"erp_sap": erp_sap or {}, **(settings or {})},
-        )
-        return make_crm(
-            plugins=[*with_plugins, "erp_sap", *plugins],
-            settings=crm_settings,
-            create_tables=create_tables,
-        )
-
-    return factory
+    return crm_maker(make_crm, "erp_sap")
 
 
 @pytest.fixture
 def crm(make_erp_sap: CrmMaker) -> Crm:
     """A CRM with the erp_sap plugin alone, default settings, tables created."""
     return make_erp_sap()
-
-
-@frozen
-class Staff:
-    """An admin; a manager of territory DE-10; a sales rep of FR-75; a service agent."""
-
-    admin: Actor
-    manager: Actor
-    outsider: Actor
-    agent: Actor
-
-
-@pytest.fixture
-def staff(crm: Crm) -> Staff:
-    return Staff(
-        admin=add_user(crm, "ada", "admin", team="it"),
-        manager=add_user(crm, "max", "manager", team="north", territories=("DE-10",)),
-        outsider=add_user(crm, "otto", "sales", team="west", territories=("FR-75",)),
-        agent=add_user(crm, "sam", "service", team="service"),
-    )
 
 
 PartyMaker = Callable[..., int]

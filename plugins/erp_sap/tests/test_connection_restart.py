@@ -71,10 +71,6 @@ def outcome(crm: Crm) -> dict[str, Any]:
     return {"parties": len(parties), "by_partner": by_partner, "failures": failures}
 
 
-def database_url(db: TestDatabase) -> str:
-    return db.url if db.schema is None else f"{db.url}?options=-csearch_path%3D{db.schema}"
-
-
 def toml(table: Mapping[str, Any], prefix: str = "") -> list[str]:
     lines = [f"{k} = {json.dumps(v)}" for k, v in table.items() if not isinstance(v, Mapping)]
     for key, value in table.items():
@@ -99,7 +95,7 @@ def test_a_sync_killed_at_random_points_and_rerun_equals_one_clean_run(
         crm = make_erp_sap({"connection": {"systems": {"S4P": system}}})
         config = tmp_path / "crmkit.toml"
         settings = {
-            "crmkit": {"database_url": database_url(crm_db)},
+            "crmkit": {"database_url": crm_db.session_url},
             "plugins": {"erp_sap": {"connection": {"systems": {"S4P": system}}}},
         }
         config.write_text("\n".join(toml(settings)) + "\n")

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from attrs import frozen
 
-from crmkit import Actor, Crm, Settings
-from crmkit.testing import add_user
+from crmkit import Actor, Crm
+from crmkit.testing import add_user, crm_maker
 
 LoyaltyMaker = Callable[..., Crm]
 
@@ -23,26 +23,7 @@ LoyaltyMaker = Callable[..., Crm]
 def make_loyalty(make_crm: Callable[..., Crm]) -> LoyaltyMaker:
     """``make_loyalty(loyalty={...}, with_plugins=("sfa",), settings={...})``: a CRM with the
     loyalty plugin, the named plugins and these settings (``settings``: other plugins' tables)."""
-
-    def factory(
-        loyalty: dict[str, Any] | None = None,
-        plugins: tuple[Any, ...] = (),
-        with_plugins: tuple[str, ...] = (),
-        settings: dict[str, Any] | None = None,
-        create_tables: bool = True,
-    ) -> Crm:
-        crm_settings = Settings(
-            database_url="sqlite://",
-            strict_plugins=True,
-            plugin_settings={"loyalty": loyalty or {}, **(settings or {})},
-        )
-        return make_crm(
-            plugins=[*with_plugins, "loyalty", *plugins],
-            settings=crm_settings,
-            create_tables=create_tables,
-        )
-
-    return factory
+    return crm_maker(make_crm, "loyalty")
 
 
 @pytest.fixture

@@ -56,13 +56,9 @@ print("finished", flush=True)
 """
 
 
-def _url(db: TestDatabase) -> str:
-    return db.url if db.schema is None else f"{db.url}?options=-csearch_path%3D{db.schema}"
-
-
 def _start(db: TestDatabase, plan: Path, hold_at: int = -1) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER, _url(db), str(plan), str(hold_at)],
+        [sys.executable, "-c", WORKER, db.session_url, str(plan), str(hold_at)],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -69,11 +69,7 @@ def workers(
     crm_db: TestDatabase, tmp_path: Path, social_settings: dict[str, Any]
 ) -> Iterator[Callable[[dict[str, Any]], Workers]]:
     made: list[Workers] = []
-    url = (
-        crm_db.url
-        if crm_db.schema is None
-        else f"{crm_db.url}?options=-csearch_path%3D{crm_db.schema}"
-    )
+    url = crm_db.session_url
 
     def factory(channels: dict[str, Any]) -> Workers:
         config = tmp_path / "crmkit.toml"
