@@ -19,8 +19,10 @@ from packaging.utils import canonicalize_name
 from sqlalchemy import func, select
 
 from crmkit import Crm, hookimpl, party_table, user_table
+from crmkit.core.db import make_engine
 from crmkit.testing import (
     DEMO_PASSWORD,
+    add_party,
     http_client,
     make_app,
     register_plugin,
@@ -152,3 +154,21 @@ def test_the_testing_extra_brings_what_the_kit_imports_and_nothing_more() -> Non
     needed -= {"crmkit"}
     # Starlette's TestClient, behind http_client, runs on httpx2 from Starlette 1.2 on.
     assert {canonicalize_name(n) for n in extra} == needed | {"httpx2", "starlette"}
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CRMKIT_TEST_DATABASE_URL"), reason="kept schemas are PostgreSQL's"
+)
+def test_a_schema_kept_from_an_earlier_test_comes_empty_under_the_new_tests_name(
+    tmp_path: Path,
+) -> None:
+    with test_database(tmp_path) as earlier:
+        add_party(make_app(database=earlier), last_name="Left behind")
+    with test_database(tmp_path) as later:
+        # Read before the tables are made, as a fixture starting a process of its own does.
+        reached_by = later.session_url
+        crm = make_app(database=later)
+        with make_engine(reached_by).connect() as conn:
+            assert conn.execute(select(func.count()).select_from(party_table)).scalar() == 0
+        assert add_party(crm) == 1
+        assert later.schema is not None and later.schema != earlier.schema

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, evolve
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from crmkit.app import Crm
 from crmkit.core.db import make_engine
@@ -65,9 +65,8 @@ class TestDatabase:
             self.tables, self.shape = tables, schemas.shape_of(self.url, self.schema)
             return
         self.engine.dispose()
-        schemas.give_back(self.url, self.schema, self.tables, self.shape)
-        self.schema, self.shape = kept
-        self.tables = tables
+        schemas.move_in(self.url, kept[0], self.schema)
+        self.tables, self.shape = tables, kept[1]
 
     def drop(self) -> None:
         self.engine.dispose()
@@ -84,13 +83,9 @@ def test_database(folder: str | os.PathLike[str]) -> Iterator[TestDatabase]:
         url = f"sqlite:///{Path(folder) / 'crmkit.db'}"
         db = TestDatabase(url, make_engine(url))
     else:
-        engine = make_engine(server)
-        db = TestDatabase(server, engine, schemas.new_schema(server))
-
-        @event.listens_for(engine, "do_connect")
-        def _in_schema(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
-            # Read at each connection: create_tables may move the test to a kept schema.
-            cparams["options"] = f"-csearch_path={db.schema}"
+        schema = schemas.new_schema(server)
+        engine = make_engine(server, connect_args={"options": f"-csearch_path={schema}"})
+        db = TestDatabase(server, engine, schema)
 
     try:
         yield db

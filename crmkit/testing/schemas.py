@@ -4,9 +4,9 @@ A test on PostgreSQL gets a schema of its own. Creating its tables (a hundred st
 of DDL for a few plugins) and dropping them again cost most of a short test's time, so a
 schema whose tables a test left as it found them (the same tables, columns and indexes) is
 emptied (its rows deleted, its sequences restarted) and kept, per process, for the next test
-that declares exactly those tables (:func:`declared`): that test finds them as
-``create_all`` would have made them, ids starting at 1. Any other schema is dropped, and
-the kept ones when the process ends.
+that declares exactly those tables (:func:`declared`): that test finds them, under its own
+schema's name, as ``create_all`` would have made them, ids starting at 1. Any other schema
+is dropped, and the kept ones when the process ends.
 """
 
 from __future__ import annotations
@@ -77,6 +77,14 @@ def take(server: str, tables: Declared) -> tuple[str, Shape] | None:
     return found.pop() if found else None
 
 
+def move_in(server: str, kept: str, schema: str) -> None:
+    """Put the kept schema ``kept`` in the place of ``schema``, which holds nothing yet: under
+    its name, so that whatever reaches the test's database by that name finds the tables."""
+    with _admin(server).begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}"'))
+        conn.execute(text(f'ALTER SCHEMA "{kept}" RENAME TO "{schema}"'))
+
+
 def give_back(server: str, schema: str, tables: Declared, shape: Shape) -> None:
     """Keep ``schema``, emptied, for the next test declaring ``tables`` if it still has
     ``shape`` (as they were created); otherwise drop it."""
@@ -104,8 +112,10 @@ def give_back(server: str, schema: str, tables: Declared, shape: Shape) -> None:
 
 
 def _drop_kept(server: str) -> None:
-    with _admin(server).begin() as conn:
-        for (kept_on, _), found in _kept.items():
-            for schema, _ in found if kept_on == server else ():
+    for (kept_on, _), found in _kept.items():
+        for schema, _ in found if kept_on == server else ():
+            # One transaction a schema: dropping holds a lock on each of its relations until
+            # commit, and the server's lock table is shared by every test process ending now.
+            with _admin(server).begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     _kept.clear()
