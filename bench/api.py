@@ -33,19 +33,17 @@ import os
 import random
 import re
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from _serving import start_server
 from attrs import frozen
 
 if TYPE_CHECKING:
@@ -223,33 +221,9 @@ def prepare(db: Path, customers: int) -> tuple[str, list[str], bool]:
     return token, plugins, seeded
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def start(kind: str, db: Path, stack: ExitStack) -> str:
     """Start one server; its base URL once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--db", str(db), "--port", str(port)]
-    )
-    stack.callback(process.wait, 10)
-    stack.callback(process.terminate)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/api/v1/customers/0", timeout=1)
-        except urllib.error.HTTPError:
-            return base  # a 401 or a 404: it answers
-        except OSError:
-            time.sleep(0.2)
-        else:
-            return base
-    raise RuntimeError(f"the {kind} server did not start")
+    return start_server([__file__, "--serve", kind, "--db", str(db)], "/api/v1/customers/0", stack)
 
 
 LUA = """

@@ -47,19 +47,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from _serving import start_server
 from attrs import frozen
 from sqlalchemy import delete, func, insert, select
 
@@ -606,32 +604,10 @@ def serve(kind: str, url: str, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", **server_options(settings))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def start_server(kind: str, url: str, stack: ExitStack) -> str:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--database-url", url, "--port", str(port)]
-    )
-    stack.callback(process.wait, 10)
-    stack.callback(process.terminate)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/p/channels/open?t=x", timeout=1)
-        except urllib.error.HTTPError:
-            return base  # a 404: it answers
-        except OSError:
-            time.sleep(0.2)
-        else:
-            return base
-    raise RuntimeError(f"the {kind} server did not start")
+def start(kind: str, url: str, stack: ExitStack) -> str:
+    """Start one server; its base URL once it answers."""
+    arguments = [__file__, "--serve", kind, "--database-url", url]
+    return start_server(arguments, "/p/channels/open?t=x", stack)
 
 
 LUA = """
@@ -708,7 +684,7 @@ def tracking_section(args: argparse.Namespace) -> dict[str, Any]:
         url = tracking_database(args.database_url, folder)
         stack.callback(forget_tracking, url)
         kinds = ["crmkit"] + (["bare"] if url.startswith("sqlite") else [])
-        servers = {kind: start_server(kind, url, stack) for kind in kinds}
+        servers = {kind: start(kind, url, stack) for kind in kinds}
         script = folder / "bench.lua"
         script.write_text(LUA)
         for case in ("open", "click"):

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
+from _serving import free_port
 from crmkit_channels import EmailMessage, send
 from crmkit_channels.delivery import deliver_due
 from crmkit_channels.inbound_tables import inbound_email
@@ -92,13 +92,6 @@ TEMPLATE = {
         "{% endfor %}</ul><p>Kind regards,<br>Acme</p>"
     ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def start_sink(directory: Path) -> tuple[subprocess.Popen[str], int]:

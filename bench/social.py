@@ -30,20 +30,17 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from _serving import start_server
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -143,33 +140,9 @@ def serve(kind: str, db: Path, port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", **options)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def start(kind: str, db: Path, stack: ExitStack) -> str:
     """Start one server; its base URL once it answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--db", str(db), "--port", str(port)]
-    )
-    stack.callback(process.wait, 10)
-    stack.callback(process.terminate)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}{CALLBACK}", timeout=1)
-        except urllib.error.HTTPError:
-            return base  # a 403 or a 405: it answers
-        except OSError:
-            time.sleep(0.2)
-        else:
-            return base
-    raise RuntimeError(f"the {kind} server did not start")
+    return start_server([__file__, "--serve", kind, "--db", str(db)], CALLBACK, stack)
 
 
 # --- The load.
