@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from crmkit_analytics.suggestions import service
 
-from crmkit import SYSTEM, Crm
+from crmkit import Crm
 
 from .conftest import BasketMaker, CrmMaker, PartyMaker, Staff
 
@@ -19,16 +19,6 @@ def crm(make_analytics: CrmMaker) -> Crm:
     return make_analytics(analytics={"suggestions": EVERY_RULE}, with_plugins=("sfa",))
 
 
-def deal_of(crm: Crm, party_id: int) -> int:
-    from crmkit_sfa.pipeline import service as deals
-
-    with crm.transaction(SYSTEM) as tx:
-        deal_id: int = deals.create_opportunity(
-            tx, {"party_id": party_id, "title": "Camping season"}
-        ).id
-    return deal_id
-
-
 def test_opportunity_page_shows_the_card_of_its_customer(
     crm: Crm, new_party: PartyMaker, bought: BasketMaker, staff: Staff, client_as: Any
 ) -> None:
@@ -37,7 +27,12 @@ def test_opportunity_page_shows_the_card_of_its_customer(
         bought(party_id, *basket)
     service.recompute(crm)
     with client_as(staff.manager) as client:
-        page = client.get(f"/p/sfa/opportunities/{deal_of(crm, ids[2])}/page")
+        # Through sfa's API, as an integrator would make the deal.
+        made = client.post(
+            "/p/sfa/opportunities", json={"party_id": ids[2], "title": "Camping season"}
+        )
+        assert made.status_code == 201, made.text
+        page = client.get(f"/p/sfa/opportunities/{made.json()['id']}/page")
     assert page.status_code == 200, page.text
     assert "Suggested next products" in page.text
     assert "customers who bought tent also bought lamp" in page.text

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from crmkit import ConflictError, Page, ValidationError, parse_whole_number, read_choice
 from crmkit.web import (
+    Param,
     check_query,
     crm_of,
     json_response,
@@ -21,7 +22,6 @@ from crmkit.web import (
     read_object,
     write_as,
 )
-from crmkit.web.openapi import Param
 from crmkit_social.leads import forms, records
 from crmkit_social.leads.access import FORM_WRITE, LEAD_READ
 from crmkit_social.leads.bodies import LeadFormChanges
