@@ -259,6 +259,16 @@ def _rebuilt_at(conn: Connection) -> dict[str, datetime]:
     }
 
 
+def _touched(conn: Connection, source: FactSource, event: Event) -> list[str]:
+    """The keys of ``source``'s records that ``event`` may have changed."""
+    keys: list[str] = []
+    if source.touched is not None and event.type in source.event_types:
+        keys.extend(source.touched(conn, event))
+    if event.type in PARTY_EVENTS:
+        keys.extend(_keys_of_parties(conn, source, _party_ids(event)))
+    return keys
+
+
 def apply_event(app: Crm, event: Event) -> bool:
     """Apply ``event`` to the rollups of every source that listens to it, once; whether it
     was applied now (False: nobody listens, or it was applied before)."""
@@ -271,6 +281,14 @@ def apply_event(app: Crm, event: Event) -> bool:
         return False
     with app.transaction() as tx, computing_for(app):
         conn = tx.conn
+        keys = {s.name: _touched(conn, s, event) for s in listening if s.facts is not None}
+        flows = [
+            s
+            for s in listening
+            if event.type in s.event_types and (s.measures is not None or s.purchases is not None)
+        ]
+        if not flows and not any(keys.values()):
+            return False  # it touches no record and brings no flow: nothing to claim
         claimed = conn.execute(
             _insert(conn)(applied_event)
             .values(event_id=event.id, applied_at=utcnow())
@@ -279,17 +297,11 @@ def apply_event(app: Crm, event: Event) -> bool:
         ).first()
         if claimed is None:
             return False
-        rebuilt = _rebuilt_at(conn)
         for source in listening:
             if source.facts is not None:
-                keys: list[str] = []
-                if source.touched is not None and event.type in source.event_types:
-                    keys.extend(source.touched(conn, event))
-                if event.type in PARTY_EVENTS:
-                    keys.extend(_keys_of_parties(conn, source, _party_ids(event)))
-                refresh_facts(conn, source, keys)
-            if event.type not in source.event_types:
-                continue
+                refresh_facts(conn, source, keys[source.name])
+        rebuilt = _rebuilt_at(conn) if flows else {}
+        for source in flows:
             since = rebuilt.get(source.name)
             if since is not None and event.occurred_at <= since:
                 continue

@@ -76,6 +76,8 @@ def touched(conn: Connection, event: Event) -> Iterator[str]:
             for number in range(int(first), int(last) + 1):
                 yield f"party:{number}"
         return
+    if event.type == "prospect.received" and payload.get("outcome") == "created":
+        return  # its prospect.created, in the same transaction, counted the new lead
     party_id = payload.get("party_id") if event.type == "interaction.logged" else payload.get("id")
     if isinstance(party_id, int):
         yield f"party:{party_id}"
