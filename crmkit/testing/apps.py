@@ -8,6 +8,7 @@ import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from crmkit.core.db import make_engine
 from crmkit.core.settings import Settings, load_settings
 from crmkit.hooks.host import Candidate, candidate_from_info, discover
 from crmkit.hooks.plugin_info import PluginInfo
-from crmkit.testing import schemas
+from crmkit.testing import schemas, templates
 from crmkit.testing.schemas import Declared, Shape
 from crmkit.version import API_VERSION
 
@@ -52,12 +53,19 @@ class TestDatabase:
         return f"{self.url}?options=-csearch_path%3D{self.schema}"
 
     def create_tables(self, app: Crm) -> None:
-        """``app``'s tables, as ``app.create_tables()`` makes them; on PostgreSQL an emptied
-        schema kept from an earlier test that holds exactly them, when there is one."""
-        if self.schema is None:
-            app.create_tables()
-            return
+        """``app``'s tables, as ``app.create_tables()`` makes them: on SQLite a copy of the
+        first such database this process made, on PostgreSQL an emptied schema kept from an
+        earlier test, when there is one (see :mod:`.templates`, :mod:`.schemas`)."""
         tables = self.tables | schemas.declared(app.tables)
+        if self.schema is None:
+            # Only a database holding nothing yet is filled: one holding anything keeps it.
+            empty = not self.tables and templates.is_empty(self.engine)
+            if not (empty and templates.copy_template(self.engine, tables)):
+                app.create_tables()
+                if empty:
+                    templates.keep_as_template(self.engine, tables)
+            self.tables = tables
+            return
         # Only a test with no tables yet moves: one that made some keeps them and its rows.
         kept = None if self.tables else schemas.take(self.url, tables)
         if kept is None:
@@ -115,6 +123,12 @@ def register_plugin(impl: Any, name: str | None = None, **info: Any) -> PluginIn
     return PluginInfo(name=name, hooks=module_name, **info)
 
 
+@cache
+def _installed(path: tuple[str, ...]) -> dict[str, Candidate]:
+    """The installed plugins, read once for each ``sys.path`` (a test may add a folder)."""
+    return {c.name: c for c in discover()}
+
+
 def _candidates(plugins: Iterable[str | PluginInfo]) -> list[Candidate]:
     installed: dict[str, Candidate] | None = None
     chosen: dict[str, Candidate] = {}
@@ -127,7 +141,7 @@ def _candidates(plugins: Iterable[str | PluginInfo]) -> list[Candidate]:
             cand = candidate_from_info(item)
         else:
             if installed is None:
-                installed = {c.name: c for c in discover()}
+                installed = _installed(tuple(sys.path))
             if item not in installed:
                 raise LookupError(f"plugin {item!r} is not installed")
             cand = installed[item]
