@@ -290,7 +290,9 @@ def outcome(app: Crm, existing: set[int], rejects: Path) -> dict[str, Any]:
         )
         imported = [
             (r.payload["created"], r.payload["skipped"], r.payload["rejected"])
-            for r in conn.execute(select(outbox).where(outbox.c.event_type == "party.imported"))
+            for r in conn.execute(
+                select(outbox).where(outbox.c.event_type == "party.imported").order_by(outbox.c.id)
+            )
         ]
     with rejects.open(newline="", encoding="utf-8") as f:
         refused = [(r["row"], r["column"], r["field"], r["reason"]) for r in csv.DictReader(f)]
