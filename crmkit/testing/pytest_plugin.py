@@ -90,7 +90,7 @@ def new_user(crm: Crm) -> Callable[..., Actor]:
 
 @pytest.fixture
 def staff(crm: Crm) -> Staff:
-    """:class:`~crmkit.testing.Staff` on ``crm``: an admin, a manager of DE-10, a sales rep of
+    """:class:`~crmkit.testing.Staff` on ``crm``: an admin, a marketer, a manager of DE-10, a sales rep of
     FR-75, a service agent (a plugin's conftest may give its own ``staff``)."""
     return add_staff(crm)
 

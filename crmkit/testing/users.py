@@ -46,11 +46,12 @@ def add_user(
 
 @frozen
 class Staff:
-    """The users most plugin tests need: an admin (``ada``), a manager of territory DE-10
-    (``max``, team north), a sales rep of FR-75 (``otto``: an outsider to a party in
-    Berlin) and a service agent (``sam``)."""
+    """The users most plugin tests need: an admin (``ada``), a marketer who sees every
+    customer (``mia``), a manager of territory DE-10 (``max``, team north), a sales rep of
+    FR-75 (``otto``: an outsider to a party in Berlin) and a service agent (``sam``)."""
 
     admin: Actor
+    marketer: Actor
     manager: Actor
     outsider: Actor
     agent: Actor
@@ -60,6 +61,7 @@ def add_staff(crm: Crm) -> Staff:
     """:class:`Staff` added to ``crm``."""
     return Staff(
         admin=add_user(crm, "ada", "admin", team="it"),
+        marketer=add_user(crm, "mia", "marketing", team="marketing"),
         manager=add_user(crm, "max", "manager", team="north", territories=("DE-10",)),
         outsider=add_user(crm, "otto", "sales", team="west", territories=("FR-75",)),
         agent=add_user(crm, "sam", "service", team="service"),

@@ -395,7 +395,7 @@ def cells_of_three_owners(put_rollups: Put, staff: Staff, colleague: int) -> Non
 def test_each_user_sees_only_figures_of_records_they_may_see(
     crm: Crm, put_rollups: Put, staff: Staff, client_as: Any
 ) -> None:
-    colleague = add_user(crm, "mia", "sales", team="north").user_id
+    colleague = add_user(crm, "lea", "sales", team="north").user_id
     assert colleague is not None
     cells_of_three_owners(put_rollups, staff, colleague)
     with client_as(staff.admin) as client:

@@ -14,7 +14,8 @@ import pytest
 from attrs import frozen
 
 from crmkit import Actor, Crm
-from crmkit.testing import add_user, crm_maker
+from crmkit.testing import Staff as Staff
+from crmkit.testing import crm_maker
 
 LoyaltyMaker = Callable[..., Crm]
 
@@ -30,27 +31,6 @@ def make_loyalty(make_crm: Callable[..., Crm]) -> LoyaltyMaker:
 def crm(make_loyalty: LoyaltyMaker) -> Crm:
     """A CRM with the loyalty plugin alone, default settings, tables created."""
     return make_loyalty()
-
-
-@frozen
-class Staff:
-    """A marketer who sees every customer; a manager of territory DE-10; a sales rep of FR-75;
-    a service agent."""
-
-    marketer: Actor
-    manager: Actor
-    outsider: Actor
-    agent: Actor
-
-
-@pytest.fixture
-def staff(crm: Crm) -> Staff:
-    return Staff(
-        marketer=add_user(crm, "mia", "marketing", team="marketing"),
-        manager=add_user(crm, "max", "manager", team="north", territories=("DE-10",)),
-        outsider=add_user(crm, "otto", "sales", team="west", territories=("FR-75",)),
-        agent=add_user(crm, "sam", "service", team="service"),
-    )
 
 
 PartyMaker = Callable[..., int]

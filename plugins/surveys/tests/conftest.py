@@ -12,10 +12,10 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from attrs import frozen
 
-from crmkit import Actor, Crm, Settings
-from crmkit.testing import add_party, add_user, http_client
+from crmkit import Crm, Settings
+from crmkit.testing import Staff as Staff
+from crmkit.testing import add_party, http_client
 
 LINK_SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -69,27 +69,6 @@ def make_surveys(make_crm: Callable[..., Crm]) -> SurveysMaker:
 def crm(make_surveys: SurveysMaker) -> Crm:
     """A CRM with the channels and surveys plugins, default settings, tables created."""
     return make_surveys()
-
-
-@frozen
-class Staff:
-    """A marketer who sees every customer; a manager of territory DE-10; a sales rep of FR-75;
-    a service agent."""
-
-    marketer: Actor
-    manager: Actor
-    outsider: Actor
-    agent: Actor
-
-
-@pytest.fixture
-def staff(crm: Crm) -> Staff:
-    return Staff(
-        marketer=add_user(crm, "mia", "marketing", team="marketing"),
-        manager=add_user(crm, "max", "manager", team="north", territories=("DE-10",)),
-        outsider=add_user(crm, "otto", "sales", team="west", territories=("FR-75",)),
-        agent=add_user(crm, "sam", "service", team="service"),
-    )
 
 
 PartyMaker = Callable[..., int]

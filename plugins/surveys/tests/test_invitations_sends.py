@@ -398,7 +398,7 @@ def test_a_reader_sees_only_the_ids_of_the_parties_they_see_in_a_sends_audience(
             {"street": "Rue de Rivoli 1", "postcode": "75001", "city": "Paris", "country": "FR"}
         ],
     )
-    admin = client_as(add_user(crm, "ada", "admin"))
+    admin = client_as(staff.admin)
     made = admin.post(
         f"/p/surveys/surveys/{survey_id}/sends",
         json={
