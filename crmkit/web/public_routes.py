@@ -31,7 +31,7 @@ import functools
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -291,23 +291,23 @@ def public_route(
 class PublicPluginPaths:
     """The paths of the plugins' public routes, for authentication to let through."""
 
-    routes: tuple[tuple[str, PublicRoute], ...]
+    by_mount: Mapping[str, tuple[PublicRoute, ...]]
+    """Each plugin's mount path (``/p/name``) with its public routes."""
 
     def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and any(
-            path.startswith(mount + "/") and route.path_regex.match(path[len(mount) :])
-            for mount, route in self.routes
-        )
+        if not isinstance(path, str) or not path.startswith("/p/"):
+            return False
+        # Asked on every request: only the routes of the one mount the path can be under.
+        end = path.find("/", 3)
+        routes = self.by_mount.get(path[:end]) if end > 0 else None
+        return routes is not None and any(route.path_regex.match(path[end:]) for route in routes)
 
 
 def public_plugin_paths(mounts: Iterable[BaseRoute]) -> PublicPluginPaths:
     """The public routes among the plugins' ``mounts`` (each route at the top of its plugin's list)."""
-    return PublicPluginPaths(
-        tuple(
-            (mount.path, route)
-            for mount in mounts
-            if isinstance(mount, Mount)
-            for route in mount.routes
-            if isinstance(route, PublicRoute)
-        )
-    )
+    by_mount = {
+        mount.path: tuple(route for route in mount.routes if isinstance(route, PublicRoute))
+        for mount in mounts
+        if isinstance(mount, Mount)
+    }
+    return PublicPluginPaths({path: routes for path, routes in by_mount.items() if routes})

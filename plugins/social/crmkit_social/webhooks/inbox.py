@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crmkit import ValidationError, utcnow
@@ -124,15 +124,8 @@ def store_changes(conn: Connection, changes: list[Change]) -> int:
     """Store each change not stored before (by key); return how many were new."""
     if not changes:
         return 0
-    page_ids = {c.page_id for c in changes}
-    accounts = {
-        row.page_id: row
-        for row in conn.execute(
-            select(account_table.c.id, account_table.c.page_id, account_table.c.active).where(
-                account_table.c.page_id.in_(page_ids)
-            )
-        )
-    }
+    page_ids = sorted({c.page_id for c in changes})
+    accounts = {row.page_id: row for row in conn.execute(_ACCOUNTS, {"pages": page_ids})}
     now = utcnow()
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -171,6 +164,12 @@ def store_changes(conn: Connection, changes: list[Change]) -> int:
     # stored before is skipped, and RETURNING counts what was new (rowcount does not, on
     # every driver).
     return len(conn.execute(_insert_new(conn.dialect.name), rows).all())
+
+
+# Built once: the statement is run for every delivery.
+_ACCOUNTS = select(account_table.c.id, account_table.c.page_id, account_table.c.active).where(
+    account_table.c.page_id.in_(bindparam("pages", expanding=True))
+)
 
 
 @cache
