@@ -13,7 +13,14 @@ from crmkit_analytics.rollups.tables import applied_event
 from crmkit_analytics.sources import FactSource, Measure
 from sqlalchemy import func, select, update
 
-from crmkit import Crm, get_party, party_table, update_party
+from crmkit import (
+    Crm,
+    build_interaction,
+    get_party,
+    log_interaction,
+    party_table,
+    update_party,
+)
 from crmkit.testing import add_party
 
 from .conftest import PartyMaker, Staff, rollup_cells
@@ -52,6 +59,30 @@ def test_new_prospects_fill_the_lead_rollups_by_source_and_owner(
         assert paris[0].count == 0
         by_owner = totals(conn, "leads.uncontacted", _today(), _today(), group_by=("owner_id",))
         assert {r.owner_id: r.count for r in by_owner} == {None: 1, staff.manager.user_id: 2}
+
+
+def test_a_call_to_a_prospect_counts_it_contacted_and_a_customers_call_is_passed_over(
+    crm: Crm, new_party: PartyMaker
+) -> None:
+    prospect = new_party("prospect", source="web")
+    customer = new_party("customer")
+
+    def call(party_id: int) -> int:
+        """Log a call to the party; how many events analytics has applied then."""
+        with crm.transaction() as tx:
+            item = build_interaction(
+                {"party_id": party_id, "channel": "phone", "direction": "outbound"}, source="core"
+            )
+            log_interaction(tx, item)
+        with crm.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(applied_event)).scalar_one())
+
+    before = call(prospect)
+    with crm.read() as conn:
+        assert sum(r.count for r in totals(conn, "leads.uncontacted", _today(), _today())) == 0
+        assert totals(conn, "leads.open", _today(), _today())[0].count == 1
+    # A customer's call touches no lead: the event is not even claimed.
+    assert call(customer) == before
 
 
 def test_a_changed_owner_moves_the_lead_to_the_new_owner_cell(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from crmkit import Event, party_table
 from crmkit_analytics.sources import (
@@ -78,9 +78,21 @@ def touched(conn: Connection, event: Event) -> Iterator[str]:
         return
     if event.type == "prospect.received" and payload.get("outcome") == "created":
         return  # its prospect.created, in the same transaction, counted the new lead
-    party_id = payload.get("party_id") if event.type == "interaction.logged" else payload.get("id")
+    if event.type == "interaction.logged":
+        # Contact changes a lead's figures only while it is a prospect (its first contact);
+        # a customer's calls, the most of them, are not looked at again.
+        party_id = payload.get("party_id")
+        if isinstance(party_id, int) and conn.execute(_PROSPECT, {"id": party_id}).first():
+            yield f"party:{party_id}"
+        return
+    party_id = payload.get("id")
     if isinstance(party_id, int):
         yield f"party:{party_id}"
+
+
+_PROSPECT = select(party_table.c.id).where(
+    party_table.c.id == bindparam("id"), party_table.c.role == "prospect"
+)
 
 
 def _was_lead() -> Any:
