@@ -79,8 +79,8 @@ def touched(conn: Connection, event: Event) -> Iterator[str]:
     if event.type == "prospect.received" and payload.get("outcome") == "created":
         return  # its prospect.created, in the same transaction, counted the new lead
     if event.type == "interaction.logged":
-        # Contact changes a lead's figures only while it is a prospect (its first contact);
-        # a customer's calls, the most of them, are not looked at again.
+        # A call changes a lead's figures only while its party is a prospect (the first
+        # contact); calls to customers, most calls, are passed over.
         party_id = payload.get("party_id")
         if isinstance(party_id, int) and conn.execute(_PROSPECT, {"id": party_id}).first():
             yield f"party:{party_id}"
