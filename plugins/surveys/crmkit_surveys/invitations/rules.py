@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from crmkit import (
     SYSTEM,
@@ -225,15 +225,19 @@ def _same(a: Any, b: Any) -> bool:
 # --- Firing
 
 
+# Built once: every event of the CRM is asked about.
+_ACTIVE_RULES = (
+    select(rule)
+    .where(rule.c.event_type == bindparam("event_type"), rule.c.active == 1)
+    .order_by(rule.c.id)
+)
+
+
 def on_event(app: Crm, event: Any) -> None:
     """Invite the party an event's payload names (``party_id``) for every active rule the event
     meets; an event delivered twice invites once."""
     with app.read() as conn:
-        rows = conn.execute(
-            select(rule)
-            .where(rule.c.event_type == event.type, rule.c.active == 1)
-            .order_by(rule.c.id)
-        ).all()
+        rows = conn.execute(_ACTIVE_RULES, {"event_type": event.type}).all()
     if not rows:
         return
     payload = event.payload if isinstance(event.payload, Mapping) else {}
