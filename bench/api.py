@@ -7,8 +7,8 @@
 A SQLite file is seeded with N demo customers (``crmkit.demo``'s generator, with
 their histories and the demo users), or reused when ``--database`` names one
 seeded before. Two servers run under uvicorn, one worker each, each on a copy of
-its own, in processes of their own and with the options ``crmkit serve`` gives uvicorn (its event loop and
-HTTP parser, no access log): crmkit with every installed plugin enabled, called
+the file of its own, in processes of their own and with the options ``crmkit serve``
+gives uvicorn (its event loop and HTTP parser, no access log): crmkit with every installed plugin enabled, called
 with a real API token (scope ``write``) of the demo admin; and a bare Starlette
 app whose ``async`` handlers call the stdlib ``sqlite3`` driver on the event loop
 (no thread hand-off, no auth, one connection), which is the limit. "The same
@@ -20,11 +20,12 @@ wrk drives C connections for S seconds per case and server: GET a customer by
 random id, a filtered list page of 20 (customers a random surname finds, from the
 search index, by name) and POST an interaction on a random customer. After
 an unmeasured warm-up, the servers take R turns of S/R seconds each per case, so
-that drifts of a shared machine hit both alike; a turn starts once crmkit has handed
-every event of the turns before to its subscribers (the seconds that took are
-``crmkit_settling_s``), so that neither server's turn pays for the other's. Figures: requests/s, p50 and p99
-latency (pooled over the turns), crmkit's share of the bare throughput (the median
-of the turns' ratios) and its p99 as a multiple of the bare p99. The last line is one JSON object.
+that drifts of a shared machine hit both alike; a turn starts once crmkit has
+handed every event of the turns before to its subscribers (the seconds that took
+are ``crmkit_settling_s``), so that neither server's turn pays for the other's.
+Figures: requests/s, p50 and p99 latency (pooled over the turns), crmkit's share of
+the bare throughput (the median of the turns' ratios) and its p99 as a multiple of
+the bare p99. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -461,8 +462,7 @@ def main() -> None:
             settling = 0.0
             for _ in range(args.rounds):
                 for kind, base in servers.items():
-                    # Nor the machine's cores: each turn starts once crmkit has handed on
-                    # every event of its last one.
+                    # Nor its work on the machine's cores: crmkit's events handed on first.
                     settling += settled(dbs["crmkit"], before)
                     slice_ = args.seconds / args.rounds
                     slices[kind].append(run_wrk(base, case, slice_, args.connections, env[kind]))

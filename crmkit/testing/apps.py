@@ -70,7 +70,7 @@ class TestDatabase:
         kept = None if self.tables else schemas.take(self.url, tables)
         if kept is None:
             app.create_tables()
-            self.tables, self.shape = tables, schemas.shape_of(self.url, self.schema)
+            self.tables, self.shape = tables, schemas.made(self.url, self.schema)
             return
         self.engine.dispose()
         schemas.move_in(self.url, kept[0], self.schema)

@@ -46,8 +46,6 @@ def _admin(server: str) -> Engine:
 
 _kept: dict[tuple[str, Declared], list[tuple[str, Shape]]] = {}
 """Emptied schemas by server and the tables they hold, each with its shape."""
-_unvacuumed: set[str] = set()
-"""Schemas, by their present names, whose tables autovacuum leaves alone."""
 
 
 def declared(tables: Iterable[Table]) -> Declared:
@@ -73,6 +71,24 @@ def shape_of(server: str, schema: str) -> Shape:
         return frozenset((name, kind, int(columns)) for name, kind, columns in rows)
 
 
+def made(server: str, schema: str) -> Shape:
+    """What relations ``schema`` holds once a test has made its tables there; the tables are
+    set never to be vacuumed."""
+    # A kept schema's rows are deleted (see give_back). Vacuum would give their room to the
+    # next test's inserts, and a query without ORDER BY would then read those in another
+    # order than a new table gives.
+    shape = shape_of(server, schema)
+    quiet = [
+        f'ALTER TABLE "{schema}"."{name}" SET (autovacuum_enabled = false)'
+        for name, kind, _ in shape
+        if kind == "r"
+    ]
+    if quiet:
+        with _admin(server).begin() as conn:
+            conn.execute(text("; ".join(quiet)))
+    return shape
+
+
 def take(server: str, tables: Declared) -> tuple[str, Shape] | None:
     """A kept, emptied schema holding exactly ``tables``, and its shape; None when none is."""
     found = _kept.get((server, tables))
@@ -85,9 +101,6 @@ def move_in(server: str, kept: str, schema: str) -> None:
     with _admin(server).begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}"'))
         conn.execute(text(f'ALTER SCHEMA "{kept}" RENAME TO "{schema}"'))
-    if kept in _unvacuumed:
-        _unvacuumed.remove(kept)
-        _unvacuumed.add(schema)
 
 
 def give_back(server: str, schema: str, tables: Declared, shape: Shape) -> None:
@@ -98,24 +111,10 @@ def give_back(server: str, schema: str, tables: Declared, shape: Shape) -> None:
     if not tables or shape_of(server, schema) != shape:
         with _admin(server).begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        _unvacuumed.discard(schema)
         return
     # DELETE and setval, not TRUNCATE: on a test's few rows they are no DDL, and much faster.
     # Foreign keys are not checked meanwhile (replica role), so the order does not matter.
-    # Vacuum would give the deleted rows' room to the next test's inserts, and a query
-    # without ORDER BY would read them in another order than a new table gives: a kept
-    # schema's tables are never vacuumed.
-    quiet = (
-        []
-        if schema in _unvacuumed
-        else [
-            f'ALTER TABLE "{schema}"."{name}" SET (autovacuum_enabled = false)'
-            for name, kind, _ in shape
-            if kind == "r"
-        ]
-    )
     statements = [
-        *quiet,
         *(f'DELETE FROM "{schema}"."{name}"' for name, kind, _ in shape if kind in ("r", "p")),
         *(
             f'SELECT setval(\'"{schema}"."{name}"\', 1, false)'
@@ -127,7 +126,6 @@ def give_back(server: str, schema: str, tables: Declared, shape: Shape) -> None:
         with _admin(server).begin() as conn:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text("; ".join(statements)))
-    _unvacuumed.add(schema)
     _kept.setdefault((server, tables), []).append((schema, shape))
 
 
@@ -139,4 +137,3 @@ def _drop_kept(server: str) -> None:
             with _admin(server).begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     _kept.clear()
-    _unvacuumed.clear()

@@ -124,8 +124,8 @@ def store_changes(conn: Connection, changes: list[Change]) -> int:
     """Store each change not stored before (by key); return how many were new."""
     if not changes:
         return 0
-    page_ids = sorted({c.page_id for c in changes})
-    accounts = {row.page_id: row for row in conn.execute(_ACCOUNTS, {"pages": page_ids})}
+    pages = list({c.page_id for c in changes})
+    accounts = {row.page_id: row for row in conn.execute(_ACCOUNTS, {"pages": pages})}
     now = utcnow()
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
