@@ -83,9 +83,7 @@ def made(server: str, schema: str) -> Shape:
         for name, kind, _ in shape
         if kind == "r"
     ]
-    if quiet:
-        with _admin(server).begin() as conn:
-            conn.execute(text("; ".join(quiet)))
+    _run(server, quiet)
     return shape
 
 
@@ -122,11 +120,18 @@ def give_back(server: str, schema: str, tables: Declared, shape: Shape) -> None:
             if kind == "S"
         ),
     ]
-    if statements:
-        with _admin(server).begin() as conn:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("; ".join(statements)))
+    _run(server, statements, replica=True)
     _kept.setdefault((server, tables), []).append((schema, shape))
+
+
+def _run(server: str, statements: list[str], *, replica: bool = False) -> None:
+    """``statements`` in one transaction, sent at once; ``replica``: foreign keys unchecked."""
+    if not statements:
+        return
+    with _admin(server).begin() as conn:
+        if replica:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("; ".join(statements)))
 
 
 def _drop_kept(server: str) -> None:
