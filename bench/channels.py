@@ -10,9 +10,11 @@ address); N personalised emails are recorded with ``send`` from a template
 (rendered, checked, stored: "render"), then handed to the sink by the calls the
 ``channels.deliver_email`` job makes, run back to back as ``crmkit worker``
 would (lease, move to ``sending``, consent check, SMTP, record, on one relay
-connection: "deliver"). Baseline: the same N rendered messages (read from the
-outbox beforehand) sent by a plain ``smtplib`` loop over one connection, with no
-database. The figures are emails/s of delivery (the part the baseline does) and
+connection: "deliver"). Then the same N queued in bulk by one ``send_many``, as a
+campaign queues them: all but the first wait unrendered, and the delivery job renders
+each just before handing it over ("bulk"). Baseline: the same N rendered messages
+(read from the outbox beforehand) sent by a plain ``smtplib`` loop over one
+connection, with no database. The figures are emails/s of delivery (the part the baseline does) and
 of render plus delivery, and delivery's share of the baseline.
 
 **Inbound.** crmkit: M messages (from M/10 known customers, each with a
@@ -47,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from _serving import free_port
-from crmkit_channels import EmailMessage, send
+from crmkit_channels import EmailMessage, send, send_many
 from crmkit_channels.delivery import deliver_due
 from crmkit_channels.inbound_tables import inbound_email
 from crmkit_channels.mail_in import server
@@ -156,25 +158,32 @@ def variables(i: int) -> dict[str, Any]:
     }
 
 
-def run_outbound(directory: Path, sink_port: int, n: int) -> tuple[float, float, float, list[str]]:
+def run_outbound(
+    directory: Path, sink_port: int, n: int, *, bulk: bool = False
+) -> tuple[float, float, float, list[str]]:
     """Delivery emails/s, render+delivery emails/s, delivery's CPU ms per email, and the
-    rendered messages for the baseline."""
+    rendered messages for the baseline. ``bulk``: queued by one ``send_many``, which leaves
+    all but the first unrendered, so that delivery renders them."""
     crm = make_crm(directory, sink_port)
     try:
         parties = add_customers(crm, n)
+        messages = [
+            EmailMessage(
+                party_id,
+                "billing",
+                template="statement",
+                variables=variables(i),
+                transactional=True,
+            )
+            for i, party_id in enumerate(parties)
+        ]
         started = time.perf_counter()
         with crm.transaction(SYSTEM) as tx:
-            for i, party_id in enumerate(parties):
-                send(
-                    tx,
-                    EmailMessage(
-                        party_id,
-                        "billing",
-                        template="statement",
-                        variables=variables(i),
-                        transactional=True,
-                    ),
-                )
+            if bulk:
+                send_many(tx, messages)
+            else:
+                for message in messages:
+                    send(tx, message)
         rendered, cpu = time.perf_counter(), time.process_time()
         while deliver_due(crm):
             pass
@@ -315,12 +324,16 @@ def main() -> None:
             plain_smtp(sink_port, warm)
             run_inbound(directory, sink_port, inbound_messages(min(m, 50)), args.connections)
             deliver_rates, total_rates, smtp_rates, in_rates, parse_rates = [], [], [], [], []
+            bulk_deliver_rates, bulk_total_rates = [], []
             deliver_cpus, smtp_cpus, in_cpus = [], [], []
             for turn in range(args.rounds):
                 deliver, total, deliver_cpu, raws = run_outbound(directory, sink_port, n)
                 deliver_rates.append(deliver)
                 total_rates.append(total)
                 deliver_cpus.append(deliver_cpu)
+                bulk_deliver, bulk_total, _, _ = run_outbound(directory, sink_port, n, bulk=True)
+                bulk_deliver_rates.append(bulk_deliver)
+                bulk_total_rates.append(bulk_total)
                 smtp_rate, smtp_cpu = plain_smtp(sink_port, raws)
                 smtp_rates.append(smtp_rate)
                 smtp_cpus.append(smtp_cpu)
@@ -331,7 +344,9 @@ def main() -> None:
                 in_cpus.append(in_cpu)
                 print(
                     f"turn {turn + 1}: deliver {deliver:,.0f}/s, {deliver_cpu:.2f} ms CPU each"
-                    f" (render+deliver {total:,.0f}/s), plain smtplib {smtp_rate:,.0f}/s,"
+                    f" (render+deliver {total:,.0f}/s; bulk: render at delivery"
+                    f" {bulk_deliver:,.0f}/s, queue+render+deliver {bulk_total:,.0f}/s),"
+                    f" plain smtplib {smtp_rate:,.0f}/s,"
                     f" {smtp_cpu:.2f} ms CPU each; mail-in {in_rate:,.0f}/s, {in_cpu:.2f} ms CPU"
                     f" each, plain email parse {parse_rates[-1]:,.0f}/s",
                     flush=True,
@@ -355,6 +370,12 @@ def main() -> None:
         f" {deliver_cpu:.2f} ms CPU each"
     )
     print(f"crmkit render (send) + delivery:               {total_rate:,.0f} emails/s (median)")
+    bulk_deliver_rate = statistics.median(bulk_deliver_rates)
+    bulk_total_rate = statistics.median(bulk_total_rates)
+    print(
+        f"bulk (send_many): render at delivery + delivery {bulk_deliver_rate:,.0f} emails/s,"
+        f" queue + render + delivery {bulk_total_rate:,.0f} emails/s (medians)"
+    )
     print(
         f"plain smtplib, same messages, one connection:  {smtp_rate:,.0f} emails/s (median),"
         f" {smtp_cpu:.2f} ms CPU each"
@@ -382,6 +403,8 @@ def main() -> None:
                 "rounds": args.rounds,
                 "deliver_emails_per_s": round(deliver_rate),
                 "render_and_deliver_emails_per_s": round(total_rate),
+                "bulk_render_at_delivery_emails_per_s": round(bulk_deliver_rate),
+                "bulk_queue_render_deliver_emails_per_s": round(bulk_total_rate),
                 "plain_smtplib_emails_per_s": round(smtp_rate),
                 "deliver_share_of_plain": round(share, 3),
                 "deliver_cpu_ms_per_email": round(deliver_cpu, 3),

@@ -29,13 +29,12 @@ import os
 import random
 import sqlite3
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from _cache import cached_sqlite
 from sqlalchemy import delete, func, insert, select
 
 from crmkit import SYSTEM, Crm, Settings, Transaction, utcnow
@@ -150,9 +149,7 @@ def fill(crm: Crm, answers: int) -> int:
 def database(answers: int, url: str | None) -> tuple[str, int]:
     """The database URL and the bench survey's id, filled when it holds another number."""
     if url is None:
-        folder = Path(tempfile.gettempdir()) / "crmkit-bench-surveys"
-        folder.mkdir(exist_ok=True)
-        url = f"sqlite:///{folder / f'surveys-{answers}.sqlite'}"
+        url = cached_sqlite("surveys", f"surveys-{answers}")
     from crmkit_surveys.definitions.tables import survey
 
     crm = crm_on(url)

@@ -11,8 +11,15 @@ from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.audit import AuditEntry
 from crmkit.core.audit import history as audit_history
 from crmkit.core.audit import record as record_audit
+from crmkit.core.bulk import allocate_ids, bulk_insert
 from crmkit.core.bulk_parties import PartyUpdate, create_parties, update_parties
-from crmkit.core.consent import Consent, consents_of, consents_of_parties, record_consent
+from crmkit.core.consent import (
+    Consent,
+    consenting,
+    consents_of,
+    consents_of_parties,
+    record_consent,
+)
 from crmkit.core.csv_cells import csv_cell
 from crmkit.core.custom_fields import CustomField, check_custom
 from crmkit.core.db import Transaction
@@ -178,14 +185,17 @@ __all__ = [
     "ValidationError",
     "Vin",
     "Widget",
+    "allocate_ids",
     "audit_history",
     "build_interaction",
     "build_party",
+    "bulk_insert",
     "check_custom",
     "check_fields",
     "check_storable_text",
     "clean_territory",
     "consent_table",
+    "consenting",
     "consents_of",
     "consents_of_parties",
     "contact_point_table",

@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 from crmkit import Actor, NotFound, ValidationError
 from crmkit.app import Crm
 from crmkit.core.audit import history
-from crmkit.core.consent import confirm_consent, consents_of, consents_of_parties, record_consent
+from crmkit.core.consent import (
+    confirm_consent,
+    consenting,
+    consents_of,
+    consents_of_parties,
+    record_consent,
+)
 from crmkit.core.parties import build_party, create_party, merge_parties
 from crmkit.core.privacy import erase_party, export_party
 from crmkit.core.tables import consent
@@ -55,6 +61,29 @@ def test_the_consents_of_many_parties_are_each_partys_own_in_force(crm: Crm) -> 
         ("marketing", "sms", "granted"),
         ("newsletter", "email", "withdrawn"),
     ]
+
+
+def test_consenting_names_the_pairs_whose_statement_in_force_on_the_channel_grants(
+    crm: Crm,
+) -> None:
+    ada, bob, cy = add(crm), add(crm), add(crm)
+    with crm.transaction() as tx:
+        record_consent(tx, ada, "newsletter", "email", "granted", source="web-form")
+        record_consent(tx, ada, "marketing", "email", "withdrawn", source="web-form")
+        record_consent(tx, bob, "newsletter", "email", "granted", source="web-form")
+        record_consent(tx, bob, "newsletter", "email", "withdrawn", source="unsubscribe")
+        record_consent(tx, bob, "newsletter", "sms", "granted", source="shop")
+        record_consent(tx, cy, "marketing", "email", "withdrawn", source="shop")
+        record_consent(tx, cy, "marketing", "email", "granted", source="shop")
+    asked = {(p, q) for p in (ada, bob, cy) for q in ("newsletter", "marketing")}
+    with crm.read() as conn:
+        assert consenting(conn, asked, "email") == {(ada, "newsletter"), (cy, "marketing")}
+        assert consenting(conn, asked, "sms") == {(bob, "newsletter")}
+        # Only what was asked: Ada's newsletter consent is not named when only Cy is asked.
+        assert consenting(conn, {(cy, "marketing"), (ada, "marketing")}, "email") == {
+            (cy, "marketing")
+        }
+        assert consenting(conn, set(), "email") == set()
 
 
 @pytest.mark.parametrize(

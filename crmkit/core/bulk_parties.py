@@ -19,12 +19,13 @@ from attrs import frozen
 from sqlalchemy import bindparam, delete, update
 
 from crmkit.core import audit
+from crmkit.core.bulk import bulk_insert
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Party
 from crmkit.core.errors import ConflictError, ValidationError
 from crmkit.core.events import write_events
 from crmkit.core.external_ids import check_external_key
-from crmkit.core.importing import allocate_party_ids, bulk_insert
+from crmkit.core.importing import allocate_party_ids
 from crmkit.core.intake.match_keys import match_key_rows
 from crmkit.core.parties import (
     _validate_custom,

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from crmkit.core import audit
 from crmkit.core.errors import NotFound, ValidationError
@@ -164,6 +164,36 @@ def consents_of_parties(conn: Connection, party_ids: Collection[int]) -> dict[in
     for row in rows:
         found.setdefault(row.party_id, []).append(_consent(row))
     return found
+
+
+_LATEST_ON_CHANNEL = (
+    select(func.max(consent.c.id))
+    .where(
+        consent.c.party_id.in_(bindparam("parties", expanding=True)),
+        consent.c.purpose.in_(bindparam("purposes", expanding=True)),
+        consent.c.channel == bindparam("channel"),
+    )
+    .group_by(consent.c.party_id, consent.c.purpose)
+)
+_GRANTED = select(consent.c.party_id, consent.c.purpose).where(
+    consent.c.id.in_(_LATEST_ON_CHANNEL), consent.c.status == "granted"
+)
+
+
+def consenting(
+    conn: Connection, asked: Collection[tuple[int, str]], channel: str
+) -> set[tuple[int, str]]:
+    """Those of the ``(party_id, purpose)`` pairs ``asked`` whose consent in force on
+    ``channel`` is ``granted``, in one query (the recipients of a batch of mail)."""
+    if not asked:
+        return set()
+    values = {
+        "parties": list({p for p, _ in asked}),
+        "purposes": list({q for _, q in asked}),
+        "channel": channel,
+    }
+    granted = {(row.party_id, row.purpose) for row in conn.execute(_GRANTED, values)}
+    return granted & set(asked)
 
 
 def consent_history(conn: Connection, party_id: int) -> list[Consent]:

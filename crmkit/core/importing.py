@@ -47,9 +47,10 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 import phonenumbers
 from attrs import define, field, frozen
-from sqlalchemy import JSON, Connection, Dialect, Table, func, insert, select, text
+from sqlalchemy import Connection, select
 
 from crmkit.core.actors import SYSTEM, Actor
+from crmkit.core.bulk import allocate_ids, bulk_insert
 from crmkit.core.consent import record_consent
 from crmkit.core.csv_cells import csv_cell, restore
 from crmkit.core.db import Transaction, reading
@@ -366,92 +367,7 @@ def allocate_party_ids(conn: Connection, count: int) -> list[int]:
     No id is one a party ever had, merged and erased parties' included: events, the
     audit trail and other systems go on quoting those.
     """
-    if conn.dialect.name == "postgresql":
-        sequence = text(
-            "SELECT nextval(pg_get_serial_sequence('core_party', 'id')) FROM generate_series(1, :n)"
-        )
-        return list(conn.execute(sequence, {"n": count}).scalars())
-    # SQLite: every transaction holds the write lock from BEGIN (crmkit.core.db), so
-    # no other writer can take these ids before this transaction commits.
-    present = conn.execute(select(func.coalesce(func.max(party.c.id), 0))).scalar_one()
-    last = max(present, _highest_gone_party_id(conn))
-    return list(range(last + 1, last + 1 + count))
-
-
-def _highest_gone_party_id(conn: Connection) -> int:
-    """SQLite: the highest id a party was ever given (0 if none), gone ones included.
-
-    ``core_party`` is AUTOINCREMENT (core_0010 rebuilt older tables), and SQLite raises
-    this mark itself when a block is inserted with explicit ids, so the single inserts
-    that follow start above the block.
-    """
-    mark = conn.execute(
-        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": party.name}
-    ).scalar()
-    return int(mark or 0)
-
-
-COPY_FROM_ROWS = 100
-"""Fewer rows are inserted by executemany on PostgreSQL too: starting a COPY costs more."""
-
-
-def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys): COPY on PostgreSQL, else one executemany."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        if len(rows) >= COPY_FROM_ROWS:
-            _copy(conn, table, rows)
-        else:
-            conn.execute(insert(table), rows)
-        return
-    columns = tuple(rows[0])
-    statement, processors = _plain_insert(conn.dialect, table, columns)
-    # SQLAlchemy's executemany prepares each row's parameters on its own, costing more than
-    # SQLite takes to insert it; the columns' own bind processors give the same stored values.
-    params = []
-    for column, process in zip(columns, processors, strict=True):
-        values = [row[column] for row in rows]
-        params.append(values if process is None else list(map(process, values)))
-    conn.exec_driver_sql(statement, list(zip(*params, strict=True)))
-
-
-@functools.lru_cache(maxsize=64)
-def _plain_insert(
-    dialect: Dialect, table: Table, columns: tuple[str, ...]
-) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
-    """A driver-level ``INSERT`` of ``columns`` into ``table``, and each column's bind processor."""
-    preparer = dialect.identifier_preparer
-    statement = (
-        f"INSERT INTO {preparer.format_table(table)} "
-        f"({', '.join(preparer.quote(c) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    processors = tuple(
-        table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
-    )
-    return statement, processors
-
-
-def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    from psycopg.types.json import Jsonb
-
-    columns = list(rows[0])
-    # COPY bypasses SQLAlchemy's bind processing; JSON is the one type that needs adapting
-    # (None too, so that it is stored as JSON null as an INSERT through SQLAlchemy does).
-    wrap = [isinstance(table.c[name].type, JSON) for name in columns]
-    preparer = conn.dialect.identifier_preparer
-    statement = (
-        f"COPY {preparer.format_table(table)} "
-        f"({', '.join(preparer.quote(name) for name in columns)}) FROM STDIN"
-    )
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(
-                [Jsonb(row[c]) if j else row[c] for c, j in zip(columns, wrap, strict=True)]
-            )
+    return allocate_ids(conn, party, count)
 
 
 def id_ranges(ids: Sequence[int]) -> list[list[int]]:

@@ -36,6 +36,7 @@ from crmkit import Crm, Transaction, utcnow
 from crmkit_channels import timeline
 from crmkit_channels.gate import why_not_sent_each
 from crmkit_channels.handover import Handover
+from crmkit_channels.outbox import render_waiting
 from crmkit_channels.outboxes import EMAIL, SMS, Outbox
 from crmkit_channels.settings import ChannelsSettings
 
@@ -120,7 +121,8 @@ def _statements(outbox: Outbox) -> _Statements:
     )
     receipt = outbox.receipt_column
     return _Statements(
-        # The variables were rendered into the message when it was sent: nobody reads them here.
+        # The variables were rendered into the message when it was queued, or are read with
+        # the few rows that wait for it (``render_waiting``).
         leased=select(*(c for c in table.c if c.name != "variables"))
         .where(ours)
         .order_by(table.c.id),
@@ -135,11 +137,15 @@ def _statements(outbox: Outbox) -> _Statements:
     )
 
 
-def _start(app: Crm, outbox: Outbox, ids: list[int], lease_end: datetime) -> list[Any]:
+def _start(
+    app: Crm, outbox: Outbox, settings: ChannelsSettings, ids: list[int], lease_end: datetime
+) -> list[Any]:
     """The messages of ``ids`` still leased to us that consent allows, moved to ``sending`` together.
 
     One transaction for them all: the consent and suppression checks read the
     whole batch at once, and a message consent no longer allows becomes ``suppressed``.
+    An email waiting to be rendered is rendered and stored so here (``failed`` if it
+    does not render): a retry sends the same message.
     """
     statements = _statements(outbox)
     with app.transaction() as tx:
@@ -150,6 +156,10 @@ def _start(app: Crm, outbox: Outbox, ids: list[int], lease_end: datetime) -> lis
                 allowed.append(row)
             else:
                 finish(tx, outbox, row.id, "queued", "suppressed", reason)
+        if outbox is EMAIL:
+            allowed, refused = render_waiting(tx, settings, allowed)
+            for row, reason in refused:
+                finish(tx, outbox, row.id, "queued", "failed", reason)
         if not allowed:
             return []
         started = {"ids": [r.id for r in allowed], "lease_end": lease_end, "started": utcnow()}
@@ -270,7 +280,9 @@ def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(
             if not ids:
                 break
             for first in range(0, len(ids), settings.sending_batch):
-                rows = _start(app, outbox, ids[first : first + settings.sending_batch], lease_end)
+                rows = _start(
+                    app, outbox, settings, ids[first : first + settings.sending_batch], lease_end
+                )
                 outcomes: list[tuple[Any, Handover]] = []
                 try:
                     for row in rows:

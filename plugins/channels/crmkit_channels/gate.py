@@ -8,8 +8,8 @@ from typing import Any
 from attrs import frozen
 from sqlalchemy import Connection
 
+from crmkit import consenting
 from crmkit_channels import timeline
-from crmkit_channels.consent import contactable
 from crmkit_channels.outboxes import EMAIL, Outbox
 from crmkit_channels.suppression import why_suppressed_each
 
@@ -57,7 +57,7 @@ def why_not_sent_each(
     allowed = {
         (channel, *pair)
         for channel, pairs in asked.items()
-        for pair in contactable(conn, pairs, channel)
+        for pair in consenting(conn, pairs, channel)
     }
     reasons: list[str | None] = []
     for m in messages:

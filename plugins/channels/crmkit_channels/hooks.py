@@ -30,7 +30,7 @@ from crmkit_channels.auto_answer_tables import auto_answer
 from crmkit_channels.imap_tables import imap_mailbox
 from crmkit_channels.inbound_tables import inbound_attachment, inbound_email
 from crmkit_channels.suppression import ADMIN as SUPPRESSION_ADMIN
-from crmkit_channels.tables import email, sms, sms_received
+from crmkit_channels.tables import email, email_body, sms, sms_received
 from crmkit_channels.template_tables import template
 from crmkit_channels.tracking_tables import email_event, suppression
 from crmkit_channels.transport_tables import transport_message
@@ -39,6 +39,7 @@ from crmkit_channels.transport_tables import transport_message
 @hookimpl
 def register_tables() -> list[Table]:
     return [
+        email_body,
         email,
         sms,
         sms_received,

@@ -47,7 +47,8 @@ class LoggedEmail:
     transactional: bool
     template: str | None
     recipient: str
-    subject: str
+    subject: str | None
+    """None while the email waits to be rendered when it is handed over."""
     message_id: str
     status: str
     attempts: int

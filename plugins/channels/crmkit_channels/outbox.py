@@ -7,15 +7,19 @@ or the gateway after commit (see :mod:`crmkit_channels.delivery`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from email.utils import parseaddr
 from itertools import groupby
 from operator import itemgetter
+from types import SimpleNamespace
 from typing import Any, overload
 
 from attrs import field, frozen
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from crmkit import (
     ConfigurationError,
@@ -23,7 +27,11 @@ from crmkit import (
     NotFound,
     Transaction,
     ValidationError,
+    allocate_ids,
+    bulk_insert,
+    contact_point_table,
     load_parties,
+    party_table,
     require,
     sees_every_party,
     utcnow,
@@ -40,15 +48,39 @@ from crmkit_channels.signing import dkim_signed
 from crmkit_channels.sms_outbox import SmsMessage, SmsOutbound, queue_sms
 from crmkit_channels.stored_templates import stored_email
 from crmkit_channels.subject_tokens import new_tokens, with_token
-from crmkit_channels.tables import email
+from crmkit_channels.tables import email, email_body
 from crmkit_channels.tracking_links import with_tracking
 from crmkit_channels.transports import ChannelMessage, ChannelOutbound, queue_message
 
 KEYWORD = re.compile(r"[a-z][a-z0-9-]{0,49}")
 RESERVED = frozenset({"party", "unsubscribe_url"})
 """The variables every email template is given, which a message's own may not replace."""
-_INSERT_EMAILS = insert(email).returning(email.c.id, sort_by_parameter_order=True)
-"""Built once: executing the same statement again skips SQLAlchemy's statement building."""
+_WAITING = select(
+    email.c.id,
+    email.c.party_id,
+    email.c.purpose,
+    email.c.transactional,
+    email.c.recipient,
+    email.c.message_id,
+    email.c.subject_token,
+    email.c.variables,
+    email.c.pending,
+).where(email.c.id.in_(bindparam("ids", expanding=True)), email.c.raw.is_(None))
+_RENDERED = (
+    update(email)
+    .where(email.c.id == bindparam("email_id"))
+    .values(subject=bindparam("new_subject"), raw=bindparam("new_raw"), pending=None)
+)
+_EXISTING = select(party_table.c.id).where(party_table.c.id.in_(bindparam("ids", expanding=True)))
+_EMAILS = (
+    select(contact_point_table.c.party_id, contact_point_table.c.value)
+    .where(
+        contact_point_table.c.party_id.in_(bindparam("ids", expanding=True)),
+        contact_point_table.c.kind == "email",
+    )
+    .order_by(contact_point_table.c.party_id, contact_point_table.c.position)
+)
+_UPSERT: dict[str, Any] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 @frozen
@@ -90,7 +122,8 @@ class Outbound:
     status: str
     message_id: str
     recipient: str
-    subject: str
+    subject: str | None
+    """None while the email waits to be rendered at delivery (see :func:`send_many`)."""
 
 
 def _sources(
@@ -157,11 +190,15 @@ def send_many(
 ) -> list[Outbound | SmsOutbound]:
     """:func:`send` for each of ``messages`` in ``tx``, their outcomes in the same order.
 
-    The rows stored are those :func:`send` stores, one message after another; the emails
-    are checked and stored a chunk at a time (one party load, one consent and suppression
-    look-up, one insert for the chunk). For a campaign's batch: one refused message
-    (ValidationError, NotFound, PermissionDenied) refuses the batch, and the caller's
-    transaction stores none of it.
+    The emails are checked and stored a chunk at a time (one party load, one consent and
+    suppression look-up, one insert for the chunk). The first email of each body in a
+    chunk is rendered at once, as :func:`send` renders its one; the others of that body
+    wait in the outbox and are rendered by the delivery job just before they go (their
+    ``subject`` is None until then), so that queueing a campaign costs what storing its
+    rows costs. One that does not render then (its party's data changed since) is
+    ``failed``, with why. For a campaign's batch: one refused message (ValidationError,
+    NotFound, PermissionDenied) refuses the batch, and the caller's transaction stores
+    none of it.
     """
     outcomes: list[Outbound | SmsOutbound | None] = [None] * len(messages)
     emails = [(i, m) for i, m in enumerate(messages) if isinstance(m, EmailMessage)]
@@ -176,42 +213,87 @@ def send_many(
 
 
 @frozen
-class _Rendered:
-    """One email rendered, before the outbox checks whether it may go."""
+class _Addressed:
+    """An email with its recipient and ids, before the gate says whether it may go."""
 
     message: EmailMessage
     recipient: str
-    subject: str
     message_id: str
-    raw: str
     token: str | None
+
+    @property
+    def party_id(self) -> int:
+        return self.message.party_id
+
+    @property
+    def purpose(self) -> str:
+        return self.message.purpose
+
+    @property
+    def transactional(self) -> bool:
+        return self.message.transactional
 
 
 def _queue_emails(tx: Transaction, messages: Sequence[EmailMessage]) -> list[Outbound]:
-    """Render, check and store ``messages``, in a few statements for them all."""
+    """Check and store ``messages``, in a few statements for them all.
+
+    The first message of each body that may go is rendered at once, which checks its
+    templates (and one refused refuses them all); the others of that body wait in the
+    outbox unrendered (``pending``) and are rendered by the delivery job, just before they
+    are handed over. A suppressed message is rendered at once: it is never delivered, and
+    its subject goes on the timeline.
+    """
     for message in messages:
         check_purpose_and_variables(message.purpose, message.variables, RESERVED)
+        _reply_headers(message)
     settings = settings_of(tx)
     if not settings.from_address:
         raise ConfigurationError("plugins.channels.from_address", "set the From of the emails")
-    parties = _readable_parties(tx, [m.party_id for m in messages])
-    sources: dict[tuple[str | None, ...], tuple[str, str, str | None]] = {}
+    party_ids = [m.party_id for m in messages]
+    parties = _readable_parties(tx, party_ids)
+    first_emails = _first_emails(tx.conn, party_ids)
     tokens = iter(new_tokens(tx.conn, len(messages)) if settings.subject_token else ())
     domain = parseaddr(settings.from_address)[1].rpartition("@")[2]
-    rendered = []
-    for message in messages:
-        key = (message.template, message.subject, message.text, message.html)
+    addressed = [
+        _Addressed(m, _recipient(m, first_emails), new_message_id(domain), next(tokens, None))
+        for m in messages
+    ]
+    reasons = why_not_sent_each(tx.conn, EMAIL, addressed)
+    sources: dict[tuple[str | None, ...], tuple[str, str, str | None]] = {}
+    rendered_now = []
+    for number, (a, reason) in enumerate(zip(addressed, reasons, strict=True)):
+        key = _body_key(a.message)
         if key not in sources:
-            sources[key] = _sources(tx.conn, settings, message)
-        party = parties[message.party_id]
-        rendered.append(_render(settings, message, party, sources[key], next(tokens, None), domain))
-    reasons = why_not_sent_each(tx.conn, EMAIL, [_Addressed(r) for r in rendered])
+            sources[key] = _sources(tx.conn, settings, a.message)
+            rendered_now.append(number)
+        elif reason is not None:
+            rendered_now.append(number)
+    unread = {addressed[n].party_id for n in rendered_now} - parties.keys()
+    parties.update(load_parties(tx.conn, list(unread)))
+    rendered = {
+        n: _render(settings, addressed[n], parties[addressed[n].party_id], sources[key])
+        for n in rendered_now
+        for key in [_body_key(addressed[n].message)]
+    }
+    bodies: dict[tuple[str | None, ...], int] = {}
     now = utcnow()
-    rows = [_row(tx, r, reason, now) for r, reason in zip(rendered, reasons, strict=True)]
-    ids = tx.conn.execute(_INSERT_EMAILS, rows).scalars().all()
+    rows = []
+    for number, (a, reason) in enumerate(zip(addressed, reasons, strict=True)):
+        if number in rendered:
+            subject, raw = rendered[number]
+            rows.append(_row(tx, a, subject, raw, reason, now, None))
+            continue
+        key = _body_key(a.message)
+        if key not in bodies:
+            bodies[key] = _body_id(tx.conn, sources[key])
+        rows.append(_row(tx, a, None, None, reason, now, _pending(a.message, bodies[key])))
+    ids = allocate_ids(tx.conn, email, len(rows))
+    for email_id, row in zip(ids, rows, strict=True):
+        row["id"] = email_id
+    bulk_insert(tx.conn, email, rows)
     outbounds = [
-        Outbound(email_id, r.message.party_id, row["status"], r.message_id, r.recipient, r.subject)
-        for email_id, r, row in zip(ids, rendered, rows, strict=True)
+        Outbound(email_id, a.party_id, row["status"], a.message_id, a.recipient, row["subject"])
+        for email_id, a, row in zip(ids, addressed, rows, strict=True)
     ]
     # The suppressed ones on the timeline in their order, those of one reason together.
     for reason, run in groupby(zip(outbounds, reasons, strict=True), key=itemgetter(1)):
@@ -220,35 +302,83 @@ def _queue_emails(tx: Transaction, messages: Sequence[EmailMessage]) -> list[Out
     return outbounds
 
 
+def render_waiting(
+    tx: Transaction, settings: ChannelsSettings, rows: Sequence[Any]
+) -> tuple[list[Any], list[tuple[Any, str]]]:
+    """The outbox ``rows`` about to be handed over, those that wait rendered now and stored so.
+
+    Returns the rows ready to go (a rendered one with its ``subject`` and ``raw``) and those
+    that did not render, with why. The party is read as it is now.
+    """
+    waiting = {row.id: row for row in rows if row.raw is None}
+    if not waiting:
+        return list(rows), []
+    stored = tx.conn.execute(_WAITING, {"ids": list(waiting)}).all()
+    parties = load_parties(tx.conn, list({row.party_id for row in stored}))
+    bodies = _bodies(tx.conn, {row.pending["body"] for row in stored})
+    done: dict[int, Any] = {}
+    failed: list[tuple[Any, str]] = []
+    updates = []
+    for row in stored:
+        message = _waiting_message(row, bodies[row.pending["body"]])
+        a = _Addressed(message, row.recipient, row.message_id, row.subject_token)
+        try:
+            subject, raw = _render(settings, a, parties[row.party_id], _sources_of(message))
+        except ValidationError as exc:
+            failed.append((waiting[row.id], f"not rendered: {exc.field}: {exc.reason}"))
+            continue
+        updates.append({"email_id": row.id, "new_subject": subject, "new_raw": raw})
+        done[row.id] = SimpleNamespace(
+            **{**waiting[row.id]._asdict(), "subject": subject, "raw": raw}
+        )
+    if updates:
+        tx.conn.execute(_RENDERED, updates)
+    refused = {row.id for row, _ in failed}
+    return [done.get(row.id, row) for row in rows if row.id not in refused], failed
+
+
 def _readable_parties(tx: Transaction, party_ids: Sequence[int]) -> dict[int, Any]:
-    """The parties by id; NotFound for one that does not exist, PermissionDenied for one
-    ``tx.actor`` may not read (the first such in ``party_ids``, as :func:`send` one by one)."""
+    """The parties read to check them, by id: NotFound for one that does not exist,
+    PermissionDenied for one ``tx.actor`` may not read (the first such in ``party_ids``, as
+    :func:`send` one by one)."""
     unique = list(dict.fromkeys(party_ids))
-    parties = load_parties(tx.conn, unique)
     # No record rule hides a party from this actor: its role's grant decides for every party,
-    # so one check stands for them all (a query per party otherwise).
+    # so one check stands for them all (a query per party otherwise), and the others need
+    # not be read.
     every = sees_every_party(tx.hooks, tx.actor)
+    parties = load_parties(tx.conn, unique[:1] if every else unique)
+    found = set(tx.conn.execute(_EXISTING, {"ids": unique}).scalars()) if every else parties
     for number, party_id in enumerate(unique):
-        party = parties.get(party_id)
-        if party is None:
+        if party_id not in found:
             raise NotFound(f"party {party_id} does not exist")
         if number == 0 or not every:
-            require(tx.hooks, tx.actor, "core:party.read", party, conn=tx.conn)
+            require(tx.hooks, tx.actor, "core:party.read", parties[party_id], conn=tx.conn)
     return parties
+
+
+def _first_emails(conn: Connection, party_ids: Sequence[int]) -> dict[int, str]:
+    """Each party's first email address (as it was given), by party id."""
+    first: dict[int, str] = {}
+    for party_id, value in conn.execute(_EMAILS, {"ids": list(set(party_ids))}):
+        first.setdefault(party_id, value)
+    return first
+
+
+def _body_key(message: EmailMessage) -> tuple[str | None, ...]:
+    return message.template, message.subject, message.text, message.html
 
 
 def _render(
     settings: ChannelsSettings,
-    message: EmailMessage,
+    addressed: _Addressed,
     party: Any,
     sources: tuple[str, str, str | None],
-    token: str | None,
-    domain: str,
-) -> _Rendered:
-    """The email as it will be sent: its templates rendered for ``party``, tracked, in MIME."""
+) -> tuple[str, str]:
+    """The email's subject, and the email as it will be sent: its templates rendered for
+    ``party``, tracked, in MIME."""
+    message = addressed.message
     subject_source, text_source, html_source = sources
-    recipient = _recipient(party, message.to)
-    variables = {**message.variables, "party": party_variables(party, email=recipient)}
+    variables = {**message.variables, "party": party_variables(party, email=addressed.recipient)}
     extra: dict[str, str] = {}
     if not message.transactional:
         link = unsubscribe_url(settings, message.party_id, message.purpose)
@@ -256,16 +386,16 @@ def _render(
         extra = unsubscribe_headers(settings, link)
     extra.update(_reply_headers(message))
     subject = render("subject", subject_source, variables)
-    if token is not None:
-        subject = with_token(subject, token)
+    if addressed.token is not None:
+        subject = with_token(subject, addressed.token)
     text = render("text", text_source, variables)
     html = None if html_source is None else render("html", html_source, variables, html=True)
-    message_id = new_message_id(domain)
+    message_id = addressed.message_id
     if not message.transactional:
         text, html = with_tracking(settings, message_id, text, html, clicks=message.track_clicks)
     raw = build_mime(
         sender=settings.from_address,
-        recipient=recipient,
+        recipient=addressed.recipient,
         subject=subject,
         text=text,
         html=html,
@@ -274,45 +404,31 @@ def _render(
     )
     if settings.dkim is not None:
         raw = dkim_signed(settings.dkim, raw)
-    return _Rendered(message, recipient, subject, message_id, raw, token)
+    return subject, raw
 
 
-@frozen
-class _Addressed:
-    """What the gate asks of a rendered email."""
-
-    rendered: _Rendered
-
-    @property
-    def party_id(self) -> int:
-        return self.rendered.message.party_id
-
-    @property
-    def purpose(self) -> str:
-        return self.rendered.message.purpose
-
-    @property
-    def transactional(self) -> bool:
-        return self.rendered.message.transactional
-
-    @property
-    def recipient(self) -> str:
-        return self.rendered.recipient
-
-
-def _row(tx: Transaction, rendered: _Rendered, reason: str | None, now: Any) -> dict[str, Any]:
-    message = rendered.message
+def _row(
+    tx: Transaction,
+    addressed: _Addressed,
+    subject: str | None,
+    raw: str | None,
+    reason: str | None,
+    now: Any,
+    pending: dict[str, Any] | None,
+) -> dict[str, Any]:
+    message = addressed.message
     allowed = reason is None
     return {
         "party_id": message.party_id,
         "purpose": message.purpose,
         "transactional": message.transactional,
         "template": message.template,
-        "recipient": rendered.recipient,
-        "subject": rendered.subject,
-        "message_id": rendered.message_id,
-        "raw": rendered.raw,
+        "recipient": addressed.recipient,
+        "subject": subject,
+        "message_id": addressed.message_id,
+        "raw": raw,
         "variables": dict(message.variables),
+        "pending": pending,
         "status": "queued" if allowed else "suppressed",
         "attempts": 0,
         "next_attempt_at": now if allowed else None,
@@ -320,8 +436,61 @@ def _row(tx: Transaction, rendered: _Rendered, reason: str | None, now: Any) -> 
         "created_by": tx.actor.username,
         "created_at": now,
         "finished_at": None if allowed else now,
-        "subject_token": rendered.token,
+        "subject_token": addressed.token,
     }
+
+
+def _pending(message: EmailMessage, body_id: int) -> dict[str, Any]:
+    """What rendering ``message`` at delivery needs beside its row: its body and its options
+    (only those not at their defaults)."""
+    pending: dict[str, Any] = {"body": body_id}
+    if not message.track_clicks:
+        pending["track_clicks"] = False
+    if message.references:
+        pending["references"] = list(message.references)
+    if message.auto_submitted is not None:
+        pending["auto_submitted"] = message.auto_submitted
+    return pending
+
+
+def _waiting_message(row: Any, body: Any) -> EmailMessage:
+    """The message a waiting outbox row (with its ``variables`` and ``pending``) was queued from."""
+    pending = row.pending
+    return EmailMessage(
+        row.party_id,
+        row.purpose,
+        subject=body.subject,
+        text=body.text,
+        html=body.html,
+        variables=row.variables,
+        transactional=row.transactional,
+        references=tuple(pending.get("references", ())),
+        auto_submitted=pending.get("auto_submitted"),
+        track_clicks=pending.get("track_clicks", True),
+    )
+
+
+def _sources_of(message: EmailMessage) -> tuple[str, str, str | None]:
+    assert message.subject is not None and message.text is not None
+    return message.subject, message.text, message.html
+
+
+def _body_id(conn: Connection, sources: tuple[str, str, str | None]) -> int:
+    """The id of the stored body of ``sources``, stored now if it is new."""
+    subject, text, html = sources
+    digest = hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+    row = {"digest": digest, "subject": subject, "text": text, "html": html}
+    # Two transactions storing the same body: the second finds the first's row.
+    insert_new = _UPSERT[conn.dialect.name](email_body).values(row).on_conflict_do_nothing()
+    conn.execute(insert_new)
+    return int(
+        conn.execute(select(email_body.c.id).where(email_body.c.digest == digest)).scalar_one()
+    )
+
+
+def _bodies(conn: Connection, ids: Collection[int]) -> dict[int, Any]:
+    rows = conn.execute(select(email_body).where(email_body.c.id.in_(list(ids)))).all()
+    return {row.id: row for row in rows}
 
 
 def _reply_headers(message: EmailMessage) -> dict[str, str]:
@@ -338,9 +507,9 @@ def _reply_headers(message: EmailMessage) -> dict[str, str]:
     return headers
 
 
-def _recipient(party: Any, given: str | None) -> str:
-    if given is not None:
-        return EmailAddress.parse(given, field_name="to").original
-    if not party.emails:
-        raise ValidationError("party_id", f"party {party.id} has no email address")
-    return str(party.emails[0].original)
+def _recipient(message: EmailMessage, first_emails: Mapping[int, str]) -> str:
+    if message.to is not None:
+        return EmailAddress.parse(message.to, field_name="to").original
+    if message.party_id not in first_emails:
+        raise ValidationError("party_id", f"party {message.party_id} has no email address")
+    return first_emails[message.party_id]

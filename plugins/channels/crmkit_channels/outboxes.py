@@ -52,7 +52,8 @@ EMAIL = Outbox(
     table=email,
     verb="email",
     carrier="the relay",
-    subject_of=lambda row: str(row.subject),
+    # An email that failed before it was rendered has no subject yet.
+    subject_of=lambda row: row.subject or "(not rendered)",
     reference_of=lambda row: f"Message-ID {row.message_id}",
 )
 SMS = Outbox(

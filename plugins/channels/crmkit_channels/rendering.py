@@ -103,7 +103,9 @@ def render(
     """``source`` rendered in the sandbox; a ValidationError naming ``field_name`` when it fails."""
     try:
         return _compiled(source, html=html).render(variables)
-    except TemplateError as exc:
+    # What an expression of the template raises on a recipient's values ({{ 100 // n }}
+    # with n = 0) is the template's failure too, not the sender's.
+    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
         raise ValidationError(field_name, f"the template does not render: {exc}") from None
 
 

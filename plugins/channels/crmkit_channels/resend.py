@@ -147,16 +147,19 @@ def resend_email(tx: Transaction, email_id: int, *, confirm_duplicate: bool = Fa
     """
     row = _original(tx, EMAIL, email_id, confirm_duplicate)
     settings = settings_of(tx)
-    subject, token = _subject(tx, settings, row)
     message_id = new_message_id(parseaddr(settings.from_address)[1].rpartition("@")[2])
     reason = _why_not(tx, EMAIL, row)
-    values = {
-        **_common(tx, row, reason),
-        "subject": subject,
-        "subject_token": token,
-        "message_id": message_id,
-        "raw": _raw(settings, row, subject, message_id),
-    }
+    values = {**_common(tx, row, reason), "message_id": message_id}
+    if row.raw is None:
+        # It failed before it was ever rendered: the new one waits to be rendered too,
+        # with the party's data as it is by then.
+        token = new_token(tx.conn) if settings.subject_token else None
+        values.update(subject=None, subject_token=token, raw=None, pending=row.pending)
+    else:
+        subject, token = _subject(tx, settings, row)
+        raw = _raw(settings, row, subject, message_id)
+        values.update(subject=subject, subject_token=token, raw=raw)
+    subject = values["subject"]
     new_id = tx.conn.execute(insert(email).values(values).returning(email.c.id)).scalar_one()
     _audit(tx, EMAIL, new_id, row, values["status"])
     outbound = Outbound(new_id, row.party_id, values["status"], message_id, row.recipient, subject)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy.dialects.postgresql import JSONB
 
 from crmkit import Id, JSONType, UTCDateTime, metadata
 
@@ -15,11 +16,15 @@ email = Table(
     Column("transactional", Boolean, nullable=False),
     Column("template", String(100)),
     Column("recipient", String(320), nullable=False),
-    Column("subject", Text, nullable=False),
+    # Subject and raw are None while the email waits to be rendered at delivery (``pending``).
+    Column("subject", Text),
     Column("message_id", String(250), nullable=False, unique=True),
     # The message exactly as it is handed to the relay (headers and MIME body).
-    Column("raw", Text, nullable=False),
+    Column("raw", Text),
     Column("variables", JSONType, nullable=False),
+    # What rendering at delivery needs beside the row: its ``body`` (``channels_email_body``)
+    # and the message's options; NULL (not JSON null) once rendered.
+    Column("pending", JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")),
     # queued, sending, sent, failed, suppressed, unknown (see the README).
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
@@ -39,6 +44,18 @@ email = Table(
     Index("ix_channels_email_subject_token", "subject_token", unique=True),
     Index(None, "party_id", "id"),
     Index(None, "resent_from_id"),
+    sqlite_autoincrement=True,
+)
+
+email_body = Table(
+    "channels_email_body",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # sha256 of subject, text and HTML: a body sent to a hundred thousand is stored once.
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text),
     sqlite_autoincrement=True,
 )
 

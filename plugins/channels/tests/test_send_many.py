@@ -9,7 +9,6 @@ import random
 import re
 import string
 from collections.abc import Callable, Iterator
-from email import message_from_string, policy
 from email.message import EmailMessage as MimeMessage
 from email.policy import SMTP
 from email.utils import formatdate
@@ -18,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from crmkit_channels import EmailMessage, Outbound, send, send_many
 from crmkit_channels import outbox as outbox_module
+from crmkit_channels.delivery import deliver_due
 from crmkit_channels.mime_writer import written
 from crmkit_channels.rendering import build_mime
+from crmkit_channels.resend import resend_email
 from crmkit_channels.suppression import suppress
-from crmkit_channels.tables import email
+from crmkit_channels.tables import email, email_body
 from sqlalchemy import insert, select
 
 from crmkit import (
@@ -35,12 +36,14 @@ from crmkit import (
     build_party,
     create_party,
     interaction_table,
+    timeline,
+    update_party,
     user_table,
     utcnow,
 )
 
 if TYPE_CHECKING:
-    from conftest import PersonMaker
+    from conftest import Inbox, PersonMaker
 
 
 class RolledBack(Exception):
@@ -151,7 +154,9 @@ def test_send_many_stores_what_send_stores_message_for_message(
     ]
 
 
-def test_send_many_answers_in_order_and_stores_every_message(crm: Crm, person: int) -> None:
+def test_send_many_answers_in_order_and_stores_every_message(
+    crm: Crm, person: int, inbox: Inbox
+) -> None:
     messages = [
         EmailMessage(person, "newsletter", template="welcome", variables={"code": n})
         for n in range(2500)  # more than one chunk
@@ -162,12 +167,90 @@ def test_send_many_answers_in_order_and_stores_every_message(crm: Crm, person: i
     assert len({s.message_id for s in sent if isinstance(s, Outbound)}) == 2500
     with crm.read() as conn:
         stored = conn.execute(select(email.c.id, email.c.raw).order_by(email.c.id)).all()
+        bodies = conn.execute(select(email_body.c.id)).all()
     assert [row.id for row in stored] == [s.id for s in sent]
+    # The first of each chunk is rendered at once; the others wait for delivery, their
+    # body stored once.
+    assert [i for i, row in enumerate(stored) if row.raw is not None] == [0, 1000, 2000]
+    assert len(bodies) == 1
+
+    assert deliver_due(crm) == 2500
+
     codes = [
-        message_from_string(row.raw, policy=policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
-        for row in stored[::500]
+        message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        for message in inbox.messages[::500]
     ]
     assert [c.strip().rsplit(" ", 1)[1] for c in codes] == ["0.", "500.", "1000.", "1500.", "2000."]
+    with crm.read() as conn:
+        waiting = conn.execute(
+            select(email.c.id).where(email.c.raw.is_(None) | email.c.pending.is_not(None))
+        ).all()
+    assert waiting == []
+
+
+def test_a_waiting_email_is_rendered_for_the_party_as_it_is_and_fails_alone_if_it_cannot(
+    crm: Crm, inbox: Inbox, new_person: PersonMaker, give_consent: Callable[..., None]
+) -> None:
+    ada, grace, alan = (
+        new_person(f"{n}@example.org", first_name=n.title()) for n in ("ada", "grace", "alan")
+    )
+    for party in (ada, grace, alan):
+        give_consent(party, "granted")
+    messages = [
+        EmailMessage(
+            party,
+            "newsletter",
+            subject="{{ party.first_name }}, {{ 100 // share }} % off",
+            text="Hello {{ party.first_name }}",
+            variables={"share": share},
+        )
+        for party, share in ((ada, 4), (grace, 0), (alan, 5))
+    ]
+    with crm.transaction(SYSTEM) as tx:
+        sent = send_many(tx, messages)  # the first renders at once: the others would not be checked
+        [outbound] = [s for s in sent if s.party_id == ada]
+        assert outbound.subject == "Ada, 25 % off"
+        assert [s.subject for s in sent if s.party_id != ada] == [None, None]
+    with crm.transaction(SYSTEM) as tx:
+        update_party(tx, alan, {"first_name": "Alan M."}, 1, region="DE")
+
+    assert deliver_due(crm) == 2
+
+    assert sorted(str(m["Subject"]) for m in inbox.messages) == [
+        "Ada, 25 % off",
+        "Alan M., 20 % off",
+    ]
+    with crm.read() as conn:
+        stored = conn.execute(select(email.c.status, email.c.last_error).order_by(email.c.id)).all()
+        outcomes = [i.outcome for i in timeline(conn, grace).items]
+    assert [row.status for row in stored] == ["sent", "failed", "sent"]
+    assert stored[1].last_error == (
+        "not rendered: subject: the template does not render: integer division or modulo by zero"
+    )
+    assert outcomes == ["failed"]
+    assert deliver_due(crm) == 0 and len(inbox.messages) == 2
+
+
+def test_an_email_that_failed_before_it_was_rendered_is_resent_to_be_rendered_anew(
+    crm: Crm, inbox: Inbox, new_person: PersonMaker, give_consent: Callable[..., None]
+) -> None:
+    ada, bea = new_person("ada@example.org"), new_person("bea@example.org", first_name=None)
+    for party in (ada, bea):
+        give_consent(party, "granted")
+    message = {"subject": "{{ 100 // party.first_name|length }} % for {{ party.first_name }}"}
+    with crm.transaction(SYSTEM) as tx:
+        sent = send_many(
+            tx, [EmailMessage(p, "newsletter", text="Hi", **message) for p in (ada, bea)]
+        )
+    assert deliver_due(crm) == 1  # Bea has no first name: her email does not render
+    with crm.transaction(SYSTEM) as tx:
+        update_party(tx, bea, {"first_name": "Bea"}, 1, region="DE")
+        again = resend_email(tx, sent[1].id)
+    assert (again.status, again.subject) == ("queued", None)
+
+    assert deliver_due(crm) == 1
+
+    assert [str(m["Subject"]) for m in inbox.messages] == ["33 % for Ada", "33 % for Bea"]
 
 
 def test_one_refused_message_refuses_the_batch_and_nothing_is_stored(crm: Crm, person: int) -> None:
@@ -234,10 +317,15 @@ def test_subject_tokens_of_a_batch_differ_and_are_stored(
     with crm.transaction(SYSTEM) as tx:
         sent = send_many(tx, [message] * 300)
     with crm.read() as conn:
-        tokens = conn.execute(select(email.c.subject_token, email.c.subject)).all()
+        tokens = conn.execute(
+            select(email.c.subject_token, email.c.subject).order_by(email.c.id)
+        ).all()
     assert len({t.subject_token for t in tokens}) == 300
+    assert [s.subject for s in sent[:2] if isinstance(s, Outbound)] == [tokens[0].subject, None]
+    deliver_due(crm)
+    with crm.read() as conn:
+        tokens = conn.execute(select(email.c.subject_token, email.c.subject)).all()
     assert all(t.subject == f"Hi [#{t.subject_token}]" for t in tokens)
-    assert {s.subject for s in sent if isinstance(s, Outbound)} == {t.subject for t in tokens}
 
 
 def test_the_unsubscribe_header_is_written_as_links_not_encoded_words(

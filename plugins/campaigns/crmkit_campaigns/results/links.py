@@ -7,6 +7,7 @@ nothing another link signs. A tampered token fails its signature before any quer
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -26,7 +27,12 @@ TOKEN = re.compile(
 
 
 def _key(app: Any) -> bytes:
-    secret: str = app.settings_of["channels"].link_secret
+    return _key_of(app.settings_of["channels"].link_secret)
+
+
+@functools.lru_cache(maxsize=8)
+def _key_of(secret: str) -> bytes:
+    # Derived once per secret: a campaign signs a link for each of its members.
     if len(secret) < MIN_SECRET:
         raise ConfigurationError(
             "plugins.channels.link_secret",

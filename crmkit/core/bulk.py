@@ -1,0 +1,120 @@
+"""Writing many rows at once: ids reserved up front, and one bulk insert per table.
+
+For paths that write thousands of rows in one transaction (imports, a campaign's
+outbox): the rows are inserted without SQLAlchemy's per-row parameter handling and
+without ``RETURNING``, COPY on PostgreSQL, the driver's ``executemany`` on SQLite.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import JSON, Connection, Dialect, Table, func, select, text
+from sqlalchemy import insert as sql_insert
+
+COPY_FROM_ROWS = 100
+"""Fewer rows are inserted by executemany on PostgreSQL too: starting a COPY costs more."""
+
+
+def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """Reserve ``count`` new ids of ``table``'s integer primary key ``id``, for rows that
+    :func:`bulk_insert` then writes with them (and rows of other tables that point to them).
+
+    The table's ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL),
+    so none of these is an id a deleted row had.
+    """
+    if conn.dialect.name == "postgresql":
+        sequence = text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+        )
+        return list(conn.execute(sequence, {"table": table.name, "n": count}).scalars())
+    # SQLite: every transaction holds the write lock from BEGIN (crmkit.core.db), so
+    # no other writer can take these ids before this transaction commits.
+    present = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    last = max(present, _highest_id_given(conn, table))
+    return list(range(last + 1, last + 1 + count))
+
+
+def _highest_id_given(conn: Connection, table: Table) -> int:
+    """SQLite: the highest id ``table`` ever gave (0 if none), deleted rows' included.
+
+    The table is AUTOINCREMENT, and SQLite raises this mark itself when a block is
+    inserted with explicit ids, so the single inserts that follow start above the block.
+    """
+    mark = conn.execute(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
+    ).scalar()
+    return int(mark or 0)
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys): COPY on PostgreSQL, else one executemany."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        if len(rows) >= COPY_FROM_ROWS:
+            _copy(conn, table, rows)
+        else:
+            conn.execute(sql_insert(table), rows)
+        return
+    columns = tuple(rows[0])
+    statement, processors = _plain_insert(conn.dialect, table, columns)
+    # SQLAlchemy's executemany prepares each row's parameters on its own, costing more than
+    # SQLite takes to insert it; the columns' own bind processors give the same stored values.
+    params = []
+    for column, process in zip(columns, processors, strict=True):
+        values = [row[column] for row in rows]
+        params.append(values if process is None else list(map(process, values)))
+    conn.exec_driver_sql(statement, list(zip(*params, strict=True)))
+
+
+def _processors(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_insert(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
+    """A driver-level ``INSERT`` of ``columns`` into ``table``, and each column's bind processor."""
+    preparer = dialect.identifier_preparer
+    statement = (
+        f"INSERT INTO {preparer.format_table(table)} "
+        f"({', '.join(preparer.quote(c) for c in columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    return statement, _processors(dialect, table, columns)
+
+
+def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    # COPY bypasses SQLAlchemy's bind processing; JSON is the one type that needs adapting.
+    # None is stored as an INSERT through SQLAlchemy stores it: JSON null, or SQL NULL where
+    # the column says ``none_as_null``.
+    json_columns = [
+        (isinstance(table.c[c].type, JSON), getattr(table.c[c].type, "none_as_null", False))
+        for c in columns
+    ]
+    preparer = conn.dialect.identifier_preparer
+    statement = (
+        f"COPY {preparer.format_table(table)} "
+        f"({', '.join(preparer.quote(name) for name in columns)}) FROM STDIN"
+    )
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    Jsonb(value) if is_json and not (value is None and as_null) else value
+                    for value, (is_json, as_null) in zip(
+                        (row[c] for c in columns), json_columns, strict=True
+                    )
+                ]
+            )
