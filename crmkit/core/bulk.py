@@ -66,7 +66,14 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     params = []
     for column, process in zip(columns, processors, strict=True):
         values = [row[column] for row in rows]
-        params.append(values if process is None else list(map(process, values)))
+        first = values[0]
+        if process is None:
+            params.append(values)
+        elif all(v is first for v in values):
+            # A value the whole batch shares (its time, a status) is processed once.
+            params.append([process(first)] * len(values))
+        else:
+            params.append(list(map(process, values)))
     conn.exec_driver_sql(statement, list(zip(*params, strict=True)))
 
 

@@ -42,9 +42,8 @@ def _key_of(secret: str) -> bytes:
 
 
 def _signature(app: Any, member_id: int) -> str:
-    return hmac.new(_key(app), str(member_id).encode(), hashlib.sha256).hexdigest()[
-        :SIGNATURE_CHARS
-    ]
+    # hmac.digest: the one-shot form, several times quicker than hmac.new for a short text.
+    return hmac.digest(_key(app), str(member_id).encode(), "sha256").hex()[:SIGNATURE_CHARS]
 
 
 def member_token(app: Any, member_id: int) -> str:
