@@ -11,8 +11,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Dialect, Table, func, select, text
+from sqlalchemy import Connection, Dialect, Table, func, select, text
 from sqlalchemy import insert as sql_insert
+from sqlalchemy.exc import DBAPIError, StatementError
 
 COPY_FROM_ROWS = 100
 """Fewer rows are inserted by executemany on PostgreSQL too: starting a COPY costs more."""
@@ -50,19 +51,37 @@ def _highest_id_given(conn: Connection, table: Table) -> int:
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys): COPY on PostgreSQL, else one executemany."""
+    """Insert ``rows`` (dicts with the same keys): COPY on PostgreSQL, else one executemany.
+
+    Each value goes through its column's bind processing, as an ``insert()`` through
+    SQLAlchemy would take it, and a failure is raised as it would raise it (a value the
+    column refuses: ``StatementError``; a broken constraint: ``IntegrityError``).
+    """
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        if len(rows) >= COPY_FROM_ROWS:
-            _copy(conn, table, rows)
-        else:
-            conn.execute(sql_insert(table), rows)
+    postgres = conn.dialect.name == "postgresql"
+    if postgres and len(rows) < COPY_FROM_ROWS:
+        conn.execute(sql_insert(table), rows)
         return
     columns = tuple(rows[0])
-    statement, processors = _plain_insert(conn.dialect, table, columns)
-    # SQLAlchemy's executemany prepares each row's parameters on its own, costing more than
-    # SQLite takes to insert it; the columns' own bind processors give the same stored values.
+    try:
+        values = _processed(_processors(conn.dialect, table, columns), columns, rows)
+    except (ValueError, TypeError) as exc:  # a value its column refuses, as insert() says it
+        raise StatementError(str(exc), f"INSERT INTO {table.name}", None, exc) from exc
+    if postgres:
+        _copy(conn, table, columns, values)
+    else:
+        conn.exec_driver_sql(_plain_insert(conn.dialect, table, columns), values)
+
+
+def _processed(
+    processors: tuple[Callable[[Any], Any] | None, ...],
+    columns: tuple[str, ...],
+    rows: list[dict[str, Any]],
+) -> list[tuple[Any, ...]]:
+    """The rows' values, column by column through the columns' bind processors: SQLAlchemy's
+    executemany would prepare each row's parameters on its own, costing more than the
+    database takes to insert it."""
     params = []
     for column, process in zip(columns, processors, strict=True):
         values = [row[column] for row in rows]
@@ -74,9 +93,10 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
             params.append([process(first)] * len(values))
         else:
             params.append(list(map(process, values)))
-    conn.exec_driver_sql(statement, list(zip(*params, strict=True)))
+    return list(zip(*params, strict=True))
 
 
+@functools.lru_cache(maxsize=64)
 def _processors(
     dialect: Dialect, table: Table, columns: tuple[str, ...]
 ) -> tuple[Callable[[Any], Any] | None, ...]:
@@ -84,30 +104,21 @@ def _processors(
 
 
 @functools.lru_cache(maxsize=64)
-def _plain_insert(
-    dialect: Dialect, table: Table, columns: tuple[str, ...]
-) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
-    """A driver-level ``INSERT`` of ``columns`` into ``table``, and each column's bind processor."""
+def _plain_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    """A driver-level ``INSERT`` of ``columns`` into ``table``."""
     preparer = dialect.identifier_preparer
-    statement = (
+    return (
         f"INSERT INTO {preparer.format_table(table)} "
         f"({', '.join(preparer.quote(c) for c in columns)}) "
         f"VALUES ({', '.join('?' for _ in columns)})"
     )
-    return statement, _processors(dialect, table, columns)
 
 
-def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    from psycopg.types.json import Jsonb
+def _copy(
+    conn: Connection, table: Table, columns: tuple[str, ...], values: list[tuple[Any, ...]]
+) -> None:
+    import psycopg
 
-    columns = list(rows[0])
-    # COPY bypasses SQLAlchemy's bind processing; JSON is the one type that needs adapting.
-    # None is stored as an INSERT through SQLAlchemy stores it: JSON null, or SQL NULL where
-    # the column says ``none_as_null``.
-    json_columns = [
-        (isinstance(table.c[c].type, JSON), getattr(table.c[c].type, "none_as_null", False))
-        for c in columns
-    ]
     preparer = conn.dialect.identifier_preparer
     statement = (
         f"COPY {preparer.format_table(table)} "
@@ -115,13 +126,9 @@ def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     )
     driver = conn.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    Jsonb(value) if is_json and not (value is None and as_null) else value
-                    for value, (is_json, as_null) in zip(
-                        (row[c] for c in columns), json_columns, strict=True
-                    )
-                ]
-            )
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in values:
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc

@@ -156,15 +156,18 @@ def _start(
                 allowed.append(row)
             else:
                 finish(tx, outbox, row.id, "queued", "suppressed", reason)
-        if outbox is EMAIL:
-            allowed, refused = render_waiting(tx, settings, allowed)
-            for row, reason in refused:
-                finish(tx, outbox, row.id, "queued", "failed", reason)
         if not allowed:
             return []
         started = {"ids": [r.id for r in allowed], "lease_end": lease_end, "started": utcnow()}
         moved = set(tx.conn.execute(statements.start, started).scalars())
-        return [r for r in allowed if r.id in moved]
+        ours = [r for r in allowed if r.id in moved]
+        if outbox is EMAIL:
+            # Rendered once they are ours (moved, and locked on PostgreSQL): a worker whose
+            # lease ran out cannot write over the bytes another is handing over.
+            ours, refused = render_waiting(tx, settings, ours)
+            for row, reason in refused:
+                finish(tx, outbox, row.id, "sending", "failed", reason)
+        return ours
 
 
 def finish(

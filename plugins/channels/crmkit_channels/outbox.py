@@ -17,7 +17,7 @@ from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, overload
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -68,7 +68,7 @@ _WAITING = select(
 ).where(email.c.id.in_(bindparam("ids", expanding=True)), email.c.raw.is_(None))
 _RENDERED = (
     update(email)
-    .where(email.c.id == bindparam("email_id"))
+    .where(email.c.id == bindparam("email_id"), email.c.raw.is_(None))
     .values(subject=bindparam("new_subject"), raw=bindparam("new_raw"), pending=None)
 )
 _EXISTING = select(party_table.c.id).where(party_table.c.id.in_(bindparam("ids", expanding=True)))
@@ -271,9 +271,10 @@ def _queue_emails(tx: Transaction, messages: Sequence[EmailMessage]) -> list[Out
     unread = {addressed[n].party_id for n in rendered_now} - parties.keys()
     parties.update(load_parties(tx.conn, list(unread)))
     rendered = {
-        n: _render(settings, addressed[n], parties[addressed[n].party_id], sources[key])
+        n: _render(settings, _as_stored(addressed[n]), parties[a.party_id], sources[key])
         for n in rendered_now
-        for key in [_body_key(addressed[n].message)]
+        for a in [addressed[n]]
+        for key in [_body_key(a.message)]
     }
     bodies: dict[tuple[str | None, ...], int] = {}
     now = utcnow()
@@ -322,10 +323,19 @@ def render_waiting(
     for row in stored:
         message = _waiting_message(row, bodies[row.pending["body"]])
         a = _Addressed(message, row.recipient, row.message_id, row.subject_token)
+        party = parties.get(row.party_id)
+        if party is None:  # erased since it was leased: the cascade takes the email away
+            failed.append((waiting[row.id], "not rendered: its party is gone"))
+            continue
         try:
-            subject, raw = _render(settings, a, parties[row.party_id], _sources_of(message))
+            subject, raw = _render(settings, a, party, _sources_of(message))
         except ValidationError as exc:
             failed.append((waiting[row.id], f"not rendered: {exc.field}: {exc.reason}"))
+            continue
+        # Whatever else one email's data makes rendering raise fails that email alone: left
+        # to propagate, it would roll the batch back and stop it again at every lease.
+        except Exception as exc:
+            failed.append((waiting[row.id], f"not rendered: {type(exc).__name__}: {exc}"[:1000]))
             continue
         updates.append({"email_id": row.id, "new_subject": subject, "new_raw": raw})
         done[row.id] = SimpleNamespace(
@@ -438,6 +448,13 @@ def _row(
         "finished_at": None if allowed else now,
         "subject_token": addressed.token,
     }
+
+
+def _as_stored(addressed: _Addressed) -> _Addressed:
+    """``addressed`` with its variables as the outbox stores them, in JSON, so that an email
+    rendered now sees what one rendered at delivery sees (text keys, lists for tuples)."""
+    variables = json.loads(json.dumps(addressed.message.variables))
+    return evolve(addressed, message=evolve(addressed.message, variables=variables))
 
 
 def _pending(message: EmailMessage, body_id: int) -> dict[str, Any]:

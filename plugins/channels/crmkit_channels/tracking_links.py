@@ -72,7 +72,11 @@ def click_url(settings: ChannelsSettings, message_id: str, url: str) -> str:
 
 
 def _trackable(settings: ChannelsSettings, url: str) -> bool:
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:  # not a URL after all (``http://[x``): left as it is written
+        return False
+    if scheme.lower() not in ("http", "https"):
         return False
     return not url.startswith(f"{_base(settings)}{UNSUBSCRIBE_PATH}")
 

@@ -174,7 +174,10 @@ def test_send_many_answers_in_order_and_stores_every_message(
     assert [i for i, row in enumerate(stored) if row.raw is not None] == [0, 1000, 2000]
     assert len(bodies) == 1
 
-    assert deliver_due(crm) == 2500
+    delivered = 0
+    while handed := deliver_due(crm):  # one run's budget may end first on a loaded machine
+        delivered += handed
+    assert delivered == 2500
 
     codes = [
         message.get_body(("plain",)).get_content()  # type: ignore[union-attr]

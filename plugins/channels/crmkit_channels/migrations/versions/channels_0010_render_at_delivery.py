@@ -33,21 +33,46 @@ def upgrade() -> None:
         sa.UniqueConstraint("digest", name=op.f(f"uq_{BODY}_digest")),
         sqlite_autoincrement=True,
     )
+    counter = _counter()
     with op.batch_alter_table(
         "channels_email", table_kwargs={"sqlite_autoincrement": True}
     ) as batch:
         batch.add_column(sa.Column("pending", JSON, nullable=True))
         batch.alter_column("subject", existing_type=sa.Text(), nullable=True)
         batch.alter_column("raw", existing_type=sa.Text(), nullable=True)
+    _restore(counter)
 
 
 def downgrade() -> None:
-    # An email still waiting for its rendering cannot be kept without it.
-    op.execute("DELETE FROM channels_email WHERE raw IS NULL")
+    # An email still waiting for its rendering cannot wait without it; one that ended
+    # unrendered (failed, suppressed) keeps its place in the history, empty.
+    op.execute("DELETE FROM channels_email WHERE raw IS NULL AND status = 'queued'")
+    op.execute("UPDATE channels_email SET raw = '', subject = '' WHERE raw IS NULL")
+    counter = _counter()
     with op.batch_alter_table(
         "channels_email", table_kwargs={"sqlite_autoincrement": True}
     ) as batch:
         batch.alter_column("raw", existing_type=sa.Text(), nullable=False)
         batch.alter_column("subject", existing_type=sa.Text(), nullable=False)
         batch.drop_column("pending")
+    _restore(counter)
     op.drop_table(BODY)
+
+
+def _counter() -> int | None:
+    """SQLite: the highest id ``channels_email`` gave, which rebuilding the table would lower
+    to the highest left (ids of deleted emails would be given again)."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return None
+    return bind.execute(
+        sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'channels_email'")
+    ).scalar()
+
+
+def _restore(counter: int | None) -> None:
+    if counter is not None:
+        op.get_bind().execute(
+            sa.text("UPDATE sqlite_sequence SET seq = :seq WHERE name = 'channels_email'"),
+            {"seq": counter},
+        )
