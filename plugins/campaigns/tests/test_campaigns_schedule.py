@@ -13,7 +13,9 @@ from sqlalchemy import func, select, update
 from crmkit import Crm, party_table
 
 EMAIL = {"channel": "email", "subject": "Hi {{ party.first_name }}", "text": "Spring"}
-MONDAY_NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+MONDAY_NOON = datetime(2030, 12, 2, 12, 0, tzinfo=UTC)
+"""A Monday in winter (Berlin at UTC+1) after any day the tests run on: starting a campaign
+compares its ``starts_at`` with the real clock, the send job with the ``now`` it is given."""
 
 
 def ready(crm: Crm, actor: Any, parties: list[int], **data: Any) -> int:
@@ -47,7 +49,9 @@ def campaign_row(crm: Crm, campaign_id: int) -> Any:
 
 
 def test_a_scheduled_campaign_waits_for_its_start(crm: Crm, staff: Any, new_party: Any) -> None:
-    campaign_id = ready(crm, staff.marketer, [new_party()], starts_at="2026-12-07T13:00:00+00:00")
+    campaign_id = ready(
+        crm, staff.marketer, [new_party()], starts_at=(MONDAY_NOON + timedelta(hours=1)).isoformat()
+    )
     assert campaign_row(crm, campaign_id).status == "scheduled"
 
     assert sending.send_due(crm, now=MONDAY_NOON) == 0
@@ -107,7 +111,9 @@ def test_a_paused_campaign_sends_nothing_until_resumed(
 def test_past_its_end_the_waiting_members_are_cancelled(
     crm: Crm, staff: Any, new_party: Any
 ) -> None:
-    campaign_id = ready(crm, staff.marketer, [new_party()], ends_at="2026-12-07T11:00:00+00:00")
+    campaign_id = ready(
+        crm, staff.marketer, [new_party()], ends_at=(MONDAY_NOON - timedelta(hours=1)).isoformat()
+    )
 
     assert sending.send_due(crm, now=MONDAY_NOON) == 0
 

@@ -190,8 +190,8 @@ def send_many(
 ) -> list[Outbound | SmsOutbound]:
     """:func:`send` for each of ``messages`` in ``tx``, their outcomes in the same order.
 
-    The emails are checked and stored a chunk at a time (one party load, one consent and
-    suppression look-up, one insert for the chunk). The first email of each body in a
+    The emails are checked and stored a chunk at a time (one read of their addresses, one
+    consent and suppression look-up, one insert for the chunk). The first email of each body in a
     chunk is rendered at once, as :func:`send` renders its one; the others of that body
     wait in the outbox and are rendered by the delivery job just before they go (their
     ``subject`` is None until then), so that queueing a campaign costs what storing its
@@ -237,11 +237,11 @@ class _Addressed:
 def _queue_emails(tx: Transaction, messages: Sequence[EmailMessage]) -> list[Outbound]:
     """Check and store ``messages``, in a few statements for them all.
 
-    The first message of each body that may go is rendered at once, which checks its
-    templates (and one refused refuses them all); the others of that body wait in the
-    outbox unrendered (``pending``) and are rendered by the delivery job, just before they
-    are handed over. A suppressed message is rendered at once: it is never delivered, and
-    its subject goes on the timeline.
+    The first message of each body is rendered at once, which checks its templates (and
+    one refused refuses them all); the others of that body wait in the outbox unrendered
+    (``pending``) and are rendered by the delivery job, just before they are handed over.
+    A suppressed message is rendered at once: it is never delivered, and its subject goes
+    on the timeline.
     """
     for message in messages:
         check_purpose_and_variables(message.purpose, message.variables, RESERVED)
