@@ -8,10 +8,11 @@ A SQLite file is seeded with N demo customers (``crmkit.demo``'s generator, with
 their histories and the demo users), or reused when ``--database`` names one
 seeded before. Two servers run under uvicorn, one worker each, each on a copy of
 the file of its own, in processes of their own and with the options ``crmkit serve``
-gives uvicorn (its event loop and HTTP parser, no access log): crmkit with every installed plugin enabled, called
-with a real API token (scope ``write``) of the demo admin; and a bare Starlette
-app whose ``async`` handlers call the stdlib ``sqlite3`` driver on the event loop
-(no thread hand-off, no auth, one connection), which is the limit. "The same
+gives uvicorn (its event loop and HTTP parser, no access log): crmkit with every
+installed plugin enabled, called with a real API token (scope ``write``) of the demo
+admin; and a bare Starlette app whose ``async`` handlers call the stdlib ``sqlite3``
+driver on the event loop (no thread hand-off, no auth, one connection), which is the
+limit. "The same
 queries" are the SQL statements crmkit runs for the request: for
 the POST, the party and its contact points, the interaction (inserted if the party
 exists), the prospect's first contact, the audit entry and the outbox event, in one

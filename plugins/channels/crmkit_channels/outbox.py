@@ -259,10 +259,10 @@ def _queue_emails(tx: Transaction, messages: Sequence[EmailMessage]) -> list[Out
         for m in messages
     ]
     reasons = why_not_sent_each(tx.conn, EMAIL, addressed)
+    keys = [_body_key(a.message) for a in addressed]
     sources: dict[tuple[str | None, ...], tuple[str, str, str | None]] = {}
     rendered_now = []
-    for number, (a, reason) in enumerate(zip(addressed, reasons, strict=True)):
-        key = _body_key(a.message)
+    for number, (a, key, reason) in enumerate(zip(addressed, keys, reasons, strict=True)):
         if key not in sources:
             sources[key] = _sources(tx.conn, settings, a.message)
             rendered_now.append(number)
@@ -270,21 +270,18 @@ def _queue_emails(tx: Transaction, messages: Sequence[EmailMessage]) -> list[Out
             rendered_now.append(number)
     unread = {addressed[n].party_id for n in rendered_now} - parties.keys()
     parties.update(load_parties(tx.conn, list(unread)))
-    rendered = {
-        n: _render(settings, _as_stored(addressed[n]), parties[a.party_id], sources[key])
-        for n in rendered_now
-        for a in [addressed[n]]
-        for key in [_body_key(a.message)]
-    }
+    rendered = {}
+    for n in rendered_now:
+        a = addressed[n]
+        rendered[n] = _render(settings, _as_stored(a), parties[a.party_id], sources[keys[n]])
     bodies: dict[tuple[str | None, ...], int] = {}
     now = utcnow()
     rows = []
-    for number, (a, reason) in enumerate(zip(addressed, reasons, strict=True)):
+    for number, (a, key, reason) in enumerate(zip(addressed, keys, reasons, strict=True)):
         if number in rendered:
             subject, raw = rendered[number]
             rows.append(_row(tx, a, subject, raw, reason, now, None))
             continue
-        key = _body_key(a.message)
         if key not in bodies:
             bodies[key] = _body_id(tx.conn, sources[key])
         rows.append(_row(tx, a, None, None, reason, now, _pending(a.message, bodies[key])))
