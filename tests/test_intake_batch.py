@@ -19,8 +19,11 @@ from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.db import Transaction
 from crmkit.core.entities import Party, Prospect
 from crmkit.core.importing import IMPORT_SYSTEM, ImportOptions, _Importer, import_parties
+from crmkit.core.intake import batch_match
+from crmkit.core.intake.batch_match import BatchMatcher, KnownRecords
 from crmkit.core.intake.pipeline import check_prospect, store
-from crmkit.core.parties import build_party, create_party, load_parties
+from crmkit.core.parties import build_party, create_party, load_parties, update_party
+from crmkit.core.privacy import erase_party
 from crmkit.core.settings import IntakeSettings, Settings
 from crmkit.core.tables import (
     external_id,
@@ -481,3 +484,60 @@ def test_hook_match_parties(crm: Crm, tmp_path: Path) -> None:
         single = [tx.hooks.call("match_party", conn=tx.conn, candidate=c) for c in candidates]
     assert batch == single
     assert any(batch), "some candidates match a stored party"
+
+
+def test_match_records_kept_between_batches_are_read_again_once_their_party_changed(
+    crm: Crm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with crm.transaction() as tx:
+        ids = [
+            create_party(tx, build_party("prospect", data, region="DE")).id or 0
+            for data in (
+                {"first_name": "Lena", "last_name": "Koch", "emails": ["lena@koch.de"]},
+                {"first_name": "Paul", "last_name": "Wolf", "emails": ["paul@wolf.de"]},
+                {"first_name": "Emma", "last_name": "Braun", "emails": ["emma@braun.de"]},
+            )
+        ]
+    unchanged, changed, erased = ids
+    known = KnownRecords()
+    with crm.engine.connect() as conn:
+        first = known.read(conn, ids)
+    with crm.transaction() as tx:
+        update_party(tx, changed, {"last_name": "Wolff"}, 1, region="DE")
+        erase_party(tx, erased)
+    loaded: list[list[int]] = []
+
+    def counted(conn: Any, wanted: list[int]) -> dict[int, Party]:
+        loaded.append(wanted)
+        return load_parties(conn, wanted)
+
+    monkeypatch.setattr(batch_match, "load_parties", counted)
+    with crm.engine.connect() as conn:
+        again = known.read(conn, ids)
+
+    assert again[unchanged] is first[unchanged]
+    assert (first[changed].last_name, again[changed].last_name) == ("wolf", "wolff")
+    assert erased not in again
+    assert loaded == [[changed, erased]], "only the changed and the gone are read again"
+
+
+def test_a_key_too_common_to_count_is_looked_up_again_once_a_party_left_it(crm: Crm) -> None:
+    shared = {"first_name": "Ida", "emails": ["info@sommer.de"]}
+    with crm.transaction() as tx:
+        kept, left = (
+            create_party(tx, build_party("prospect", {**shared, "last_name": name}, region="DE"))
+            for name in ("Sommer", "Winter")
+        )
+    incoming = build_party("prospect", {**shared, "last_name": "Herbst"}, region="DE")
+    with crm.transaction() as tx:
+        matcher = BatchMatcher.prepare(tx.conn, [incoming], lambda: None)
+        matcher.limit = 1
+        matcher._shared = batch_match.look_up(tx.conn, matcher.rows[0][1], matcher.limit)
+        assert matcher._shared["email", "info@sommer.de"] is None, "two share it: too many"
+        assert left.id is not None
+        indexed = matcher.indexed(left)
+        matcher.merged(
+            update_party(tx, left.id, {"emails": []}, 1, region="DE"), indexed, rewritten=True
+        )
+
+        assert [party_id for party_id, _ in matcher.matches(0)] == [kept.id]

@@ -74,6 +74,7 @@ from crmkit.core.import_profiles import (
     plan_profile,
 )
 from crmkit.core.intake.batch import take_in_batch
+from crmkit.core.intake.batch_match import KnownRecords
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.match_keys import match_key_rows
 from crmkit.core.parties import contact_rows, party_row
@@ -418,6 +419,7 @@ class _Importer:
         self._rejects = csv.writer(rejects, quoting=csv.QUOTE_ALL)  # as exports are
         self.unit = unit
         self._reject_row([unit, "column", "field", "reason", *self.plan.header])
+        self._records = KnownRecords()
 
     def run(
         self, batches: Iterator[list[Row]], build: Build, ahead: int, after: Callable[[], None]
@@ -616,6 +618,7 @@ class _Importer:
             vouched=True,
             allocate=allocate_party_ids,
             insert=bulk_insert,
+            known=self._records,
         )
         refusals: list[Refusal] = []
         keys: list[dict[str, Any]] = []

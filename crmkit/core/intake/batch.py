@@ -43,7 +43,7 @@ from crmkit.core.intake.assignment import (
     next_in_turn,
     open_prospects,
 )
-from crmkit.core.intake.batch_match import BatchMatcher, plugins_implement
+from crmkit.core.intake.batch_match import BatchMatcher, KnownRecords, plugins_implement
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.match_keys import key_rows
 from crmkit.core.intake.merge_log import fill_intake
@@ -80,13 +80,14 @@ def take_in_batch(
     vouched: bool,
     allocate: Callable[[Connection, int], list[int]],
     insert: Callable[[Connection, Any, list[dict[str, Any]]], None],
+    known: KnownRecords | None = None,
 ) -> list[IntakeResult]:
     """Take normalised prospects (with the findings of normalising them) in, in order, in ``tx``.
 
     One result per prospect, as :func:`.pipeline.store` (or, for a hard finding,
     :func:`.pipeline.rejection`) would give it taking them in one by one.
     ``allocate`` reserves party ids and ``insert`` writes rows in bulk (the
-    import's own).
+    import's own); ``known``: match records kept from the batches before.
     """
     checked = [
         check_prospect(tx, prospect, findings, region=region, settings=settings)
@@ -102,7 +103,7 @@ def take_in_batch(
     database = None
     if plugins_implement(tx.hooks, "match_party", "match_parties"):
         database = tx.hooks.call("match_parties", tx=tx, candidates=incoming)
-    matcher = BatchMatcher.prepare(tx.conn, incoming, writer.flush, database)
+    matcher = BatchMatcher.prepare(tx.conn, incoming, writer.flush, database, known)
     owners = _Owners(tx, settings, writer.flush)
     for n, i in enumerate(accepted):
         prospect, assessment = incoming[n], assessed[n]

@@ -12,16 +12,21 @@ than the limit per key. What the batch then stores or merges is kept in memory
 on top of that (who gained or lost a key since), so that each row's candidates
 are those the database would give it at its turn. Only when a key shared by too
 many parties loses one (a merged party re-indexed) is that key looked up again.
+
+The candidates' match records outlive the batch (:class:`KnownRecords`): an
+import's later batches meet the same parties again, and a record whose party is
+still at the version it was read at needs no reading.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from attrs import define, field
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from crmkit.core.entities import Party
 from crmkit.core.intake.match_keys import keys_of
@@ -29,7 +34,7 @@ from crmkit.core.matching.compare import score_pair
 from crmkit.core.matching.config import DEFAULT_MATCH_CONFIG
 from crmkit.core.matching.record import MatchRecord, record_from_party
 from crmkit.core.parties import load_parties
-from crmkit.core.tables import contact_point, match_key
+from crmkit.core.tables import contact_point, match_key, party
 
 if TYPE_CHECKING:
     from crmkit.hooks.host import PluginHost
@@ -75,7 +80,8 @@ def _relation(
 
 
 def look_up(conn: Connection, entries: Iterable[Entry], limit: int) -> dict[Entry, set[int] | None]:
-    """The parties sharing each entry, or None where more than ``limit`` do; two statements."""
+    """The parties sharing each entry, or None where more than ``limit`` do (an entry no party
+    has is left out); two statements."""
     keys = sorted({(value,) for kind, value in entries if kind == "key"})
     contacts = sorted({(kind, value) for kind, value in entries if kind != "key"})
     found: dict[Entry, set[int] | None] = {}
@@ -100,13 +106,14 @@ def _shared(
     relation, params = _relation(conn, columns, rows)
     same = " AND ".join(f"x.{c} = j.{c}" for c in columns)
     # Whether a key has a party past the limit reads at most limit + 1 index entries; only
-    # the parties of the other keys are read.
+    # the parties of the other keys are read. A key no party has comes back as no row.
     statement = text(
         f"WITH b AS MATERIALIZED (SELECT {', '.join(f'j.{c}' for c in columns)}, "
         f"(SELECT x.party_id FROM {table} x WHERE {same} LIMIT 1 OFFSET :limit) IS NOT NULL AS big "
         f"FROM {relation}) "
         f"SELECT {', '.join(f'b.{c}' for c in columns)}, b.big, m.party_id FROM b "
-        f"LEFT JOIN {table} m ON {' AND '.join(f'm.{c} = b.{c}' for c in columns)} AND NOT b.big"
+        f"LEFT JOIN {table} m ON {' AND '.join(f'm.{c} = b.{c}' for c in columns)} AND NOT b.big "
+        "WHERE b.big OR m.party_id IS NOT NULL"
     )
     found: dict[tuple[str, ...], set[int] | None] = {}
     width = len(columns)
@@ -119,6 +126,55 @@ def _shared(
             if members is not None and row[width + 1] is not None:
                 members.add(row[width + 1])
     return found
+
+
+_VERSIONS = select(party.c.id, party.c.version).where(
+    party.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+@define
+class KnownRecords:
+    """Match records of stored parties, each with the party's version when it was read.
+
+    A record is used again while its party is at that version (every change of a
+    field a record holds moves the version on), so that batch after batch of an
+    import reads only the versions of the candidates it met before. At most
+    ``limit`` records are kept; past that the longest kept go.
+    """
+
+    limit: int = 200_000
+    _records: dict[int, tuple[int, MatchRecord]] = field(factory=dict)
+
+    def read(self, conn: Connection, ids: Iterable[int]) -> dict[int, MatchRecord]:
+        """The records of the parties ``ids`` as they are stored now (parties gone are left out)."""
+        wanted = sorted(set(ids))
+        found: dict[int, MatchRecord] = {}
+        kept = [i for i in wanted if i in self._records]
+        for start in range(0, len(kept), _CHUNK):
+            for party_id, version in conn.execute(_VERSIONS, {"ids": kept[start : start + _CHUNK]}):
+                read_at, record = self._records[party_id]
+                if version == read_at:
+                    found[party_id] = record
+        missing = [i for i in wanted if i not in found]
+        for start in range(0, len(missing), _CHUNK):
+            for party_id, stored in load_parties(conn, missing[start : start + _CHUNK]).items():
+                assert stored.version is not None
+                found[party_id] = self.keep(party_id, stored.version, record_from_party(stored))
+        return found
+
+    def keep(self, party_id: int, version: int, record: MatchRecord) -> MatchRecord:
+        """``record`` is that of ``party_id`` at ``version``."""
+        self._records.pop(party_id, None)  # kept as the newest
+        self._records[party_id] = (version, record)
+        if len(self._records) > self.limit:
+            for oldest in list(itertools.islice(self._records, len(self._records) // 4)):
+                del self._records[oldest]
+        return record
+
+
+_CHUNK = 10_000
+"""Ids per statement: below the bound parameters SQLite and PostgreSQL's driver take."""
 
 
 @define
@@ -138,6 +194,7 @@ class BatchMatcher:
     database: list[Matches] | None = None
     """Each row's matches among stored parties from the ``match_parties`` hook (a plugin
     matches); None: the kernel's own look-up, kept up to date with the batch."""
+    known: KnownRecords = field(factory=KnownRecords)
     limit: int = DEFAULT_MATCH_CONFIG.max_block_size
     _shared: dict[Entry, set[int] | None] = field(factory=dict)
     """Who shared each entry when it was last looked up (None: more than ``limit``)."""
@@ -152,10 +209,13 @@ class BatchMatcher:
         prospects: Sequence[Party],
         flush: Callable[[], None],
         database: list[Matches] | None = None,
+        known: KnownRecords | None = None,
     ) -> BatchMatcher:
+        """A matcher for ``prospects``; ``known``: records kept from an earlier batch."""
         records = [record_from_party(p) for p in prospects]
         rows = [(r, entries_of(p, r)) for p, r in zip(prospects, records, strict=True)]
-        matcher = cls(conn, rows, [p.id or 0 for p in prospects], flush, database)
+        own = [p.id or 0 for p in prospects]
+        matcher = cls(conn, rows, own, flush, database, known or KnownRecords())
         if database is None:
             matcher._shared = look_up(
                 conn, {e for _, entries in rows for e in entries}, matcher.limit
@@ -181,7 +241,7 @@ class BatchMatcher:
     def stored(self, row: int, party_id: int) -> list[str]:
         """``row`` was stored as ``party_id``; its blocking keys (to index it by)."""
         record, entries = self.rows[row]
-        self._parties[party_id] = record
+        self._parties[party_id] = self.known.keep(party_id, 1, record)
         for entry in entries:
             self._gained.setdefault(entry, set()).add(party_id)
         return sorted(value for kind, value in entries if kind == "key")
@@ -197,7 +257,9 @@ class BatchMatcher:
         whether the merge changed it (and so re-indexed it)."""
         assert survivor.id is not None
         party_id = survivor.id
-        record = self._parties[party_id] = record_from_party(survivor)
+        assert survivor.version is not None
+        record = self.known.keep(party_id, survivor.version, record_from_party(survivor))
+        self._parties[party_id] = record
         if not rewritten:
             return
         after = entries_of(survivor, record)
@@ -232,7 +294,7 @@ class BatchMatcher:
                 return None  # shared by too many before, and by no fewer now
             # It may have fallen to the limit: ask the database, with the batch written.
             self.flush()
-            self._shared.update(look_up(self.conn, [entry], self.limit))
+            self._shared[entry] = look_up(self.conn, [entry], self.limit).get(entry, set())
             self._gained.pop(entry, None)
             self._lost.pop(entry, None)
             return self._members(entry)
@@ -241,5 +303,4 @@ class BatchMatcher:
     def _load(self, ids: Iterable[int]) -> None:
         missing = [i for i in ids if i not in self._parties]
         if missing:
-            loaded = load_parties(self.conn, sorted(missing))
-            self._parties.update((i, record_from_party(p)) for i, p in loaded.items())
+            self._parties.update(self.known.read(self.conn, missing))
