@@ -14,11 +14,12 @@ import attrs
 from attrs import define, frozen
 
 from crmkit.core.custom_fields import CustomFields
-from crmkit.core.entities import Party
+from crmkit.core.entities import Party, Prospect
 from crmkit.core.errors import ValidationError
 from crmkit.core.import_profiles import ProfilePlan
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.normalise import normalise
+from crmkit.core.intake.sanity import SanityContext, kernel_findings
 from crmkit.core.matching.record import normalise_country
 from crmkit.core.parties import ADDRESS_FIELDS, NAME_FIELDS, build_party, party_row
 from crmkit.core.untrusted import check_storable_text
@@ -177,6 +178,9 @@ class Candidate:
     """The hash of the normalised party, when the rows have no key column."""
     findings: tuple[Finding, ...] = ()
     """Prospects: values dropped while normalising (see :mod:`crmkit.core.intake.normalise`)."""
+    ruled: tuple[Finding, ...] | None = None
+    """Prospects: the findings of the kernel's sanity rules, found here (in the import's worker
+    processes) rather than in the one writing (:func:`crmkit.core.intake.sanity.check`)."""
     link: tuple[str, str] | None = None
     """The row's (system, id) in the product a profile reads, linked to the party."""
     withdrawn: tuple[str, ...] = ()
@@ -195,6 +199,8 @@ class RowBuilder:
     region: str | None
     custom_fields: CustomFields
     profile: ProfilePlan | None = None
+    sanity: SanityContext | None = None
+    """Prospects: what the kernel's sanity rules read, to run them while building."""
 
     def build(self, rows: Sequence[Row], owners: Mapping[str, int]) -> list[Candidate | Refusal]:
         """A candidate or a refusal per row; ``owners`` maps the rows' owner usernames to ids."""
@@ -227,10 +233,13 @@ class RowBuilder:
         except ValidationError as exc:
             return Refusal(row, self.plan.column_of(exc.field, origins), exc.field, exc.reason)
         key = row_key(entity) if self.plan.key is None else None
+        ruled = None
+        if self.sanity is not None and isinstance(entity, Prospect):
+            ruled = tuple(kernel_findings(entity, self.sanity))
         if self.profile is None:
-            return Candidate(row, entity, origins, key, tuple(findings))
+            return Candidate(row, entity, origins, key, tuple(findings), ruled)
         link, withdrawn = self.profile.link(row.values), self.profile.withdrawn(row.values)
-        return Candidate(row, entity, origins, key, tuple(findings), link, withdrawn)
+        return Candidate(row, entity, origins, key, tuple(findings), ruled, link, withdrawn)
 
     def _data(
         self, row: Row, owners: Mapping[str, int], origins: dict[str, list[int]]

@@ -77,6 +77,7 @@ from crmkit.core.intake.batch import take_in_batch
 from crmkit.core.intake.batch_match import KnownRecords
 from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.match_keys import match_key_rows
+from crmkit.core.intake.pipeline import sanity_context
 from crmkit.core.parties import contact_rows, party_row
 from crmkit.core.search import search_rows
 from crmkit.core.tables import (
@@ -189,7 +190,10 @@ def import_parties(
             source = _csv_source(text, options, path, profile)
         plan = plan_columns(source.header, source.mapping, fields, source.key, custom)
         region = (options.region or app.settings.default_region or "").upper() or None
-        builder = RowBuilder(role, plan, region, app.custom_fields, source.profile)
+        checks = None
+        if role == "prospect":
+            checks = sanity_context(region or app.settings.default_region, app.settings.intake)
+        builder = RowBuilder(role, plan, region, app.custom_fields, source.profile, checks)
         read = source.profile.read if source.profile is not None else frozenset()
         ignored = tuple(c for c in plan.ignored if c not in read)
         result = ImportResult(rejects_path=rejects_path, ignored_columns=ignored)
@@ -608,7 +612,7 @@ class _Importer:
         prospects = []
         for candidate, _ in fresh:
             assert isinstance(candidate.entity, Prospect)
-            prospects.append((candidate.entity, candidate.findings))
+            prospects.append((candidate.entity, candidate.findings, candidate.ruled))
         results = take_in_batch(
             tx,
             prospects,

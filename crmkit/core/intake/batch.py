@@ -73,7 +73,7 @@ from crmkit.core.tables import contact_point, match_key, party, search_term, utc
 
 def take_in_batch(
     tx: Transaction,
-    prospects: Sequence[tuple[Prospect, Sequence[Finding]]],
+    prospects: Sequence[tuple[Prospect, Sequence[Finding], Sequence[Finding] | None]],
     *,
     region: str,
     settings: IntakeSettings,
@@ -82,7 +82,8 @@ def take_in_batch(
     insert: Callable[[Connection, Any, list[dict[str, Any]]], None],
     known: KnownRecords | None = None,
 ) -> list[IntakeResult]:
-    """Take normalised prospects (with the findings of normalising them) in, in order, in ``tx``.
+    """Take normalised prospects in, in order, in ``tx``, each with the findings of normalising
+    it and those of the kernel's sanity rules where they were found beforehand (or None).
 
     One result per prospect, as :func:`.pipeline.store` (or, for a hard finding,
     :func:`.pipeline.rejection`) would give it taking them in one by one.
@@ -90,8 +91,8 @@ def take_in_batch(
     import's own); ``known``: match records kept from the batches before.
     """
     checked = [
-        check_prospect(tx, prospect, findings, region=region, settings=settings)
-        for prospect, findings in prospects
+        check_prospect(tx, prospect, findings, region=region, settings=settings, ruled=ruled)
+        for prospect, findings, ruled in prospects
     ]
     results: list[IntakeResult | None] = [rejection(c) if c.rejected else None for c in checked]
     accepted = [i for i, c in enumerate(checked) if not c.rejected]

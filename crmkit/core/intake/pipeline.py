@@ -140,6 +140,15 @@ def stand_in_name(cleaned: Mapping[str, Any]) -> str | None:
     return None
 
 
+def sanity_context(region: str, settings: IntakeSettings) -> sanity.SanityContext:
+    """What the kernel's sanity rules read besides the prospect."""
+    return sanity.SanityContext(
+        region=region,
+        disposable_domains=sanity.builtin_disposable_domains()
+        | {d.lower() for d in settings.disposable_domains},
+    )
+
+
 def check_prospect(
     tx: Transaction,
     prospect: Prospect,
@@ -148,25 +157,23 @@ def check_prospect(
     region: str,
     settings: IntakeSettings,
     skipped: Sequence[str] = (),
+    ruled: Sequence[Finding] | None = None,
 ) -> Checked:
     """Run every sanity rule on a normalised prospect; ``earlier``: findings of normalising;
-    ``skipped``: codes not to report on top of ``[intake] disabled_rules``."""
+    ``skipped``: codes not to report on top of ``[intake] disabled_rules``; ``ruled``: the
+    kernel's rules' findings, where they were found beforehand (see :func:`.sanity.check`)."""
     extra = [
         finding
         for _, found in tx.hooks.collect_by_plugin("sanity_check", record=prospect)
         for finding in found
     ]
-    context = sanity.SanityContext(
-        region=region,
-        disposable_domains=sanity.builtin_disposable_domains()
-        | {d.lower() for d in settings.disposable_domains},
-    )
     found = sanity.check(
         prospect,
-        context,
+        sanity_context(region, settings),
         earlier=earlier,
         extra=extra,
         disabled=(*settings.disabled_rules, *skipped),
+        ruled=ruled,
     )
     return Checked(prospect, tuple(found), sanity.quality(found))
 

@@ -193,6 +193,11 @@ RULES: tuple[Rule, ...] = (fake_name, incomplete_name, email_checks, phone_check
 """The kernel's rules; ``contact_route`` runs after them, as it weighs their findings."""
 
 
+def kernel_findings(prospect: Prospect, context: SanityContext) -> list[Finding]:
+    """The findings of the kernel's rules (:data:`RULES`) on ``prospect``."""
+    return [finding for rule in RULES for finding in rule(prospect, context)]
+
+
 def check(
     prospect: Prospect,
     context: SanityContext,
@@ -200,13 +205,15 @@ def check(
     earlier: Iterable[Finding] = (),
     extra: Iterable[Finding] = (),
     disabled: Iterable[str] = (),
+    ruled: Iterable[Finding] | None = None,
 ) -> list[Finding]:
     """Every finding on ``prospect``: ``earlier`` ones (from normalising), the kernel's rules,
-    ``extra`` ones (from plugins), less the ``disabled`` codes."""
+    ``extra`` ones (from plugins), less the ``disabled`` codes. ``ruled``: the kernel's rules'
+    findings where they were found beforehand (:func:`kernel_findings`, in an import's worker
+    processes)."""
     off = set(disabled)
     found = [*earlier]
-    for rule in RULES:
-        found.extend(rule(prospect, context))
+    found.extend(kernel_findings(prospect, context) if ruled is None else ruled)
     found.extend(extra)
     found = [f for f in found if f.code not in off]
     if "no_contact_route" not in off:
