@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from crmkit import CustomField, User, ValidationError, hookimpl
 from crmkit.app import Crm
+from crmkit.core.db import custom_plans
 from crmkit.core.importing import IMPORT_SYSTEM, ImportOptions, import_parties
 from crmkit.core.parties import (
     build_party,
@@ -674,3 +675,14 @@ def test_import_command_reports_bad_input_as_an_error(crm: Crm, tmp_path: Path) 
     assert result.exit_code == 1
     assert "unknown field 'emial'" in result.stderr
     assert count(crm, party) == 0
+
+
+def test_an_import_plans_its_look_ups_for_their_keys_and_nothing_else(crm: Crm) -> None:
+    if crm.engine.dialect.name != "postgresql":
+        pytest.skip("plan caching is PostgreSQL's")
+    with crm.transaction() as tx:
+        with custom_plans(tx.conn):
+            inside = tx.conn.exec_driver_sql("SHOW plan_cache_mode").scalar()
+        after = tx.conn.exec_driver_sql("SHOW plan_cache_mode").scalar()
+    # Forced for the writes too, every foreign key check of a bulk insert was planned again.
+    assert (inside, after) == ("force_custom_plan", "auto")

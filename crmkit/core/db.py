@@ -102,6 +102,25 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
+def custom_plans(conn: Connection) -> Iterator[None]:
+    """Statements run inside are planned for their parameters, on PostgreSQL.
+
+    psycopg prepares a statement run often, and PostgreSQL may keep the generic plan it
+    made while a table was nearly empty: a sequential scan, ever slower as an import fills
+    the table. The setting holds only inside: it would also replan every foreign key check
+    of the transaction's writes, for every row.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode TO DEFAULT")
+
+
+@contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A connection for queries only: on SQLite it does not queue behind writers."""
     outer = _reading.set(True)

@@ -53,7 +53,7 @@ from crmkit.core.actors import SYSTEM, Actor
 from crmkit.core.bulk import allocate_ids, bulk_insert
 from crmkit.core.consent import record_consent
 from crmkit.core.csv_cells import csv_cell, restore
-from crmkit.core.db import Transaction, reading
+from crmkit.core.db import Transaction, custom_plans, reading
 from crmkit.core.entities import Prospect
 from crmkit.core.errors import ValidationError
 from crmkit.core.external_ids import link_external_id
@@ -494,15 +494,11 @@ class _Importer:
     def _known(self, conn: Connection, keys: list[str]) -> set[str]:
         if not keys:
             return set()
-        if conn.dialect.name == "postgresql":
-            # psycopg prepares a statement run often, and PostgreSQL may keep the generic plan
-            # it made while the table was nearly empty: a sequential scan, ever slower as the
-            # import fills the table. Plan this look-up for its keys, in this transaction only.
-            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         query = select(external_id.c.external_id).where(
             external_id.c.system == IMPORT_SYSTEM, external_id.c.external_id.in_(set(keys))
         )
-        return set(conn.execute(query).scalars())
+        with custom_plans(conn):
+            return set(conn.execute(query).scalars())
 
     def _write_batch(self, batch: _Batch, built: list[Candidate | Refusal]) -> None:
         before = attrs.evolve(self.result)

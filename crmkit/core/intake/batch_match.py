@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from attrs import define, field
 from sqlalchemy import Connection, bindparam, select, text
 
+from crmkit.core.db import custom_plans
 from crmkit.core.entities import Party
 from crmkit.core.intake.match_keys import keys_of
 from crmkit.core.matching.compare import score_pair
@@ -85,14 +86,15 @@ def look_up(conn: Connection, entries: Iterable[Entry], limit: int) -> dict[Entr
     keys = sorted({(value,) for kind, value in entries if kind == "key"})
     contacts = sorted({(kind, value) for kind, value in entries if kind != "key"})
     found: dict[Entry, set[int] | None] = {}
-    if keys:
-        for (key,), members in _shared(conn, match_key.name, ("key",), keys, limit).items():
-            found["key", key] = members
-    if contacts:
-        for (kind, key), members in _shared(
-            conn, contact_point.name, ("kind", "key"), contacts, limit
-        ).items():
-            found[kind, key] = members
+    with custom_plans(conn):
+        if keys:
+            for (key,), members in _shared(conn, match_key.name, ("key",), keys, limit).items():
+                found["key", key] = members
+        if contacts:
+            for (kind, key), members in _shared(
+                conn, contact_point.name, ("kind", "key"), contacts, limit
+            ).items():
+                found[kind, key] = members
     return found
 
 
@@ -151,16 +153,18 @@ class KnownRecords:
         wanted = sorted(set(ids))
         found: dict[int, MatchRecord] = {}
         kept = [i for i in wanted if i in self._records]
-        for start in range(0, len(kept), _CHUNK):
-            for party_id, version in conn.execute(_VERSIONS, {"ids": kept[start : start + _CHUNK]}):
-                read_at, record = self._records[party_id]
-                if version == read_at:
-                    found[party_id] = record
-        missing = [i for i in wanted if i not in found]
-        for start in range(0, len(missing), _CHUNK):
-            for party_id, stored in load_parties(conn, missing[start : start + _CHUNK]).items():
-                assert stored.version is not None
-                found[party_id] = self.keep(party_id, stored.version, record_from_party(stored))
+        with custom_plans(conn):
+            for start in range(0, len(kept), _CHUNK):
+                chunk = kept[start : start + _CHUNK]
+                for party_id, version in conn.execute(_VERSIONS, {"ids": chunk}):
+                    read_at, record = self._records[party_id]
+                    if version == read_at:
+                        found[party_id] = record
+            missing = [i for i in wanted if i not in found]
+            for start in range(0, len(missing), _CHUNK):
+                for party_id, stored in load_parties(conn, missing[start : start + _CHUNK]).items():
+                    assert stored.version is not None
+                    found[party_id] = self.keep(party_id, stored.version, record_from_party(stored))
         return found
 
     def keep(self, party_id: int, version: int, record: MatchRecord) -> MatchRecord:
