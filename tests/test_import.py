@@ -679,10 +679,13 @@ def test_import_command_reports_bad_input_as_an_error(crm: Crm, tmp_path: Path) 
 
 def test_an_import_plans_its_look_ups_for_their_keys_and_nothing_else(crm: Crm) -> None:
     if crm.engine.dialect.name != "postgresql":
-        pytest.skip("plan caching is PostgreSQL's")
+        pytest.skip("plan caching and JIT are PostgreSQL's")
+    settings = "SELECT current_setting('plan_cache_mode'), current_setting('jit')"
     with crm.transaction() as tx:
+        before = tx.conn.exec_driver_sql(settings).one()
         with custom_plans(tx.conn):
-            inside = tx.conn.exec_driver_sql("SHOW plan_cache_mode").scalar()
-        after = tx.conn.exec_driver_sql("SHOW plan_cache_mode").scalar()
+            inside = tx.conn.exec_driver_sql(settings).one()
+        after = tx.conn.exec_driver_sql(settings).one()
+    assert tuple(inside) == ("force_custom_plan", "off")
     # Forced for the writes too, every foreign key check of a bulk insert was planned again.
-    assert (inside, after) == ("force_custom_plan", "auto")
+    assert after == before

@@ -103,21 +103,25 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def custom_plans(conn: Connection) -> Iterator[None]:
-    """Statements run inside are planned for their parameters, on PostgreSQL.
+    """Statements run inside are planned for their parameters and not compiled, on PostgreSQL.
 
     psycopg prepares a statement run often, and PostgreSQL may keep the generic plan it
     made while a table was nearly empty: a sequential scan, ever slower as an import fills
-    the table. The setting holds only inside: it would also replan every foreign key check
-    of the transaction's writes, for every row.
+    the table. A look-up of thousands of keys is estimated dear enough to be compiled
+    (JIT), which took longer than running it. The settings hold only inside: a forced
+    custom plan would also plan every foreign key check of the transaction's writes again,
+    for every row.
     """
     if conn.dialect.name != "postgresql":
         yield
         return
     conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    conn.exec_driver_sql("SET LOCAL jit = off")
     try:
         yield
     finally:
         conn.exec_driver_sql("SET LOCAL plan_cache_mode TO DEFAULT")
+        conn.exec_driver_sql("SET LOCAL jit TO DEFAULT")
 
 
 @contextmanager

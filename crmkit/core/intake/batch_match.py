@@ -107,14 +107,23 @@ def _shared(
 ) -> dict[tuple[str, ...], set[int] | None]:
     relation, params = _relation(conn, columns, rows)
     same = " AND ".join(f"x.{c} = j.{c}" for c in columns)
+    on = " AND ".join(f"m.{c} = b.{c}" for c in columns)
+    if conn.dialect.name == "postgresql":
+        # A look-up of each key in the index, whatever the planner thinks: its statistics lag
+        # behind a table an import is filling, and it sorted all of it for every batch instead.
+        join = (
+            f"LEFT JOIN LATERAL (SELECT m.party_id FROM {table} m WHERE {on} AND NOT b.big "
+            "OFFSET 0) m ON true"
+        )
+    else:
+        join = f"LEFT JOIN {table} m ON {on} AND NOT b.big"
     # Whether a key has a party past the limit reads at most limit + 1 index entries; only
     # the parties of the other keys are read. A key no party has comes back as no row.
     statement = text(
         f"WITH b AS MATERIALIZED (SELECT {', '.join(f'j.{c}' for c in columns)}, "
         f"(SELECT x.party_id FROM {table} x WHERE {same} LIMIT 1 OFFSET :limit) IS NOT NULL AS big "
         f"FROM {relation}) "
-        f"SELECT {', '.join(f'b.{c}' for c in columns)}, b.big, m.party_id FROM b "
-        f"LEFT JOIN {table} m ON {' AND '.join(f'm.{c} = b.{c}' for c in columns)} AND NOT b.big "
+        f"SELECT {', '.join(f'b.{c}' for c in columns)}, b.big, m.party_id FROM b {join} "
         "WHERE b.big OR m.party_id IS NOT NULL"
     )
     found: dict[tuple[str, ...], set[int] | None] = {}
