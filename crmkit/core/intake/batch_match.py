@@ -151,10 +151,10 @@ class KnownRecords:
     A record is used again while its party is at that version (every change of a
     field a record holds moves the version on), so that batch after batch of an
     import reads only the versions of the candidates it met before. At most
-    ``limit`` records are kept; past that the longest kept go.
+    ``limit`` records are kept (about 800 bytes each); past that the longest kept go.
     """
 
-    limit: int = 200_000
+    limit: int = 500_000
     _records: dict[int, tuple[int, MatchRecord]] = field(factory=dict)
 
     def read(self, conn: Connection, ids: Iterable[int]) -> dict[int, MatchRecord]:
@@ -228,7 +228,7 @@ class BatchMatcher:
         records = [record_from_party(p) for p in prospects]
         rows = [(r, entries_of(p, r)) for p, r in zip(prospects, records, strict=True)]
         own = [p.id or 0 for p in prospects]
-        matcher = cls(conn, rows, own, flush, database, known or KnownRecords())
+        matcher = cls(conn, rows, own, flush, database, KnownRecords() if known is None else known)
         if database is None:
             matcher._shared = look_up(
                 conn, {e for _, entries in rows for e in entries}, matcher.limit
