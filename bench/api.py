@@ -12,18 +12,17 @@ gives uvicorn (its event loop and HTTP parser, no access log): crmkit with every
 installed plugin enabled, called with a real API token (scope ``write``) of the demo
 admin; and a bare Starlette app whose ``async`` handlers call the stdlib ``sqlite3``
 driver on the event loop (no thread hand-off, no auth, one connection), which is the
-limit. "The same
-queries" are the SQL statements crmkit runs for the request: for
-the POST, the party and its contact points, the interaction (inserted if the party
-exists), the prospect's first contact, the audit entry and the outbox event, in one
-transaction; only the framework, the hooks and the permission checks are missing.
-wrk drives C connections for S seconds per case and server: GET a customer by
-random id, a filtered list page of 20 (customers a random surname finds, from the
-search index, by name) and POST an interaction on a random customer. After
-an unmeasured warm-up, the servers take R turns of S/R seconds each per case, so
-that drifts of a shared machine hit both alike; a turn starts once crmkit has
-handed every event of the turns before to its subscribers (the seconds that took
-are ``crmkit_settling_s``), so that neither server's turn pays for the other's.
+limit. "The same queries" are the SQL statements crmkit runs for the request: for the
+POST, the party and its contact points, the interaction (inserted if the party exists),
+the prospect's first contact, the audit entry and the outbox event, in one transaction;
+only the framework, the hooks and the permission checks are missing. wrk drives C
+connections for S seconds per case and server: GET a customer by random id, a
+filtered list page of 20 (customers a random surname finds, from the search index,
+by name) and POST an interaction on a random customer. After an unmeasured warm-up,
+the servers take R turns of S/R seconds each per case, so that drifts of a shared
+machine hit both alike; a turn starts once crmkit has handed every event of the turns
+before to its subscribers (the seconds that took are ``crmkit_settling_s``), so that
+neither server's turn pays for the other's.
 Figures: requests/s, p50 and p99 latency (pooled over the turns), crmkit's share of
 the bare throughput (the median of the turns' ratios) and its p99 as a multiple of
 the bare p99. The last line is one JSON object.
