@@ -4,25 +4,25 @@
     python bench/api.py [--customers N] [--seconds S] [--connections C] [--rounds R]
                         [--database FILE] [--cases get,list,post]
 
-A SQLite file is seeded with N demo customers (``crmkit.demo``'s generator, with
-their histories and the demo users), or reused when ``--database`` names one
-seeded before. Two servers run under uvicorn, one worker each, each on a copy of
-the file of its own, in processes of their own and with the options ``crmkit serve``
-gives uvicorn (its event loop and HTTP parser, no access log): crmkit with every
-installed plugin enabled, called with a real API token (scope ``write``) of the demo
-admin; and a bare Starlette app whose ``async`` handlers call the stdlib ``sqlite3``
-driver on the event loop (no thread hand-off, no auth, one connection), which is the
-limit. "The same queries" are the SQL statements crmkit runs for the request: for the
-POST, the party and its contact points, the interaction (inserted if the party exists),
-the prospect's first contact, the audit entry and the outbox event, in one transaction;
-only the framework, the hooks and the permission checks are missing. wrk drives C
-connections for S seconds per case and server: GET a customer by random id, a
-filtered list page of 20 (customers a random surname finds, from the search index,
-by name) and POST an interaction on a random customer. After an unmeasured warm-up,
-the servers take R turns of S/R seconds each per case, so that drifts of a shared
-machine hit both alike; a turn starts once crmkit has handed every event of the turns
-before to its subscribers (the seconds that took are ``crmkit_settling_s``), so that
-neither server's turn pays for the other's.
+A SQLite file is seeded with N demo customers (``crmkit.demo``'s generator, with their
+histories and the demo users), or reused when ``--database`` names one seeded before.
+Two servers run under uvicorn, one worker each, each on a copy of the file of its own,
+in processes of their own and as ``crmkit serve`` runs them (uvicorn's event loop and
+HTTP parser, no access log, what the start made frozen out of the garbage collector's
+walks): crmkit with every installed plugin enabled, called with a real API token (scope
+``write``) of the demo admin; and a bare Starlette app whose ``async`` handlers call the
+stdlib ``sqlite3`` driver on the event loop (no thread hand-off, no auth, one
+connection), which is the limit. "The same queries" are the SQL statements crmkit runs
+for the request: for the POST, the party and its contact points, the interaction
+(inserted if the party exists), the prospect's first contact, the audit entry and the
+outbox event, in one transaction; only the framework, the hooks and the permission
+checks are missing. wrk drives C connections for S seconds per case and server: GET a
+customer by random id, a filtered list page of 20 (customers a random surname finds,
+from the search index, by name) and POST an interaction on a random customer. After an
+unmeasured warm-up, the servers take R turns of S/R seconds each per case, so that
+drifts of a shared machine hit both alike; a turn starts once crmkit has handed every
+event of the turns before to its subscribers (the seconds that took are
+``crmkit_settling_s``), so that neither server's turn pays for the other's.
 Figures: requests/s, p50 and p99 latency (pooled over the turns), crmkit's share of
 the bare throughput (the median of the turns' ratios) and its p99 as a multiple of
 the bare p99. The last line is one JSON object.
@@ -31,6 +31,7 @@ the bare p99. The last line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -190,7 +191,7 @@ def crmkit_app(db: Path) -> Any:
     from crmkit.app import Crm
     from crmkit.web.app import create_asgi
 
-    return create_asgi(Crm(settings(db)))
+    return create_asgi(Crm(settings(db)), long_lived=True)
 
 
 def serve(kind: str, db: Path, port: int) -> None:
@@ -199,7 +200,11 @@ def serve(kind: str, db: Path, port: int) -> None:
 
     from crmkit.cli.serve import server_options
 
-    app = crmkit_app(db) if kind == "crmkit" else bare_app(db)
+    if kind == "crmkit":
+        app = crmkit_app(db)
+    else:
+        app = bare_app(db)
+        gc.freeze()  # as crmkit's start is (create_asgi's long_lived)
     options = server_options(settings(db))
     uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", **options)
 

@@ -8,6 +8,9 @@ would from a proxy on the same machine.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -118,3 +121,38 @@ def test_a_line_per_request_is_logged_only_when_the_access_log_is_on(
     assert [a.status_code for a in answers] == [200] * 3
     logged = [r for r in caplog.records if r.name == "uvicorn.access"]
     assert len(logged) == (3 if wanted else 0)
+
+
+FREEZE_COUNT = """
+import gc, sys
+from starlette.testclient import TestClient
+from crmkit.app import Crm
+from crmkit.cli import serve
+from crmkit.web.app import create_asgi
+
+crm = Crm()
+crm.create_tables()
+app = serve.asgi_app() if sys.argv[1] == "serve" else create_asgi(crm)
+with TestClient(app) as client:
+    assert client.get("/api/v1/health").status_code == 200
+    print(gc.get_freeze_count())
+"""
+
+
+@pytest.mark.parametrize(("builder", "frozen"), [("serve", True), ("test", False)])
+def test_a_served_process_freezes_what_its_start_made_and_a_test_app_does_not(
+    tmp_path, builder, frozen
+):
+    # In a process of its own: what a freeze holds is never collected in this one.
+    env = {**os.environ, "CRMKIT_DATABASE_URL": f"sqlite:///{tmp_path / 'crm.db'}"}
+    answer = subprocess.run(
+        [sys.executable, "-c", FREEZE_COUNT, builder],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    count = int(answer.stdout.split()[-1])
+    assert (count > 10_000) if frozen else count == 0

@@ -47,7 +47,7 @@ def asgi_app() -> Starlette:
 
     crm = get_app()
     click.echo(f"crmkit: {_plugins(crm)}", err=True)
-    return create_asgi(crm)
+    return create_asgi(crm, long_lived=True)
 
 
 @click.command()
@@ -122,4 +122,6 @@ def demo(
 
     click.echo(f"crmkit demo: {LOGIN_HINT}")
     click.echo(f"crmkit demo: open http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(demo_asgi(crm), host=host, port=port, **server_options(crm.settings))
+    uvicorn.run(
+        demo_asgi(crm, long_lived=True), host=host, port=port, **server_options(crm.settings)
+    )

@@ -50,6 +50,7 @@ from crmkit.core.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from crmkit.core.prepared import Prepared
 from crmkit.core.search import index_party, search_rows, unindex_party
 from crmkit.core.stand_in import names_after_merge
 from crmkit.core.tables import (
@@ -371,23 +372,21 @@ def load_parties(
     return {row.id: party_of(row) for row in conn.execute(statement, {"ids": ids})}
 
 
-def party_by_id(*conditions: ColumnElement[bool]) -> Select[Any]:
+def party_by_id(*conditions: ColumnElement[bool]) -> Prepared:
     """The statement of :func:`load_party`: the party whose id is the ``party_id`` parameter.
 
-    Build it once and keep it: executing the same statement object again skips
-    SQLAlchemy's statement building and cache-key walk, most of a look-up's cost.
+    Build it once and keep it: it is compiled once, and on SQLite run on the driver
+    (:class:`crmkit.core.prepared.Prepared`).
     """
-    return party_rows(party.c.id == bindparam("party_id"), *conditions)
+    return Prepared(party_rows(party.c.id == bindparam("party_id"), *conditions))
 
 
 _PARTY_BY_ID = party_by_id()
 
 
-def load_party(
-    conn: Connection, party_id: int, statement: Select[Any] = _PARTY_BY_ID
-) -> Party | None:
+def load_party(conn: Connection, party_id: int, statement: Prepared = _PARTY_BY_ID) -> Party | None:
     """One party with its contact points, if ``statement`` (from :func:`party_by_id`) finds it."""
-    row = conn.execute(statement, {"party_id": party_id}).first()
+    row = statement.first(conn, {"party_id": party_id})
     return None if row is None else party_of(row)
 
 

@@ -59,6 +59,9 @@ def demo_secret(database: Path) -> str:
         return secret
 
 
-def demo_asgi(crm: Crm) -> Starlette:
-    """The web application of the demo, saying on every page that it is one and how to log in."""
-    return create_asgi(crm, notice=NOTICE, login_hint=LOGIN_HINT)
+def demo_asgi(crm: Crm, *, long_lived: bool = False) -> Starlette:
+    """The web application of the demo, saying on every page that it is one and how to log in.
+
+    ``long_lived`` as for :func:`crmkit.web.app.create_asgi`.
+    """
+    return create_asgi(crm, notice=NOTICE, login_hint=LOGIN_HINT, long_lived=long_lived)
