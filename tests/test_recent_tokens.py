@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 from sqlalchemy import update
+from starlette.requests import Request
 
 from crmkit.app import Crm
 from crmkit.core import auth, recent_tokens
+from crmkit.core.actors import Actor
 from crmkit.core.entities import User
 from crmkit.core.tables import api_token, utcnow
 from crmkit.core.users import create_user, update_user
+from crmkit.defaults import auth as default_auth
+
+use_token = auth.use_token
 
 SOON = recent_tokens.TRUSTED_FOR / 2
 LATER = recent_tokens.TRUSTED_FOR + timedelta(seconds=1)
@@ -94,3 +101,28 @@ def test_remembered_tokens_are_forgotten_when_the_change_commits_not_before(crm)
     except RuntimeError:
         pass
     assert forgotten == ["committed"]
+
+
+def test_concurrent_requests_with_a_token_not_remembered_share_one_look_up(crm, monkeypatch):
+    token = new_token(crm)
+    looked_up: list[str] = []
+
+    def slow_use_token(app: Crm, given: str) -> Actor | None:
+        looked_up.append(given)
+        time.sleep(0.05)  # the others ask while it is under way
+        return use_token(app, given)
+
+    monkeypatch.setattr(auth, "use_token", slow_use_token)
+    header = [(b"authorization", f"Bearer {token}".encode())]
+
+    async def requests() -> list[Actor | None]:
+        asked = [Request({"type": "http", "headers": header}) for _ in range(10)]
+        return await asyncio.gather(
+            *(default_auth.actor_from_request(app=crm, request=r) for r in asked)
+        )
+
+    actors = asyncio.run(requests())
+
+    assert looked_up == [token]
+    assert {a.username for a in actors if a is not None} == {"ann"}
+    assert None not in actors

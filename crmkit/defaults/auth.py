@@ -5,6 +5,7 @@ Token scopes restrict what the token's user may do; granting stays with the role
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -37,6 +38,32 @@ def _from_session(app: Crm, request: Request, token: str) -> Actor | None:
     return active.actor
 
 
+_looking_up: dict[tuple[Crm, str], asyncio.Future[Actor | None]] = {}
+"""Look-ups of tokens under way, by CRM and token: a client's concurrent requests share one."""
+
+
+async def _looked_up(app: Crm, token: str) -> Actor | None:
+    """:func:`auth.use_token` in a worker thread, once for every request that asks meanwhile.
+
+    When a token's remembered actor expires (every few seconds), all of a busy client's
+    requests in flight miss it at once: each would otherwise send a query through the
+    thread pool, and the requests behind them would wait for all of those.
+    """
+    key = (app, token)
+    found = _looking_up.get(key)
+    if found is None or found.get_loop() is not asyncio.get_running_loop():
+        found = asyncio.ensure_future(anyio.to_thread.run_sync(auth.use_token, app, token))
+        _looking_up[key] = found
+
+        def forget(done: asyncio.Future[Actor | None]) -> None:
+            if _looking_up.get(key) is done:
+                del _looking_up[key]
+
+        found.add_done_callback(forget)
+    # A request that gives up (its client went) leaves the look-up to the others.
+    return await asyncio.shield(found)
+
+
 @hookimpl
 async def actor_from_request(app: Crm, request: Request) -> Actor | None:
     header = request.headers.get("authorization")
@@ -48,7 +75,7 @@ async def actor_from_request(app: Crm, request: Request) -> Actor | None:
         token = credentials.strip()
         # A client's next requests find its token in memory: no worker thread, no query.
         recent = auth.recent_token_actor(app, token)
-        return recent or await anyio.to_thread.run_sync(auth.use_token, app, token)
+        return recent or await _looked_up(app, token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
