@@ -19,6 +19,8 @@ from crmkit import CustomField, User, ValidationError, hookimpl
 from crmkit.app import Crm
 from crmkit.core.db import custom_plans
 from crmkit.core.importing import IMPORT_SYSTEM, ImportOptions, import_parties
+from crmkit.core.intake.match_keys import keys_of
+from crmkit.core.matching.record import record_from_party
 from crmkit.core.parties import (
     build_party,
     create_party,
@@ -28,7 +30,8 @@ from crmkit.core.parties import (
     merge_parties,
 )
 from crmkit.core.privacy import erase_party
-from crmkit.core.tables import contact_point, external_id, outbox, party
+from crmkit.core.search import search_terms
+from crmkit.core.tables import contact_point, external_id, match_key, outbox, party, search_term
 from crmkit.core.users import create_user
 from crmkit.testing import invoke, make_app, register_plugin
 from crmkit.testing import test_database as fresh_database
@@ -295,6 +298,25 @@ def test_rows_built_in_worker_processes_give_the_same_result(
         "J.Mueller@Example.DE",
         "juergen@example.org",
     ]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_imported_customers_are_found_and_matched_by_what_they_hold(
+    with_owner: Crm, customers_csv: Path, workers: int
+) -> None:
+    # Their search terms and blocking keys are found where the rows are built.
+    import_parties(with_owner, "customer", customers_csv, ImportOptions(workers=workers))
+
+    with with_owner.read() as conn:
+        ids = list(conn.execute(select(party.c.id)).scalars())
+        stored = load_parties(conn, ids)
+        terms = conn.execute(select(search_term.c.party_id, search_term.c.term)).all()
+        keys = conn.execute(select(match_key.c.party_id, match_key.c.key)).all()
+    assert len(stored) == 4
+    for party_id, entity in stored.items():
+        assert {t for i, t in terms if i == party_id} == search_terms(entity)
+        assert sorted(k for i, k in keys if i == party_id) == keys_of(record_from_party(entity))
+    assert {"juergen@example.org", "mueller"} <= {t for _, t in terms}
 
 
 def test_importing_the_same_file_twice_creates_nothing_the_second_time(

@@ -18,10 +18,12 @@ from crmkit.core.entities import Party, Prospect
 from crmkit.core.errors import ValidationError
 from crmkit.core.import_profiles import ProfilePlan
 from crmkit.core.intake.findings import Finding
+from crmkit.core.intake.match_keys import keys_of
 from crmkit.core.intake.normalise import normalise
 from crmkit.core.intake.sanity import SanityContext, kernel_findings
-from crmkit.core.matching.record import normalise_country
+from crmkit.core.matching.record import normalise_country, record_from_party
 from crmkit.core.parties import ADDRESS_FIELDS, NAME_FIELDS, build_party, party_row
+from crmkit.core.search import search_terms
 from crmkit.core.untrusted import check_storable_text
 from crmkit.core.values import MULTI_VALUE_SEPARATOR
 
@@ -185,6 +187,11 @@ class Candidate:
     """The row's (system, id) in the product a profile reads, linked to the party."""
     withdrawn: tuple[str, ...] = ()
     """Channels the row opted out of (a profile's opt-out columns)."""
+    terms: tuple[str, ...] | None = None
+    """Customers: the search terms of the party, found here (in the import's worker
+    processes) rather than in the one writing; prospects' are found when intake stores them."""
+    blocking_keys: tuple[str, ...] | None = None
+    """Customers: the party's blocking keys (``core_match_key``), as :attr:`terms`."""
 
     def refusal(self, plan: ColumnPlan, exc: ValidationError) -> Refusal:
         return Refusal(self.row, plan.column_of(exc.field, self.origins), exc.field, exc.reason)
@@ -233,13 +240,17 @@ class RowBuilder:
         except ValidationError as exc:
             return Refusal(row, self.plan.column_of(exc.field, origins), exc.field, exc.reason)
         key = row_key(entity) if self.plan.key is None else None
-        ruled = None
+        built = Candidate(row, entity, origins, key, tuple(findings))
         if self.sanity is not None and isinstance(entity, Prospect):
-            ruled = tuple(kernel_findings(entity, self.sanity))
-        if self.profile is None:
-            return Candidate(row, entity, origins, key, tuple(findings), ruled)
-        link, withdrawn = self.profile.link(row.values), self.profile.withdrawn(row.values)
-        return Candidate(row, entity, origins, key, tuple(findings), ruled, link, withdrawn)
+            built.ruled = tuple(kernel_findings(entity, self.sanity))
+        if self.role == "customer":
+            # Written as built: what is indexed of it is known now.
+            built.terms = tuple(sorted(search_terms(entity)))
+            built.blocking_keys = tuple(keys_of(record_from_party(entity)))
+        if self.profile is not None:
+            built.link = self.profile.link(row.values)
+            built.withdrawn = self.profile.withdrawn(row.values)
+        return built
 
     def _data(
         self, row: Row, owners: Mapping[str, int], origins: dict[str, list[int]]

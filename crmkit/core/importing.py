@@ -76,10 +76,9 @@ from crmkit.core.import_profiles import (
 from crmkit.core.intake.batch import take_in_batch
 from crmkit.core.intake.batch_match import KnownRecords
 from crmkit.core.intake.findings import Finding
-from crmkit.core.intake.match_keys import match_key_rows
+from crmkit.core.intake.match_keys import key_rows
 from crmkit.core.intake.pipeline import sanity_context
 from crmkit.core.parties import contact_rows, party_row
-from crmkit.core.search import search_rows
 from crmkit.core.tables import (
     contact_point,
     external_id,
@@ -569,8 +568,9 @@ class _Importer:
             stamps = {"id": party_id, "version": 1, "created_at": now, "updated_at": now}
             parties.append({**party_row(entity), **stamps})
             contacts.extend(contact_rows(party_id, entity))
-            terms.extend(search_rows(party_id, entity))
-            match_keys.extend(match_key_rows(party_id, entity))
+            assert candidate.terms is not None and candidate.blocking_keys is not None
+            terms.extend({"party_id": party_id, "term": term} for term in candidate.terms)
+            match_keys.extend(key_rows(party_id, candidate.blocking_keys))
             keys.append(
                 {
                     "system": IMPORT_SYSTEM,

@@ -5,7 +5,8 @@ and organisation, its email addresses with their parts, and the digits of its
 phone numbers, all normalised (case and accents folded). A typed word matches
 the terms it begins, so a search is one index range per word whatever the
 number of parties. Writes keep the terms in step through :func:`index_party`
-(one party) and :func:`search_rows` (bulk import).
+(one party) and :func:`search_rows` (bulk writes); an import of customers finds them
+with :func:`search_terms` while it builds the rows, in its worker processes.
 """
 
 from __future__ import annotations

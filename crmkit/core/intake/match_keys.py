@@ -6,6 +6,8 @@ party's keys go with it), imported in bulk; erased parties lose theirs by cascad
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection, delete, insert
 
 from crmkit.core.entities import Party
@@ -23,7 +25,7 @@ def match_key_rows(party_id: int, entity: Party) -> list[dict[str, object]]:
     return key_rows(party_id, keys_of(record_from_party(entity)))
 
 
-def key_rows(party_id: int, keys: list[str]) -> list[dict[str, object]]:
+def key_rows(party_id: int, keys: Sequence[str]) -> list[dict[str, object]]:
     """``core_match_key`` rows of a party's keys (:func:`keys_of`)."""
     return [{"party_id": party_id, "key": key} for key in keys]
 
