@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import date
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, bindparam, event, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from crmkit.app import Crm
+from crmkit.core.db import make_engine
 from crmkit.core.parties import build_party, create_party, party_rows
 from crmkit.core.prepared import Prepared
 from crmkit.core.tables import party
+
+_PARTY_IDS = Prepared(select(party.c.id).where(party.c.id == bindparam("party_id")))
+"""Kept for the life of the process, as the kernel keeps its statements."""
 
 ANNA = {
     "first_name": "Anna",
@@ -76,3 +82,22 @@ def test_a_failure_of_the_driver_is_reported_as_sqlalchemy_reports_it(crm: Crm):
     prepared = Prepared(select(nowhere.c.id).where(nowhere.c.id == bindparam("id")))
     with crm.read() as conn, conn.begin(), pytest.raises(DBAPIError, match="core_nowhere"):
         prepared.first(conn, {"id": 1})
+
+
+def test_a_parameter_not_given_is_refused_as_sqlalchemy_refuses_it(crm: Crm):
+    prepared = Prepared(select(party.c.id).where(party.c.id == bindparam("party_id")))
+    refused = pytest.raises(StatementError, match="A value is required for bind parameter")
+    with crm.read() as conn, conn.begin(), refused:
+        prepared.first(conn, {})
+
+
+def test_an_engine_let_go_is_not_kept_alive_by_what_was_compiled_for_it(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+    with engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("CREATE TABLE core_party (id INTEGER PRIMARY KEY)")
+        assert _PARTY_IDS.first(conn, {"party_id": 1}) is None
+    dialect = weakref.ref(engine.dialect)
+    engine.dispose()
+    del engine, conn
+    gc.collect()
+    assert dialect() is None

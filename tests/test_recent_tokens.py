@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import timedelta
 
@@ -126,3 +127,39 @@ def test_concurrent_requests_with_a_token_not_remembered_share_one_look_up(crm, 
     assert looked_up == [token]
     assert {a.username for a in actors if a is not None} == {"ann"}
     assert None not in actors
+
+
+def test_a_request_after_a_revocation_does_not_share_a_look_up_begun_before_it(crm, monkeypatch):
+    token = new_token(crm)
+    read, go_on = threading.Event(), threading.Event()
+
+    def held_use_token(app: Crm, given: str) -> Actor | None:
+        actor = use_token(app, given)  # found valid...
+        read.set()
+        go_on.wait(5)  # ...and held up (touching the token waits for the writer, say)
+        return actor
+
+    monkeypatch.setattr(auth, "use_token", held_use_token)
+    header = [(b"authorization", f"Bearer {token}".encode())]
+
+    def ask() -> asyncio.Future[Actor | None]:
+        request = Request({"type": "http", "headers": header})
+        return asyncio.ensure_future(default_auth.actor_from_request(app=crm, request=request))
+
+    def revoke() -> None:
+        with crm.transaction() as tx:
+            auth.revoke_token(tx, token.split("_")[1])
+
+    async def requests() -> tuple[Actor | None, Actor | None]:
+        before = ask()
+        await asyncio.to_thread(read.wait, 5)
+        await asyncio.to_thread(revoke)
+        after = ask()
+        await asyncio.sleep(0.05)
+        go_on.set()
+        return await before, await after
+
+    before, after = asyncio.run(requests())
+
+    assert before is not None  # it began before the revocation
+    assert after is None

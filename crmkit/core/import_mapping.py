@@ -243,8 +243,8 @@ class RowBuilder:
         built = Candidate(row, entity, origins, key, tuple(findings))
         if self.sanity is not None and isinstance(entity, Prospect):
             built.ruled = tuple(kernel_findings(entity, self.sanity))
-        if self.role == "customer":
-            # Written as built: what is indexed of it is known now.
+        if self.role != "prospect":
+            # Written as built (prospects go through intake): what is indexed of it is known now.
             built.terms = tuple(sorted(search_terms(entity)))
             built.blocking_keys = tuple(keys_of(record_from_party(entity)))
         if self.profile is not None:

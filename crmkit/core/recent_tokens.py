@@ -47,6 +47,12 @@ def remember(database: str, digest: str, actor: Actor, *, until: datetime, gener
         _found[(database, digest)] = (actor, until)
 
 
+def generation() -> int:
+    """How many times :func:`forget_all` ran: a look-up begun before a change is not one after it."""
+    with _lock:
+        return _generation
+
+
 def forget_all() -> None:
     """Forget every remembered token: a user or a token has just changed."""
     global _generation

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
-from crmkit.core import auth
+from crmkit.core import auth, recent_tokens
 from crmkit.core.permissions import scopes_allow
 from crmkit.core.tables import utcnow
 from crmkit.hooks.markers import hookimpl
@@ -38,8 +38,9 @@ def _from_session(app: Crm, request: Request, token: str) -> Actor | None:
     return active.actor
 
 
-_looking_up: dict[tuple[Crm, str], asyncio.Future[Actor | None]] = {}
-"""Look-ups of tokens under way, by CRM and token: a client's concurrent requests share one."""
+_looking_up: dict[tuple[Crm, str, int], asyncio.Future[Actor | None]] = {}
+"""Look-ups of tokens under way, by CRM, token and :func:`recent_tokens.generation`: a client's
+concurrent requests share one."""
 
 
 async def _looked_up(app: Crm, token: str) -> Actor | None:
@@ -49,7 +50,9 @@ async def _looked_up(app: Crm, token: str) -> Actor | None:
     requests in flight miss it at once: each would otherwise send a query through the
     thread pool, and the requests behind them would wait for all of those.
     """
-    key = (app, token)
+    # A request after a change of users or tokens (a revocation) committed in this process
+    # does not share a look-up begun before it: it looks the token up again.
+    key = (app, token, recent_tokens.generation())
     found = _looking_up.get(key)
     if found is None or found.get_loop() is not asyncio.get_running_loop():
         found = asyncio.ensure_future(anyio.to_thread.run_sync(auth.use_token, app, token))

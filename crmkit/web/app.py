@@ -80,7 +80,8 @@ def create_asgi(
     collector's sight (:func:`gc.freeze`). A full collection, which a load of writes sets
     off every second or so, then walks only what requests made: with every plugin loaded
     it took up to 100 ms, during which no request was answered. A process that builds
-    many applications (a test suite) must not freeze: what it froze is never collected.
+    many applications (a test suite) must not freeze: garbage in reference cycles among
+    what is frozen is never collected (the shutdown unfreezes it).
     """
     site = Site(
         crm=app,
@@ -107,6 +108,8 @@ def create_asgi(
             yield
         finally:
             await anyio.to_thread.run_sync(app.close)
+            if long_lived:
+                gc.unfreeze()
 
     mounts = plugin_routes(app)
     asgi = Starlette(
