@@ -81,7 +81,7 @@ def create_asgi(
     off every second or so, then walks only what requests made: with every plugin loaded
     it took up to 100 ms, during which no request was answered. A process that builds
     many applications (a test suite) must not freeze: garbage in reference cycles among
-    what is frozen is never collected (the shutdown unfreezes it).
+    what is frozen is not collected until the application shuts down and unfreezes it.
     """
     site = Site(
         crm=app,
