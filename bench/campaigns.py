@@ -42,6 +42,7 @@ The last line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import inspect
 import json
@@ -603,9 +604,10 @@ def serve(kind: str, url: str, port: int) -> None:
     settings = settings_for(url)
     if kind == "crmkit":
         crm = make_app(["channels", "campaigns"], settings=settings, create_tables=False)
-        app: Any = create_asgi(crm)
+        app: Any = create_asgi(crm, long_lived=True)
     else:
         app = bare_app(url)
+        gc.freeze()  # as crmkit's start is (create_asgi's long_lived)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", **server_options(settings))
 
 

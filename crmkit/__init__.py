@@ -96,6 +96,7 @@ from crmkit.core.party_visibility import (
     sees_every_party,
 )
 from crmkit.core.permissions import EXTERNAL_ROLE, Permission, is_allowed, require, visible
+from crmkit.core.prepared import Prepared
 from crmkit.core.privacy import (
     erase_party,
     export_party,
@@ -174,6 +175,7 @@ __all__ = [
     "PluginError",
     "PluginInfo",
     "PostalAddress",
+    "Prepared",
     "Prospect",
     "RecordRef",
     "Resolution",

@@ -45,6 +45,7 @@ from crmkit.web.headers import SecurityHeadersMiddleware
 from crmkit.web.limits import BodyLimitMiddleware, QueryTextMiddleware
 from crmkit.web.problems import ProblemMiddleware, http_exception
 from crmkit.web.public_routes import public_plugin_paths
+from crmkit.web.routing import Router, mount
 from crmkit.web.templating import make_environment
 from crmkit.web.ui import collect_timeline_renderers
 
@@ -57,7 +58,7 @@ STATIC = Path(__file__).parent / "static"
 def plugin_routes(app: Crm) -> list[BaseRoute]:
     """Each plugin's ``register_routes``, mounted under ``/p/<plugin>``."""
     return [
-        Mount(f"/p/{plugin}", routes=routes, name=plugin)
+        mount(f"/p/{plugin}", routes, name=plugin)
         for plugin, routes in app.host.collect_by_plugin("register_routes")
     ]
 
@@ -113,12 +114,21 @@ def create_asgi(
 
     mounts = plugin_routes(app)
     asgi = Starlette(
-        routes=[
-            # One mount for the whole API: a request of a page is not matched against
-            # every API route, nor one of the API against every page's.
-            Mount(
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(ProblemMiddleware, site=site),
+            Middleware(BodyLimitMiddleware, max_bytes=app.settings.max_body_bytes),
+            Middleware(QueryTextMiddleware),
+            Middleware(ActorMiddleware, crm=app, public_routes=public_plugin_paths(mounts)),
+            Middleware(CsrfMiddleware),
+        ],
+        exception_handlers={HTTPException: http_exception},
+    )
+    asgi.router = Router(
+        [
+            mount(
                 "/api/v1",
-                routes=[
+                [
                     *api.ROUTES,
                     *api_audit.ROUTES,
                     *api_work.ROUTES,
@@ -140,15 +150,6 @@ def create_asgi(
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *mounts,
         ],
-        middleware=[
-            Middleware(SecurityHeadersMiddleware),
-            Middleware(ProblemMiddleware, site=site),
-            Middleware(BodyLimitMiddleware, max_bytes=app.settings.max_body_bytes),
-            Middleware(QueryTextMiddleware),
-            Middleware(ActorMiddleware, crm=app, public_routes=public_plugin_paths(mounts)),
-            Middleware(CsrfMiddleware),
-        ],
-        exception_handlers={HTTPException: http_exception},
         lifespan=lifespan,
     )
     asgi.state.site = site

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 
-from crmkit import Transaction, build_interaction, log_interaction, utcnow
+from crmkit import Prepared, Transaction, build_interaction, log_interaction, utcnow
 from crmkit_channels.suppression import suppress
 from crmkit_channels.tables import email
 from crmkit_channels.timeline import REF_KIND, SOURCE
@@ -31,31 +31,64 @@ _SUMMARIES = {
 }
 
 
-# Built once: a tracking hit runs each of them, and building a statement costs more than
-# running it.
 _EMAIL_BY_MESSAGE_ID = select(
     *(column for column in email.c if column.name not in ("raw", "variables"))
 ).where(email.c.message_id == bindparam("message_id"))
-_EARLIER = (
-    select(email_event.c.id)
-    .where(email_event.c.email_id == bindparam("email_id"), email_event.c.kind == bindparam("kind"))
-    .limit(1)
-)
 _INSERT_EVENT = insert(email_event)
+# A hit's one read, run as a tracking hit is answered: what the event and the timeline
+# entry need of the email, and whether a hit of this kind came before.
+_HIT = Prepared(
+    select(
+        email.c.id,
+        email.c.party_id,
+        email.c.recipient,
+        email.c.subject,
+        email.c.message_id,
+        exists()
+        .where(email_event.c.email_id == email.c.id, email_event.c.kind == bindparam("kind"))
+        .label("earlier"),
+    ).where(email.c.message_id == bindparam("message_id"))
+)
+
+
+def _bracketed(message_id: str) -> str:
+    wanted = message_id.strip()
+    return wanted if wanted.startswith("<") else f"<{wanted}>"
 
 
 def email_by_message_id(conn: Any, message_id: str) -> Any:
     """The outbox row of the email with this Message-ID (angle brackets optional), or None;
     every column but the message's text and variables."""
-    wanted = message_id.strip()
-    if not wanted.startswith("<"):
-        wanted = f"<{wanted}>"
-    return conn.execute(_EMAIL_BY_MESSAGE_ID, {"message_id": wanted}).first()
+    return conn.execute(_EMAIL_BY_MESSAGE_ID, {"message_id": _bracketed(message_id)}).first()
+
+
+def record_hit(tx: Transaction, message_id: str, kind: str, url: str | None = None) -> None:
+    """Record an ``open`` or a ``click`` (on ``url``) of the email with this Message-ID;
+    nothing when no such email is left."""
+    row = _HIT.first(tx.conn, {"message_id": _bracketed(message_id), "kind": kind})
+    if row is None:
+        return
+    now = _insert_event(tx, row, kind, url)
+    if not row.earlier:
+        _log(tx, row, kind, url, now)
 
 
 def record(tx: Transaction, row: Any, kind: str, detail: str | None = None) -> None:
-    """Record ``kind`` of the email ``row``; its consequences as the module says."""
-    earlier = tx.conn.execute(_EARLIER, {"email_id": row.id, "kind": kind}).first() is not None
+    """Record what a returned message says of the email ``row`` (a ``bounce``, ``soft_bounce``
+    or ``complaint``); its consequences as the module says."""
+    now = _insert_event(tx, row, kind, detail)
+    if kind == "bounce":
+        tx.conn.execute(
+            update(email)
+            .where(email.c.id == row.id, email.c.status.in_(BOUNCEABLE))
+            .values(status="bounced", last_error=detail, finished_at=now)
+        )
+    if kind in ("bounce", "complaint"):
+        suppress(tx, row.recipient, "bounce" if kind == "bounce" else "complaint", detail, row.id)
+    _log(tx, row, kind, detail, now)
+
+
+def _insert_event(tx: Transaction, row: Any, kind: str, detail: str | None) -> datetime:
     now = utcnow()
     tx.conn.execute(
         _INSERT_EVENT,
@@ -67,17 +100,7 @@ def record(tx: Transaction, row: Any, kind: str, detail: str | None = None) -> N
             "occurred_at": now,
         },
     )
-    if kind == "bounce":
-        tx.conn.execute(
-            update(email)
-            .where(email.c.id == row.id, email.c.status.in_(BOUNCEABLE))
-            .values(status="bounced", last_error=detail, finished_at=now)
-        )
-    if kind in ("bounce", "complaint"):
-        suppress(tx, row.recipient, "bounce" if kind == "bounce" else "complaint", detail, row.id)
-    if kind in ("open", "click") and earlier:
-        return
-    _log(tx, row, kind, detail, now)
+    return now
 
 
 def _log(tx: Transaction, row: Any, kind: str, detail: str | None, at: datetime) -> None:

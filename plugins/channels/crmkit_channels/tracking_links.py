@@ -9,7 +9,6 @@ reader's trust both need the real address).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html as html_lib
 import re
@@ -38,7 +37,7 @@ class Tracked:
 
 
 def _signature(settings: ChannelsSettings, claim: bytes) -> bytes:
-    return hmac.new(_key(settings), b"channels.tracking\x00" + claim, hashlib.sha256).digest()
+    return hmac.digest(_key(settings), b"channels.tracking\x00" + claim, "sha256")
 
 
 def make_token(settings: ChannelsSettings, message_id: str, url: str | None = None) -> str:

@@ -44,12 +44,7 @@ def _invalid() -> Response:
 
 
 def _recorder(tracked: Tracked, kind: str) -> Callable[[Transaction], None]:
-    def work(tx: Transaction) -> None:
-        row = tracking.email_by_message_id(tx.conn, tracked.message_id)
-        if row is not None:
-            tracking.record(tx, row, kind, tracked.url)
-
-    return work
+    return lambda tx: tracking.record_hit(tx, tracked.message_id, kind, tracked.url)
 
 
 async def opened(request: Request) -> Response:
