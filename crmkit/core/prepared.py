@@ -95,8 +95,9 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
 class Prepared:
     """A select by key (at most one row wanted), compiled once per dialect.
 
-    Rows are named tuples with the attributes of SQLAlchemy's rows; build the statement
-    once and keep the :class:`Prepared`, as for any statement run often.
+    A row it runs itself is a named tuple: its columns are its attributes and items, as on
+    SQLAlchemy's rows, but it has no ``_mapping``. Build the statement once and keep the
+    :class:`Prepared`, as for any statement run often.
     """
 
     def __init__(self, statement: Select[Any]) -> None:

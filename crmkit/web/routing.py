@@ -44,7 +44,8 @@ class Router(StarletteRouter):
     """Starlette's router, which tries for a request only the routes that can match its path.
 
     Its routes are filed when it is made. One appended later is not filed, and is still
-    found: by Starlette's router, which tries every route after the filed ones failed.
+    found: by Starlette's router, which tries every route after the filed ones failed. To
+    insert, remove or replace routes, make another router.
     """
 
     def __init__(self, routes: Sequence[BaseRoute] | None = None, **options: Any) -> None:
