@@ -9,10 +9,10 @@ command and never parsing a message) takes every email.
 address); N personalised emails are recorded with ``send`` from a template
 (rendered, checked, stored: "render"), then handed to the sink by the calls the
 ``channels.deliver_email`` job makes, run back to back as ``crmkit worker``
-would (lease, move to ``sending``, consent check, SMTP, record, on one relay
-connection: "deliver"). Then the same N queued in bulk by one ``send_many``, as a
-campaign queues them: all but the first wait unrendered, and the delivery job renders
-each just before handing it over ("bulk"). Baseline: the same N rendered messages
+would (lease, move to ``sending``, consent check, SMTP, record; over four relay
+connections at once, ``smtp.connections``: "deliver"). Then the same N queued in bulk
+by one ``send_many``, as a campaign queues them: all but the first wait unrendered, and
+the delivery job renders each just before handing it over ("bulk"). Baseline: the same N rendered messages
 (read from the outbox beforehand) sent by a plain ``smtplib`` loop over one
 connection, with no database. The figures are emails/s of delivery (the part the baseline does) and
 of render plus delivery, and delivery's share of the baseline.
@@ -62,6 +62,8 @@ from crmkit.testing import make_app
 OUTBOUND_TARGET = 2000
 """Emails/s the delivery is to reach, and at least half of the baseline."""
 OUTBOUND_SHARE_TARGET = 0.5
+CONNECTIONS = 4
+"""Connections to the sink crmkit's delivery hands emails over on at once (``smtp.connections``)."""
 INBOUND_TARGET = 200
 """Inbound messages/s to reach."""
 DOMAIN = "crm.acme.example"
@@ -118,7 +120,12 @@ def make_crm(directory: Path, sink_port: int) -> Crm:
         "public_url": "https://crm.acme.example",
         "link_secret": "a-benchmark-secret-of-at-least-32-characters",
         "rate_per_second": 1_000_000.0,  # the sink sets the pace, not the throttle
-        "smtp": {"host": "127.0.0.1", "port": sink_port, "security": "none"},
+        "smtp": {
+            "host": "127.0.0.1",
+            "port": sink_port,
+            "security": "none",
+            "connections": CONNECTIONS,
+        },
         "templates": [TEMPLATE],
         "mail_in": {"domains": [DOMAIN], "vouched": True},
     }

@@ -26,8 +26,8 @@ from crmkit.core.tables import interaction, party
 from crmkit.core.territories import territory_key
 from crmkit.core.users import create_user
 from crmkit.core.values import PostalAddress
+from crmkit.core.visible_records import visible_party
 from crmkit.testing import http_client, register_plugin
-from crmkit.web.listing import visible_party
 
 ROLE_ACTORS = {
     role: Actor(user_id=100, username=role, role=role)

@@ -41,20 +41,18 @@ from crmkit.core.permissions import is_allowed, require, visible
 from crmkit.core.privacy import erase_party
 from crmkit.core.tables import party, user
 from crmkit.core.users import build_user, create_user, get_user, list_users, update_user
-from crmkit.web import api_bodies as bodies
-from crmkit.web.context import actor_of, crm_of
-from crmkit.web.idempotency import HEADER as IDEMPOTENCY_KEY
-from crmkit.web.idempotency import run_post
-from crmkit.web.listing import (
+from crmkit.core.visible_records import (
     DEFAULT_LIMIT,
-    check_parameters,
-    int_parameter,
     list_visible_parties,
-    parse_party_query,
     visible_interaction,
     visible_party,
     visible_timeline,
 )
+from crmkit.web import api_bodies as bodies
+from crmkit.web.context import actor_of, crm_of
+from crmkit.web.idempotency import HEADER as IDEMPOTENCY_KEY
+from crmkit.web.idempotency import run_post
+from crmkit.web.listing import check_parameters, int_parameter, parse_party_query
 from crmkit.web.openapi import Param, operation
 from crmkit.web.payloads import json_response, only_fields, optional_version, read_object
 

@@ -30,9 +30,10 @@ from crmkit.core.errors import NotFound, PermissionDenied, ValidationError
 from crmkit.core.parties import get_party
 from crmkit.core.permissions import require
 from crmkit.core.users import get_user
+from crmkit.core.visible_records import visible_interaction, visible_party
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.idempotency import run_post
-from crmkit.web.listing import check_parameters, visible_interaction, visible_party
+from crmkit.web.listing import check_parameters
 from crmkit.web.openapi import operation
 from crmkit.web.payloads import json_response, only_fields, read_object
 

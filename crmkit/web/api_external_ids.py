@@ -38,12 +38,13 @@ from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.resolve import FoundBy, Resolution, resolve_party
 from crmkit.core.intake.scoring import Band
 from crmkit.core.permissions import is_allowed, require
+from crmkit.core.visible_records import visible_party
 from crmkit.web import api_bodies as bodies
 from crmkit.web.api import KEY_PARAM, check_owner, with_etag
 from crmkit.web.api_intake import SOURCE, ProspectRejected, rejected_problem
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.idempotency import run_post
-from crmkit.web.listing import check_parameters, visible_party
+from crmkit.web.listing import check_parameters
 from crmkit.web.openapi import Param, operation
 from crmkit.web.payloads import json_response, only_fields, read_object
 

@@ -28,11 +28,12 @@ from crmkit.core.pagination import Page
 from crmkit.core.parties import get_party
 from crmkit.core.permissions import require, visible
 from crmkit.core.tables import party
+from crmkit.core.visible_records import DEFAULT_LIMIT, visible_party
 from crmkit.web import api_bodies as bodies
 from crmkit.web.api import KEY_PARAM, check_owner
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.idempotency import run_post
-from crmkit.web.listing import DEFAULT_LIMIT, check_parameters, int_parameter, visible_party
+from crmkit.web.listing import check_parameters, int_parameter
 from crmkit.web.openapi import Param, operation
 from crmkit.web.payloads import json_response, only_fields, read_object
 from crmkit.web.problems import PROBLEM_JSON

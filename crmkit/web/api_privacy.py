@@ -14,8 +14,9 @@ from starlette.routing import BaseRoute, Route
 from crmkit.core.db import Transaction
 from crmkit.core.permissions import require
 from crmkit.core.privacy import KERNEL_SECTIONS, export_on_request, export_text
+from crmkit.core.visible_records import visible_party
 from crmkit.web.context import actor_of, crm_of
-from crmkit.web.listing import check_parameters, visible_party
+from crmkit.web.listing import check_parameters
 from crmkit.web.openapi import operation
 
 EXPORT = "core:party.export"

@@ -17,14 +17,10 @@ from crmkit.core.entities import Party
 from crmkit.core.errors import ValidationError
 from crmkit.core.vcard import VERSIONS
 from crmkit.core.vcard_parties import party_card
+from crmkit.core.visible_records import list_visible_parties, visible_party
 from crmkit.web.api import LIST_PARAMS, PARTY
 from crmkit.web.context import actor_of, crm_of
-from crmkit.web.listing import (
-    check_parameters,
-    list_visible_parties,
-    parse_party_query,
-    visible_party,
-)
+from crmkit.web.listing import check_parameters, parse_party_query
 from crmkit.web.openapi import Param, operation
 
 VCARD = "text/vcard; charset=utf-8"

@@ -19,6 +19,7 @@ from crmkit.core.errors import ValidationError
 from crmkit.core.event_feed import FeedPage, read_feed
 from crmkit.core.pagination import Page
 from crmkit.core.permissions import require
+from crmkit.core.visible_records import DEFAULT_LIMIT
 from crmkit.core.webhook_delivery import TestResult, send_test
 from crmkit.core.webhooks import (
     DELIVERY_STATUSES,
@@ -37,7 +38,7 @@ from crmkit.core.webhooks import (
 from crmkit.web.api import run_write
 from crmkit.web.context import actor_of, crm_of
 from crmkit.web.idempotency import run_post
-from crmkit.web.listing import DEFAULT_LIMIT, check_parameters, int_parameter
+from crmkit.web.listing import check_parameters, int_parameter
 from crmkit.web.openapi import Param, operation
 from crmkit.web.payloads import json_response, only_fields, read_object
 

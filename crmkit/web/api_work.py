@@ -25,9 +25,10 @@ from crmkit.core.notifications import (
 from crmkit.core.pagination import Page
 from crmkit.core.permissions import is_allowed, require
 from crmkit.core.tasks import Task, get_task, list_tasks, set_task_status
+from crmkit.core.visible_records import DEFAULT_LIMIT
 from crmkit.web.api import IF_MATCH, run_change, run_write
 from crmkit.web.context import actor_of, crm_of
-from crmkit.web.listing import DEFAULT_LIMIT, check_parameters, int_parameter
+from crmkit.web.listing import check_parameters, int_parameter
 from crmkit.web.openapi import Param, operation
 from crmkit.web.payloads import json_response, only_fields
 

@@ -24,9 +24,9 @@ from crmkit.core.intake.pipeline import take_in
 from crmkit.core.interactions import build_interaction, log_interaction
 from crmkit.core.parties import build_party, create_party, update_party
 from crmkit.core.permissions import require
+from crmkit.core.visible_records import visible_party
 from crmkit.web.api_intake import ProspectRejected
 from crmkit.web.context import actor_of, site_of
-from crmkit.web.listing import visible_party
 from crmkit.web.pages import CHANNELS, page_response
 from crmkit.web.payloads import read_form
 

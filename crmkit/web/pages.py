@@ -24,17 +24,16 @@ from crmkit.core.intake.summary import intake_of
 from crmkit.core.notifications import unread_count
 from crmkit.core.permissions import is_allowed, visible
 from crmkit.core.tables import interaction, party, user
-from crmkit.web.context import actor_of, site_of
-from crmkit.web.headers import CSP_NONCE
-from crmkit.web.listing import (
+from crmkit.core.visible_records import (
     Hits,
     best_visible_matches,
-    check_parameters,
     list_visible_parties,
-    parse_party_query,
     visible_party,
     visible_timeline,
 )
+from crmkit.web.context import actor_of, site_of
+from crmkit.web.headers import CSP_NONCE
+from crmkit.web.listing import check_parameters, parse_party_query
 from crmkit.web.templating import render
 from crmkit.web.ui import dashboard, entity_actions, navigation, party_panels, timeline_entries
 

@@ -23,8 +23,11 @@ against the two transactions each sending batch costs.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
@@ -255,18 +258,52 @@ def give_up_on_abandoned(app: Crm, settings: ChannelsSettings, outbox: Outbox = 
 
 
 class Pace:
-    """Keeps hand-overs at most ``per_second`` apart."""
+    """Keeps hand-overs at most ``per_second`` apart, however many connections make them."""
 
     def __init__(self, per_second: float, sleep: Callable[[float], Any] = time.sleep) -> None:
         self.interval = 1.0 / per_second
         self.sleep = sleep
         self.next_at = 0.0
+        self._lock = threading.Lock()
 
     def wait(self) -> None:
-        now = time.monotonic()
-        if now < self.next_at:
-            self.sleep(self.next_at - now)
-        self.next_at = max(now, self.next_at) + self.interval
+        with self._lock:
+            now = time.monotonic()
+            at = max(now, self.next_at)
+            self.next_at = at + self.interval
+        if at > now:
+            self.sleep(at - now)
+
+
+def _hand_over_each(
+    carriers: list[Carrier],
+    rows: list[Any],
+    pace: Pace,
+    outcomes: list[tuple[Any, Handover]],
+    pool: ThreadPoolExecutor | None,
+) -> None:
+    """Hand ``rows`` over, each by one of ``carriers`` (one connection each, all at once),
+    adding each outcome to ``outcomes`` as it comes; should a hand-over raise, the others go
+    on, and the first exception is raised once all have ended."""
+    waiting = iter(rows)
+    taking = threading.Lock()
+
+    def lane(carrier: Carrier) -> None:
+        while True:
+            with taking:
+                row = next(waiting, None)
+            if row is None:
+                return
+            pace.wait()
+            outcomes.append((row, carrier.hand_over(row)))
+
+    if pool is None:
+        lane(carriers[0])
+        return
+    lanes = [pool.submit(lane, carrier) for carrier in carriers]
+    wait(lanes)
+    for ended in lanes:
+        ended.result()
 
 
 def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(seconds=30)) -> int:
@@ -274,10 +311,14 @@ def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(
     settings: ChannelsSettings = app.settings_of["channels"]
     give_up_on_abandoned(app, settings, outbox)
     ends = time.monotonic() + budget.total_seconds()
-    carrier = _carrier(app, outbox, settings)
+    connections = settings.smtp.connections if outbox is EMAIL else 1
+    carriers = [_carrier(app, outbox, settings) for _ in range(connections)]
     pace = Pace(settings.rate_per_second)
     handed = 0
-    try:
+    with ExitStack() as stack:
+        for carrier in carriers:
+            stack.callback(carrier.close)
+        pool = stack.enter_context(ThreadPoolExecutor(connections)) if connections > 1 else None
         while time.monotonic() < ends:
             ids, lease_end = _lease(app, outbox, settings)
             if not ids:
@@ -288,15 +329,11 @@ def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(
                 )
                 outcomes: list[tuple[Any, Handover]] = []
                 try:
-                    for row in rows:
-                        pace.wait()
-                        outcomes.append((row, carrier.hand_over(row)))
+                    _hand_over_each(carriers, rows, pace, outcomes, pool)
                 finally:
                     # Should a hand-over raise, those handed over before it are not left to
                     # become unknown: only the one it raised on stays ``sending``.
                     if outcomes:
                         _record(app, outbox, settings, outcomes)
                 handed += len(outcomes)
-    finally:
-        carrier.close()
     return handed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -59,6 +60,23 @@ def test_queued_emails_reach_the_relay_over_one_connection_and_are_sent(
         assert outcomes(crm, party) == ["sent"]
     # Nothing is left: another run sends nothing again.
     assert deliver_due(crm) == 0 and len(inbox.messages) == 5
+
+
+def test_emails_go_out_over_the_connections_set_each_once(
+    make_channels: Callable[..., Crm], inbox: Inbox, consenting_person: Callable[[Crm], int]
+) -> None:
+    smtp = {"host": "127.0.0.1", "port": inbox.port, "security": "none", "connections": 3}
+    crm = make_channels(smtp=smtp, sending_batch=7)
+    parties = [consenting_person(crm) for _ in range(20)]
+    ids = [queue(crm, party) for party in parties]
+
+    assert deliver_due(crm) == 20
+
+    assert inbox.connections == 3
+    sent = [str(row_of(crm, i)["message_id"]) for i in ids]
+    assert sorted(inbox.message_ids()) == sorted(sent)
+    assert all(row_of(crm, i)["status"] == "sent" for i in ids)
+    assert all(outcomes(crm, party) == ["sent"] for party in parties)
 
 
 def test_consent_withdrawn_after_send_suppresses_the_email_at_delivery(
@@ -276,3 +294,22 @@ def test_the_pace_keeps_hand_overs_apart() -> None:
         pace.wait()
     assert waits[0] > 0.2 and len(waits) == 4
     assert sum(waits) > 0.9
+
+
+def test_the_pace_keeps_hand_overs_apart_across_connections() -> None:
+    pace = Pace(50.0)
+    passed: list[float] = []
+
+    def connection() -> None:
+        for _ in range(4):
+            pace.wait()
+            passed.append(time.monotonic())
+
+    threads = [threading.Thread(target=connection) for _ in range(3)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Twelve hand-overs 20 ms apart take 220 ms at least; a pace per connection, 60 ms.
+    assert len(passed) == 12 and max(passed) - started >= 0.22
