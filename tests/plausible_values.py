@@ -120,6 +120,19 @@ def plausible(context: Any, generated: Any) -> st.SearchStrategy[Any]:
     return st.one_of(_plausible(generated), st.just(generated))
 
 
+def plausible_headers(context: Any, generated: Any) -> st.SearchStrategy[Any]:
+    """The ``flatmap_headers`` hook: as :func:`plausible`, where the plausible value is text
+    (a header carries nothing else; a field of the same name elsewhere may be a list)."""
+    if not isinstance(generated, dict):
+        return plausible(context, generated)
+    return plausible(context, generated).map(
+        lambda headers: {
+            name: value if isinstance(value, str) else generated[name]
+            for name, value in headers.items()
+        }
+    )
+
+
 def plausible_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
     """The ``flatmap_body`` hook: as :func:`plausible`, and the fields left out are filled in too."""
     if not isinstance(body, dict):
@@ -145,5 +158,6 @@ def _body_fields(operation: Any) -> list[str]:
 def use_plausible_values(schema: Any) -> None:
     """Register the hooks on ``schema``: bodies, path parameters, query strings, headers."""
     schema.hook("flatmap_body")(plausible_body)
-    for part in ("path_parameters", "query", "headers"):
+    schema.hook("flatmap_headers")(plausible_headers)
+    for part in ("path_parameters", "query"):
         schema.hook(f"flatmap_{part}")(plausible)
