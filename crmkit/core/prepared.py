@@ -43,7 +43,7 @@ class _Compiled:
     """The values the statement carries itself (a user id in a visibility condition)."""
     binds: tuple[Processor, ...]
     row: Callable[[Iterable[Any]], Any]
-    """A named tuple of the processed values, with the attributes of SQLAlchemy's rows."""
+    """A named tuple of the processed values: the columns are its attributes and items."""
     results: tuple[Processor, ...]
 
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...]:

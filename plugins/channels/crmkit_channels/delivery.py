@@ -8,7 +8,8 @@ before the next:
    lease's end; a worker that dies now leaves them ``queued``, due again after the lease;
 2. **sending**: just before they are handed over, the sending batch moves to ``sending``
    (consent is checked in the same transaction: withdrawn means ``suppressed``);
-3. **outcome**: once each was handed over in turn, every outcome of the batch is
+3. **outcome**: once each was handed over (on ``smtp.connections`` connections to the
+   relay at once), every outcome of the batch is
    committed together: ``sent``, ``queued`` again with a later ``next_attempt_at``
    (the other side cannot have it), ``failed`` (refused for good, or the last
    attempt), or ``unknown`` (the connection broke while the other side may have taken it).
@@ -25,8 +26,8 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from functools import cache
@@ -276,34 +277,51 @@ class Pace:
 
 
 def _hand_over_each(
-    carriers: list[Carrier],
+    carriers: Sequence[Carrier],
     rows: list[Any],
     pace: Pace,
     outcomes: list[tuple[Any, Handover]],
     pool: ThreadPoolExecutor | None,
 ) -> None:
     """Hand ``rows`` over, each by one of ``carriers`` (one connection each, all at once),
-    adding each outcome to ``outcomes`` as it comes; should a hand-over raise, the others go
-    on, and the first exception is raised once all have ended."""
+    adding each outcome to ``outcomes`` as it comes.
+
+    Should a hand-over raise, no connection takes another row, and the exception is raised
+    once the hand-overs under way have ended (another connection's is noted on it); so is
+    one that interrupts this thread (Ctrl-C): the caller records every outcome there is.
+    """
     waiting = iter(rows)
     taking = threading.Lock()
+    stop = threading.Event()
+    failures: list[BaseException] = []
 
     def lane(carrier: Carrier) -> None:
-        while True:
-            with taking:
-                row = next(waiting, None)
-            if row is None:
-                return
-            pace.wait()
-            outcomes.append((row, carrier.hand_over(row)))
+        try:
+            while not stop.is_set():
+                with taking:
+                    row = next(waiting, None)
+                if row is None:
+                    return
+                pace.wait()
+                outcomes.append((row, carrier.hand_over(row)))
+        except BaseException as exc:
+            stop.set()
+            failures.append(exc)
 
     if pool is None:
         lane(carriers[0])
-        return
-    lanes = [pool.submit(lane, carrier) for carrier in carriers]
-    wait(lanes)
-    for ended in lanes:
-        ended.result()
+    else:
+        lanes: list[Future[None]] = []
+        try:
+            lanes.extend(pool.submit(lane, carrier) for carrier in carriers)
+            wait(lanes)
+        finally:
+            stop.set()
+            wait(lanes)
+    if failures:
+        for other in failures[1:]:
+            failures[0].add_note(f"another connection failed too: {other!r}")
+        raise failures[0]
 
 
 def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(seconds=30)) -> int:

@@ -72,10 +72,10 @@ class SmtpSettings:
     """Seconds to wait for the relay's answer."""
     ca_file: str | None = None
     """A PEM file of the CA that signed the relay's certificate, when not a public one."""
-    connections: int = field(default=1, validator=validators.ge(1))
+    connections: int = field(default=1, validator=[validators.ge(1), validators.le(64)])
     """Connections a delivery job keeps to the relay and hands emails over on at once: more
-    than one when ``rate_per_second`` asks for more than one connection carries (a few
-    hundred emails a second), and as many as the relay allows one client."""
+    than one when ``rate_per_second`` asks for more than one connection carries (each waits
+    for every answer of the relay), and no more than the relay allows one client."""
 
 
 @frozen

@@ -5,10 +5,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from crmkit_channels import EmailMessage, send
-from crmkit_channels.delivery import Pace, deliver_due, give_up_on_abandoned, retry_delay
+from crmkit_channels.delivery import (
+    Pace,
+    _hand_over_each,
+    deliver_due,
+    give_up_on_abandoned,
+    retry_delay,
+)
+from crmkit_channels.handover import Handover
 from crmkit_channels.suppression import suppress
 from crmkit_channels.tables import email
 from sqlalchemy import select, update
@@ -77,6 +86,44 @@ def test_emails_go_out_over_the_connections_set_each_once(
     assert sorted(inbox.message_ids()) == sorted(sent)
     assert all(row_of(crm, i)["status"] == "sent" for i in ids)
     assert all(outcomes(crm, party) == ["sent"] for party in parties)
+
+
+class Meeting:
+    """A carrier whose hand-over waits until ``together`` of them are handing over at once."""
+
+    def __init__(self, barrier: threading.Barrier, fails_on: object = None) -> None:
+        self.barrier, self.fails_on, self.closed = barrier, fails_on, False
+
+    def hand_over(self, row: object) -> Handover:
+        if row == self.fails_on:
+            raise RuntimeError(f"hand-over of {row} failed")
+        self.barrier.wait(timeout=10)
+        return Handover("sent")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_connections_hand_emails_over_at_the_same_time() -> None:
+    together = threading.Barrier(3)
+    outcomes: list[tuple[Any, Handover]] = []
+    with ThreadPoolExecutor(3) as pool:
+        _hand_over_each(
+            [Meeting(together) for _ in range(3)], list(range(9)), Pace(1e6), outcomes, pool
+        )
+    # One after another, no hand-over would have met two others: the barrier breaks.
+    assert sorted(row for row, _ in outcomes) == list(range(9))
+
+
+def test_a_failed_hand_over_stops_the_batch_and_every_finished_one_is_kept() -> None:
+    outcomes: list[tuple[Any, Handover]] = []
+    alone = threading.Barrier(1)
+    carriers = [Meeting(alone, fails_on=2), Meeting(alone, fails_on=2)]
+    with ThreadPoolExecutor(2) as pool, pytest.raises(RuntimeError, match="of 2 failed"):
+        _hand_over_each(carriers, list(range(50)), Pace(1e6), outcomes, pool)
+    handed = sorted(row for row, _ in outcomes)
+    # The rows taken before the failure are handed over and kept; no row is taken after it.
+    assert 2 not in handed and len(handed) < 49 and handed[:2] == [0, 1]
 
 
 def test_consent_withdrawn_after_send_suppresses_the_email_at_delivery(
