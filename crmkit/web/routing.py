@@ -3,7 +3,7 @@
 Starlette's router tries its routes in order, a regular expression each, until one
 matches. With every plugin loaded the kernel's application holds well over a hundred
 routes, and a request to a plugin's public route (a tracking pixel, a webhook) was
-matched against most of them: about a sixth of what such a hit cost. Here each route
+matched against most of them, a few percent of what such a hit costs. Here each route
 is filed under the first segment of its path when that segment is written out
 (``/customers``, ``/parties/{party_id}``, a mount at ``/p``), and under every segment when it
 is not (``/{slug}``, a route of another kind). A request tries the routes filed under its

@@ -349,8 +349,9 @@ def deliver_due(app: Crm, outbox: Outbox = EMAIL, budget: timedelta = timedelta(
                 try:
                     _hand_over_each(carriers, rows, pace, outcomes, pool)
                 finally:
-                    # Should a hand-over raise, those handed over before it are not left to
-                    # become unknown: only the one it raised on stays ``sending``.
+                    # Should a hand-over raise, those handed over are not left to become
+                    # unknown: only the one it raised on, and those of the batch no
+                    # connection took yet, stay ``sending``.
                     if outcomes:
                         _record(app, outbox, settings, outcomes)
                 handed += len(outcomes)
