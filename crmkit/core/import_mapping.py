@@ -23,7 +23,7 @@ from crmkit.core.intake.normalise import normalise
 from crmkit.core.intake.sanity import SanityContext, kernel_findings
 from crmkit.core.matching.record import normalise_country, record_from_party
 from crmkit.core.parties import ADDRESS_FIELDS, NAME_FIELDS, build_party, party_row
-from crmkit.core.search import search_terms
+from crmkit.core.search import terms_of
 from crmkit.core.untrusted import check_storable_text
 from crmkit.core.values import MULTI_VALUE_SEPARATOR
 
@@ -245,7 +245,7 @@ class RowBuilder:
             built.ruled = tuple(kernel_findings(entity, self.sanity))
         if self.role != "prospect":
             # Written as built (prospects go through intake): what is indexed of it is known now.
-            built.terms = tuple(sorted(search_terms(entity)))
+            built.terms = tuple(terms_of(entity))
             built.blocking_keys = tuple(keys_of(record_from_party(entity)))
         if self.profile is not None:
             built.link = self.profile.link(row.values)

@@ -79,6 +79,7 @@ from crmkit.core.intake.findings import Finding
 from crmkit.core.intake.match_keys import key_rows
 from crmkit.core.intake.pipeline import sanity_context
 from crmkit.core.parties import contact_rows, party_row
+from crmkit.core.search import term_rows
 from crmkit.core.tables import (
     contact_point,
     external_id,
@@ -569,7 +570,7 @@ class _Importer:
             parties.append({**party_row(entity), **stamps})
             contacts.extend(contact_rows(party_id, entity))
             assert candidate.terms is not None and candidate.blocking_keys is not None
-            terms.extend({"party_id": party_id, "term": term} for term in candidate.terms)
+            terms.extend(term_rows(party_id, candidate.terms))
             match_keys.extend(key_rows(party_id, candidate.blocking_keys))
             keys.append(
                 {

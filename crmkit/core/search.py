@@ -6,7 +6,7 @@ phone numbers, all normalised (case and accents folded). A typed word matches
 the terms it begins, so a search is one index range per word whatever the
 number of parties. Writes keep the terms in step through :func:`index_party`
 (one party) and :func:`search_rows` (bulk writes); an import of customers finds them
-with :func:`search_terms` while it builds the rows, in its worker processes.
+with :func:`terms_of` while it builds the rows, in its worker processes.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 import re
 import sys
+from collections.abc import Sequence
 from functools import reduce
 from typing import TYPE_CHECKING
 
@@ -90,9 +91,19 @@ def search_terms(entity: Party) -> set[str]:
     return {term[:TERM_LENGTH] for term in terms if term}
 
 
+def terms_of(entity: Party) -> list[str]:
+    """The party's search terms, in order."""
+    return sorted(search_terms(entity))
+
+
 def search_rows(party_id: int, entity: Party) -> list[dict[str, object]]:
     """``core_search_term`` rows of a party about to be inserted in bulk."""
-    return [{"party_id": party_id, "term": term} for term in sorted(search_terms(entity))]
+    return term_rows(party_id, terms_of(entity))
+
+
+def term_rows(party_id: int, terms: Sequence[str]) -> list[dict[str, object]]:
+    """``core_search_term`` rows of a party's terms (:func:`terms_of`)."""
+    return [{"party_id": party_id, "term": term} for term in terms]
 
 
 def index_party(conn: Connection, party_id: int, entity: Party) -> None:
