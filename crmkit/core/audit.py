@@ -16,6 +16,7 @@ import attrs
 from attrs import frozen
 from sqlalchemy import Connection, insert, select
 
+from crmkit.core.bulk import bulk_insert
 from crmkit.core.tables import audit, utcnow
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def record_each(
     if entries:
         now = utcnow()
         rows = [_row(tx, now, entity, i, action, changes) for i, changes in entries]
-        tx.conn.execute(_INSERT, rows)
+        bulk_insert(tx.conn, audit, rows)
 
 
 def _row(

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, func, select, text
+from sqlalchemy import Connection, Dialect, Integer, Table, func, select, text
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.exc import DBAPIError, StatementError
 
@@ -27,27 +27,31 @@ def allocate_ids(conn: Connection, table: Table, count: int) -> list[int]:
     so none of these is an id a deleted row had.
     """
     if conn.dialect.name == "postgresql":
-        sequence = text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-        )
-        return list(conn.execute(sequence, {"table": table.name, "n": count}).scalars())
+        return list(conn.execute(_NEXT_IDS, {"table": table.name, "n": count}).scalars())
     # SQLite: every transaction holds the write lock from BEGIN (crmkit.core.db), so
     # no other writer can take these ids before this transaction commits.
-    present = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-    last = max(present, _highest_id_given(conn, table))
+    last = conn.execute(_highest_id(table), {"name": table.name}).scalar_one()
     return list(range(last + 1, last + 1 + count))
 
 
-def _highest_id_given(conn: Connection, table: Table) -> int:
-    """SQLite: the highest id ``table`` ever gave (0 if none), deleted rows' included.
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
 
-    The table is AUTOINCREMENT, and SQLite raises this mark itself when a block is
-    inserted with explicit ids, so the single inserts that follow start above the block.
+
+@functools.cache
+def _highest_id(table: Table) -> Any:
+    """SQLite: the highest id ``table`` has or ever gave (0 if none), deleted rows' included.
+
+    The table is AUTOINCREMENT, and SQLite raises the mark in ``sqlite_sequence`` itself
+    when a block is inserted with explicit ids, so the single inserts that follow start
+    above the block. Built once a table: it runs with every batch written.
     """
-    mark = conn.execute(
-        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
-    ).scalar()
-    return int(mark or 0)
+    given = text("SELECT seq FROM sqlite_sequence WHERE name = :name").columns(seq=Integer)
+    return select(
+        func.max(
+            select(func.coalesce(func.max(table.c.id), 0)).scalar_subquery(),
+            func.coalesce(given.scalar_subquery(), 0),
+        )
+    )
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 
+from crmkit.core.bulk import allocate_ids, bulk_insert
 from crmkit.core.db import writing
 from crmkit.core.errors import ValidationError
 from crmkit.core.tables import outbox, utcnow
@@ -136,14 +137,12 @@ def write_events(
         }
         for event_type, entity, entity_id, payload in events
     ]
-    ids = tx.conn.execute(_INSERT_IN_ORDER, rows).scalars().all()
+    ids = allocate_ids(tx.conn, outbox, len(rows))
+    bulk_insert(tx.conn, outbox, [{**row, "id": i} for i, row in zip(ids, rows, strict=True)])
     return [
         Event(i, event_type, entity, row["entity_id"], payload, tx.actor.user_id, now)
         for i, row, (event_type, entity, _, payload) in zip(ids, rows, events, strict=True)
     ]
-
-
-_INSERT_IN_ORDER = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
 
 
 def _event(row: Any) -> Event:

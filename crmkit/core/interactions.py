@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select
 
 from crmkit.core import audit
+from crmkit.core.bulk import allocate_ids, bulk_insert
 from crmkit.core.db import Transaction
 from crmkit.core.entities import DIRECTIONS, Interaction, RecordRef
 from crmkit.core.errors import NotFound, ValidationError
@@ -109,7 +110,6 @@ _INSERT = (
 )
 
 
-_INSERT_IN_ORDER = insert(interaction).returning(interaction.c.id, sort_by_parameter_order=True)
 _EXISTING_PARTIES = select(party.c.id).where(party.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -147,8 +147,8 @@ def log_interaction(tx: Transaction, item: Interaction) -> Interaction:
 
 def log_interactions(tx: Transaction, items: Sequence[Interaction]) -> list[Interaction]:
     """:func:`log_interaction` for each of ``items``, in order, for a batch: they, their audit
-    entries and their events are written in bulk (on SQLite, which does not promise the order
-    of the ids it returns, the interactions and events a row at a time); every hook runs for each.
+    entries and their events are written in bulk, with ids reserved up front; every hook runs
+    for each.
 
     Every item is checked (``entity_validate`` included) before the first is stored, so
     one refused stores none of them.
@@ -163,8 +163,13 @@ def log_interactions(tx: Transaction, items: Sequence[Interaction]) -> list[Inte
         if item.party_id not in existing:
             raise ValidationError("party_id", f"party {item.party_id} does not exist")
     now = utcnow()
-    ids = tx.conn.execute(_INSERT_IN_ORDER, [{**row, "created_at": now} for row in rows]).scalars()
-    for item, item_id in zip(items, ids.all(), strict=True):
+    ids = allocate_ids(tx.conn, interaction, len(items))
+    bulk_insert(
+        tx.conn,
+        interaction,
+        [{**row, "id": i, "created_at": now} for i, row in zip(ids, rows, strict=True)],
+    )
+    for item, item_id in zip(items, ids, strict=True):
         item.id, item.created_at = item_id, now
         tx.hooks.call(
             "entity_saved", tx=tx, entity_type="interaction", entity=item, change="created"

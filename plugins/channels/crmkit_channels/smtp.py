@@ -32,7 +32,10 @@ class Relay:
 
     def __init__(self, settings: SmtpSettings, sender: str) -> None:
         self.settings = settings
-        self.envelope_from = parseaddr(sender)[1]
+        # smtplib's mail() and rcpt() parse each address again to quote it: the sender is
+        # quoted once here, and a recipient is a checked address (never with a display
+        # name), so that quoting it is putting it in angle brackets.
+        self._mail_from = f"FROM:{smtplib.quoteaddr(parseaddr(sender)[1])}"
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -64,13 +67,13 @@ class Relay:
             return Handover("retry", f"cannot use the relay: {type(exc).__name__}: {exc}"[:1000])
         self._smtp = smtp
         try:
-            code, text = smtp.mail(self.envelope_from)
+            code, text = smtp.docmd("mail", self._mail_from)
             if code != 250:
                 # A refused sender is the settings' problem (TLS or a login required, the
                 # From not allowed), the same for every email: retried, not failed at once.
                 smtp.rset()
                 return Handover("retry", _answer(code, text))
-            code, text = smtp.rcpt(row.recipient)
+            code, text = smtp.docmd("rcpt", f"TO:<{row.recipient}>")
             if code not in (250, 251):
                 smtp.rset()
                 return _refusal(code, text)

@@ -179,7 +179,9 @@ def test_the_demo_links_customers_as_partners_with_a_run_log(make_erp_sap: Any) 
     seed_demo_data(demo, customers=30, prospects=5, now=utcnow().replace(microsecond=0))
     with demo.engine.connect() as conn:
         rows = conn.execute(select(partner.c.business_partner, partner.c.party_id)).all()
-        runs = conn.execute(select(sync_run.c.kind, sync_run.c.failed)).all()
+        runs = conn.execute(
+            select(sync_run.c.kind, sync_run.c.failed).order_by(sync_run.c.id)
+        ).all()
         linked = find_by_external_id(conn, "sap.s4p", rows[0].business_partner)
     assert rows and linked is not None and linked.id == rows[0].party_id
     assert runs[0].kind == "full" and sum(r.failed for r in runs) == 2
